@@ -1,0 +1,66 @@
+# Hermod Console: `make demo` and `make test` do all set-up on a fresh machine and skip what is there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TRUNK_VERSION := 0.21.14
+BINARYEN_VERSION := 132.0.0
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock, or Trunk tries to download one.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
+# Outside the clone, so a second clone on the same machine reuses it.
+TOOLS_DIR := $(HOME)/.local/share/hermod-console-tools
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(TOOLS_DIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+export TRUNK_SKIP_VERSION_CHECK := true
+
+BIN := $(CURDIR)/target/debug/hermod-console
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help demo test tools browser-tools dist build lint clean-data
+
+help:
+	@echo "make demo   build everything and serve the console with the simulator on http://127.0.0.1:8080"
+	@echo "make test   every test, the browser ones included"
+	@echo "make lint   cargo fmt --check and clippy -D warnings"
+
+## The toolchain for the WebAssembly build. Each step is skipped when the right version is there.
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@[ "$$(trunk --version 2>/dev/null)" = "trunk $(TRUNK_VERSION)" ] \
+	  || cargo install trunk --version =$(TRUNK_VERSION) --locked
+	@# --locked fails here: wasm-bindgen-cli's lockfile names a crate version the registry lacks.
+	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] \
+	  || cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
+	@# Debian's binaryen is too old and silently breaks the bundle; npm's 132 is the tested one.
+	@wasm-opt --version 2>/dev/null | grep -q "version 132" \
+	  || (mkdir -p $(TOOLS_DIR) && npm install --prefix $(TOOLS_DIR) --no-fund --no-audit --loglevel=error binaryen@$(BINARYEN_VERSION))
+
+## Chromium and its driver from Debian, for the browser tests.
+browser-tools:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+## The browser console, built by Trunk into dist/.
+dist: tools
+	trunk build
+
+## The backend binary (it serves dist/).
+build:
+	cargo build -p hermod-console
+
+demo: dist build
+	$(BIN) demo --listen 127.0.0.1:8080 --data-dir ./data
+
+test: tools browser-tools dist build
+	cargo fmt --all -- --check
+	HERMOD_CONSOLE_BIN=$(BIN) CHROMEDRIVER=$$(command -v chromedriver) cargo test
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p hermod-console-frontend --target wasm32-unknown-unknown -- -D warnings
+
+clean-data:
+	rm -rf ./data

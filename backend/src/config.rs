@@ -1,0 +1,442 @@
+//! Configuration: one TOML file, every key overridable from the environment as
+//! `HERMOD_CONSOLE__SECTION__KEY`, secrets from the environment or a `*_FILE`, held in [`Secret`].
+//! Unknown keys are an error that names the key (DESIGN.md §7).
+
+use hermod_shared::hermod::EnvelopeKeys;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Prefix of the environment variables that override file keys.
+pub const ENV_PREFIX: &str = "HERMOD_CONSOLE__";
+
+/// A value that must never be printed: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    pub fn new(s: impl Into<Arc<str>>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient_string(d).map(Secret::new)
+    }
+}
+
+/// An environment value like `1234` arrives as a number; where a string is meant, take it as one.
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        S(String),
+        I(i64),
+        F(f64),
+        B(bool),
+    }
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::S(s) => s,
+        Scalar::I(i) => i.to_string(),
+        Scalar::F(f) => f.to_string(),
+        Scalar::B(b) => b.to_string(),
+    })
+}
+
+fn lenient_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    lenient_string(d).map(Some)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the console listens on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// How browsers and Hermod reach the console; builds the callback URLs shown. Defaults to
+    /// `http://<listen>`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Where the SQLite file lives (default `./data`; `--data-dir` wins).
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// The built frontend (Trunk's `dist/`).
+    #[serde(default)]
+    pub dist_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub feed: FeedConfig,
+    /// Where a callback's `commandId`, `state`, … are found (Hermod does not document the body).
+    #[serde(default)]
+    pub envelope: EnvelopeKeys,
+    /// Hermod API users, keyed by `client-id`.
+    #[serde(default)]
+    pub clients: BTreeMap<String, ClientConfig>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body the console API accepts.
+    pub api_body_bytes: usize,
+    /// Largest callback body accepted; larger ones get 413.
+    pub callback_body_bytes: usize,
+    /// Whole-request timeout of the console's own API (not the feed).
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            api_body_bytes: 1 << 20,
+            callback_body_bytes: 5 << 20,
+            request_timeout_secs: 90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedConfig {
+    pub heartbeat_secs: u64,
+    /// Events a live subscriber may fall behind before it is closed (and resumes from the store).
+    pub channel_capacity: usize,
+}
+
+impl Default for FeedConfig {
+    fn default() -> Self {
+        FeedConfig {
+            heartbeat_secs: 15,
+            channel_capacity: 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub label: Option<String>,
+    /// Hermod's command URL, ending in `/command`: `https://hermod:20400/hermod/rest/command`.
+    pub command_url: String,
+    #[serde(default)]
+    pub key: Option<Secret>,
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// The `callback-basic-auth` user Hermod sends callbacks with.
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub callback_user: Option<String>,
+    #[serde(default)]
+    pub callback_password: Option<Secret>,
+    #[serde(default)]
+    pub callback_password_file: Option<PathBuf>,
+    /// PEM bundle of the CAs Hermod's certificate may chain to (instead of the system's).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate and key, when Hermod asks for one.
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: u64,
+    #[serde(default = "default_max_answer")]
+    pub max_answer_bytes: usize,
+}
+
+fn default_connect_timeout() -> u64 {
+    5
+}
+fn default_request_timeout() -> u64 {
+    30
+}
+fn default_max_answer() -> usize {
+    1 << 20
+}
+
+impl ClientConfig {
+    /// A client for `command_url` with the default timeouts and no TLS options.
+    pub fn new(command_url: impl Into<String>, key: Secret) -> ClientConfig {
+        ClientConfig {
+            label: None,
+            command_url: command_url.into(),
+            key: Some(key),
+            key_file: None,
+            callback_user: None,
+            callback_password: None,
+            callback_password_file: None,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
+            connect_timeout_secs: default_connect_timeout(),
+            request_timeout_secs: default_request_timeout(),
+            max_answer_bytes: default_max_answer(),
+        }
+    }
+
+    /// The API key, from the file or the environment.
+    pub fn resolve_key(&self, id: &str) -> Result<Secret, ConfigError> {
+        resolve_secret(
+            self.key.as_ref(),
+            self.key_file.as_deref(),
+            &format!("clients.{id}.key"),
+        )?
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "clients.{id}: set key or key_file (env {ENV_PREFIX}CLIENTS__{}__KEY_FILE)",
+                id.to_ascii_uppercase()
+            ))
+        })
+    }
+
+    /// The callback Basic credential, if any.
+    pub fn resolve_callback(&self, id: &str) -> Result<Option<(String, Secret)>, ConfigError> {
+        let password = resolve_secret(
+            self.callback_password.as_ref(),
+            self.callback_password_file.as_deref(),
+            &format!("clients.{id}.callback_password"),
+        )?;
+        match (&self.callback_user, password) {
+            (Some(u), Some(p)) => Ok(Some((u.clone(), p))),
+            (None, None) => Ok(None),
+            _ => Err(ConfigError(format!(
+                "clients.{id}: set both callback_user and callback_password (or neither)"
+            ))),
+        }
+    }
+}
+
+fn resolve_secret(
+    inline: Option<&Secret>,
+    file: Option<&Path>,
+    key: &str,
+) -> Result<Option<Secret>, ConfigError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(ConfigError(format!(
+            "{key}: set either {key} or {key}_file, not both"
+        ))),
+        (Some(s), None) => Ok(Some(s.clone())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!("{key}_file: cannot read {}: {e}", path.display()))
+            })?;
+            Ok(Some(Secret::new(text.trim_end_matches(['\r', '\n']))))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads `path`, applies the environment's overrides and checks every key.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        Config::from_toml(&text, std::env::vars())
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+    }
+
+    pub fn from_toml(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let config: Config = parse_with_env(text, ENV_PREFIX, env)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        for (id, c) in &self.clients {
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+            {
+                return Err(ConfigError(format!(
+                    "clients.{id}: a client id may hold letters, digits, '-', '_' and '.'"
+                )));
+            }
+            c.resolve_key(id)?;
+            c.resolve_callback(id)?;
+            if !(c.command_url.starts_with("http://") || c.command_url.starts_with("https://")) {
+                return Err(ConfigError(format!(
+                    "clients.{id}.command_url: must be an http(s) URL ending in /command"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The public URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_string()
+    }
+}
+
+/// Parses TOML `text`, lays the environment's `<prefix>SECTION__KEY` variables over it, and checks
+/// every key against `T`; errors name the key's path.
+pub fn parse_with_env<T: serde::de::DeserializeOwned>(
+    text: &str,
+    prefix: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<T, ConfigError> {
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+    apply_env(&mut table, prefix, env)?;
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let inner = inner.trim();
+        if path == "." {
+            ConfigError(inner.to_string())
+        } else {
+            ConfigError(format!("{path}: {inner}"))
+        }
+    })
+}
+
+/// `HERMOD_CONSOLE__CLIENTS__IDM__KEY_FILE=/run/secrets/idm` sets `clients.idm.key_file`. Values are read
+/// as TOML literals when they parse as one (`15`, `true`, `["a"]`), else as strings.
+fn apply_env(
+    table: &mut toml::Table,
+    prefix: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        if path.iter().any(|p| p.is_empty()) {
+            return Err(ConfigError(format!("{name}: empty key segment")));
+        }
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(raw));
+        let mut cur = &mut *table;
+        for seg in &path[..path.len() - 1] {
+            let entry = cur
+                .entry(seg.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            cur = entry
+                .as_table_mut()
+                .ok_or_else(|| ConfigError(format!("{name}: {seg} is not a table")))?;
+        }
+        cur.insert(path[path.len() - 1].clone(), value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [clients.idm]
+        command_url = "https://hermod:20400/hermod/rest/command"
+        key = "k"
+    "#;
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::from_toml("lisen = 1", []).unwrap_err();
+        assert!(err.0.contains("lisen"), "{err}");
+        let err = Config::from_toml(&format!("{MINIMAL}\nkee = 2"), []).unwrap_err();
+        assert!(
+            err.0.contains("clients.idm") && err.0.contains("kee"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn env_overrides_reach_nested_keys_and_secrets_stay_hidden() {
+        let env = [
+            (
+                "HERMOD_CONSOLE__LISTEN".to_string(),
+                "0.0.0.0:9000".to_string(),
+            ),
+            (
+                "HERMOD_CONSOLE__CLIENTS__IDM__CALLBACK_USER".into(),
+                "cb".into(),
+            ),
+            (
+                "HERMOD_CONSOLE__CLIENTS__IDM__CALLBACK_PASSWORD".into(),
+                "1234".into(),
+            ),
+            ("HERMOD_CONSOLE__FEED__HEARTBEAT_SECS".into(), "2".into()),
+            ("OTHER".into(), "x".into()),
+        ];
+        let c = Config::from_toml(MINIMAL, env).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.feed.heartbeat_secs, 2);
+        let (user, pass) = c.clients["idm"].resolve_callback("idm").unwrap().unwrap();
+        assert_eq!((user.as_str(), pass.expose()), ("cb", "1234"));
+        assert_eq!(
+            format!("{pass} {pass:?} {:?}", c.clients["idm"])
+                .matches("1234")
+                .count(),
+            0
+        );
+    }
+
+    #[test]
+    fn the_annotated_examples_hold_only_known_keys() {
+        let text = include_str!("../../hermod-console.example.toml");
+        let c: Config = parse_with_env(text, ENV_PREFIX, []).unwrap();
+        assert_eq!(
+            c.clients["idm"].callback_user.as_deref(),
+            Some("idm-callback")
+        );
+        let sim = include_str!("../../hermod-simulator.example.toml");
+        crate::simulator::SimConfig::from_toml(sim, []).unwrap();
+    }
+
+    #[test]
+    fn a_client_needs_a_key_and_a_whole_callback_credential() {
+        let err =
+            Config::from_toml("[clients.a]\ncommand_url = \"http://h/command\"", []).unwrap_err();
+        assert!(err.0.contains("key"), "{err}");
+        let err = Config::from_toml(&format!("{MINIMAL}\ncallback_user = \"u\""), []).unwrap_err();
+        assert!(err.0.contains("callback_password"), "{err}");
+    }
+}

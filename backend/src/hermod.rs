@@ -1,0 +1,245 @@
+//! The console's client for one Hermod API user: it holds the `X-Api-Key`, builds the command and poll
+//! URLs, and turns every way an exchange can end into an [`Exchange`] the caller can record.
+
+use crate::clock::{now_ms, rfc3339};
+use crate::config::{ClientConfig, ConfigError, Secret};
+use base64::Engine;
+use hermod_shared::console::HermodReply;
+use hermod_shared::hermod::CommandType;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// How an exchange with Hermod failed, when it did not produce an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing reached Hermod: refused, no route, DNS, connect timeout.
+    Unreachable,
+    /// Hermod's certificate (or ours) was not accepted.
+    Certificate,
+    /// The request went out but no answer came in time: Hermod may have acted on it.
+    Timeout,
+    /// The answer was cut off or over the size cap.
+    BrokenAnswer,
+}
+
+/// The outcome of one exchange, always recordable.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub reply: HermodReply,
+    pub failure: Option<Failure>,
+}
+
+impl Exchange {
+    /// The answer as JSON, when Hermod answered 2xx with JSON.
+    pub fn success_json(&self) -> Option<Value> {
+        let status = self.reply.status?;
+        if !(200..300).contains(&status) {
+            return None;
+        }
+        serde_json::from_str(self.reply.body.as_deref()?).ok()
+    }
+}
+
+#[derive(Clone)]
+pub struct HermodClient {
+    command_url: String,
+    http: reqwest::Client,
+    max_answer: usize,
+}
+
+impl HermodClient {
+    pub fn new(id: &str, config: &ClientConfig) -> Result<HermodClient, ConfigError> {
+        let key = config.resolve_key(id)?;
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", api_key_header(id, &key)?);
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+            .timeout(Duration::from_secs(config.request_timeout_secs))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("hermod-console/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &config.ca_file {
+            let pem = read(ca, &format!("clients.{id}.ca_file"))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| ConfigError(format!("clients.{id}.ca_file: not a PEM bundle: {e}")))?;
+            builder = builder.tls_certs_only(certs);
+        }
+        match (&config.client_cert_file, &config.client_key_file) {
+            (Some(cert), Some(key)) => {
+                let mut pem = read(cert, &format!("clients.{id}.client_cert_file"))?;
+                pem.extend(read(key, &format!("clients.{id}.client_key_file"))?);
+                let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                    ConfigError(format!("clients.{id}: client certificate or key: {e}"))
+                })?;
+                builder = builder.identity(identity);
+            }
+            (None, None) => {}
+            _ => {
+                return Err(ConfigError(format!(
+                    "clients.{id}: set both client_cert_file and client_key_file"
+                )));
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ConfigError(format!("clients.{id}: HTTP client: {e}")))?;
+        Ok(HermodClient {
+            command_url: config.command_url.trim_end_matches('/').to_string(),
+            http,
+            max_answer: config.max_answer_bytes,
+        })
+    }
+
+    pub fn command_url(&self) -> &str {
+        &self.command_url
+    }
+
+    /// `POST <command_url>/<type>`.
+    pub async fn create(&self, ty: CommandType, body: &Value) -> Exchange {
+        let url = format!("{}/{}", self.command_url, ty.as_str());
+        self.exchange(self.http.post(url).json(body)).await
+    }
+
+    /// `GET <command_url>/poll/<commandId>`.
+    pub async fn poll(&self, command_id: &str) -> Exchange {
+        let url = format!("{}/poll/{}", self.command_url, command_id);
+        self.exchange(self.http.get(url)).await
+    }
+
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Exchange {
+        let at = now_ms();
+        let started = Instant::now();
+        let result = async {
+            let mut response = request.send().await?;
+            let status = response.status().as_u16();
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await? {
+                if body.len() + chunk.len() > self.max_answer {
+                    return Ok((status, body, true));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, reqwest::Error>((status, body, false))
+        }
+        .await;
+        let mut reply = HermodReply {
+            at: rfc3339(at),
+            status: None,
+            body: None,
+            error: None,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        let failure = match result {
+            Ok((status, body, truncated)) => {
+                reply.status = Some(status);
+                reply.body = Some(String::from_utf8_lossy(&body).into_owned());
+                truncated.then(|| {
+                    reply.error = Some(format!(
+                        "Hermod's answer is over the {} byte cap (max_answer_bytes); it was cut off",
+                        self.max_answer
+                    ));
+                    Failure::BrokenAnswer
+                })
+            }
+            Err(e) => {
+                let (failure, message) = classify(&e);
+                reply.error = Some(message);
+                Some(failure)
+            }
+        };
+        Exchange { reply, failure }
+    }
+}
+
+/// `X-Api-Key: base64(<client-id>:<key>)`, marked sensitive so it is never logged by the HTTP stack.
+fn api_key_header(id: &str, key: &Secret) -> Result<HeaderValue, ConfigError> {
+    let raw = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", key.expose()));
+    let mut value = HeaderValue::from_str(&raw)
+        .map_err(|_| ConfigError(format!("clients.{id}.key: not usable in a header")))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn read(path: &std::path::Path, key: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path)
+        .map_err(|e| ConfigError(format!("{key}: cannot read {}: {e}", path.display())))
+}
+
+/// Names the failure for the operator. The URL is left out of the message on purpose: it is shown
+/// elsewhere, and a URL may carry credentials.
+fn classify(e: &reqwest::Error) -> (Failure, String) {
+    let chain = error_chain(e);
+    if let Some(tls) = find_rustls_error(e) {
+        return (
+            Failure::Certificate,
+            format!("TLS certificate problem talking to Hermod: {tls}"),
+        );
+    }
+    if e.is_connect() {
+        return (
+            Failure::Unreachable,
+            format!("cannot connect to Hermod: {chain}"),
+        );
+    }
+    if e.is_timeout() {
+        return (
+            Failure::Timeout,
+            "Hermod did not answer in time; it may still have created the command".into(),
+        );
+    }
+    if e.is_body() || e.is_decode() {
+        return (
+            Failure::BrokenAnswer,
+            format!("Hermod's answer broke off: {chain}"),
+        );
+    }
+    // Failures writing the request (the connection dropped) leave the outcome unknown.
+    (
+        Failure::Timeout,
+        format!("the exchange with Hermod broke off: {chain}"),
+    )
+}
+
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = vec![e.without_url_ref()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
+fn find_rustls_error(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls.to_string());
+        }
+        source = s.source();
+    }
+    None
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let text = self.to_string();
+        match self.url() {
+            Some(url) => text
+                .replace(&format!(" ({url})"), "")
+                .replace(url.as_str(), "<url>"),
+            None => text,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Hermod Console's backend: serves the console, holds the Hermod API keys and proxies commands,
+//! receives Hermod's callbacks, stores them and streams them to browsers. Also the Hermod simulator.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod feed;
+pub mod hermod;
+pub mod launch;
+pub mod routes;
+pub mod server;
+pub mod simulator;
+pub mod store;
+pub mod web;
+
+/// rustls needs one process-wide crypto provider; ring builds quickly and needs no C toolchain tricks.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,266 @@
+//! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod.
+
+use super::ListQuery;
+use crate::app::AppState;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::hermod::{Exchange, Failure};
+use crate::store::{CommandFilter, NewCommand, NewPoll, SendResult};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use hermod_shared::console::{
+    CommandDetail, CommandRecord, CommandState, ListPage, PollResult, SendCommand,
+};
+use hermod_shared::hermod::{CommandBody, CommandType, CreateResponse, Envelope, FieldError};
+
+pub async fn list(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListPage<CommandRecord>>, ApiError> {
+    let c = q.common()?;
+    let filter = CommandFilter {
+        command_type: c.kind,
+        state: c.state,
+        client: c.client,
+        since: c.since,
+        until: c.until,
+        q: c.q,
+        limit: c.limit,
+        before_id: c.before_id,
+    };
+    Ok(Json(
+        app.store
+            .list_commands(&filter)
+            .await
+            .map_err(ApiError::store)?,
+    ))
+}
+
+pub async fn detail(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CommandDetail>, ApiError> {
+    let id = command_id(&id)?;
+    app.store
+        .command_detail(id)
+        .await
+        .map_err(ApiError::store)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("command"))
+}
+
+fn command_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found("command (ids are integers)"))
+}
+
+fn invalid(pointer: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(&FieldError::new(pointer, message))
+}
+
+pub async fn send(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<SendCommand>,
+) -> Result<(StatusCode, Json<CommandRecord>), ApiError> {
+    let Some(client) = app.client(&req.client) else {
+        let known: Vec<&str> = app.clients.keys().map(String::as_str).collect();
+        return Err(invalid(
+            "/client",
+            format!(
+                "no API client `{}`; configured: {}",
+                req.client,
+                known.join(", ")
+            ),
+        ));
+    };
+    let Some(ty) = CommandType::parse(&req.command_type) else {
+        let known: Vec<&str> = CommandType::ALL.iter().map(|t| t.as_str()).collect();
+        return Err(invalid(
+            "/type",
+            format!(
+                "unknown command type `{}`; one of {}",
+                req.command_type,
+                known.join(", ")
+            ),
+        ));
+    };
+    let body =
+        CommandBody::parse(ty, &req.body).map_err(|e| ApiError::invalid(&e.under("/body")))?;
+    if let Some(origin) = req.reissue_of
+        && app
+            .store
+            .command(origin)
+            .await
+            .map_err(ApiError::store)?
+            .is_none()
+    {
+        return Err(invalid(
+            "/reissue_of",
+            format!("no command {origin} to re-issue"),
+        ));
+    }
+    let record = app
+        .store
+        .insert_command(NewCommand {
+            client: client.id.clone(),
+            command_type: ty.as_str().to_string(),
+            external_id: body.external_id().map(str::to_string),
+            request: req.body.clone(),
+            reissue_of: req.reissue_of,
+            created_by: None,
+        })
+        .await
+        .map_err(ApiError::store)?;
+    // The exchange runs in its own task: a browser that goes away mid-send must not leave the command
+    // at SENDING forever.
+    let hermod = client.hermod.clone();
+    let store = app.store.clone();
+    let timeout = body.timeout_secs();
+    let task = tokio::spawn(async move {
+        let exchange = hermod.create(ty, &req.body).await;
+        let (result, problem) = interpret_create(record.id, &exchange, timeout);
+        let record = store.finish_send(result).await.map_err(ApiError::store)?;
+        match problem {
+            None => Ok(record),
+            Some(p) => Err(p.with_record(record)),
+        }
+    });
+    let record = task.await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the send task failed: {e}"),
+        )
+    })??;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// Reads Hermod's answer to a create request: what to record, and the error to answer with, if any.
+fn interpret_create(
+    id: i64,
+    exchange: &Exchange,
+    timeout_secs: Option<u64>,
+) -> (SendResult, Option<ApiError>) {
+    let mut result = SendResult {
+        id,
+        state: CommandState::SendFailed,
+        command_id: None,
+        destinations: Vec::new(),
+        reply: exchange.reply.clone(),
+        expires_at: None,
+    };
+    if let Some(failure) = exchange.failure {
+        result.state = match failure {
+            Failure::Unreachable | Failure::Certificate => CommandState::SendFailed,
+            Failure::Timeout | Failure::BrokenAnswer => CommandState::SendUnknown,
+        };
+        return (result, Some(exchange_error(exchange, failure)));
+    }
+    let status = exchange.reply.status.unwrap_or_default();
+    if !(200..300).contains(&status) {
+        return (result, Some(refused(exchange)));
+    }
+    let answer = exchange
+        .success_json()
+        .and_then(|v| serde_json::from_value::<CreateResponse>(v).ok());
+    let Some((answer, command_id)) = answer.and_then(|a| a.command_id.clone().map(|id| (a, id)))
+    else {
+        result.state = CommandState::SendUnknown;
+        let mut e = ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "hermod_bad_answer",
+            format!(
+                "Hermod answered {status} without a JSON commandId; the command may or may not \
+                 exist in Hermod. Its answer is kept with the record."
+            ),
+        );
+        e.problem.hermod_status = Some(status);
+        e.problem.hermod_body = exchange.reply.body.clone();
+        return (result, Some(e));
+    };
+    result.state = answer
+        .state
+        .as_deref()
+        .map(CommandState::parse)
+        .unwrap_or(CommandState::InProgress);
+    result.command_id = Some(command_id);
+    result.destinations = answer.destinations.unwrap_or_default();
+    result.expires_at = timeout_secs.map(|s| now_ms() + (s as i64).saturating_mul(1000));
+    (result, None)
+}
+
+/// 502 for "Hermod said no", with its status and body.
+fn refused(exchange: &Exchange) -> ApiError {
+    let status = exchange.reply.status.unwrap_or_default();
+    let mut e = ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "hermod_refused",
+        format!("Hermod answered {status}; see hermod_body for its reason"),
+    );
+    e.problem.hermod_status = Some(status);
+    e.problem.hermod_body = exchange.reply.body.clone();
+    e
+}
+
+/// 502 or 504 for an exchange that produced no usable answer.
+fn exchange_error(exchange: &Exchange, failure: Failure) -> ApiError {
+    let detail = exchange.reply.error.clone().unwrap_or_default();
+    let (status, code) = match failure {
+        Failure::Unreachable => (StatusCode::BAD_GATEWAY, "hermod_unreachable"),
+        Failure::Certificate => (StatusCode::BAD_GATEWAY, "hermod_certificate"),
+        Failure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "hermod_timeout"),
+        Failure::BrokenAnswer => (StatusCode::BAD_GATEWAY, "hermod_bad_answer"),
+    };
+    let mut e = ApiError::new(status, code, detail);
+    e.problem.hermod_status = exchange.reply.status;
+    e
+}
+
+pub async fn poll(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PollResult>, ApiError> {
+    let id = command_id(&id)?;
+    let command = app
+        .store
+        .command(id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::not_found("command"))?;
+    let Some(hermod_id) = command.command_id.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_command_id",
+            "Hermod never gave this command a commandId, so there is nothing to poll",
+        ));
+    };
+    let Some(client) = app.client(&command.client) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "client_gone",
+            format!("API client `{}` is no longer configured", command.client),
+        ));
+    };
+    let exchange = client.hermod.poll(&hermod_id).await;
+    let state = exchange
+        .success_json()
+        .and_then(|v| Envelope::extract(v, &app.envelope).state)
+        .map(|s| CommandState::parse(&s));
+    let (poll, command) = app
+        .store
+        .insert_poll(NewPoll {
+            command: id,
+            reply: exchange.reply.clone(),
+            state,
+        })
+        .await
+        .map_err(ApiError::store)?;
+    if let Some(failure) = exchange.failure {
+        return Err(exchange_error(&exchange, failure).with_record(command));
+    }
+    if !(200..300).contains(&exchange.reply.status.unwrap_or_default()) {
+        return Err(refused(&exchange).with_record(command));
+    }
+    Ok(Json(PollResult { poll, command }))
+}

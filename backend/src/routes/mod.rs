@@ -1,0 +1,110 @@
+//! One module per resource of the console API (DESIGN.md §3), plus the callback receiver.
+
+pub mod callbacks;
+pub mod clients;
+pub mod commands;
+pub mod events;
+pub mod health;
+pub mod receiver;
+
+use crate::clock::parse_rfc3339;
+use crate::error::ApiError;
+use crate::store::reads::{DEFAULT_LIMIT, MAX_LIMIT};
+use hermod_shared::hermod::FieldError;
+use serde::Deserialize;
+
+/// The filters every list takes. All strings here, so a bad value gets our 422 naming it rather than a
+/// generic rejection.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub client: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub q: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub unmatched: Option<String>,
+    pub command: Option<String>,
+}
+
+/// The common filters, checked.
+pub struct Common {
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub client: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub q: Option<String>,
+    pub limit: i64,
+    pub before_id: Option<i64>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(&FieldError::new(field, message))
+}
+
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+fn time(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+    non_empty(v)
+        .map(|s| {
+            parse_rfc3339(&s).ok_or_else(|| {
+                invalid(
+                    field,
+                    format!("`{s}` is not an RFC 3339 time (2026-01-31T12:00:00Z)"),
+                )
+            })
+        })
+        .transpose()
+}
+
+pub fn int(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+    non_empty(v)
+        .map(|s| {
+            s.parse::<i64>()
+                .map_err(|_| invalid(field, format!("`{s}` is not an integer")))
+        })
+        .transpose()
+}
+
+impl ListQuery {
+    pub fn common(&self) -> Result<Common, ApiError> {
+        let limit = int("limit", &self.limit)?.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        Ok(Common {
+            kind: non_empty(&self.kind).map(|s| s.to_ascii_lowercase()),
+            state: non_empty(&self.state).map(|s| s.to_ascii_uppercase()),
+            client: non_empty(&self.client),
+            since: time("since", &self.since)?,
+            until: time("until", &self.until)?,
+            q: non_empty(&self.q),
+            limit,
+            before_id: int("cursor", &self.cursor)?,
+        })
+    }
+
+    pub fn unmatched(&self) -> Result<Option<bool>, ApiError> {
+        match non_empty(&self.unmatched).as_deref() {
+            None => Ok(None),
+            Some("true" | "1") => Ok(Some(true)),
+            Some("false" | "0") => Ok(Some(false)),
+            Some(other) => Err(invalid(
+                "unmatched",
+                format!("`{other}` is not true or false"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The callback receiver (DESIGN.md §5): Hermod posts `<callback-url>/callback/<type>` with the API
+//! client's Basic credential. A callback is answered 2xx only after it is committed; a repeat is
+//! acknowledged and not stored twice; an unknown type is stored like any other.
+
+use crate::app::{AppState, Client};
+use crate::clock::now_ms;
+use crate::error::{ApiError, read_body};
+use crate::store::{CallbackSaved, NewCallback};
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use hermod_shared::hermod::Envelope;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use subtle::ConstantTimeEq;
+
+/// `/rest/callback/{type}`: the client is the one whose credential matches.
+pub async fn by_credential(
+    State(app): State<AppState>,
+    Path(kind): Path<String>,
+    req: Request,
+) -> Response {
+    receive(app, None, kind, req).await
+}
+
+/// `/clients/{client}/rest/callback/{type}`: the client is named by the path.
+pub async fn by_path(
+    State(app): State<AppState>,
+    Path((client, kind)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    receive(app, Some(client), kind, req).await
+}
+
+/// Who a callback comes from, as far as its credential shows.
+enum Verdict<'a> {
+    Basic(&'a Client),
+    /// The client has no callback credential configured; accepted on its own path only.
+    Unauthenticated(&'a Client),
+    Denied(&'static str),
+}
+
+async fn receive(
+    app: AppState,
+    path_client: Option<String>,
+    kind: String,
+    req: Request,
+) -> Response {
+    if kind.is_empty() || kind.len() > 32 || !kind.bytes().all(|b| b.is_ascii_lowercase()) {
+        return ApiError::not_found("callback type (lower-case letters only)").into_response();
+    }
+    let verdict = match &path_client {
+        Some(id) => match app.client(id) {
+            Some(client) => check_client(client, req.headers()),
+            None => return ApiError::not_found("API client").into_response(),
+        },
+        None => find_client(&app, req.headers()),
+    };
+    let (client, auth) = match verdict {
+        Verdict::Basic(c) => (
+            c,
+            format!(
+                "basic ok ({})",
+                c.callback.as_ref().map(|(u, _)| u.as_str()).unwrap_or("")
+            ),
+        ),
+        Verdict::Unauthenticated(c) => (c, "none (client has no callback credential)".to_string()),
+        Verdict::Denied(reason) => {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.to_string())
+                .unwrap_or_default();
+            tracing::warn!(
+                security = true,
+                path = %req.uri().path(),
+                peer = %peer,
+                reason,
+                "callback rejected"
+            );
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Basic realm=\"hermod-console callbacks\"")],
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "the callback's Basic credential does not match an API client's callback-basic-auth",
+                ),
+            )
+                .into_response();
+        }
+    };
+    let client_id = client.id.clone();
+    let headers = kept_headers(req.headers(), &auth);
+    let body = match read_body(req, &()).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let envelope = serde_json::from_str(&text)
+        .ok()
+        .map(|v| Envelope::extract(v, &app.envelope));
+    let field = |f: fn(&Envelope) -> &Option<String>| envelope.as_ref().and_then(|e| f(e).clone());
+    let saved = app
+        .store
+        .insert_callback(NewCallback {
+            received_at: now_ms(),
+            client: Some(client_id),
+            callback_type: kind,
+            command_id: field(|e| &e.command_id),
+            state: field(|e| &e.state),
+            external_id: field(|e| &e.external_id),
+            body: text,
+            headers,
+            auth,
+        })
+        .await;
+    match saved {
+        Ok(CallbackSaved::Stored(r)) => {
+            Json(json!({"status": "stored", "id": r.id})).into_response()
+        }
+        Ok(CallbackSaved::Duplicate(id)) => {
+            Json(json!({"status": "duplicate", "id": id})).into_response()
+        }
+        Err(e) => ApiError::store(e).into_response(),
+    }
+}
+
+fn basic_credential(headers: &HeaderMap) -> Option<Vec<u8>> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+}
+
+/// Compared as digests so every comparison takes the same time whatever the lengths.
+fn same_credential(given: &[u8], client: &Client) -> bool {
+    let Some((user, password)) = &client.callback else {
+        return false;
+    };
+    let expected = Sha256::digest(format!("{user}:{}", password.expose()));
+    let given = Sha256::digest(given);
+    bool::from(given.as_slice().ct_eq(expected.as_slice()))
+}
+
+fn check_client<'a>(client: &'a Client, headers: &HeaderMap) -> Verdict<'a> {
+    if client.callback.is_none() {
+        return Verdict::Unauthenticated(client);
+    }
+    match basic_credential(headers) {
+        Some(given) if same_credential(&given, client) => Verdict::Basic(client),
+        Some(_) => Verdict::Denied("wrong credential"),
+        None => Verdict::Denied("no Basic credential"),
+    }
+}
+
+fn find_client<'a>(app: &'a AppState, headers: &HeaderMap) -> Verdict<'a> {
+    let Some(given) = basic_credential(headers) else {
+        return Verdict::Denied("no Basic credential");
+    };
+    // Every client is compared, so the time taken does not tell which one nearly matched.
+    let mut found = None;
+    for client in app.clients.values() {
+        if same_credential(&given, client) {
+            found = Some(client);
+        }
+    }
+    found.map_or(Verdict::Denied("wrong credential"), Verdict::Basic)
+}
+
+/// The request's headers as stored: `Authorization` replaced by the verdict, other credentials removed.
+fn kept_headers(headers: &HeaderMap, verdict: &str) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let name = name.as_str().to_string();
+            let value = match name.as_str() {
+                "authorization" => verdict.to_string(),
+                "cookie" | "proxy-authorization" | "x-api-key" => "<redacted>".to_string(),
+                _ => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            };
+            (name, value)
+        })
+        .collect()
+}

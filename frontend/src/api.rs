@@ -1,0 +1,196 @@
+//! The only code that talks to the network: the console API over fetch, and the live feed's one
+//! EventSource per tab.
+
+use gloo_net::http::{Request, Response};
+use hermod_shared::console::{
+    CallbackRecord, ClientInfo, CommandDetail, CommandRecord, FeedEvent, Heartbeat, ListPage,
+    PollResult, Problem, SendCommand,
+};
+use serde::de::DeserializeOwned;
+use std::fmt;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{EventSource, MessageEvent};
+
+/// Why a call failed, in words for the operator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiFail {
+    /// The console answered with a problem body.
+    Problem { status: u16, problem: Box<Problem> },
+    /// The console could not be reached.
+    Network(String),
+    /// It answered something this page cannot read.
+    Unreadable { status: u16, detail: String },
+}
+
+impl fmt::Display for ApiFail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiFail::Problem { status, problem } => {
+                write!(f, "{} ({status}): {}", problem.error, problem.detail)
+            }
+            ApiFail::Network(e) => write!(
+                f,
+                "cannot reach the console ({e}); check that it is running and try again"
+            ),
+            ApiFail::Unreadable { status, detail } => {
+                write!(f, "unexpected answer ({status}): {detail}")
+            }
+        }
+    }
+}
+
+impl ApiFail {
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ApiFail::Problem { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFail> {
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ApiFail::Network(e.to_string()))?;
+    if (200..300).contains(&status) {
+        serde_json::from_str(&text).map_err(|e| ApiFail::Unreadable {
+            status,
+            detail: e.to_string(),
+        })
+    } else {
+        match serde_json::from_str::<Problem>(&text) {
+            Ok(problem) => Err(ApiFail::Problem {
+                status,
+                problem: Box::new(problem),
+            }),
+            Err(_) => Err(ApiFail::Unreadable {
+                status,
+                detail: text.chars().take(200).collect(),
+            }),
+        }
+    }
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
+    let response = Request::get(path)
+        .send()
+        .await
+        .map_err(|e| ApiFail::Network(e.to_string()))?;
+    read(response).await
+}
+
+async fn post<T: DeserializeOwned>(path: &str, body: &impl serde::Serialize) -> Result<T, ApiFail> {
+    let response = Request::post(path)
+        .json(body)
+        .map_err(|e| ApiFail::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiFail::Network(e.to_string()))?;
+    read(response).await
+}
+
+pub async fn clients() -> Result<Vec<ClientInfo>, ApiFail> {
+    get("/api/clients").await
+}
+
+/// `query` is an already encoded query string, without `?`.
+pub async fn commands(query: &str) -> Result<ListPage<CommandRecord>, ApiFail> {
+    get(&format!("/api/commands?{query}")).await
+}
+
+pub async fn command(id: i64) -> Result<CommandDetail, ApiFail> {
+    get(&format!("/api/commands/{id}")).await
+}
+
+pub async fn send(command: &SendCommand) -> Result<CommandRecord, ApiFail> {
+    post("/api/commands", command).await
+}
+
+pub async fn poll(id: i64) -> Result<PollResult, ApiFail> {
+    post(&format!("/api/commands/{id}/poll"), &serde_json::json!({})).await
+}
+
+pub async fn callbacks(query: &str) -> Result<ListPage<CallbackRecord>, ApiFail> {
+    get(&format!("/api/callbacks?{query}")).await
+}
+
+/// What the live feed's EventSource reports.
+pub enum StreamMsg {
+    Opened,
+    /// The connection dropped; `closed` when the browser gave up reconnecting on its own.
+    Failed {
+        closed: bool,
+    },
+    Event(FeedEvent),
+    Heartbeat(Heartbeat),
+}
+
+/// The tab's one EventSource on `/api/events`; closed when dropped.
+pub struct EventStream {
+    source: EventSource,
+    _listeners: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+}
+
+impl EventStream {
+    /// Opens the feed after sequence `after`; `on` receives everything it reports.
+    pub fn open(after: i64, on: impl Fn(StreamMsg) + 'static) -> Result<EventStream, ApiFail> {
+        let source = EventSource::new(&format!("/api/events?after={after}"))
+            .map_err(|e| ApiFail::Network(format!("{e:?}")))?;
+        let on = std::rc::Rc::new(on);
+        let mut listeners = Vec::new();
+        let mut listen = |name: &str, handler: Box<dyn FnMut(web_sys::Event)>| {
+            let closure = Closure::wrap(handler);
+            let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+            listeners.push(closure);
+        };
+        for name in ["command", "callback"] {
+            let on = on.clone();
+            listen(
+                name,
+                Box::new(move |e| {
+                    if let Some(event) = message(&e).and_then(|d| serde_json::from_str(&d).ok()) {
+                        on(StreamMsg::Event(event));
+                    }
+                }),
+            );
+        }
+        let on_beat = on.clone();
+        listen(
+            "heartbeat",
+            Box::new(move |e| {
+                if let Some(beat) = message(&e).and_then(|d| serde_json::from_str(&d).ok()) {
+                    on_beat(StreamMsg::Heartbeat(beat));
+                }
+            }),
+        );
+        let on_open = on.clone();
+        listen("open", Box::new(move |_| on_open(StreamMsg::Opened)));
+        let on_error = on;
+        let probe = source.clone();
+        listen(
+            "error",
+            Box::new(move |_| {
+                on_error(StreamMsg::Failed {
+                    closed: probe.ready_state() == EventSource::CLOSED,
+                })
+            }),
+        );
+        Ok(EventStream {
+            source,
+            _listeners: listeners,
+        })
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
+
+fn message(e: &web_sys::Event) -> Option<String> {
+    e.dyn_ref::<MessageEvent>()?.data().as_string()
+}

@@ -1,0 +1,36 @@
+use leptos::prelude::*;
+use serde_json::Value;
+
+/// Pretty JSON when `text` is JSON, the text as it came otherwise.
+pub fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_string())
+}
+
+/// A collapsible, copyable block of JSON (or any text). Rendered as text: markup in it stays inert.
+#[component]
+pub fn JsonBlock(label: String, text: String, #[prop(optional)] open: bool) -> impl IntoView {
+    let shown = pretty(&text);
+    let copied = RwSignal::new(false);
+    let for_copy = shown.clone();
+    let copy = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&for_copy);
+            copied.set(true);
+        }
+    };
+    view! {
+        <details class="json" open=open>
+            <summary>
+                <span class="json-label">{label}</span>
+                <button type="button" class="copy" on:click=copy>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </summary>
+            <pre>{shown}</pre>
+        </details>
+    }
+}

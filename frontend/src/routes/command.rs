@@ -1,0 +1,196 @@
+//! One command's whole life: its state, where it was delivered, and the timeline of the request,
+//! Hermod's answer, every callback and every poll.
+
+use crate::api::{self, ApiFail};
+use crate::components::json_block::JsonBlock;
+use crate::components::state_badge::StateBadge;
+use crate::components::time::{Countdown, RelTime, parse_ms};
+use crate::live::use_live;
+use hermod_shared::console::{CommandDetail, CommandState, FeedEvent, HermodReply, TimelineEntry};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn CommandPage() -> impl IntoView {
+    let live = use_live();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    let detail = RwSignal::new(None::<CommandDetail>);
+    let failure = RwSignal::new(None::<ApiFail>);
+    let polling = RwSignal::new(false);
+    let poll_failure = RwSignal::new(None::<ApiFail>);
+
+    let load = move || {
+        let Some(id) = id.get_untracked() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match api::command(id).await {
+                Ok(d) => {
+                    failure.set(None);
+                    detail.set(Some(d));
+                }
+                Err(e) => failure.set(Some(e)),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        id.track();
+        detail.set(None);
+        load();
+    });
+    // Anything the feed says about this command brings the page up to date.
+    Effect::new(move |_| {
+        let Some(this) = id.get_untracked() else {
+            return;
+        };
+        let concerns = match live.latest.get() {
+            Some(FeedEvent::Command { command, .. }) => command.id == this,
+            Some(FeedEvent::Callback { callback, .. }) => callback.command == Some(this),
+            None => false,
+        };
+        if concerns {
+            load();
+        }
+    });
+    let poll = move |_| {
+        let Some(id) = id.get_untracked() else {
+            return;
+        };
+        polling.set(true);
+        poll_failure.set(None);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = api::poll(id).await {
+                poll_failure.set(Some(e));
+            }
+            polling.set(false);
+            load();
+        });
+    };
+
+    view! {
+        <section class="page">
+            {move || match (id.get(), failure.get(), detail.get()) {
+                (None, _, _) => view! { <p class="error">"That is not a command id."</p> }.into_any(),
+                (_, Some(e), _) => view! {
+                    <p class="error" role="alert">{format!("Cannot load this command: {e}")}</p>
+                }.into_any(),
+                (_, None, None) => view! { <p class="loading">"Loading the command…"</p> }.into_any(),
+                (_, None, Some(d)) => view! {
+                    <CommandView detail=d polling=polling poll=poll/>
+                }.into_any(),
+            }}
+            {move || poll_failure.get().map(|e| view! {
+                <p class="error" role="alert">{format!("Poll failed: {e}")}</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn CommandView(
+    detail: CommandDetail,
+    polling: RwSignal<bool>,
+    poll: impl Fn(leptos::ev::MouseEvent) + 'static,
+) -> impl IntoView {
+    let c = detail.command;
+    let can_poll = c.command_id.is_some();
+    let countdown = (c.state == CommandState::InProgress)
+        .then(|| c.expires_at.clone())
+        .flatten();
+    let sent_at = parse_ms(&c.created_at);
+    view! {
+        <header class="page-head">
+            <h1>
+                {format!("{} #{}", c.command_type, c.id)}
+                " "
+                <span class="command-state"><StateBadge state=c.state.clone()/></span>
+            </h1>
+            {countdown.map(|until| view! { <Countdown until=until/> })}
+        </header>
+        <dl class="facts">
+            <dt>"API client"</dt><dd>{c.client.clone()}</dd>
+            <dt>"commandId"</dt><dd class="mono">{c.command_id.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"externalId"</dt><dd class="mono">{c.external_id.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Sent"</dt><dd><RelTime at=c.created_at.clone()/></dd>
+            {c.reissue_of.map(|r| view! {
+                <dt>"Re-issue of"</dt><dd><a href=format!("/commands/{r}")>{format!("#{r}")}</a></dd>
+            })}
+        </dl>
+        <div class="actions">
+            <button type="button" id="poll" disabled=move || polling.get() || !can_poll on:click=poll>
+                {move || if polling.get() { "Polling…" } else { "Poll Hermod" }}
+            </button>
+        </div>
+        {(!c.destinations.is_empty()).then(|| view! {
+            <h2>"Destinations"</h2>
+            <ul class="destinations">
+                {c.destinations.iter().map(|d| {
+                    let uri = d.uri.clone().unwrap_or_default();
+                    view! {
+                        <li>
+                            <span class="mono">{d.to.clone().unwrap_or_default()}</span>
+                            " "
+                            <a class="mono" href=uri.clone()>{uri.clone()}</a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        })}
+        <h2>"Timeline"</h2>
+        <ol class="timeline">
+            {detail.timeline.into_iter().map(|entry| view! { <Step entry=entry sent_at=sent_at/> }).collect_view()}
+        </ol>
+        <JsonBlock label="Request".to_string() text=c.request.to_string()/>
+    }
+}
+
+fn reply_summary(r: &HermodReply) -> String {
+    match (r.status, &r.error) {
+        (_, Some(e)) => e.clone(),
+        (Some(s), None) => format!("HTTP {s} in {} ms", r.duration_ms),
+        (None, None) => "no answer".into(),
+    }
+}
+
+/// One step of the timeline, with its offset from the send.
+#[component]
+fn Step(entry: TimelineEntry, sent_at: Option<f64>) -> impl IntoView {
+    let at = entry.at().to_string();
+    let offset = match (sent_at, parse_ms(&at)) {
+        (Some(s), Some(t)) => format!("+{:.1} s", (t - s) / 1000.0),
+        _ => String::new(),
+    };
+    let (kind, title, body) = match entry {
+        TimelineEntry::Sent { .. } => ("sent", "Sent to Hermod".to_string(), None),
+        TimelineEntry::Answer { reply } => (
+            "answer",
+            format!("Hermod answered: {}", reply_summary(&reply)),
+            reply.body.map(|b| ("Answer".to_string(), b)),
+        ),
+        TimelineEntry::Callback { callback } => (
+            "callback",
+            format!(
+                "Callback {} ({})",
+                callback.state.clone().unwrap_or_else(|| "no state".into()),
+                callback.auth
+            ),
+            Some(("Callback body".to_string(), callback.body)),
+        ),
+        TimelineEntry::Poll { poll } => (
+            "poll",
+            format!("Polled: {}", reply_summary(&poll.reply)),
+            poll.reply.body.map(|b| ("Poll answer".to_string(), b)),
+        ),
+    };
+    view! {
+        <li class="step" data-kind=kind>
+            <div class="step-head">
+                <span class="step-title">{title}</span>
+                <RelTime at=at/>
+                <span class="muted">{offset}</span>
+            </div>
+            {body.map(|(label, text)| view! { <JsonBlock label=label text=text/> })}
+        </li>
+    }
+}

@@ -1,0 +1,296 @@
+//! The console's own API (browser ↔ backend, DESIGN.md §3) and the live feed's events (§4).
+//! Times are RFC 3339 strings in UTC; ids are integers; Hermod's `commandId` is a string of digits.
+
+use crate::hermod::Destination;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use std::fmt;
+
+/// A configured Hermod API user, as the browser may see it: never its key or callback password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    /// The same as Hermod's `client-id`.
+    pub id: String,
+    pub label: String,
+    pub command_url: String,
+    /// What to put in Hermod's `allowed-clients` entry as `callback-url`.
+    pub callback_url: String,
+    /// The user half of `callback-basic-auth`; `None` when callbacks for this client are unauthenticated.
+    pub callback_user: Option<String>,
+}
+
+/// `POST /api/commands`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendCommand {
+    pub client: String,
+    #[serde(rename = "type")]
+    pub command_type: String,
+    pub body: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reissue_of: Option<i64>,
+}
+
+/// Where a command stands. Hermod's own states are only partly documented, so unknown ones are kept as
+/// they came.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CommandState {
+    /// Recorded, request on its way to Hermod.
+    Sending,
+    /// Hermod refused the request or could not be reached: nothing was created.
+    SendFailed,
+    /// Hermod may have accepted the request, but its answer never arrived.
+    SendUnknown,
+    InProgress,
+    Completed,
+    Rejected,
+    Failed,
+    Expired,
+    Other(String),
+}
+
+impl CommandState {
+    pub const KNOWN: [CommandState; 8] = [
+        CommandState::Sending,
+        CommandState::SendFailed,
+        CommandState::SendUnknown,
+        CommandState::InProgress,
+        CommandState::Completed,
+        CommandState::Rejected,
+        CommandState::Failed,
+        CommandState::Expired,
+    ];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            CommandState::Sending => "SENDING",
+            CommandState::SendFailed => "SEND_FAILED",
+            CommandState::SendUnknown => "SEND_UNKNOWN",
+            CommandState::InProgress => "IN_PROGRESS",
+            CommandState::Completed => "COMPLETED",
+            CommandState::Rejected => "REJECTED",
+            CommandState::Failed => "FAILED",
+            CommandState::Expired => "EXPIRED",
+            CommandState::Other(s) => s,
+        }
+    }
+
+    pub fn parse(s: &str) -> CommandState {
+        let upper = s.trim().to_ascii_uppercase();
+        CommandState::KNOWN
+            .into_iter()
+            .find(|k| k.as_str() == upper)
+            .unwrap_or(CommandState::Other(upper))
+    }
+
+    /// No further change is expected from Hermod.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            CommandState::SendFailed
+                | CommandState::Completed
+                | CommandState::Rejected
+                | CommandState::Failed
+                | CommandState::Expired
+        )
+    }
+
+    /// How the page colours it: "progress", "ok", "bad", "warn" or "neutral".
+    pub fn tone(&self) -> &'static str {
+        match self {
+            CommandState::Sending | CommandState::InProgress => "progress",
+            CommandState::Completed => "ok",
+            CommandState::Rejected | CommandState::Failed | CommandState::SendFailed => "bad",
+            CommandState::Expired | CommandState::SendUnknown => "warn",
+            CommandState::Other(_) => "neutral",
+        }
+    }
+}
+
+impl fmt::Display for CommandState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CommandState {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CommandState {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| CommandState::parse(&s))
+    }
+}
+
+/// One HTTP exchange with Hermod, kept as it happened. The body is the raw text Hermod sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HermodReply {
+    pub at: String,
+    pub status: Option<u16>,
+    pub body: Option<String>,
+    /// What went wrong when there was no usable answer (unreachable, timeout, certificate).
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// A command the console sent (or tried to send).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    pub id: i64,
+    pub client: String,
+    #[serde(rename = "type")]
+    pub command_type: String,
+    pub state: CommandState,
+    /// Hermod's `commandId`, once Hermod answered.
+    pub command_id: Option<String>,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// When Hermod will expire it (`timeout` after its answer), while it can still change.
+    pub expires_at: Option<String>,
+    pub destinations: Vec<Destination>,
+    /// The body as sent to Hermod.
+    pub request: Value,
+    /// Hermod's answer to the create request.
+    pub answer: Option<HermodReply>,
+    pub reissue_of: Option<i64>,
+    pub created_by: Option<String>,
+}
+
+/// A callback Hermod posted, kept whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackRecord {
+    pub id: i64,
+    pub received_at: String,
+    /// The API client whose credential (or path) it came with.
+    pub client: Option<String>,
+    #[serde(rename = "type")]
+    pub callback_type: String,
+    pub command_id: Option<String>,
+    /// The command it belongs to; `None` while it matches none we sent.
+    pub command: Option<i64>,
+    pub state: Option<String>,
+    pub external_id: Option<String>,
+    /// The body exactly as received.
+    pub body: String,
+    /// Request headers; `Authorization` is replaced by the verdict.
+    pub headers: Vec<(String, String)>,
+    /// `"basic ok (user)"`, `"path only (unauthenticated)"`, …
+    pub auth: String,
+}
+
+impl CallbackRecord {
+    pub fn unmatched(&self) -> bool {
+        self.command.is_none()
+    }
+}
+
+/// A poll of Hermod's `…/command/poll/{commandId}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollRecord {
+    pub id: i64,
+    pub command: i64,
+    pub reply: HermodReply,
+}
+
+/// One step in a command's life, in time order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TimelineEntry {
+    Sent { at: String },
+    Answer { reply: HermodReply },
+    Callback { callback: CallbackRecord },
+    Poll { poll: PollRecord },
+}
+
+impl TimelineEntry {
+    pub fn at(&self) -> &str {
+        match self {
+            TimelineEntry::Sent { at } => at,
+            TimelineEntry::Answer { reply } => &reply.at,
+            TimelineEntry::Callback { callback } => &callback.received_at,
+            TimelineEntry::Poll { poll } => &poll.reply.at,
+        }
+    }
+}
+
+/// `GET /api/commands/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandDetail {
+    pub command: CommandRecord,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// `POST /api/commands/{id}/poll`: the poll as recorded, and the command after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollResult {
+    pub poll: PollRecord,
+    pub command: CommandRecord,
+}
+
+/// Every list answers in this envelope. `feed_seq` is the feed's sequence at the time of the read:
+/// subscribe with `?after=feed_seq` to miss nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+    pub feed_seq: i64,
+}
+
+/// An error answer of the console API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    /// A short, stable code: `invalid_json`, `invalid_field`, `hermod_unreachable`, …
+    pub error: String,
+    /// What happened and what to do.
+    pub detail: String,
+    /// The offending field as a JSON pointer into the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Hermod's status and body, when Hermod answered with an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hermod_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hermod_body: Option<String>,
+    /// The command as recorded, when the failure happened after recording it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<CommandRecord>,
+}
+
+/// A stored event of the live feed (`/api/events`); `seq` is its SSE `id:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FeedEvent {
+    /// A command was created or changed.
+    Command { seq: i64, command: CommandRecord },
+    /// A callback arrived, or an earlier one was matched to its command.
+    Callback { seq: i64, callback: CallbackRecord },
+}
+
+impl FeedEvent {
+    pub fn seq(&self) -> i64 {
+        match self {
+            FeedEvent::Command { seq, .. } | FeedEvent::Callback { seq, .. } => *seq,
+        }
+    }
+
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FeedEvent::Command { .. } => "command",
+            FeedEvent::Callback { .. } => "callback",
+        }
+    }
+}
+
+/// The `heartbeat` event: no `id:`, so it never moves `Last-Event-ID`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub server_time: String,
+    /// The last sequence sent on this stream.
+    pub seq: i64,
+    /// Seconds between heartbeats: two missed ones mean the stream is dead.
+    pub every_secs: u64,
+}

@@ -1,0 +1,104 @@
+//! The database survives a restart (invariant 2): the same records under the same ids, the same feed
+//! history, and sequences that go on rather than start again. Open streams end on shutdown.
+
+use hermod_console_tests::*;
+use hermod_shared::console::CommandState;
+use std::time::Duration;
+
+#[tokio::test]
+async fn everything_is_still_there_after_a_restart_on_the_same_data_dir() {
+    let mut c = Console::demo().start().await;
+    let ok = c.send("sign", sign_body(&unique("keep-"), 30)).await;
+    let rejected = c.send("ping", ping_body(&unique("reject-keep-"), 30)).await;
+    let held = c
+        .send("authenticate", authenticate_body(&unique("hold-keep-"), 60))
+        .await;
+    c.wait_for_state(ok.id, "COMPLETED").await;
+    c.wait_for_state(rejected.id, "REJECTED").await;
+    c.wait_for_callbacks(ok.id, 1).await;
+    c.wait_for_callbacks(rejected.id, 1).await;
+    let unmatched = c
+        .post_callback(
+            "/clients/idm/rest/callback/frobnicate",
+            Some(c.idm_auth()),
+            "text/plain",
+            unique("stray-"),
+        )
+        .await
+        .expect(200)
+        .json();
+    let commands = c.commands("").await;
+    let callbacks = c.callbacks("").await;
+    assert_eq!(commands.items.len(), 3);
+    assert_eq!(callbacks.items.len(), 3);
+    let end = commands.feed_seq;
+    let mut history = c.events(None, Some(0)).await;
+    let before: Vec<SseEvent> = history.feed_to_seq(end, WAIT).await;
+    let details = [
+        c.detail(ok.id).await,
+        c.detail(rejected.id).await,
+        c.detail(held.id).await,
+    ];
+
+    // A stream open during shutdown ends (and does not hold the shutdown up: `restart` allows 10 s).
+    let mut open = c.subscribe().await;
+    c.restart().await;
+    match open.next(Duration::from_secs(5)).await {
+        Next::End => {}
+        Next::Event(e) if e.is_heartbeat() => match open.next(Duration::from_secs(5)).await {
+            Next::End => {}
+            other => panic!("the stream did not end on shutdown: {other:?}"),
+        },
+        other => panic!("the stream did not end on shutdown: {other:?}"),
+    }
+
+    let commands_after = c.commands("").await;
+    assert_eq!(
+        commands_after.items, commands.items,
+        "the same commands, the same ids"
+    );
+    assert_eq!(commands_after.feed_seq, end);
+    assert_eq!(
+        c.callbacks("").await.items,
+        callbacks.items,
+        "the same callbacks"
+    );
+    for d in &details {
+        assert_eq!(
+            &c.detail(d.command.id).await,
+            d,
+            "the same detail and timeline"
+        );
+    }
+    assert!(
+        c.callbacks("?unmatched=true")
+            .await
+            .items
+            .iter()
+            .any(|cb| cb.id == unmatched["id"].as_i64().unwrap_or_default())
+    );
+    let mut replay = c.events(None, Some(0)).await;
+    let after: Vec<SseEvent> = replay.feed_to_seq(end, WAIT).await;
+    assert_eq!(
+        after, before,
+        "the feed replays the same history from after=0"
+    );
+
+    // New work gets new ids and sequences after the old ones.
+    let new = c.send("ping", ping_body(&unique("after-"), 30)).await;
+    assert!(
+        new.id > held.id,
+        "ids are not reused: {} after {}",
+        new.id,
+        held.id
+    );
+    assert_ne!(new.command_id, held.command_id);
+    let next = replay.next_feed(WAIT).await;
+    assert_eq!(next.seq(), end + 1, "the feed continues where it was");
+    c.wait_for_state(new.id, "COMPLETED").await;
+    // The held command is still IN_PROGRESS as stored (Hermod's simulator restarted and forgot it).
+    assert_eq!(
+        c.detail(held.id).await.command.state,
+        CommandState::InProgress
+    );
+}

@@ -1,0 +1,1163 @@
+//! Harness for the black-box tests: runs the built `hermod-console` binary on real ports with a real
+//! SQLite file in a fresh temporary directory, talks to it over HTTP, reads its live feed, and keeps
+//! everything it saw (response bodies, feed data, the process's stderr) for the secrets scan.
+//!
+//! The binary comes from `HERMOD_CONSOLE_BIN`, else `target/debug/hermod-console` of this workspace
+//! (`cargo build -p hermod-console` makes it).
+
+use base64::Engine;
+use hermod_shared::console::{
+    CallbackRecord, CommandDetail, CommandRecord, FeedEvent, Heartbeat, ListPage, Problem,
+};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::ffi::OsString;
+use std::fs::OpenOptions;
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long anything that should be quick may take before a test gives up.
+pub const WAIT: Duration = Duration::from_secs(15);
+/// How long a process may take to print its `listening on` lines.
+const STARTUP: Duration = Duration::from_secs(30);
+
+/// The binary under test.
+pub fn binary() -> PathBuf {
+    let path = match std::env::var_os("HERMOD_CONSOLE_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/hermod-console"),
+    };
+    assert!(
+        path.is_file(),
+        "the hermod-console binary is not at {}: run `cargo build -p hermod-console` first, or set \
+         HERMOD_CONSOLE_BIN to the binary to test",
+        path.display()
+    );
+    path
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A random 64-bit number (std only: `RandomState` is seeded from the OS).
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+/// `prefix` followed by random hex: unique external ids, bodies and secrets. Steering prefixes such as
+/// `slow-` stay at the start.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{:016x}", random_u64())
+}
+
+pub fn b64(data: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// A directory under the system's temp dir, removed (with everything in it) on drop.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "hermod-console-tests-{tag}-{}-{:016x}",
+            std::process::id(),
+            random_u64()
+        ));
+        std::fs::create_dir_all(&path).expect("create a temp dir");
+        TempDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A free port on 127.0.0.1 right now (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
+}
+
+/// Polls `f` until it gives `Some`, or panics naming `what` after `timeout`.
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Installs the crypto provider reqwest needs, once, and builds a client.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("build an HTTP client")
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Secrets
+
+/// Distinctive API keys and callback passwords, set through the environment so tests know them (and
+/// can scan for them).
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    pub idm_key: String,
+    pub idm_password: String,
+    pub da_key: String,
+    pub da_password: String,
+}
+
+pub const IDM_CALLBACK_USER: &str = "idm-callback";
+pub const DA_CALLBACK_USER: &str = "da-callback";
+
+impl Secrets {
+    pub fn random() -> Secrets {
+        Secrets {
+            idm_key: unique("SeCrEtIdmKey"),
+            idm_password: unique("SeCrEtIdmPw"),
+            da_key: unique("SeCrEtDaKey"),
+            da_password: unique("SeCrEtDaPw"),
+        }
+    }
+
+    /// Console and simulator overrides that make `demo` use these secrets on both sides.
+    pub fn demo_env(&self) -> Vec<(String, String)> {
+        let mut env = Vec::new();
+        for (id, key, password, user) in [
+            ("IDM", &self.idm_key, &self.idm_password, IDM_CALLBACK_USER),
+            ("DA", &self.da_key, &self.da_password, DA_CALLBACK_USER),
+        ] {
+            env.push((format!("HERMOD_CONSOLE__CLIENTS__{id}__KEY"), key.clone()));
+            env.push((
+                format!("HERMOD_CONSOLE__CLIENTS__{id}__CALLBACK_PASSWORD"),
+                password.clone(),
+            ));
+            env.push((format!("HERMOD_SIMULATOR__CLIENTS__{id}__KEY"), key.clone()));
+            env.push((
+                format!("HERMOD_SIMULATOR__CLIENTS__{id}__CALLBACK_BASIC_AUTH"),
+                format!("{user}:{password}"),
+            ));
+        }
+        env
+    }
+
+    /// The `X-Api-Key` header value of `idm`: base64 of `idm:<key>`.
+    pub fn idm_api_key_header(&self) -> String {
+        b64(format!("idm:{}", self.idm_key))
+    }
+
+    /// Every form in which a secret could leak: raw keys and passwords, the `X-Api-Key` values and the
+    /// Basic credentials as sent on the wire.
+    pub fn forms(&self) -> Vec<String> {
+        vec![
+            self.idm_key.clone(),
+            self.idm_password.clone(),
+            self.da_key.clone(),
+            self.da_password.clone(),
+            b64(format!("idm:{}", self.idm_key)),
+            b64(format!("da:{}", self.da_key)),
+            b64(format!("{IDM_CALLBACK_USER}:{}", self.idm_password)),
+            b64(format!("{DA_CALLBACK_USER}:{}", self.da_password)),
+        ]
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Processes
+
+/// A running `hermod-console` process: stderr goes to a log file, stdout is read for the `listening on`
+/// lines and then drained. Killed on drop.
+pub struct Process {
+    child: Option<Child>,
+}
+
+impl Process {
+    /// Starts the binary with `args` and `env` (on top of a clean environment: no inherited
+    /// `HERMOD_*` or `RUST_LOG`), appending its stderr to `log`, and waits for one stdout line
+    /// `<prefix> on http://ADDR` per entry of `announce`; returns the addresses in that order.
+    pub async fn spawn(
+        args: &[OsString],
+        env: &[(String, String)],
+        log: &Path,
+        announce: &[&str],
+    ) -> (Process, Vec<String>) {
+        let log_file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("open the log file");
+        let mut cmd = command(args, env);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::from(log_file));
+        let mut child = cmd.spawn().expect("start hermod-console");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(l) => drop(tx.send(l)),
+                    Err(_) => break,
+                }
+            }
+        });
+        let mut process = Process { child: Some(child) };
+        let mut found: Vec<Option<String>> = vec![None; announce.len()];
+        let deadline = tokio::time::Instant::now() + STARTUP;
+        while found.iter().any(Option::is_none) {
+            let line = match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(line)) => line,
+                Ok(None) => {
+                    let status = process.wait(Duration::from_secs(5));
+                    panic!(
+                        "hermod-console {args:?} ended ({status:?}) before announcing {announce:?}; \
+                         its log:\n{}",
+                        std::fs::read_to_string(log).unwrap_or_default()
+                    );
+                }
+                Err(_) => panic!(
+                    "hermod-console {args:?} did not announce {announce:?} within {STARTUP:?}; \
+                     its log:\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                ),
+            };
+            for (i, prefix) in announce.iter().enumerate() {
+                if let Some(addr) = line.strip_prefix(&format!("{prefix} on http://")) {
+                    found[i] = Some(addr.trim().to_string());
+                }
+            }
+        }
+        (process, found.into_iter().map(Option::unwrap).collect())
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let child = self.child.as_mut()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM, then waits (up to `timeout`) for the process to end by itself. `None` if it did not
+    /// (it is then killed).
+    pub async fn terminate(mut self, timeout: Duration) -> Option<ExitStatus> {
+        let pid = self.pid();
+        let status = tokio::task::spawn_blocking(move || {
+            let sent = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .expect("run kill");
+            assert!(sent.success(), "kill -TERM {pid} failed");
+            // Dropping `self` kills the process if it is still running.
+            self.wait(timeout)
+        })
+        .await
+        .expect("wait for the process");
+        status
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The binary with `args`, on a clean environment (no inherited `HERMOD_*` or `RUST_LOG`; `RUST_LOG=info`
+/// unless `env` says otherwise) plus `env`.
+fn command(args: &[OsString], env: &[(String, String)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(binary());
+    cmd.args(args).stdin(Stdio::null());
+    for (name, _) in std::env::vars_os() {
+        let n = name.to_string_lossy();
+        if n.starts_with("HERMOD_") || n == "RUST_LOG" {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd.env("RUST_LOG", "info");
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+/// Runs the binary to its end (at most `timeout`): exit status, stdout, stderr.
+pub async fn run_to_exit(
+    args: &[OsString],
+    env: &[(String, String)],
+    timeout: Duration,
+) -> (ExitStatus, String, String) {
+    let mut cmd = command(args, env);
+    let output = tokio::time::timeout(
+        timeout,
+        tokio::task::spawn_blocking(move || cmd.output().expect("run hermod-console")),
+    )
+    .await
+    .expect("hermod-console did not exit in time")
+    .expect("join the waiting thread");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `["a", "b"]` as arguments.
+pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(items: I) -> Vec<OsString> {
+    items.into_iter().map(Into::into).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses
+
+/// Everything the tests received (response bodies and feed data), for the secrets scan.
+pub type Transcript = Arc<Mutex<String>>;
+
+/// One HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub async fn read(response: reqwest::Response, transcript: &Transcript) -> Resp {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("read the response body");
+        let mut t = transcript.lock().expect("transcript lock");
+        t.push_str(&text);
+        t.push('\n');
+        Resp {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// Panics (showing the body) unless the status is `status`.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Resp {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected {status}, got {}: {}",
+            self.status,
+            self.text
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text))
+    }
+
+    #[track_caller]
+    pub fn parse<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| {
+            panic!(
+                "unexpected JSON shape ({e}), status {}: {}",
+                self.status, self.text
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The JSON problem body of an error answer (DESIGN.md §3): `error` and `detail` present and not
+    /// empty, served as JSON.
+    #[track_caller]
+    pub fn problem(&self) -> Problem {
+        let content_type = self.header("content-type").unwrap_or_default();
+        assert!(
+            content_type.starts_with("application/json"),
+            "an error must be JSON, got content-type {content_type:?}, status {}: {}",
+            self.status,
+            self.text
+        );
+        let p: Problem = self.parse();
+        assert!(!p.error.is_empty(), "empty `error`: {}", self.text);
+        assert!(!p.detail.is_empty(), "empty `detail`: {}", self.text);
+        p
+    }
+
+    /// Asserts the status and the problem body, and (when given) its `error` code and `field`.
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, error: Option<&str>, field: Option<&str>) -> Problem {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected {status}, got {}: {}",
+            self.status,
+            self.text
+        );
+        let p = self.problem();
+        if let Some(error) = error {
+            assert_eq!(p.error, error, "error code of {}", self.text);
+        }
+        if let Some(field) = field {
+            assert_eq!(p.field.as_deref(), Some(field), "field of {}", self.text);
+        }
+        p
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Server-sent events
+
+/// One server-sent event as framed on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseEvent {
+    /// `event:`; `message` when absent.
+    pub event: String,
+    pub id: Option<String>,
+    pub data: String,
+    pub retry: Option<u64>,
+}
+
+impl SseEvent {
+    /// The `id:` as a sequence number.
+    #[track_caller]
+    pub fn seq(&self) -> i64 {
+        self.id
+            .as_deref()
+            .unwrap_or_else(|| panic!("event without id: {self:?}"))
+            .parse()
+            .unwrap_or_else(|_| panic!("id is not an integer: {self:?}"))
+    }
+
+    /// The `data:` of a `command` or `callback` event, checked against its `id:` and name.
+    #[track_caller]
+    pub fn feed(&self) -> FeedEvent {
+        let e: FeedEvent = serde_json::from_str(&self.data)
+            .unwrap_or_else(|err| panic!("feed data is not a FeedEvent ({err}): {self:?}"));
+        assert_eq!(e.seq(), self.seq(), "data seq and id: {self:?}");
+        assert_eq!(e.name(), self.event, "event name: {self:?}");
+        e
+    }
+
+    #[track_caller]
+    pub fn heartbeat(&self) -> Heartbeat {
+        assert_eq!(self.event, "heartbeat");
+        serde_json::from_str(&self.data)
+            .unwrap_or_else(|err| panic!("heartbeat data ({err}): {self:?}"))
+    }
+
+    pub fn is_heartbeat(&self) -> bool {
+        self.event == "heartbeat"
+    }
+}
+
+/// What reading the stream gave.
+#[derive(Debug)]
+pub enum Next {
+    Event(SseEvent),
+    /// The server ended the stream.
+    End,
+    /// Nothing complete arrived in time.
+    Timeout,
+}
+
+/// A reader of `/api/events`: parses `event:`/`id:`/`data:`/`retry:` frames from the byte stream.
+pub struct Sse {
+    response: reqwest::Response,
+    buf: Vec<u8>,
+    ended: bool,
+    event: Option<String>,
+    id: Option<String>,
+    data: Option<String>,
+    retry: Option<u64>,
+    transcript: Transcript,
+}
+
+impl Sse {
+    pub fn new(response: reqwest::Response, transcript: Transcript) -> Sse {
+        Sse {
+            response,
+            buf: Vec::new(),
+            ended: false,
+            event: None,
+            id: None,
+            data: None,
+            retry: None,
+            transcript,
+        }
+    }
+
+    /// The stream's response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.response.headers()
+    }
+
+    /// Parses one complete line from the buffer; returns an event when a blank line completes one.
+    fn parse_line(&mut self) -> Option<Option<SseEvent>> {
+        let end = self.buf.iter().position(|&b| b == b'\n')?;
+        let mut line: Vec<u8> = self.buf.drain(..=end).collect();
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        let line = String::from_utf8(line).expect("SSE is UTF-8");
+        if line.is_empty() {
+            if self.data.is_none() && self.event.is_none() && self.id.is_none() {
+                return Some(None);
+            }
+            let event = SseEvent {
+                event: self.event.take().unwrap_or_else(|| "message".into()),
+                id: self.id.take(),
+                data: self.data.take().unwrap_or_default(),
+                retry: self.retry.take(),
+            };
+            return Some(Some(event));
+        }
+        if line.starts_with(':') {
+            return Some(None);
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f.to_string(), v.strip_prefix(' ').unwrap_or(v).to_string()),
+            None => (line.clone(), String::new()),
+        };
+        match field.as_str() {
+            "event" => self.event = Some(value),
+            "id" => self.id = Some(value),
+            "retry" => self.retry = value.parse().ok(),
+            "data" => match &mut self.data {
+                Some(d) => {
+                    d.push('\n');
+                    d.push_str(&value);
+                }
+                None => self.data = Some(value),
+            },
+            _ => {}
+        }
+        Some(None)
+    }
+
+    /// The next event (heartbeats included), the end of the stream, or a timeout.
+    pub async fn next(&mut self, wait: Duration) -> Next {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(parsed) = self.parse_line() {
+                if let Some(e) = parsed {
+                    return Next::Event(e);
+                }
+            }
+            if self.ended {
+                return Next::End;
+            }
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Err(_) => return Next::Timeout,
+                Ok(Ok(Some(chunk))) => {
+                    self.transcript
+                        .lock()
+                        .expect("transcript lock")
+                        .push_str(&String::from_utf8_lossy(&chunk));
+                    self.buf.extend_from_slice(&chunk);
+                }
+                Ok(Ok(None)) | Ok(Err(_)) => self.ended = true,
+            }
+        }
+    }
+
+    /// The next `command` or `callback` event, skipping heartbeats; panics on end or timeout.
+    #[track_caller]
+    pub fn next_feed(&mut self, wait: Duration) -> impl Future<Output = SseEvent> + '_ {
+        let caller = std::panic::Location::caller();
+        async move {
+            loop {
+                match self.next(wait).await {
+                    Next::Event(e) if e.is_heartbeat() => continue,
+                    Next::Event(e) => return e,
+                    other => panic!("{caller}: expected a feed event, got {other:?}"),
+                }
+            }
+        }
+    }
+
+    /// Feed events up to and including the first for which `done` holds (heartbeats skipped).
+    pub async fn feed_until(
+        &mut self,
+        wait: Duration,
+        mut done: impl FnMut(&FeedEvent) -> bool,
+    ) -> Vec<SseEvent> {
+        let deadline = Instant::now() + wait;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let e = match self.next(left).await {
+                Next::Event(e) if e.is_heartbeat() => continue,
+                Next::Event(e) => e,
+                other => panic!(
+                    "feed ended ({other:?}) before the awaited event; seen: {:?}",
+                    seen.iter().map(SseEvent::seq).collect::<Vec<_>>()
+                ),
+            };
+            let stop = done(&e.feed());
+            seen.push(e);
+            if stop {
+                return seen;
+            }
+        }
+    }
+
+    /// Feed events until one with `seq >= last` (inclusive).
+    pub async fn feed_to_seq(&mut self, last: i64, wait: Duration) -> Vec<SseEvent> {
+        self.feed_until(wait, |e| e.seq() >= last).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The console under test
+
+#[derive(Debug, Clone)]
+enum Mode {
+    Demo,
+    Serve { config: PathBuf },
+}
+
+/// How to start a console; [`Console::demo`] and [`Console::serve`] make one.
+pub struct ConsoleBuilder {
+    mode: Mode,
+    listen: String,
+    env: Vec<(String, String)>,
+    secrets: Secrets,
+}
+
+impl ConsoleBuilder {
+    /// Adds an environment variable (a later one with the same name wins).
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.env.retain(|(n, _)| *n != name);
+        self.env.push((name, value.into()));
+        self
+    }
+
+    pub fn listen(mut self, addr: impl Into<String>) -> Self {
+        self.listen = addr.into();
+        self
+    }
+
+    pub async fn start(self) -> Console {
+        let dir = TempDir::new("console");
+        let mut console = Console {
+            url: String::new(),
+            sim_url: None,
+            secrets: self.secrets,
+            http: http_client(),
+            transcript: Arc::default(),
+            process: None,
+            mode: self.mode,
+            listen: self.listen,
+            env: self.env,
+            dir,
+        };
+        console.launch().await;
+        console
+    }
+}
+
+/// A running console (and, in `demo`, its simulator), with helpers for its API. Killed on drop; its
+/// data directory removed.
+pub struct Console {
+    /// `http://ADDR` of the console.
+    pub url: String,
+    /// `http://ADDR` of the simulator (`demo` only).
+    pub sim_url: Option<String>,
+    pub secrets: Secrets,
+    pub http: reqwest::Client,
+    transcript: Transcript,
+    process: Option<Process>,
+    mode: Mode,
+    listen: String,
+    env: Vec<(String, String)>,
+    dir: TempDir,
+}
+
+impl Console {
+    /// `hermod-console demo` with known secrets and commands that complete after 200 ms.
+    pub fn demo() -> ConsoleBuilder {
+        let secrets = Secrets::random();
+        let mut env = secrets.demo_env();
+        env.push(("HERMOD_SIMULATOR__COMPLETE_AFTER_MS".into(), "200".into()));
+        ConsoleBuilder {
+            mode: Mode::Demo,
+            listen: "127.0.0.1:0".into(),
+            env,
+            secrets,
+        }
+    }
+
+    /// `hermod-console serve --config FILE`; `secrets` are the ones the file holds.
+    pub fn serve(config: impl Into<PathBuf>, secrets: Secrets) -> ConsoleBuilder {
+        ConsoleBuilder {
+            mode: Mode::Serve {
+                config: config.into(),
+            },
+            listen: "127.0.0.1:0".into(),
+            env: Vec::new(),
+            secrets,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("console.log")
+    }
+
+    /// Everything the process wrote to stderr so far (across restarts).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Every response body and feed chunk the helpers received so far.
+    pub fn transcript(&self) -> String {
+        self.transcript.lock().expect("transcript lock").clone()
+    }
+
+    pub fn transcript_handle(&self) -> Transcript {
+        self.transcript.clone()
+    }
+
+    async fn launch(&mut self) {
+        let data = self.data_dir().into_os_string();
+        let (arguments, announce): (Vec<OsString>, &[&str]) = match &self.mode {
+            Mode::Demo => (
+                args([
+                    OsString::from("demo"),
+                    "--listen".into(),
+                    self.listen.clone().into(),
+                    "--data-dir".into(),
+                    data,
+                ]),
+                &["simulator listening", "listening"],
+            ),
+            Mode::Serve { config } => (
+                args([
+                    OsString::from("serve"),
+                    "--config".into(),
+                    config.clone().into_os_string(),
+                    "--listen".into(),
+                    self.listen.clone().into(),
+                    "--data-dir".into(),
+                    data,
+                ]),
+                &["listening"],
+            ),
+        };
+        let (process, addrs) =
+            Process::spawn(&arguments, &self.env, &self.log_path(), announce).await;
+        self.process = Some(process);
+        match addrs.as_slice() {
+            [sim, console] => {
+                self.sim_url = Some(format!("http://{sim}"));
+                self.url = format!("http://{console}");
+            }
+            [console] => self.url = format!("http://{console}"),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Stops the process with SIGTERM (it must exit 0 within 10 s: graceful shutdown does not hang),
+    /// and starts it again on the same data directory and environment. Addresses change.
+    pub async fn restart(&mut self) {
+        let status = self.stop().await;
+        assert!(status.success(), "hermod-console exited with {status}");
+        self.launch().await;
+    }
+
+    /// SIGTERM; waits for the process to end by itself (panics after 10 s).
+    pub async fn stop(&mut self) -> ExitStatus {
+        let process = self.process.take().expect("running");
+        process
+            .terminate(Duration::from_secs(10))
+            .await
+            .expect("hermod-console did not shut down within 10 s of SIGTERM")
+    }
+
+    pub fn sim(&self) -> &str {
+        self.sim_url
+            .as_deref()
+            .expect("a demo console has a simulator")
+    }
+
+    // ---- HTTP
+
+    pub async fn read(&self, request: reqwest::RequestBuilder) -> Resp {
+        let response = request.send().await.expect("send the request");
+        Resp::read(response, &self.transcript).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.read(self.http.get(format!("{}{path}", self.url)))
+            .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Resp {
+        self.read(self.http.post(format!("{}{path}", self.url)).json(body))
+            .await
+    }
+
+    /// A POST with exactly this content type (or none) and body.
+    pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Resp {
+        let mut request = self.http.post(format!("{}{path}", self.url)).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        self.read(request).await
+    }
+
+    /// `GET /healthz` answers 200: the process is alive and well.
+    pub async fn assert_healthy(&self) {
+        let r = self.get("/healthz").await;
+        assert_eq!(r.status, StatusCode::OK, "/healthz: {}", r.text);
+        let r = self.get("/readyz").await;
+        assert_eq!(r.status, StatusCode::OK, "/readyz: {}", r.text);
+    }
+
+    // ---- Commands
+
+    /// `POST /api/commands` as `client`.
+    pub async fn send_as(&self, client: &str, ty: &str, body: Value) -> Resp {
+        self.post_json(
+            "/api/commands",
+            &json!({"client": client, "type": ty, "body": body}),
+        )
+        .await
+    }
+
+    /// `POST /api/commands` as `idm`; must answer 201 with the record.
+    pub async fn send(&self, ty: &str, body: Value) -> CommandRecord {
+        self.send_as("idm", ty, body).await.expect(201).parse()
+    }
+
+    pub async fn commands(&self, query: &str) -> ListPage<CommandRecord> {
+        self.get(&format!("/api/commands{query}"))
+            .await
+            .expect(200)
+            .parse()
+    }
+
+    pub async fn callbacks(&self, query: &str) -> ListPage<CallbackRecord> {
+        self.get(&format!("/api/callbacks{query}"))
+            .await
+            .expect(200)
+            .parse()
+    }
+
+    pub async fn detail(&self, id: i64) -> CommandDetail {
+        self.get(&format!("/api/commands/{id}"))
+            .await
+            .expect(200)
+            .parse()
+    }
+
+    /// Waits until command `id` is in `state`.
+    pub async fn wait_for_state(&self, id: i64, state: &str) -> CommandRecord {
+        wait_until(
+            &format!("command {id} to be {state}"),
+            WAIT,
+            || async move {
+                let c = self.detail(id).await.command;
+                (c.state.as_str() == state).then_some(c)
+            },
+        )
+        .await
+    }
+
+    /// Waits until `n` callbacks for command `id` are stored.
+    pub async fn wait_for_callbacks(&self, id: i64, n: usize) -> Vec<CallbackRecord> {
+        wait_until(
+            &format!("{n} callback(s) for command {id}"),
+            WAIT,
+            || async move {
+                let items = self.callbacks(&format!("?command={id}")).await.items;
+                (items.len() >= n).then_some(items)
+            },
+        )
+        .await
+    }
+
+    /// The current feed sequence (from a list's `feed_seq`).
+    pub async fn feed_seq(&self) -> i64 {
+        self.commands("?limit=1").await.feed_seq
+    }
+
+    // ---- Receiver
+
+    /// Posts a callback body to `path` with `auth` as Basic credential (`None`: no Authorization).
+    pub async fn post_callback(
+        &self,
+        path: &str,
+        auth: Option<(&str, &str)>,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> Resp {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", content_type)
+            .body(body.into());
+        if let Some((user, password)) = auth {
+            request = request.header(
+                "authorization",
+                format!("Basic {}", b64(format!("{user}:{password}"))),
+            );
+        }
+        self.read(request).await
+    }
+
+    /// `idm`'s correct callback credential.
+    pub fn idm_auth(&self) -> (&str, &str) {
+        (IDM_CALLBACK_USER, &self.secrets.idm_password)
+    }
+
+    // ---- Feed
+
+    /// Opens `/api/events`, with `Last-Event-ID: last_event_id` and/or `?after=after`; checks the
+    /// answer is a stream.
+    pub async fn events(&self, last_event_id: Option<&str>, after: Option<i64>) -> Sse {
+        let mut url = format!("{}/api/events", self.url);
+        if let Some(a) = after {
+            url.push_str(&format!("?after={a}"));
+        }
+        let mut request = self.http.get(url).timeout(Duration::from_secs(3600));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.expect("open /api/events");
+        assert_eq!(response.status(), StatusCode::OK, "/api/events answered");
+        let ct = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(ct.starts_with("text/event-stream"), "content-type {ct}");
+        Sse::new(response, self.transcript.clone())
+    }
+
+    /// A live feed subscription that is known to be registered: it replays from `feed_seq` (so nothing
+    /// after now is missed, whatever the timing).
+    pub async fn subscribe(&self) -> Sse {
+        let seq = self.feed_seq().await;
+        self.events(None, Some(seq)).await
+    }
+
+    // ---- Simulator
+
+    pub async fn sim_get(&self, path: &str) -> Resp {
+        self.read(self.http.get(format!("{}{path}", self.sim())))
+            .await
+    }
+
+    pub async fn sim_post(&self, path: &str) -> Resp {
+        self.read(self.http.post(format!("{}{path}", self.sim())))
+            .await
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        // Kill the process before its data directory goes.
+        self.process.take();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sample command bodies (hermod-api.md §7), steered by `externalId`
+
+/// `commandHeader` with `timeout` and `lifespan` of `timeout_secs`.
+pub fn header(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "lifespan": timeout_secs,
+        "timeout": timeout_secs,
+        "to": ["@tmp"],
+        "externalId": external_id,
+    })
+}
+
+/// A sign request as in §7.2, with real base64.
+pub fn sign_body(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "commandHeader": header(external_id, timeout_secs),
+        "signCommand": { "params": {
+            "description": [ { "key": "requester", "description": "Signing request from",
+                               "content_type": "text/plain", "content_encoding": "base64",
+                               "data": b64("Example Bank"), "visible": true } ],
+            "tbs": [ { "key": "tbs", "description": "Text to sign",
+                       "content_type": "text/plain", "content_encoding": "base64",
+                       "data": b64("Pay 100 EUR to ACME"), "visible": true } ],
+            "filter": { "op": "eq", "param": "key.type", "value": "RSA" },
+            "format": "pkcs7",
+            "mechanism": "CKM_SHA256_RSA_PKCS"
+        } }
+    })
+}
+
+/// §7.3.
+pub fn authenticate_body(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "commandHeader": header(external_id, timeout_secs),
+        "authCommand": { "params": {
+            "description": [ { "key": "auth_image", "description": "Verify that image is equal",
+                               "content_type": "application/hermod+content-id",
+                               "data": "AUTH:4018", "visible": true } ],
+            "tbs": [ { "key": "challenge", "content_type": "text/plain", "content_encoding": "base64",
+                       "data": b64(unique("challenge-")), "visible": false } ],
+            "format": "jws",
+            "mechanism": "CKM_SHA256_RSA_PKCS"
+        } }
+    })
+}
+
+/// §7.4, with device info.
+pub fn ping_body(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "commandHeader": header(external_id, timeout_secs),
+        "pingCommand": { "deviceinfo": "true" }
+    })
+}
+
+/// §7.1, asking for a P-256 key (quick to make).
+pub fn provision_body(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "commandHeader": header(external_id, timeout_secs),
+        "provCommand": {
+            "nonce": unique("n-"),
+            "userid": "jane.doe@example.com",
+            "responsesignaturekey": "ATTESTATION",
+            "responseformat": "jws",
+            "profile": {
+                "servername": "Example IDM",
+                "name": "Example Mobile ID",
+                "keygenrequests": [ {
+                    "keyid": "signer",
+                    "usage": "SIG",
+                    "keytypeprios": [ { "keytype": "EC", "keylength": "256", "responsemechanism": "ES256" } ],
+                    "storageprios": [ "APP" ],
+                    "keystate": "ACTIVE"
+                } ],
+                "visualData": { "contentId": "PROV:0c5e" }
+            }
+        }
+    })
+}
+
+/// §7.4.
+pub fn certificate_body(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "commandHeader": header(external_id, timeout_secs),
+        "certCommand": { "profileid": "profile-1", "smartcardid": "token-1",
+                         "desktopKeyProtectionLevel": "CONSENT",
+                         "certificates": [ { "keyid": "signer", "certificate": b64("not really DER") } ] }
+    })
+}
+
+/// §7.5.
+pub fn startpinreset_body(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "commandHeader": header(external_id, timeout_secs),
+        "startpinresetCommand": { "profileid": "profile-1", "operation": "pinreset" }
+    })
+}
+
+/// §7.5.
+pub fn endpinreset_body(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "commandHeader": header(external_id, timeout_secs),
+        "endpinresetCommand": { "smartcardid": "token-1", "encryptednonce": b64("nonce"),
+                                "newadminkey": "0123456789abcdef0123456789abcdef0123456789abcdef" }
+    })
+}
+
+/// A valid body for every command type.
+pub fn body_for(ty: &str, external_id: &str, timeout_secs: u64) -> Value {
+    match ty {
+        "sign" => sign_body(external_id, timeout_secs),
+        "authenticate" => authenticate_body(external_id, timeout_secs),
+        "ping" => ping_body(external_id, timeout_secs),
+        "provision" => provision_body(external_id, timeout_secs),
+        "certificate" => certificate_body(external_id, timeout_secs),
+        "startpinreset" => startpinreset_body(external_id, timeout_secs),
+        "endpinreset" => endpinreset_body(external_id, timeout_secs),
+        other => panic!("no sample body for {other}"),
+    }
+}
+
+/// Every command type, as in Hermod's paths.
+pub const TYPES: [&str; 7] = [
+    "provision",
+    "certificate",
+    "authenticate",
+    "sign",
+    "ping",
+    "startpinreset",
+    "endpinreset",
+];
+
+/// A callback body in the simulator's default shape (hermod-api.md §7.6).
+pub fn callback_body(command_id: &str, external_id: &str, state: &str) -> String {
+    json!({
+        "commandId": command_id,
+        "externalId": external_id,
+        "commandType": "SIGN",
+        "state": state,
+        "response": b64(unique("signature-")),
+        "error": null,
+    })
+    .to_string()
+}
