@@ -9,7 +9,6 @@ use crate::routes;
 use crate::store::Store;
 use crate::web::Web;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{any, get, post};
 use hermod_shared::console::ClientInfo;
@@ -128,7 +127,6 @@ pub fn app(state: AppState) -> Router {
         // The feed is a long-lived stream: outside the request timeout.
         .route("/events", get(routes::events::stream))
         .route("/{*rest}", any(api_not_found))
-        .layer(DefaultBodyLimit::max(state.limits.api_body_bytes))
         // `if_not_present`: the feed sets its own `no-cache` (DESIGN.md §4); everything else is no-store.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
@@ -142,10 +140,12 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/clients/{client}/rest/callback/{kind}",
             post(routes::receiver::by_path),
-        )
-        .layer(DefaultBodyLimit::max(state.limits.callback_body_bytes));
+        );
     Router::new()
         .nest("/api", api)
+        // The nested catch-all does not see `/api` and `/api/`; they must not get the page either.
+        .route("/api", any(api_not_found))
+        .route("/api/", any(api_not_found))
         .merge(receiver)
         .route("/healthz", get(routes::health::live))
         .route("/readyz", get(routes::health::ready))

@@ -1,9 +1,9 @@
 //! The console API's one error type: every failure becomes a status from DESIGN.md §3's table and a JSON
 //! [`Problem`] body. Client errors are not logged; server-side failures are logged once, here.
 
+use crate::app::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +34,7 @@ impl ApiError {
     }
 
     pub fn invalid(field: &FieldError) -> ApiError {
+        let field = &name_missing_field(field);
         let mut e = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_field",
@@ -71,6 +72,27 @@ impl ApiError {
     }
 }
 
+/// serde reports a missing field at the object that lacks it (`""`, "missing field `body`"); the
+/// pointer should name the field itself (`/body`).
+fn name_missing_field(field: &FieldError) -> FieldError {
+    let name = field
+        .message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    match name {
+        Some(name) => FieldError::new(
+            format!(
+                "{}/{}",
+                field.pointer,
+                name.replace('~', "~0").replace('/', "~1")
+            ),
+            field.message.clone(),
+        ),
+        None => field.clone(),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.problem)).into_response()
@@ -81,10 +103,10 @@ impl IntoResponse for ApiError {
 /// is not JSON, 422 naming the field when it does not fit `T`.
 pub struct ApiJson<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let value = json_body(req, state).await?;
         typed(&value, "")
             .map(ApiJson)
@@ -92,7 +114,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Value, ApiError> {
+async fn json_body(req: Request, state: &AppState) -> Result<Value, ApiError> {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -110,7 +132,7 @@ async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Api
             "send the body as JSON with Content-Type: application/json",
         ));
     }
-    let bytes = read_body(req, state).await?;
+    let bytes = read_body(req, state.limits.api_body_bytes).await?;
     serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -120,21 +142,80 @@ async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Api
     })
 }
 
-/// The body, or 413 when it is over the route's limit.
-pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state)
-        .await
-        .map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    "the body is over this endpoint's size limit",
-                )
+/// Over the limit, the rest of a body is still read (and dropped) up to this many bytes, so that a
+/// client that is still sending gets to read the 413 instead of a connection reset.
+const DRAIN_CAP: usize = 64 << 20;
+/// …and for at most this long.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The body, or 413 when it is over `limit` bytes (declared by `Content-Length` or as read).
+pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is over this endpoint's limit of {limit} bytes"),
+        )
+    };
+    if declared.is_some_and(|n| n > DRAIN_CAP as u64) {
+        return Err(too_large());
+    }
+    let mut stream = req.into_body().into_data_stream();
+    let mut body = Vec::new();
+    let mut over = declared.is_some_and(|n| n > limit as u64);
+    let mut read = 0usize;
+    let drained = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.to_string())
+            })?;
+            read += chunk.len();
+            if over || read > limit {
+                over = true;
+                body = Vec::new();
+                if read > DRAIN_CAP {
+                    break;
+                }
             } else {
-                ApiError::new(e.status(), "unreadable_body", e.body_text())
+                body.extend_from_slice(&chunk);
             }
-        })
+        }
+        Ok::<(), ApiError>(())
+    })
+    .await;
+    match drained {
+        _ if over => Err(too_large()),
+        Ok(Ok(())) => Ok(Bytes::from(body)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_too_slow",
+            "the body did not arrive in time",
+        )),
+    }
+}
+
+/// Reads and drops a body that will not be used (up to the same cap and time as an oversized one), so
+/// that a client still sending it gets to read the answer instead of a connection reset.
+pub async fn discard_body(req: Request) {
+    use futures_util::StreamExt;
+    let mut stream = req.into_body().into_data_stream();
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut read = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len();
+            if read > DRAIN_CAP {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Query parameters read the console's way: a malformed query string is a 400 with a JSON body.

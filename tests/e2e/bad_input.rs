@@ -393,3 +393,41 @@ async fn hermod_not_answering_in_time_is_504_send_unknown_and_its_callback_is_ma
     );
     c.assert_healthy().await;
 }
+
+#[tokio::test]
+async fn a_callback_that_comes_while_the_send_is_still_waiting_is_matched_when_it_ends_unknown() {
+    // Hermod takes 4 s to answer; the console gives it 1 s; the command completes after 200 ms, so
+    // its callback arrives while the console still waits (no commandId known yet), and the send then
+    // ends SEND_UNKNOWN. The callback names the externalId: it must not stay unmatched.
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__CLIENTS__IDM__REQUEST_TIMEOUT_SECS", "1")
+        .env("HERMOD_SIMULATOR__SLOW_ANSWER_MS", "4000")
+        .start()
+        .await;
+    let ext = unique("slow-race-");
+    let query = format!("?q={ext}");
+    let send = c.send_as("idm", "ping", ping_body(&ext, 30));
+    let watch = async {
+        wait_until("the early callback", WAIT, || async {
+            c.callbacks(&query).await.items.into_iter().next()
+        })
+        .await
+    };
+    let (r, early) = tokio::join!(send, watch);
+    let record = r
+        .expect_problem(504, Some("hermod_timeout"), None)
+        .record
+        .expect("record");
+    assert_eq!(
+        early.command, None,
+        "it came before anything could match it"
+    );
+    let callbacks = c.wait_for_callbacks(record.id, 1).await;
+    assert_eq!(callbacks[0].id, early.id);
+    let done = c.wait_for_state(record.id, "COMPLETED").await;
+    assert_eq!(
+        done.command_id, early.command_id,
+        "the commandId is learnt from it"
+    );
+    assert!(c.callbacks("?unmatched=true").await.items.is_empty());
+}

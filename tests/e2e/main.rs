@@ -2,8 +2,11 @@
 //! One module per feature; each test starts its own console, so they run in parallel.
 
 mod bad_input;
+mod browser;
+mod deployment;
 mod feed;
 mod lagging;
 mod receiver;
 mod restart;
 mod roundtrip;
+mod secrets;

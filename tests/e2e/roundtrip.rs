@@ -7,8 +7,8 @@ use serde_json::Value;
 #[tokio::test]
 async fn a_sign_command_reaches_hermod_with_the_clients_key_and_its_callback_reaches_the_feed() {
     let c = Console::demo().start().await;
-    // Opened before the send: it must see everything that follows.
-    let mut feed = c.subscribe().await;
+    // Opened before the send, live only (no `after`, no replay): it must see everything that follows.
+    let mut feed = c.events(None, None).await;
 
     let ext = unique("order-");
     let sent = c.send("sign", sign_body(&ext, 30)).await;

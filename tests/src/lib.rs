@@ -5,6 +5,8 @@
 //! The binary comes from `HERMOD_CONSOLE_BIN`, else `target/debug/hermod-console` of this workspace
 //! (`cargo build -p hermod-console` makes it).
 
+pub mod browser;
+
 use base64::Engine;
 use hermod_shared::console::{
     CallbackRecord, CommandDetail, CommandRecord, FeedEvent, Heartbeat, ListPage, Problem,
@@ -288,7 +290,7 @@ impl Process {
     /// (it is then killed).
     pub async fn terminate(mut self, timeout: Duration) -> Option<ExitStatus> {
         let pid = self.pid();
-        let status = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let sent = std::process::Command::new("kill")
                 .args(["-TERM", &pid.to_string()])
                 .status()
@@ -298,8 +300,7 @@ impl Process {
             self.wait(timeout)
         })
         .await
-        .expect("wait for the process");
-        status
+        .expect("wait for the process")
     }
 }
 

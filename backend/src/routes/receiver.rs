@@ -4,7 +4,7 @@
 
 use crate::app::{AppState, Client};
 use crate::clock::now_ms;
-use crate::error::{ApiError, read_body};
+use crate::error::{ApiError, discard_body, read_body};
 use crate::store::{CallbackSaved, NewCallback};
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Request, State};
@@ -81,6 +81,7 @@ async fn receive(
                 reason,
                 "callback rejected"
             );
+            discard_body(req).await;
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Basic realm=\"hermod-console callbacks\"")],
@@ -95,7 +96,7 @@ async fn receive(
     };
     let client_id = client.id.clone();
     let headers = kept_headers(req.headers(), &auth);
-    let body = match read_body(req, &()).await {
+    let body = match read_body(req, app.limits.callback_body_bytes).await {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };

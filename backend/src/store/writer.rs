@@ -323,12 +323,31 @@ impl Writer {
         events: &mut Vec<Published>,
     ) -> Result<CommandRecord, StoreError> {
         let current = command(conn, s.id).await?;
+        let mut command_id = s.command_id.clone();
+        if command_id.is_none()
+            && s.state == CommandState::SendUnknown
+            && let Some(external_id) = &current.external_id
+        {
+            // Hermod's callback may have come while the send was still waiting for its answer: it
+            // names the command Hermod created (by externalId), so that commandId is adopted.
+            command_id = sqlx::query_scalar(
+                "SELECT command_id FROM callbacks WHERE client = ? AND external_id = ? \
+                 AND command IS NULL AND command_id IS NOT NULL \
+                 AND received_at >= (SELECT created_at FROM commands WHERE id = ?) \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(&current.client)
+            .bind(external_id)
+            .bind(s.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        }
         sqlx::query(
             "UPDATE commands SET state = ?, command_id = ?, destinations = ?, answer = ?, \
              expires_at = ?, updated_at = ? WHERE id = ?",
         )
         .bind(s.state.as_str())
-        .bind(&s.command_id)
+        .bind(&command_id)
         .bind(serde_json::to_string(&s.destinations)?)
         .bind(serde_json::to_string(&s.reply)?)
         .bind(s.expires_at)
@@ -336,7 +355,7 @@ impl Writer {
         .bind(s.id)
         .execute(&mut *conn)
         .await?;
-        if let Some(command_id) = &s.command_id {
+        if let Some(command_id) = &command_id {
             // Callbacks that beat Hermod's answer here are matched now.
             let early: Vec<(i64, Option<String>)> = sqlx::query_as(
                 "UPDATE callbacks SET command = ? WHERE client = ? AND command_id = ? \

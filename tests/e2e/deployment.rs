@@ -1,0 +1,206 @@
+//! A real-deployment shape: `serve --config` and `simulate --config` as two processes with TOML files
+//! (secrets in files, as with container secrets), and configuration errors that name the key.
+
+use hermod_console_tests::*;
+use hermod_shared::console::{ClientInfo, CommandState, FeedEvent};
+use serde_json::Value;
+use std::time::Duration;
+
+#[tokio::test]
+async fn serve_and_simulate_as_two_processes_send_a_ping_end_to_end() {
+    let dir = TempDir::new("deploy");
+    let secrets = Secrets::random();
+    let console_port = free_port();
+
+    let sim_toml = dir.path().join("hermod-simulator.toml");
+    std::fs::write(
+        &sim_toml,
+        format!(
+            r#"listen = "127.0.0.1:0"
+public_url = "https://hermod.test/hermod/rest/ms"
+fqdn = "hermod.test"
+complete_after_ms = 200
+
+[clients.idm]
+key = "{key}"
+callback_url = "http://127.0.0.1:{console_port}/clients/idm/rest"
+callback_basic_auth = "{IDM_CALLBACK_USER}:{password}"
+"#,
+            key = secrets.idm_key,
+            password = secrets.idm_password,
+        ),
+    )
+    .expect("write the simulator's config");
+    let mut sim_args = args(["simulate", "--config"]);
+    sim_args.push(sim_toml.into_os_string());
+    let (sim, addrs) = Process::spawn(
+        &sim_args,
+        &[],
+        &dir.path().join("simulator.log"),
+        &["simulator listening"],
+    )
+    .await;
+    let sim_addr = &addrs[0];
+
+    let key_file = dir.path().join("idm-key");
+    let password_file = dir.path().join("idm-callback-password");
+    std::fs::write(&key_file, format!("{}\n", secrets.idm_key)).expect("key file");
+    std::fs::write(&password_file, format!("{}\n", secrets.idm_password)).expect("password file");
+    let console_toml = dir.path().join("hermod-console.toml");
+    std::fs::write(
+        &console_toml,
+        format!(
+            r#"listen = "127.0.0.1:{console_port}"
+
+[feed]
+heartbeat_secs = 5
+
+[clients.idm]
+label = "Identity Manager"
+command_url = "http://{sim_addr}/hermod/rest/command"
+key_file = "{key_file}"
+callback_user = "{IDM_CALLBACK_USER}"
+callback_password_file = "{password_file}"
+request_timeout_secs = 10
+"#,
+            key_file = key_file.display(),
+            password_file = password_file.display(),
+        ),
+    )
+    .expect("write the console's config");
+    let c = Console::serve(&console_toml, secrets.clone())
+        .listen(format!("127.0.0.1:{console_port}"))
+        .start()
+        .await;
+    assert_eq!(c.url, format!("http://127.0.0.1:{console_port}"));
+    c.assert_healthy().await;
+
+    // What to register in Hermod, and no secret.
+    let clients: Vec<ClientInfo> = c.get("/api/clients").await.expect(200).parse();
+    assert_eq!(clients.len(), 1, "{clients:?}");
+    let idm = &clients[0];
+    assert_eq!(idm.id, "idm");
+    assert_eq!(idm.label, "Identity Manager");
+    assert_eq!(
+        idm.command_url,
+        format!("http://{sim_addr}/hermod/rest/command")
+    );
+    assert_eq!(
+        idm.callback_url,
+        format!("http://127.0.0.1:{console_port}/clients/idm/rest")
+    );
+    assert_eq!(idm.callback_user.as_deref(), Some(IDM_CALLBACK_USER));
+
+    let mut feed = c.subscribe().await;
+    let sent = c.send("ping", ping_body(&unique("deploy-"), 30)).await;
+    let command_id = sent.command_id.clone().expect("commandId");
+    let done = c.wait_for_state(sent.id, "COMPLETED").await;
+    assert_eq!(done.command_id.as_deref(), Some(command_id.as_str()));
+    let callbacks = c.wait_for_callbacks(sent.id, 1).await;
+    let body: Value = serde_json::from_str(&callbacks[0].body).expect("JSON callback");
+    assert_eq!(body["state"], "COMPLETED");
+    assert!(
+        body["response"]["deviceinfo"].is_object(),
+        "deviceinfo asked: {body}"
+    );
+    assert!(
+        callbacks[0].auth.contains(IDM_CALLBACK_USER),
+        "{}",
+        callbacks[0].auth
+    );
+    feed.feed_until(
+        WAIT,
+        |e| matches!(e, FeedEvent::Callback { callback, .. } if callback.command == Some(sent.id)),
+    )
+    .await;
+
+    // A poll reaches the simulator too.
+    let poll = c
+        .post_json(&format!("/api/commands/{}/poll", sent.id), &Value::Null)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(poll["poll"]["reply"]["status"], 200, "{poll}");
+    assert_eq!(poll["command"]["state"], "COMPLETED");
+
+    // With the simulator gone, Hermod is unreachable: 502, record kept.
+    let status = sim
+        .terminate(Duration::from_secs(10))
+        .await
+        .expect("the simulator stops");
+    assert!(status.success(), "simulator exit {status}");
+    let r = c
+        .send_as("idm", "ping", ping_body(&unique("deploy-down-"), 30))
+        .await;
+    let p = r.expect_problem(502, Some("hermod_unreachable"), None);
+    assert_eq!(p.record.expect("record").state, CommandState::SendFailed);
+}
+
+/// `serve` or `simulate` with `config`: must exit non-zero, naming `key` on stderr.
+async fn refused(subcommand: &str, config: &str, key: &str, env: &[(String, String)]) {
+    let dir = TempDir::new("badconfig");
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, config).expect("write the config");
+    let mut arguments = args([subcommand, "--config"]);
+    arguments.push(file.into_os_string());
+    if subcommand == "serve" {
+        arguments.extend(args(["--listen", "127.0.0.1:0", "--data-dir"]));
+        arguments.push(dir.path().join("data").into_os_string());
+    }
+    let (status, stdout, stderr) = run_to_exit(&arguments, env, Duration::from_secs(20)).await;
+    assert!(
+        !status.success(),
+        "{subcommand} started with {key:?} in its config: {stdout}{stderr}"
+    );
+    assert!(
+        stderr.contains(key),
+        "{subcommand}: the error names {key:?}: {stderr}"
+    );
+    assert!(
+        !stdout.contains("listening on"),
+        "it never listened: {stdout}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_configuration_keys_stop_the_start_and_are_named() {
+    let client = "[clients.idm]\ncommand_url = \"http://127.0.0.1:9/command\"\nkey = \"k\"\n";
+    refused(
+        "serve",
+        &format!("lisen = \"127.0.0.1:0\"\n{client}"),
+        "lisen",
+        &[],
+    )
+    .await;
+    refused("serve", &format!("{client}kee = \"x\"\n"), "kee", &[]).await;
+    refused(
+        "serve",
+        &format!("[feed]\nheartbeat = 1\n{client}"),
+        "heartbeat",
+        &[],
+    )
+    .await;
+    // From the environment, too.
+    refused(
+        "serve",
+        client,
+        "heartbeat_sec",
+        &[("HERMOD_CONSOLE__FEED__HEARTBEAT_SEC".into(), "1".into())],
+    )
+    .await;
+    refused(
+        "simulate",
+        "listen = \"127.0.0.1:0\"\ncomplete_after = 5\n",
+        "complete_after",
+        &[],
+    )
+    .await;
+    // A client without a key is named, too.
+    refused(
+        "serve",
+        "[clients.idm]\ncommand_url = \"http://127.0.0.1:9/command\"\n",
+        "clients.idm",
+        &[],
+    )
+    .await;
+}

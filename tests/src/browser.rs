@@ -1,0 +1,147 @@
+//! A real headless Chromium driven through chromedriver (Debian's packages), for the browser tests.
+//! Each test gets its own driver and profile; both go away even when the test panics.
+
+use crate::free_port;
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The flags this machine's headless Chromium needs (toolchain.md).
+const CHROME_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
+];
+
+/// Where screenshots go: `target/screenshots/`, kept as evidence.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+struct Driver {
+    child: Child,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Starts chromedriver and a browser session, runs `test` with it, and always closes both; a panic
+/// inside `test` is re-raised afterwards, so no Chromium outlives a failing test.
+pub async fn with_browser<F, Fut>(test: F)
+where
+    F: FnOnce(Client) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = free_port();
+    let profile = std::env::temp_dir().join(format!(
+        "hermod-console-chrome-{}-{port}",
+        std::process::id()
+    ));
+    let child = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {chromedriver} (make browser-tools): {e}"));
+    let driver = Driver {
+        child,
+        profile: profile.clone(),
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let mut args: Vec<String> = CHROME_FLAGS.iter().map(|s| s.to_string()).collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({ "args": args, "binary": chromium_binary() }),
+    );
+    let started = Instant::now();
+    let client = loop {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if started.elapsed() > Duration::from_secs(20) => {
+                panic!("chromedriver did not start a session: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    let outcome =
+        tokio::time::timeout(Duration::from_secs(120), tokio::spawn(test(client.clone()))).await;
+    let _ = client.close().await;
+    drop(driver);
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(join)) => std::panic::resume_unwind(join.into_panic()),
+        Err(_) => panic!("the browser test took longer than 120 s"),
+    }
+}
+
+fn chromium_binary() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or("chromium")
+            .to_string()
+    })
+}
+
+/// Waits for an element matching `css`.
+pub async fn wait_css(c: &Client, css: &str) -> Element {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element `{css}` appeared: {e}"))
+}
+
+/// Waits until the element matching `css` holds `text`.
+pub async fn wait_text(c: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+            && t.contains(text)
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "`{css}` never showed `{text}`");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Saves a screenshot as evidence under `target/screenshots/<name>.png`.
+pub async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+/// Runs a script in the page and returns its value.
+pub async fn eval(c: &Client, script: &str) -> Value {
+    c.execute(script, vec![]).await.expect("script runs")
+}
