@@ -1,17 +1,25 @@
 //! The console's state and its router: `fn app(state) -> Router`, so tests and every subcommand build
-//! exactly the same thing.
+//! exactly the same thing. Every API route is declared once, in [`api_routes`], with the least role it
+//! needs; the router, the guard and `GET /api/routes` are all made from that one table.
 
+use crate::auth::{
+    self, Auth, RouteRoles, StreamCounter, limiter::LoginLimiter, password::Cost, source::Net,
+};
 use crate::config::{Config, ConfigError, FeedConfig, Limits, Secret};
 use crate::error::ApiError;
 use crate::feed::Feed;
 use crate::hermod::HermodClient;
+use crate::metrics::Metrics;
 use crate::routes;
 use crate::store::Store;
 use crate::web::Web;
-use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::routing::{any, get, post};
-use hermod_shared::console::ClientInfo;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{MethodRouter, any, delete, get, post, put};
+use axum::{Extension, Json, Router};
+use hermod_shared::console::{ClientInfo, Role, RouteInfo};
 use hermod_shared::hermod::EnvelopeKeys;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,10 +44,16 @@ pub struct Inner {
     pub feed: Feed,
     pub clients: BTreeMap<String, Client>,
     pub public_url: String,
+    /// Where Hermod reaches the callback receiver (the callback listener's URL when there is one).
+    pub callback_base: String,
     pub envelope: EnvelopeKeys,
     pub feed_config: FeedConfig,
     pub limits: Limits,
     pub web: Web,
+    pub auth: Auth,
+    pub metrics: Metrics,
+    /// Sent on every response: CSP, HSTS under HTTPS, and the rest.
+    security_headers: Vec<(HeaderName, HeaderValue)>,
     /// Flips to `true` when the server starts shutting down; open streams end on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -51,6 +65,17 @@ impl std::ops::Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
         &self.0
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            format!("{scheme}://{authority}")
+        }
+        None => url.to_string(),
     }
 }
 
@@ -72,19 +97,58 @@ impl AppState {
                 },
             );
         }
+        let mut trusted = Vec::new();
+        for p in &config.trusted_proxies {
+            trusted.push(Net::parse(p).ok_or_else(|| {
+                ConfigError(format!(
+                    "trusted_proxies: `{p}` is not an address or CIDR block"
+                ))
+            })?);
+        }
+        let a = &config.auth;
+        let public_url = config.public_url();
+        let auth = Auth {
+            limiter: LoginLimiter::new(
+                Duration::from_secs(a.login_window_secs),
+                a.login_failures_per_account,
+                a.login_failures_per_source,
+            ),
+            trusted,
+            cost: Cost {
+                memory_kib: a.argon2_memory_kib,
+                passes: a.argon2_passes,
+            },
+            idle_ms: (a.session_idle_secs as i64).saturating_mul(1000),
+            absolute_ms: (a.session_absolute_secs as i64).saturating_mul(1000),
+            secure_cookies: config.is_https(),
+            public_origin: origin_of(&public_url),
+            streams: Arc::new(StreamCounter::default()),
+            max_streams: a.max_streams_per_session,
+        };
         let feed = Feed::new(config.feed.channel_capacity);
         let store = Store::open(data_dir, feed.clone())
             .await
             .map_err(|e| ConfigError(format!("store: {e}")))?;
+        let web = Web::load(config.dist_dir.as_deref());
+        let security_headers = security_headers(&web, config.is_https());
         Ok(AppState(Arc::new(Inner {
             store,
             feed,
             clients,
-            public_url: config.public_url(),
+            callback_base: config
+                .callback_public_url
+                .clone()
+                .unwrap_or_else(|| public_url.clone())
+                .trim_end_matches('/')
+                .to_string(),
+            public_url,
             envelope: config.envelope.clone(),
             feed_config: config.feed.clone(),
             limits: config.limits.clone(),
-            web: Web::load(config.dist_dir.as_deref()),
+            web,
+            auth,
+            metrics: Metrics::default(),
+            security_headers,
             shutdown,
         })))
     }
@@ -95,7 +159,7 @@ impl AppState {
 
     /// What Hermod's `allowed-clients` entry for `client` needs as `callback-url`.
     pub fn callback_url(&self, client: &str) -> String {
-        format!("{}/clients/{client}/rest", self.public_url)
+        format!("{}/clients/{client}/rest", self.callback_base)
     }
 
     pub fn client_info(&self, c: &Client) -> ClientInfo {
@@ -109,30 +173,142 @@ impl AppState {
     }
 }
 
-pub fn app(state: AppState) -> Router {
-    let timeout = Duration::from_secs(state.limits.request_timeout_secs);
-    let api = Router::new()
-        .route("/clients", get(routes::clients::list))
-        .route(
-            "/commands",
-            get(routes::commands::list).post(routes::commands::send),
-        )
-        .route("/commands/{id}", get(routes::commands::detail))
-        .route("/commands/{id}/poll", post(routes::commands::poll))
-        .route("/callbacks", get(routes::callbacks::list))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            timeout,
-        ))
-        // The feed is a long-lived stream: outside the request timeout.
-        .route("/events", get(routes::events::stream))
-        .route("/{*rest}", any(api_not_found))
-        // `if_not_present`: the feed sets its own `no-cache` (DESIGN.md §4); everything else is no-store.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
+/// The page's CSP allows Trunk's inline loader by its hash, never `'unsafe-inline'`.
+fn security_headers(web: &Web, https: bool) -> Vec<(HeaderName, HeaderValue)> {
+    let script_hashes: String = web
+        .inline_script_hashes()
+        .iter()
+        .map(|h| format!(" 'sha256-{h}'"))
+        .collect();
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{script_hashes}; \
+         img-src 'self' data: blob:; style-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    );
+    let mut headers = vec![
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp).expect("CSP is ASCII"),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ];
+    if https {
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
         ));
-    let receiver = Router::new()
+    }
+    headers
+}
+
+async fn add_security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    for (name, value) in &app.security_headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    response
+}
+
+/// One API route: where, the least role it needs (`None`: public), and its handler.
+pub struct ApiRoute {
+    pub method: Method,
+    pub path: &'static str,
+    pub role: Option<Role>,
+    handler: MethodRouter<AppState>,
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    role: Option<Role>,
+    handler: MethodRouter<AppState>,
+) -> ApiRoute {
+    ApiRoute {
+        method,
+        path,
+        role,
+        handler,
+    }
+}
+
+/// Every API route. A route missing here does not exist; the access matrix test reads this table
+/// (through `GET /api/routes`), so a new route cannot slip past it.
+pub fn api_routes() -> Vec<ApiRoute> {
+    use Method as M;
+    use Role::{Admin, Operator, Viewer};
+    use routes::*;
+    vec![
+        route(M::POST, "/api/session", None, post(session::login)),
+        route(M::GET, "/api/session", Some(Viewer), get(session::whoami)),
+        route(
+            M::DELETE,
+            "/api/session",
+            Some(Viewer),
+            delete(session::logout),
+        ),
+        route(M::GET, "/api/routes", Some(Viewer), get(list_routes)),
+        route(M::GET, "/api/clients", Some(Viewer), get(clients::list)),
+        route(M::GET, "/api/commands", Some(Viewer), get(commands::list)),
+        route(
+            M::POST,
+            "/api/commands",
+            Some(Operator),
+            post(commands::send),
+        ),
+        route(
+            M::GET,
+            "/api/commands/{id}",
+            Some(Viewer),
+            get(commands::detail),
+        ),
+        route(
+            M::POST,
+            "/api/commands/{id}/poll",
+            Some(Operator),
+            post(commands::poll),
+        ),
+        route(M::GET, "/api/callbacks", Some(Viewer), get(callbacks::list)),
+        route(M::GET, "/api/events", Some(Viewer), get(events::stream)),
+        route(M::GET, "/api/users", Some(Admin), get(users::list)),
+        route(M::POST, "/api/users", Some(Admin), post(users::create)),
+        route(M::PUT, "/api/users/{id}", Some(Admin), put(users::update)),
+        route(
+            M::DELETE,
+            "/api/users/{id}",
+            Some(Admin),
+            delete(users::remove),
+        ),
+        route(M::GET, "/api/tokens", Some(Admin), get(tokens::list)),
+        route(M::POST, "/api/tokens", Some(Admin), post(tokens::create)),
+        route(
+            M::DELETE,
+            "/api/tokens/{id}",
+            Some(Admin),
+            delete(tokens::revoke),
+        ),
+        route(M::GET, "/api/audit", Some(Admin), get(audit::list)),
+        route(M::GET, "/api/audit/export", Some(Admin), get(audit::export)),
+        route(M::GET, "/metrics", Some(Admin), get(crate::metrics::render)),
+    ]
+}
+
+async fn list_routes(Extension(table): Extension<Arc<Vec<RouteInfo>>>) -> Json<Vec<RouteInfo>> {
+    Json(table.as_ref().clone())
+}
+
+/// The routes Hermod posts callbacks to.
+fn callback_routes(state: &AppState) -> Router<AppState> {
+    let timeout = Duration::from_secs(state.limits.request_timeout_secs);
+    Router::new()
         .route(
             "/rest/callback/{kind}",
             post(routes::receiver::by_credential),
@@ -140,23 +316,86 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/clients/{client}/rest/callback/{kind}",
             post(routes::receiver::by_path),
-        );
-    Router::new()
-        .nest("/api", api)
-        // The nested catch-all does not see `/api` and `/api/`; they must not get the page either.
+        )
+        .route("/healthz", get(routes::health::live))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), RouteRoles::default()),
+            auth::guard,
+        ))
+}
+
+/// What a separate callback listener (`callback_listen`) serves: the receiver and nothing else, so the
+/// console itself need not be reachable from Hermod's network.
+pub fn callback_app(state: AppState) -> Router {
+    callback_routes(&state)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            add_security_headers,
+        ))
+        .with_state(state)
+}
+
+pub fn app(state: AppState) -> Router {
+    let timeout = Duration::from_secs(state.limits.request_timeout_secs);
+    let table = api_routes();
+    let roles: RouteRoles = Arc::new(
+        table
+            .iter()
+            .map(|r| ((r.method.clone(), r.path.to_string()), r.role))
+            .collect(),
+    );
+    let infos: Arc<Vec<RouteInfo>> = Arc::new(
+        table
+            .iter()
+            .map(|r| RouteInfo {
+                method: r.method.to_string(),
+                path: r.path.to_string(),
+                role: r.role,
+            })
+            .collect(),
+    );
+    let mut api = Router::new();
+    let mut stream = Router::new();
+    for r in table {
+        // The feed is a long-lived stream: outside the request timeout.
+        if r.path == "/api/events" {
+            stream = stream.route(r.path, r.handler);
+        } else {
+            api = api.route(r.path, r.handler);
+        }
+    }
+    let api = api
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            timeout,
+        ))
+        .merge(stream)
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
-        .merge(receiver)
-        .route("/healthz", get(routes::health::live))
+        .route("/api/{*rest}", any(api_not_found))
+        .layer(Extension(infos))
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), roles),
+            auth::guard,
+        ))
+        // `if_not_present`: the feed sets its own `no-cache` (DESIGN.md §4); everything else is no-store,
+        // so the back button after logout shows nothing private.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new()
+        .merge(api)
+        .merge(callback_routes(&state))
         .route("/readyz", get(routes::health::ready))
         .fallback_service(state.web.service())
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            add_security_headers,
         ))
         .with_state(state)
 }

@@ -82,6 +82,22 @@ pub struct Config {
     /// The built frontend (Trunk's `dist/`).
     #[serde(default)]
     pub dist_dir: Option<PathBuf>,
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); everyone else's own
+    /// address is their source.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// A second listener for Hermod's callbacks only, so the console itself need not be reachable
+    /// from Hermod's network.
+    #[serde(default)]
+    pub callback_listen: Option<String>,
+    /// How Hermod reaches the callback listener; builds the callback URLs shown. Default: `public_url`.
+    #[serde(default)]
+    pub callback_public_url: Option<String>,
+    /// Serve HTTPS with this certificate and key.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    #[serde(default)]
+    pub auth: AuthConfig,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
@@ -115,6 +131,49 @@ impl Default for Limits {
             api_body_bytes: 1 << 20,
             callback_body_bytes: 5 << 20,
             request_timeout_secs: 90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A session ends after this long without a request…
+    pub session_idle_secs: u64,
+    /// …and after this long in any case.
+    pub session_absolute_secs: u64,
+    /// Failed logins are counted over this window…
+    pub login_window_secs: u64,
+    /// …and past this many for one account, or this many from one source, logins wait for the window.
+    pub login_failures_per_account: u32,
+    pub login_failures_per_source: u32,
+    /// Open live-feed streams per session.
+    pub max_streams_per_session: usize,
+    /// argon2id cost: memory (KiB) and passes. The defaults follow OWASP's recommendation.
+    pub argon2_memory_kib: u32,
+    pub argon2_passes: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 12 * 3600,
+            login_window_secs: 900,
+            login_failures_per_account: 5,
+            login_failures_per_source: 20,
+            max_streams_per_session: 5,
+            argon2_memory_kib: 19456,
+            argon2_passes: 2,
         }
     }
 }
@@ -303,11 +362,19 @@ impl Config {
         Ok(())
     }
 
+    /// Whether browsers reach the console over HTTPS (then cookies are `Secure` and HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+
     /// The public URL without a trailing slash.
     pub fn public_url(&self) -> String {
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .unwrap_or_else(|| {
+                let scheme = if self.tls.is_some() { "https" } else { "http" };
+                format!("{scheme}://{}", self.listen)
+            })
             .trim_end_matches('/')
             .to_string()
     }

@@ -1,9 +1,14 @@
-//! The subcommands: `serve`, `demo`, `simulate`, `healthcheck`.
+//! The subcommands: `serve`, `demo`, `simulate`, `user`, `healthcheck`.
 
-use crate::app::{AppState, app};
+use crate::app::{AppState, app, callback_app};
+use crate::auth::password::{self, Cost};
 use crate::config::{Config, ConfigError};
-use crate::server::{bind, serve as serve_router, shutdown_on_signal};
+use crate::feed::Feed;
+use crate::server::{bind, serve as serve_router, shutdown_on_signal, tls_acceptor};
 use crate::simulator::{self, SimConfig, Simulator};
+use crate::store::{AccountError, Store};
+use hermod_shared::console::Role;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use tokio::net::TcpListener;
@@ -13,8 +18,13 @@ use tracing_subscriber::prelude::*;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The first admin's password, read on a start with no accounts.
+pub const ADMIN_PASSWORD_ENV: &str = "HERMOD_CONSOLE_ADMIN_PASSWORD";
+/// Where `demo` keeps the password it made for `admin`.
+const DEMO_PASSWORD_FILE: &str = "demo-admin-password";
+
 /// Logs go to stderr, filtered by `RUST_LOG` (`info` by default); stdout carries only the
-/// `listening on` lines that scripts wait for.
+/// `listening on` lines that scripts wait for (and `demo`'s login hint).
 pub fn init_logging() {
     let filter = std::env::var("RUST_LOG")
         .ok()
@@ -30,32 +40,104 @@ pub fn init_logging() {
         .init();
 }
 
-fn announce(what: &str, listener: &TcpListener) -> Result<String, BoxError> {
+fn announce(what: &str, listener: &TcpListener, tls: bool) -> Result<String, BoxError> {
     let addr = listener.local_addr()?;
-    println!("{what} on http://{addr}");
+    let scheme = if tls { "https" } else { "http" };
+    println!("{what} on {scheme}://{addr}");
     Ok(addr.to_string())
 }
 
-/// Runs the console on `listener` until shut down.
+fn cost(config: &Config) -> Cost {
+    Cost {
+        memory_kib: config.auth.argon2_memory_kib,
+        passes: config.auth.argon2_passes,
+    }
+}
+
+/// With no accounts at all, `admin` is made from `HERMOD_CONSOLE_ADMIN_PASSWORD` (or `fallback`).
+async fn bootstrap_admin(
+    store: &Store,
+    cost: Cost,
+    fallback: Option<String>,
+) -> Result<bool, BoxError> {
+    if store.user_count().await? > 0 {
+        return Ok(false);
+    }
+    let Some(password_text) = std::env::var(ADMIN_PASSWORD_ENV).ok().or(fallback) else {
+        tracing::warn!(
+            "no accounts yet: set {ADMIN_PASSWORD_ENV} for the first admin, or run \
+             `hermod-console user add <name> --role admin`"
+        );
+        return Ok(false);
+    };
+    if let Some(why) = password::weakness(&password_text) {
+        return Err(format!("{ADMIN_PASSWORD_ENV}: {why}").into());
+    }
+    let hash = password::hash(password_text, cost).await?;
+    match store.create_user("admin".into(), hash, Role::Admin).await {
+        Ok(_) | Err(AccountError::Exists) => {}
+        Err(AccountError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(format!("creating admin: {e:?}").into()),
+    }
+    tracing::info!("created the first admin account, `admin`");
+    Ok(true)
+}
+
+/// Runs the console on `listener` (and the callback listener, when configured) until shut down.
 async fn run_console(
     mut config: Config,
     data_dir: &Path,
     listener: TcpListener,
     shutdown: watch::Receiver<bool>,
+    admin_fallback: Option<String>,
 ) -> Result<(), BoxError> {
-    let addr = announce("listening", &listener)?;
+    let tls = match &config.tls {
+        Some(t) => Some(tls_acceptor(&t.cert_file, &t.key_file)?),
+        None => None,
+    };
+    let addr = announce("listening", &listener, tls.is_some())?;
     if config.public_url.is_none() {
-        config.public_url = Some(format!("http://{addr}"));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        config.public_url = Some(format!("{scheme}://{addr}"));
     }
+    let callback_listener = match &config.callback_listen {
+        Some(a) => {
+            let l = bind(a).await?;
+            let cb_addr = announce("callbacks listening", &l, tls.is_some())?;
+            if config.callback_public_url.is_none() {
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                config.callback_public_url = Some(format!("{scheme}://{cb_addr}"));
+            }
+            Some(l)
+        }
+        None => None,
+    };
     let state = AppState::new(&config, data_dir, shutdown.clone()).await?;
+    bootstrap_admin(&state.store, cost(&config), admin_fallback).await?;
     tracing::info!(
         public_url = %state.public_url,
         data = %data_dir.display(),
         clients = state.clients.len(),
         "console ready"
     );
-    serve_router(listener, app(state), shutdown).await?;
+    let callbacks = callback_listener.map(|l| {
+        tokio::spawn(serve_router(
+            l,
+            tls.clone(),
+            callback_app(state.clone()),
+            shutdown.clone(),
+        ))
+    });
+    serve_router(listener, tls, app(state), shutdown).await?;
+    if let Some(task) = callbacks {
+        task.await??;
+    }
     Ok(())
+}
+
+fn data_dir_of(config: Option<&Config>, flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| config.and_then(|c| c.data_dir.clone()))
+        .unwrap_or_else(|| PathBuf::from("./data"))
 }
 
 pub async fn serve(
@@ -64,19 +146,21 @@ pub async fn serve(
     data_dir: Option<PathBuf>,
 ) -> Result<(), BoxError> {
     let config = Config::load(config_path)?;
-    let data_dir = data_dir
-        .or_else(|| config.data_dir.clone())
-        .unwrap_or_else(|| PathBuf::from("./data"));
+    let data_dir = data_dir_of(Some(&config), data_dir);
     let listener = bind(listen.as_deref().unwrap_or(&config.listen)).await?;
-    run_console(config, &data_dir, listener, shutdown_on_signal()).await
+    run_console(config, &data_dir, listener, shutdown_on_signal(), None).await
 }
 
 pub async fn simulate(config_path: &Path, listen: Option<String>) -> Result<(), BoxError> {
     let config = SimConfig::load(config_path)?;
     let listener = bind(listen.as_deref().unwrap_or(&config.listen)).await?;
-    announce("simulator listening", &listener)?;
+    let tls = match &config.tls {
+        Some(t) => Some(simulator::tls_acceptor(t)?),
+        None => None,
+    };
+    announce("simulator listening", &listener, tls.is_some())?;
     let router = simulator::router(Simulator::new(config));
-    serve_router(listener, router, shutdown_on_signal()).await?;
+    serve_router(listener, tls, router, shutdown_on_signal()).await?;
     Ok(())
 }
 
@@ -86,8 +170,30 @@ fn random_hex(bytes: usize) -> String {
         .collect()
 }
 
+/// The demo admin's password: `HERMOD_CONSOLE_ADMIN_PASSWORD`, else the one kept in the data folder
+/// (made on the first start).
+fn demo_password(data_dir: &Path) -> Result<String, BoxError> {
+    if let Ok(p) = std::env::var(ADMIN_PASSWORD_ENV) {
+        return Ok(p);
+    }
+    let path = data_dir.join(DEMO_PASSWORD_FILE);
+    if let Ok(p) = std::fs::read_to_string(&path) {
+        return Ok(p.trim().to_string());
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let p = random_hex(10);
+    std::fs::write(&path, &p)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(p)
+}
+
 /// Console and simulator in one process, wired the way a real deployment is: per-client API keys,
-/// per-client callback URLs with Basic credentials. Fresh secrets on every start; nothing to type.
+/// per-client callback URLs with Basic credentials. Fresh Hermod secrets on every start; an `admin`
+/// account whose password it prints; nothing to type.
 pub async fn demo(listen: &str, data_dir: &Path) -> Result<(), BoxError> {
     let listener = bind(listen).await?;
     let sim_listener = bind("127.0.0.1:0").await?;
@@ -116,14 +222,21 @@ pub async fn demo(listen: &str, data_dir: &Path) -> Result<(), BoxError> {
         .map_err(|e| ConfigError(format!("demo configuration: {e}")))?;
     let sim_config = SimConfig::from_toml(&sim_toml, std::env::vars())
         .map_err(|e| ConfigError(format!("demo simulator configuration: {e}")))?;
+    let admin_password = demo_password(data_dir)?;
     let shutdown = shutdown_on_signal();
-    announce("simulator listening", &sim_listener)?;
+    announce("simulator listening", &sim_listener, false)?;
     let sim_server = tokio::spawn(serve_router(
         sim_listener,
+        None,
         simulator::router(Simulator::new(sim_config)),
         shutdown.clone(),
     ));
-    run_console(config, data_dir, listener, shutdown).await?;
+    println!(
+        "log in at http://{console} as admin with password {admin_password} \
+         (kept in {}; set {ADMIN_PASSWORD_ENV} to choose it)",
+        data_dir.join(DEMO_PASSWORD_FILE).display()
+    );
+    run_console(config, data_dir, listener, shutdown, Some(admin_password)).await?;
     sim_server.await??;
     Ok(())
 }
@@ -136,4 +249,110 @@ pub async fn healthcheck(url: &str) -> Result<(), BoxError> {
     } else {
         Err(format!("{url} answered {}", response.status()).into())
     }
+}
+
+/// `hermod-console user …`: accounts, straight on the database (the console may be running).
+pub enum UserCommand {
+    Add {
+        name: String,
+        role: Role,
+        password_stdin: bool,
+    },
+    Passwd {
+        name: String,
+        password_stdin: bool,
+    },
+    Remove {
+        name: String,
+    },
+    List,
+}
+
+/// A password from stdin, or a new random one that is printed once.
+fn new_password(from_stdin: bool) -> Result<(String, bool), BoxError> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let p = line.trim_end_matches(['\r', '\n']).to_string();
+        if let Some(why) = password::weakness(&p) {
+            return Err(why.into());
+        }
+        Ok((p, false))
+    } else {
+        Ok((random_hex(12), true))
+    }
+}
+
+pub async fn user(
+    command: UserCommand,
+    config_path: Option<&Path>,
+    data_dir: Option<PathBuf>,
+) -> Result<(), BoxError> {
+    let config = config_path.map(Config::load).transpose()?;
+    let cost = config.as_ref().map(cost).unwrap_or(Cost {
+        memory_kib: crate::config::AuthConfig::default().argon2_memory_kib,
+        passes: crate::config::AuthConfig::default().argon2_passes,
+    });
+    let store = Store::open(&data_dir_of(config.as_ref(), data_dir), Feed::new(1)).await?;
+    let find = |name: String| {
+        let store = store.clone();
+        async move {
+            store
+                .user_by_name(&name)
+                .await?
+                .map(|(u, _)| u)
+                .ok_or_else(|| BoxError::from(format!("no user `{name}`")))
+        }
+    };
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
+            let (password_text, generated) = new_password(password_stdin)?;
+            let hash = password::hash(password_text.clone(), cost).await?;
+            match store.create_user(name.clone(), hash, role).await {
+                Ok(u) => println!("added {} ({})", u.username, u.role),
+                Err(AccountError::Exists) => return Err(format!("`{name}` exists").into()),
+                Err(e) => return Err(format!("{e:?}").into()),
+            }
+            if generated {
+                println!("password: {password_text}");
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            let user = find(name).await?;
+            let (password_text, generated) = new_password(password_stdin)?;
+            let hash = password::hash(password_text.clone(), cost).await?;
+            store
+                .update_user(user.id, None, Some(hash))
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            println!(
+                "password changed for {}; their sessions are ended",
+                user.username
+            );
+            if generated {
+                println!("password: {password_text}");
+            }
+        }
+        UserCommand::Remove { name } => {
+            let user = find(name).await?;
+            store
+                .delete_user(user.id)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            println!("removed {}", user.username);
+        }
+        UserCommand::List => {
+            for u in store.users().await? {
+                println!("{}\t{}\t{}", u.username, u.role, u.created_at);
+            }
+        }
+    }
+    Ok(())
 }

@@ -2,12 +2,15 @@
 //! receives Hermod's callbacks, stores them and streams them to browsers. Also the Hermod simulator.
 
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod feed;
 pub mod hermod;
 pub mod launch;
+pub mod metrics;
 pub mod routes;
 pub mod server;
 pub mod simulator;

@@ -1,5 +1,6 @@
 use clap::{Parser, Subcommand};
 use hermod_console::launch;
+use hermod_shared::console::Role;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,6 +43,38 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
     },
+    /// Manage accounts in the database (works while the console runs).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+        /// The console's configuration (for its data_dir and password hashing cost).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add an account; without --password-stdin a password is generated and printed once.
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (and end the user's sessions).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove an account (the last admin cannot be removed).
+    Remove { name: String },
+    /// List the accounts.
+    List,
 }
 
 #[tokio::main]
@@ -57,6 +90,33 @@ async fn main() -> ExitCode {
         Command::Demo { listen, data_dir } => launch::demo(&listen, &data_dir).await,
         Command::Simulate { listen, config } => launch::simulate(&config, listen).await,
         Command::Healthcheck { url } => launch::healthcheck(&url).await,
+        Command::User {
+            action,
+            config,
+            data_dir,
+        } => {
+            let command = match action {
+                UserAction::Add {
+                    name,
+                    role,
+                    password_stdin,
+                } => launch::UserCommand::Add {
+                    name,
+                    role: Role::parse(&role).expect("clap checked the role"),
+                    password_stdin,
+                },
+                UserAction::Passwd {
+                    name,
+                    password_stdin,
+                } => launch::UserCommand::Passwd {
+                    name,
+                    password_stdin,
+                },
+                UserAction::Remove { name } => launch::UserCommand::Remove { name },
+                UserAction::List => launch::UserCommand::List,
+            };
+            launch::user(command, config.as_deref(), data_dir).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

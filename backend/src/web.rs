@@ -33,8 +33,30 @@ impl Web {
         }
     }
 
-    pub fn index_html(&self) -> Option<&str> {
-        self.index.as_deref()
+    /// SHA-256 (base64) of every inline `<script>` in `index.html`: Trunk's loader, which the CSP must
+    /// allow by hash.
+    pub fn inline_script_hashes(&self) -> Vec<String> {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let Some(html) = self.index.as_deref() else {
+            return Vec::new();
+        };
+        let mut hashes = Vec::new();
+        let mut rest = html;
+        while let Some(start) = rest.find("<script") {
+            let tag = &rest[start..];
+            let Some(open_end) = tag.find('>') else { break };
+            let Some(close) = tag.find("</script>") else {
+                break;
+            };
+            let attributes = &tag[..open_end];
+            if !attributes.contains(" src=") && open_end < close {
+                let body = &tag[open_end + 1..close];
+                hashes.push(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body)));
+            }
+            rest = &tag[close + "</script>".len()..];
+        }
+        hashes
     }
 
     pub fn service(&self) -> BoxCloneSyncService<axum::extract::Request, Response, Infallible> {

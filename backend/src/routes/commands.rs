@@ -2,17 +2,21 @@
 
 use super::ListQuery;
 use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::hermod::{Exchange, Failure};
+use crate::metrics::Metrics;
 use crate::store::{CommandFilter, NewCommand, NewPoll, SendResult};
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, ListPage, PollResult, SendCommand,
 };
 use hermod_shared::hermod::{CommandBody, CommandType, CreateResponse, Envelope, FieldError};
+use serde_json::json;
 
 pub async fn list(
     State(app): State<AppState>,
@@ -61,6 +65,8 @@ fn invalid(pointer: &str, message: impl Into<String>) -> ApiError {
 
 pub async fn send(
     State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Extension(caller): Extension<Caller>,
     ApiJson(req): ApiJson<SendCommand>,
 ) -> Result<(StatusCode, Json<CommandRecord>), ApiError> {
     let Some(client) = app.client(&req.client) else {
@@ -108,12 +114,13 @@ pub async fn send(
             external_id: body.external_id().map(str::to_string),
             request: req.body.clone(),
             reissue_of: req.reissue_of,
-            created_by: None,
+            created_by: Some(caller.name.clone()),
         })
         .await
         .map_err(ApiError::store)?;
     // The exchange runs in its own task: a browser that goes away mid-send must not leave the command
     // at SENDING forever.
+    let req_reissue_of = req.reissue_of;
     let hermod = client.hermod.clone();
     let store = app.store.clone();
     let timeout = body.timeout_secs();
@@ -126,14 +133,37 @@ pub async fn send(
             Some(p) => Err(p.with_record(record)),
         }
     });
-    let record = task.await.map_err(|e| {
+    let outcome = task.await.map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             format!("the send task failed: {e}"),
         )
-    })??;
-    Ok((StatusCode::CREATED, Json(record)))
+    })?;
+    let (record, outcome_word) = match &outcome {
+        Ok(r) => (Some(r), "ok"),
+        Err(e) => (e.problem.record.as_ref(), "failed"),
+    };
+    Metrics::inc(&app.metrics.commands_sent);
+    if outcome.is_err() {
+        Metrics::inc(&app.metrics.commands_failed);
+    }
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("command_sent", record.map(|r| r.id.to_string()))
+            .outcome(outcome_word)
+            .detail(json!({
+                "type": ty.as_str(),
+                "client": client.id,
+                "reissue_of": req_reissue_of,
+                "command_id": record.and_then(|r| r.command_id.clone()),
+                "state": record.map(|r| r.state.to_string()),
+            })),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(outcome?)))
 }
 
 /// Reads Hermod's answer to a create request: what to record, and the error to answer with, if any.
@@ -219,6 +249,8 @@ fn exchange_error(exchange: &Exchange, failure: Failure) -> ApiError {
 
 pub async fn poll(
     State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<PollResult>, ApiError> {
     let id = command_id(&id)?;
@@ -256,6 +288,17 @@ pub async fn poll(
         })
         .await
         .map_err(ApiError::store)?;
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("poll", id.to_string()).detail(json!({
+            "command_id": hermod_id,
+            "status": exchange.reply.status,
+            "error": exchange.reply.error,
+        })),
+    )
+    .await;
     if let Some(failure) = exchange.failure {
         return Err(exchange_error(&exchange, failure).with_record(command));
     }

@@ -6,15 +6,17 @@
 //! replays what it missed from the store.
 
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiQuery};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use hermod_shared::console::Heartbeat;
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
@@ -28,9 +30,24 @@ pub struct EventsQuery {
 
 pub async fn stream(
     axum::extract::State(app): axum::extract::State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Response, ApiError> {
+    let Some(slot) = app
+        .auth
+        .streams
+        .acquire(caller.stream_key(), app.auth.max_streams)
+    else {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_streams",
+            format!(
+                "at most {} live-feed streams per session; close another tab",
+                app.auth.max_streams
+            ),
+        ));
+    };
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -42,7 +59,12 @@ pub async fn stream(
         None => app.store.current_seq().await.map_err(ApiError::store)?,
     };
     let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(pump(app, live, after, tx));
+    tokio::spawn(async move {
+        app.metrics.streams_open.fetch_add(1, Ordering::Relaxed);
+        pump(app.clone(), live, after, tx).await;
+        app.metrics.streams_open.fetch_sub(1, Ordering::Relaxed);
+        drop(slot);
+    });
     let events = stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| (Ok::<Event, Infallible>(e), rx))
     });

@@ -1,11 +1,16 @@
 //! One module per resource of the console API (DESIGN.md §3), plus the callback receiver.
 
+pub mod audit;
 pub mod callbacks;
 pub mod clients;
 pub mod commands;
 pub mod events;
+pub mod export;
 pub mod health;
 pub mod receiver;
+pub mod session;
+pub mod tokens;
+pub mod users;
 
 use crate::clock::parse_rfc3339;
 use crate::error::ApiError;
@@ -28,6 +33,10 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     pub unmatched: Option<String>,
     pub command: Option<String>,
+    /// Audit log: whose actions.
+    pub actor: Option<String>,
+    /// Exports: `csv` or `json`.
+    pub format: Option<String>,
 }
 
 /// The common filters, checked.
@@ -42,7 +51,7 @@ pub struct Common {
     pub before_id: Option<i64>,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::invalid(&FieldError::new(field, message))
 }
 

@@ -3,18 +3,20 @@
 //! acknowledged and not stored twice; an unknown type is stored like any other.
 
 use crate::app::{AppState, Client};
+use crate::audit::{self, Event};
+use crate::auth::RequestMeta;
 use crate::clock::now_ms;
 use crate::error::{ApiError, discard_body, read_body};
+use crate::metrics::Metrics;
 use crate::store::{CallbackSaved, NewCallback};
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use hermod_shared::hermod::Envelope;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
 /// `/rest/callback/{type}`: the client is the one whose credential matches.
@@ -69,18 +71,23 @@ async fn receive(
         ),
         Verdict::Unauthenticated(c) => (c, "none (client has no callback credential)".to_string()),
         Verdict::Denied(reason) => {
-            let peer = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.to_string())
-                .unwrap_or_default();
-            tracing::warn!(
-                security = true,
-                path = %req.uri().path(),
-                peer = %peer,
-                reason,
-                "callback rejected"
-            );
+            let meta = req.extensions().get::<RequestMeta>().cloned();
+            let path = req.uri().path().to_string();
+            let source = meta.as_ref().map(|m| m.source.clone()).unwrap_or_default();
+            tracing::warn!(security = true, %path, %source, reason, "callback rejected");
+            Metrics::inc(&app.metrics.callbacks_rejected);
+            if let Some(meta) = &meta {
+                audit::record(
+                    &app,
+                    meta,
+                    None,
+                    Event::ok("callback_rejected", path)
+                        .outcome("denied")
+                        .detail(json!({"reason": reason, "client": path_client}))
+                        .by("hermod"),
+                )
+                .await;
+            }
             discard_body(req).await;
             return (
                 StatusCode::UNAUTHORIZED,

@@ -5,7 +5,7 @@ use crate::config::{ConfigError, Secret, parse_with_env};
 use hermod_shared::hermod::EnvelopeKeys;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Prefix of the environment variables that override the simulator's keys.
 pub const ENV_PREFIX: &str = "HERMOD_SIMULATOR__";
@@ -40,6 +40,18 @@ pub struct SimConfig {
     pub envelope: EnvelopeKeys,
     #[serde(default)]
     pub clients: BTreeMap<String, SimClient>,
+    /// Serve HTTPS, as Hermod does; with `client_ca_file`, a client certificate is required.
+    #[serde(default)]
+    pub tls: Option<SimTls>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

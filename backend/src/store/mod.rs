@@ -1,10 +1,12 @@
 //! The store: one SQLite file in WAL mode. Reads go through a small read-only pool; every write goes
 //! through the single writer task ([`writer`]), which commits concurrent writes in one transaction.
 
+mod accounts;
 pub mod reads;
 mod rows;
 mod writer;
 
+pub use accounts::{AccountError, AuditEntry, AuditFilter, SessionRow};
 pub use reads::{CallbackFilter, CommandFilter};
 pub use writer::{CallbackSaved, NewCallback, NewCommand, NewPoll, SendResult};
 

@@ -47,7 +47,7 @@ fn push_eq(qb: &mut QueryBuilder<Sqlite>, column: &str, value: &Option<String>) 
     }
 }
 
-fn push_range(
+pub(super) fn push_range(
     qb: &mut QueryBuilder<Sqlite>,
     column: &str,
     since: Option<i64>,
@@ -66,7 +66,7 @@ fn push_range(
 }
 
 /// The lower-cased search text, when there is one.
-fn search_pattern(q: &Option<String>) -> Option<String> {
+pub(super) fn search_pattern(q: &Option<String>) -> Option<String> {
     q.as_deref()
         .map(str::trim)
         .filter(|q| !q.is_empty())
@@ -74,7 +74,7 @@ fn search_pattern(q: &Option<String>) -> Option<String> {
 }
 
 /// `(col1 contains p OR col2 contains p …)`, case-insensitively.
-fn push_contains(qb: &mut QueryBuilder<Sqlite>, columns: &[&str], pattern: &str) {
+pub(super) fn push_contains(qb: &mut QueryBuilder<Sqlite>, columns: &[&str], pattern: &str) {
     qb.push("(");
     for (i, col) in columns.iter().enumerate() {
         if i > 0 {
@@ -88,7 +88,11 @@ fn push_contains(qb: &mut QueryBuilder<Sqlite>, columns: &[&str], pattern: &str)
 }
 
 /// The page's items, and the cursor of the next page when this one is full.
-fn page<T>(mut items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
+pub(super) fn page<T>(
+    mut items: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> i64,
+) -> (Vec<T>, Option<String>) {
     if items.len() as i64 > limit {
         items.truncate(limit as usize);
         let next = items.last().map(|i| id(i).to_string());

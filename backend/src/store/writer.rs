@@ -7,6 +7,7 @@ use super::rows::{CallbackRow, CommandRow, PollRow, callback_columns, command_co
 use super::{Store, StoreError};
 use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
+use futures_util::future::BoxFuture;
 use hermod_shared::console::{
     CallbackRecord, CommandRecord, CommandState, FeedEvent, HermodReply, PollRecord,
 };
@@ -14,6 +15,7 @@ use hermod_shared::hermod::Destination;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, SqliteConnection};
+use std::any::Any;
 use tokio::sync::{mpsc, oneshot};
 
 /// Writes waiting beyond this many go into the next transaction.
@@ -21,7 +23,17 @@ const MAX_BATCH: usize = 256;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// A write that is not one of the feed's: it runs in the same transaction as everything else in its
+/// batch, in its own savepoint.
+type Job = Box<
+    dyn for<'c> FnOnce(
+            &'c mut SqliteConnection,
+        ) -> BoxFuture<'c, Result<Box<dyn Any + Send>, StoreError>>
+        + Send,
+>;
+
 pub(super) enum Op {
+    Run(Job, Reply<Box<dyn Any + Send>>),
     InsertCommand(NewCommand, Reply<CommandRecord>),
     FinishSend(SendResult, Reply<CommandRecord>),
     InsertCallback(NewCallback, Reply<CallbackSaved>),
@@ -82,6 +94,23 @@ impl Store {
             .map_err(|_| StoreError("the store's writer has stopped".into()))?;
         rx.await
             .map_err(|_| StoreError("the store's writer has stopped".into()))?
+    }
+
+    /// Runs `job` on the writer's connection, inside its transaction.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        let erased: Job = Box::new(move |conn| {
+            Box::pin(async move { job(conn).await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
+        });
+        let any = self.write(|r| Op::Run(erased, r)).await?;
+        any.downcast::<T>()
+            .map(|v| *v)
+            .map_err(|_| StoreError("a store job answered with the wrong type".into()))
     }
 
     pub async fn insert_command(&self, c: NewCommand) -> Result<CommandRecord, StoreError> {
@@ -181,6 +210,10 @@ impl Writer {
         let mark = (self.next_seq, events.len());
         sqlx::query("SAVEPOINT op").execute(&mut *conn).await?;
         Ok(match op {
+            Op::Run(job, reply) => {
+                let r = job(conn).await;
+                finish_with(reply, self.settle(conn, r, mark, events).await?)
+            }
             Op::InsertCommand(c, reply) => {
                 let r = self.insert_command(conn, c, events).await;
                 finish_with(reply, self.settle(conn, r, mark, events).await?)

@@ -1,0 +1,327 @@
+//! Who is calling, and what they may do. Every `/api` request passes [`guard`]: it finds the caller
+//! (a session cookie, or `Authorization: Bearer` for automation), checks the CSRF defences of a browser
+//! session, and compares the caller's role with the least role the route needs. The page hides what a
+//! role cannot do; this is the guard.
+
+pub mod limiter;
+pub mod password;
+pub mod source;
+
+use crate::app::AppState;
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::server::PeerAddr;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use hermod_shared::console::Role;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use subtle::ConstantTimeEq;
+
+pub const SESSION_COOKIE: &str = "hermod_session";
+/// API tokens start with this, so a leaked one is recognisable in a scan.
+pub const TOKEN_PREFIX: &str = "hct_";
+
+/// Who made a request, once authenticated.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+    pub principal: Principal,
+    /// When the session or token ends at the latest (ms).
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Session {
+        user_id: i64,
+        token_hash: String,
+        csrf_token: String,
+    },
+    Token {
+        id: i64,
+    },
+}
+
+impl Caller {
+    pub fn kind(&self) -> &'static str {
+        match self.principal {
+            Principal::Session { .. } => "user",
+            Principal::Token { .. } => "token",
+        }
+    }
+
+    /// What limits this caller's open streams: its session, or its token.
+    pub fn stream_key(&self) -> String {
+        match &self.principal {
+            Principal::Session { token_hash, .. } => format!("session:{token_hash}"),
+            Principal::Token { id } => format!("token:{id}"),
+        }
+    }
+}
+
+/// Facts about every request, authenticated or not: its source and its id.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub source: String,
+    pub request_id: String,
+}
+
+/// The least role each API route needs, by method and matched path; `None` is public.
+pub type RouteRoles = Arc<HashMap<(Method, String), Option<Role>>>;
+
+/// 32 random bytes, URL-safe base64.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the store keeps instead of a session or API token.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn unauthenticated(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<Option<String>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    let text = value.to_str().ok();
+    Some(text.and_then(|t| {
+        let (scheme, token) = t.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_string())
+    }))
+}
+
+/// The `Set-Cookie` that starts a session, or (with `max_age` 0) ends it.
+pub fn session_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    ))
+    .expect("cookie text is ASCII")
+}
+
+/// Finds the caller, if any. `Err` when credentials were offered but are not (or no longer) good.
+async fn identify(app: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+    let now = now_ms();
+    if let Some(token) = bearer(headers) {
+        let token = token
+            .ok_or_else(|| unauthenticated("the Authorization header is not a Bearer token"))?;
+        let record = app
+            .store
+            .token(&token_hash(&token))
+            .await
+            .map_err(ApiError::store)?
+            .ok_or_else(|| unauthenticated("unknown API token"))?;
+        if record.revoked_at.is_some() {
+            return Err(unauthenticated("this API token was revoked"));
+        }
+        let expires_at = crate::clock::parse_rfc3339(&record.expires_at).unwrap_or(0);
+        if expires_at <= now {
+            return Err(unauthenticated("this API token has expired"));
+        }
+        let stale = record
+            .last_used_at
+            .as_deref()
+            .and_then(crate::clock::parse_rfc3339)
+            .is_none_or(|t| now - t > 60_000);
+        if stale {
+            app.store
+                .touch_token(record.id)
+                .await
+                .map_err(ApiError::store)?;
+        }
+        return Ok(Some(Caller {
+            name: format!("token:{}", record.name),
+            role: record.role,
+            principal: Principal::Token { id: record.id },
+            expires_at,
+        }));
+    }
+    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let hash = token_hash(&token);
+    let Some(session) = app.store.session(&hash).await.map_err(ApiError::store)? else {
+        return Err(unauthenticated("your session has ended; log in again"));
+    };
+    let idle = app.auth.idle_ms;
+    if session.revoked_at.is_some()
+        || session.expires_at <= now
+        || now - session.last_seen_at > idle
+    {
+        return Err(unauthenticated("your session has ended; log in again"));
+    }
+    let role = Role::parse(&session.role).ok_or_else(|| ApiError::store("unknown role"))?;
+    // Idle expiry needs a fresh last-seen, but not a write on every request.
+    if now - session.last_seen_at > (idle / 4).min(60_000) {
+        app.store
+            .touch_session(hash.clone())
+            .await
+            .map_err(ApiError::store)?;
+    }
+    Ok(Some(Caller {
+        name: session.username,
+        role,
+        principal: Principal::Session {
+            user_id: session.user_id,
+            token_hash: hash,
+            csrf_token: session.csrf_token,
+        },
+        expires_at: session.expires_at.min(now + idle),
+    }))
+}
+
+/// A browser session's state-changing request must come from our own pages: `Origin` (or, without
+/// it, `Sec-Fetch-Site`) says so, and the session's CSRF token proves it.
+pub fn same_origin(app: &AppState, headers: &HeaderMap) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let own = host.is_some_and(|h| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(h))
+        });
+        return origin.eq_ignore_ascii_case(&app.auth.public_origin) || own;
+    }
+    matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("same-origin")
+    )
+}
+
+fn csrf_ok(app: &AppState, headers: &HeaderMap, expected: &str) -> bool {
+    let given = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    same_origin(app, headers) && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// The middleware every `/api` route runs behind.
+pub async fn guard(
+    State((app, roles)): State<(AppState, RouteRoles)>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<PeerAddr>>()
+        .map(|c| c.0.0);
+    let meta = RequestMeta {
+        source: source::source(peer, req.headers(), &app.auth.trusted),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let request_id = HeaderValue::from_str(&meta.request_id).expect("a uuid is ASCII");
+    req.extensions_mut().insert(meta);
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let required = matched
+        .and_then(|path| roles.get(&(req.method().clone(), path)).copied())
+        .flatten();
+    if let Some(required) = required {
+        let caller = identify(&app, req.headers()).await?.ok_or_else(|| {
+            unauthenticated("log in first (or send an API token as Authorization: Bearer)")
+        })?;
+        let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if let Principal::Session { csrf_token, .. } = &caller.principal
+            && changes_state
+            && !csrf_ok(&app, req.headers(), csrf_token)
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "this request did not come from the console's own page (Origin or X-CSRF-Token check failed)",
+            ));
+        }
+        if caller.role < required {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("this needs the {required} role; you are {}", caller.role),
+            ));
+        }
+        req.extensions_mut().insert(caller);
+    }
+    let mut response = next.run(req).await;
+    response.headers_mut().insert("x-request-id", request_id);
+    Ok(response)
+}
+
+/// Open live-feed streams per session or token.
+#[derive(Default)]
+pub struct StreamCounter {
+    open: Mutex<HashMap<String, usize>>,
+}
+
+/// Holds one stream's place; dropping it frees the place.
+pub struct StreamSlot {
+    counter: Arc<StreamCounter>,
+    key: String,
+}
+
+impl StreamCounter {
+    pub fn acquire(self: &Arc<Self>, key: String, max: usize) -> Option<StreamSlot> {
+        let mut open = self.open.lock().expect("stream counter lock");
+        let n = open.entry(key.clone()).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            counter: self.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.counter.open.lock().expect("stream counter lock");
+        if let Some(n) = open.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// The authentication settings and state the app holds.
+pub struct Auth {
+    pub limiter: limiter::LoginLimiter,
+    pub trusted: Vec<source::Net>,
+    pub cost: password::Cost,
+    pub idle_ms: i64,
+    pub absolute_ms: i64,
+    pub secure_cookies: bool,
+    /// `scheme://host[:port]` of the public URL: the `Origin` our pages send.
+    pub public_origin: String,
+    pub streams: Arc<StreamCounter>,
+    pub max_streams: usize,
+}

@@ -1,0 +1,74 @@
+//! `GET /metrics`: Prometheus text (admin or an API token), counted where things happen.
+
+use crate::app::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+#[derive(Default)]
+pub struct Metrics {
+    pub callbacks_stored: AtomicU64,
+    pub callbacks_duplicate: AtomicU64,
+    /// Refused for a missing or wrong credential.
+    pub callbacks_rejected: AtomicU64,
+    pub commands_sent: AtomicU64,
+    /// Sends that did not produce a command in Hermod (or whose outcome is unknown).
+    pub commands_failed: AtomicU64,
+    pub logins_failed: AtomicU64,
+    pub streams_open: AtomicI64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub async fn render(State(app): State<AppState>) -> impl IntoResponse {
+    let m = &app.metrics;
+    let counters = [
+        (
+            "hermod_console_callbacks_stored_total",
+            "Callbacks stored.",
+            &m.callbacks_stored,
+        ),
+        (
+            "hermod_console_callbacks_duplicate_total",
+            "Repeated callbacks acknowledged and not stored again.",
+            &m.callbacks_duplicate,
+        ),
+        (
+            "hermod_console_callbacks_rejected_total",
+            "Callbacks refused for their credential.",
+            &m.callbacks_rejected,
+        ),
+        (
+            "hermod_console_commands_sent_total",
+            "Commands sent to Hermod.",
+            &m.commands_sent,
+        ),
+        (
+            "hermod_console_commands_failed_total",
+            "Sends that failed or ended unknown.",
+            &m.commands_failed,
+        ),
+        (
+            "hermod_console_logins_failed_total",
+            "Failed logins.",
+            &m.logins_failed,
+        ),
+    ];
+    let mut text = String::new();
+    for (name, help, value) in counters {
+        text.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+            value.load(Ordering::Relaxed)
+        ));
+    }
+    text.push_str(&format!(
+        "# HELP hermod_console_feed_streams Open live-feed streams.\n# TYPE hermod_console_feed_streams gauge\nhermod_console_feed_streams {}\n",
+        m.streams_open.load(Ordering::Relaxed)
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}

@@ -1,0 +1,85 @@
+//! `/api/audit`: the audit log (admin), filtered, paged, and exported as CSV or JSON.
+
+use super::{ListQuery, export};
+use crate::app::AppState;
+use crate::error::{ApiError, ApiQuery};
+use crate::store::AuditFilter;
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use hermod_shared::console::{AuditRecord, ListPage};
+
+fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
+    let c = q.common()?;
+    Ok(AuditFilter {
+        actor: q.actor.clone().filter(|s| !s.is_empty()),
+        action: c.kind,
+        since: c.since,
+        until: c.until,
+        q: c.q,
+        limit: c.limit,
+        before_id: c.before_id,
+    })
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListPage<AuditRecord>>, ApiError> {
+    let f = filter(&q)?;
+    let feed_seq = app.store.current_seq().await.map_err(ApiError::store)?;
+    let (items, next_cursor) = app.store.list_audit(&f).await.map_err(ApiError::store)?;
+    Ok(Json(ListPage {
+        items,
+        next_cursor,
+        feed_seq,
+    }))
+}
+
+const COLUMNS: &[&str] = &[
+    "id",
+    "at",
+    "actor",
+    "actor_kind",
+    "source",
+    "action",
+    "target",
+    "outcome",
+    "request_id",
+    "detail",
+];
+
+fn row(a: &AuditRecord) -> Vec<String> {
+    vec![
+        a.id.to_string(),
+        a.at.clone(),
+        a.actor.clone(),
+        a.actor_kind.clone(),
+        a.source.clone(),
+        a.action.clone(),
+        a.target.clone().unwrap_or_default(),
+        a.outcome.clone(),
+        a.request_id.clone().unwrap_or_default(),
+        a.detail.to_string(),
+    ]
+}
+
+pub async fn export(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
+    let format = export::format(&q.format)?;
+    let mut f = filter(&q)?;
+    f.limit = crate::store::reads::MAX_LIMIT;
+    Ok(export::stream_pages(
+        format,
+        "audit",
+        COLUMNS,
+        row,
+        move |cursor| {
+            let (store, mut f) = (app.store.clone(), f.clone());
+            f.before_id = cursor;
+            async move { store.list_audit(&f).await }
+        },
+    ))
+}

@@ -1,0 +1,163 @@
+//! `/api/session`: log in (sets the session cookie), who am I, log out.
+
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{
+    self, Caller, Principal, RequestMeta, password, random_token, session_cookie, token_hash,
+};
+use crate::clock::{now_ms, rfc3339};
+use crate::error::{ApiError, ApiJson};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use hermod_shared::console::{Login, SessionInfo};
+use serde_json::json;
+
+fn info(caller: &Caller) -> SessionInfo {
+    SessionInfo {
+        user: caller.name.clone(),
+        role: caller.role,
+        csrf_token: match &caller.principal {
+            Principal::Session { csrf_token, .. } => Some(csrf_token.clone()),
+            Principal::Token { .. } => None,
+        },
+        expires_at: rfc3339(caller.expires_at),
+    }
+}
+
+pub async fn login(
+    State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    headers: HeaderMap,
+    ApiJson(login): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    // Logging in from another site's page would plant that site's session here (login CSRF).
+    if !auth::same_origin(&app, &headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "log in from the console's own page",
+        ));
+    }
+    let username = login.username.trim().to_string();
+    if let Err(wait) = app.auth.limiter.check(&username, &meta.source) {
+        audit::record(
+            &app,
+            &meta,
+            None,
+            Event::ok("login", username.clone())
+                .outcome("denied")
+                .detail(json!({"reason": "too many failed logins"}))
+                .by(&username),
+        )
+        .await;
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "too many failed logins; try again in {} s",
+                wait.as_secs().max(1)
+            ),
+        )
+        .into_response();
+        e.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(e);
+    }
+    let found = app
+        .store
+        .user_by_name(&username)
+        .await
+        .map_err(ApiError::store)?;
+    let stored = found.as_ref().map(|(_, hash)| hash.clone());
+    let ok = password::verify(login.password, stored, app.auth.cost).await;
+    let (user, true) = (found.map(|(u, _)| u), ok) else {
+        app.auth.limiter.failed(&username, &meta.source);
+        audit::record(
+            &app,
+            &meta,
+            None,
+            Event::ok("login", username.clone())
+                .outcome("failed")
+                .by(&username),
+        )
+        .await;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong username or password",
+        ));
+    };
+    let user = user.expect("verified against a stored hash, so the user exists");
+    app.auth.limiter.succeeded(&username);
+    let token = random_token();
+    let csrf = random_token();
+    let now = now_ms();
+    let expires_at = now + app.auth.absolute_ms;
+    app.store
+        .create_session(
+            token_hash(&token),
+            user.id,
+            csrf.clone(),
+            expires_at,
+            meta.source.clone(),
+        )
+        .await
+        .map_err(ApiError::store)?;
+    let caller = Caller {
+        name: user.username.clone(),
+        role: user.role,
+        principal: Principal::Session {
+            user_id: user.id,
+            token_hash: token_hash(&token),
+            csrf_token: csrf,
+        },
+        expires_at: expires_at.min(now + app.auth.idle_ms),
+    };
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("login", user.username.clone()),
+    )
+    .await;
+    let mut response = Json(info(&caller)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&token, app.auth.absolute_ms / 1000, app.auth.secure_cookies),
+    );
+    Ok(response)
+}
+
+pub async fn whoami(Extension(caller): Extension<Caller>) -> Json<SessionInfo> {
+    Json(info(&caller))
+}
+
+pub async fn logout(
+    State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
+    if let Principal::Session { token_hash, .. } = &caller.principal {
+        app.store
+            .revoke_session(token_hash.clone())
+            .await
+            .map_err(ApiError::store)?;
+    }
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("logout", caller.name.clone()),
+    )
+    .await;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, app.auth.secure_cookies),
+    );
+    Ok(response)
+}

@@ -1,0 +1,83 @@
+//! `/api/tokens`: API tokens for automation (admin). A token is shown once, when it is made; the store
+//! keeps only its hash.
+
+use super::invalid;
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{Caller, RequestMeta, TOKEN_PREFIX, random_token, token_hash};
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiJson};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use hermod_shared::console::{MintedToken, NewToken, TokenRecord};
+use serde_json::json;
+
+/// Tokens live at most this long.
+const MAX_DAYS: u32 = 366;
+
+pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<TokenRecord>>, ApiError> {
+    Ok(Json(app.store.tokens().await.map_err(ApiError::store)?))
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(new): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<MintedToken>), ApiError> {
+    let name = new.name.trim().to_string();
+    if name.is_empty() || name.len() > 64 {
+        return Err(invalid("/name", "a name of 1 to 64 characters"));
+    }
+    if !(1..=MAX_DAYS).contains(&new.expires_in_days) {
+        return Err(invalid(
+            "/expires_in_days",
+            format!("between 1 and {MAX_DAYS} days"),
+        ));
+    }
+    let token = format!("{TOKEN_PREFIX}{}", random_token());
+    let expires_at = now_ms() + i64::from(new.expires_in_days) * 86_400_000;
+    let record = app
+        .store
+        .create_token(
+            name,
+            token_hash(&token),
+            new.role,
+            caller.name.clone(),
+            expires_at,
+        )
+        .await
+        .map_err(ApiError::store)?;
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("token_created", record.name.clone())
+            .detail(json!({"id": record.id, "role": record.role, "expires_at": record.expires_at})),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(MintedToken { token, record })))
+}
+
+pub async fn revoke(
+    State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Result<Json<TokenRecord>, ApiError> {
+    let record = app
+        .store
+        .revoke_token(id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::not_found("token"))?;
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("token_revoked", record.name.clone()).detail(json!({"id": record.id})),
+    )
+    .await;
+    Ok(Json(record))
+}

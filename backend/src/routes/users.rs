@@ -1,0 +1,124 @@
+//! `/api/users`: accounts (admin). Passwords are hashed before they reach the store and never leave it.
+
+use super::invalid;
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{Caller, RequestMeta, password};
+use crate::error::{ApiError, ApiJson};
+use crate::store::AccountError;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use hermod_shared::console::{NewUser, UserRecord, UserUpdate};
+use serde_json::json;
+
+fn account_error(e: AccountError) -> ApiError {
+    match e {
+        AccountError::Store(e) => ApiError::store(e),
+        AccountError::Exists => invalid("/username", "that username is taken"),
+        AccountError::NotFound => ApiError::not_found("user"),
+        AccountError::LastAdmin => ApiError::new(
+            StatusCode::CONFLICT,
+            "last_admin",
+            "this would leave the console without an admin; make someone else admin first",
+        ),
+    }
+}
+
+/// A username is what people type: letters, digits and `.-_@`, 1–64 of them.
+pub fn check_username(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "/username",
+            "1 to 64 letters, digits, '.', '-', '_' or '@'",
+        ))
+    }
+}
+
+async fn hashed(app: &AppState, password_text: String) -> Result<String, ApiError> {
+    if let Some(why) = password::weakness(&password_text) {
+        return Err(invalid("/password", why));
+    }
+    password::hash(password_text, app.auth.cost)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))
+}
+
+pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<UserRecord>>, ApiError> {
+    Ok(Json(app.store.users().await.map_err(ApiError::store)?))
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(new): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<UserRecord>), ApiError> {
+    check_username(&new.username)?;
+    let hash = hashed(&app, new.password).await?;
+    let user = app
+        .store
+        .create_user(new.username, hash, new.role)
+        .await
+        .map_err(account_error)?;
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("user_created", user.username.clone()).detail(json!({"role": user.role})),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    ApiJson(change): ApiJson<UserUpdate>,
+) -> Result<Json<UserRecord>, ApiError> {
+    let hash = match change.password {
+        Some(p) => Some(hashed(&app, p).await?),
+        None => None,
+    };
+    let password_changed = hash.is_some();
+    let user = app
+        .store
+        .update_user(id, change.role, hash)
+        .await
+        .map_err(account_error)?;
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("user_updated", user.username.clone())
+            .detail(json!({"role": change.role, "password_changed": password_changed})),
+    )
+    .await;
+    Ok(Json(user))
+}
+
+pub async fn remove(
+    State(app): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let user = app.store.delete_user(id).await.map_err(account_error)?;
+    audit::record(
+        &app,
+        &meta,
+        Some(&caller),
+        Event::ok("user_removed", user.username),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
