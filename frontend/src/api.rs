@@ -1,12 +1,14 @@
 //! The only code that talks to the network: the console API over fetch, and the live feed's one
 //! EventSource per tab.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use hermod_shared::console::{
-    CallbackRecord, ClientInfo, CommandDetail, CommandRecord, FeedEvent, Heartbeat, ListPage,
-    PollResult, Problem, SendCommand,
+    AuditRecord, CallbackRecord, ClientInfo, CommandDetail, CommandRecord, FeedEvent, Heartbeat,
+    ListPage, Login, MintedToken, NewToken, NewUser, PollResult, Problem, SendCommand, SessionInfo,
+    TokenRecord, UserRecord, UserUpdate,
 };
 use serde::de::DeserializeOwned;
+use std::cell::RefCell;
 use std::fmt;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -49,8 +51,31 @@ impl ApiFail {
     }
 }
 
+thread_local! {
+    /// The session's CSRF token, sent as `X-CSRF-Token` on every state-changing request.
+    static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Told when the console answers 401: the session has ended.
+    static ON_LOGGED_OUT: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+pub fn set_csrf(token: Option<String>) {
+    CSRF.with(|c| *c.borrow_mut() = token);
+}
+
+/// `f` runs whenever a call finds the session gone.
+pub fn on_logged_out(f: impl Fn() + 'static) {
+    ON_LOGGED_OUT.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+}
+
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFail> {
     let status = response.status();
+    if status == 401 {
+        ON_LOGGED_OUT.with(|h| {
+            if let Some(f) = h.borrow().as_ref() {
+                f();
+            }
+        });
+    }
     let text = response
         .text()
         .await
@@ -82,14 +107,96 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
     read(response).await
 }
 
-async fn post<T: DeserializeOwned>(path: &str, body: &impl serde::Serialize) -> Result<T, ApiFail> {
-    let response = Request::post(path)
+/// A state-changing request, with the session's CSRF token.
+fn changing(method: Method, path: &str) -> RequestBuilder {
+    let builder = RequestBuilder::new(path).method(method);
+    match CSRF.with(|c| c.borrow().clone()) {
+        Some(token) => builder.header("X-CSRF-Token", &token),
+        None => builder,
+    }
+}
+
+async fn send_json<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &impl serde::Serialize,
+) -> Result<T, ApiFail> {
+    let response = changing(method, path)
         .json(body)
         .map_err(|e| ApiFail::Network(e.to_string()))?
         .send()
         .await
         .map_err(|e| ApiFail::Network(e.to_string()))?;
     read(response).await
+}
+
+async fn post<T: DeserializeOwned>(path: &str, body: &impl serde::Serialize) -> Result<T, ApiFail> {
+    send_json(Method::POST, path, body).await
+}
+
+/// A DELETE; `T` is `()` for the ones that answer 204.
+async fn delete<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
+    let response = changing(Method::DELETE, path)
+        .send()
+        .await
+        .map_err(|e| ApiFail::Network(e.to_string()))?;
+    if response.status() == 204 {
+        return serde_json::from_str("null").map_err(|e| ApiFail::Unreadable {
+            status: 204,
+            detail: e.to_string(),
+        });
+    }
+    read(response).await
+}
+
+pub async fn session() -> Result<SessionInfo, ApiFail> {
+    get("/api/session").await
+}
+
+pub async fn login(login: &Login) -> Result<SessionInfo, ApiFail> {
+    post("/api/session", login).await
+}
+
+pub async fn logout() -> Result<(), ApiFail> {
+    delete("/api/session").await
+}
+
+pub async fn users() -> Result<Vec<UserRecord>, ApiFail> {
+    get("/api/users").await
+}
+
+pub async fn create_user(user: &NewUser) -> Result<UserRecord, ApiFail> {
+    post("/api/users", user).await
+}
+
+pub async fn update_user(id: i64, change: &UserUpdate) -> Result<UserRecord, ApiFail> {
+    send_json(Method::PUT, &format!("/api/users/{id}"), change).await
+}
+
+pub async fn delete_user(id: i64) -> Result<(), ApiFail> {
+    delete(&format!("/api/users/{id}")).await
+}
+
+pub async fn tokens() -> Result<Vec<TokenRecord>, ApiFail> {
+    get("/api/tokens").await
+}
+
+pub async fn create_token(token: &NewToken) -> Result<MintedToken, ApiFail> {
+    post("/api/tokens", token).await
+}
+
+pub async fn revoke_token(id: i64) -> Result<TokenRecord, ApiFail> {
+    delete(&format!("/api/tokens/{id}")).await
+}
+
+/// `query` is an already encoded query string, without `?`.
+pub async fn audit(query: &str) -> Result<ListPage<AuditRecord>, ApiFail> {
+    get(&format!("/api/audit?{query}")).await
+}
+
+/// Percent-encodes one query value.
+pub fn encode(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
 }
 
 pub async fn clients() -> Result<Vec<ClientInfo>, ApiFail> {

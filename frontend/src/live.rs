@@ -63,7 +63,9 @@ impl Live {
             live.last_seq.set_value(after);
             live.connect();
         });
-        set_interval(move || live.watch(), Duration::from_secs(1));
+        if let Ok(ticker) = set_interval_with_handle(move || live.watch(), Duration::from_secs(1)) {
+            on_cleanup(move || ticker.clear());
+        }
         live
     }
 

@@ -5,6 +5,7 @@ mod app;
 mod components;
 mod live;
 mod routes;
+mod session;
 
 fn main() {
     console_error_panic_hook_lite();

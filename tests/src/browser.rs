@@ -145,3 +145,20 @@ pub async fn screenshot(c: &Client, name: &str) {
 pub async fn eval(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.expect("script runs")
 }
+
+/// Logs in through the login page, as a person would, and waits for the console's shell.
+pub async fn login(c: &Client, url: &str, username: &str, password: &str) {
+    c.goto(url).await.expect("open the console");
+    wait_css(c, "#login-username").await;
+    let user = c.find(Locator::Css("#login-username")).await.expect("username field");
+    user.send_keys(username).await.expect("type the username");
+    let pass = c.find(Locator::Css("#login-password")).await.expect("password field");
+    pass.send_keys(password).await.expect("type the password");
+    c.find(Locator::Css("#login-submit"))
+        .await
+        .expect("login button")
+        .click()
+        .await
+        .expect("click log in");
+    wait_css(c, "#logout").await;
+}

@@ -1,5 +1,6 @@
 //! Real PKI material for the Hermod simulator: a throw-away test CA with a device certificate,
-//! RS256 JWS, CMS SignedData and PKCS#10 requests.
+//! RS256 JWS, CMS SignedData and PKCS#10 requests. Also `hermod-console dev-pki`'s throw-away CA with
+//! TLS server and client certificates ([`dev_pki`]).
 //!
 //! Everything here is CPU-bound and synchronous (RSA key generation takes a noticeable fraction
 //! of a second), so async callers should run it under `spawn_blocking`.
@@ -16,24 +17,28 @@ use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo,
 };
-use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
-use der::oid::db::{rfc4519, rfc5911, rfc5912};
-use der::{Any, Decode, Encode, Tag};
+use der::asn1::{Ia5String, ObjectIdentifier, OctetString, SetOfVec};
+use der::oid::db::{rfc4519, rfc5280, rfc5911, rfc5912};
+use der::pem::LineEnding;
+use der::{Any, Decode, Encode, EncodePem, Tag};
+use p256::pkcs8::EncodePrivateKey;
 use rand::SeedableRng as _;
 use rand::rngs::{StdRng, SysRng};
 use rsa::pkcs1v15;
 use rsa::signature::{Keypair, SignatureEncoding, Signer};
 use sha2::{Digest, Sha256};
 use spki::{
-    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, SubjectPublicKeyInfoOwned,
-    SubjectPublicKeyInfoRef,
+    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, EncodePublicKey,
+    SignatureBitStringEncoding, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef,
 };
 use x509_cert::attr::{Attribute, AttributeTypeAndValue};
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder, RequestBuilder};
 use x509_cert::certificate::{Certificate, TbsCertificate};
+use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::ext::{Extension, ToExtension};
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -88,17 +93,7 @@ impl Identity {
         let device_key =
             RsaSigner::random(&mut rng, 2048).map_err(fail("generating device key"))?;
 
-        // Backdated so that a verifier whose clock is slightly behind still accepts the chain.
-        let now = SystemTime::now();
-        let not_before = now.checked_sub(Duration::from_secs(3600));
-        let not_after = now.checked_add(Duration::from_secs(365 * 24 * 3600));
-        let (Some(not_before), Some(not_after)) = (not_before, not_after) else {
-            return Err(MaterialError("system clock out of range".into()));
-        };
-        let validity = Validity::new(
-            Time::try_from(not_before).map_err(fail("validity start"))?,
-            Time::try_from(not_after).map_err(fail("validity end"))?,
-        );
+        let validity = validity(365)?;
 
         let ca_name = name(&[(rfc4519::COMMON_NAME, "Hermod Simulator Test CA")])?;
         // RDNSequence order is the reverse of the RFC 4514 string "CN=..., O=...".
@@ -110,15 +105,21 @@ impl Identity {
         let ca_profile = Profile {
             subject: ca_name.clone(),
             issuer: ca_name.clone(),
-            ca: true,
+            usage: Usage::Ca,
         };
-        let ca_cert = issue(ca_profile, &ca_key, spki(&ca_key)?, validity, &mut rng)?;
+        let ca_cert = issue::<_, pkcs1v15::Signature>(
+            ca_profile,
+            &ca_key,
+            spki(&ca_key)?,
+            validity,
+            &mut rng,
+        )?;
         let device_profile = Profile {
             subject: device_name,
             issuer: ca_name,
-            ca: false,
+            usage: Usage::Signing,
         };
-        let device_cert = issue(
+        let device_cert = issue::<_, pkcs1v15::Signature>(
             device_profile,
             &ca_key,
             spki(&device_key)?,
@@ -268,6 +269,116 @@ pub fn transport_key_spki_der() -> Result<Vec<u8>, MaterialError> {
         .map_err(fail("encoding public key"))
 }
 
+/// `hermod-console dev-pki`: PEM files for trying TLS without a real PKI. A throw-away CA (its key is
+/// not kept, so it can issue nothing else), a server certificate for `hosts` (DNS names or IP
+/// addresses; the first is also its CN) and a client certificate "CN=hermod-console", all ECDSA P-256.
+pub struct DevPki {
+    pub ca_cert: String,
+    pub server_cert: String,
+    pub server_key: String,
+    pub client_cert: String,
+    pub client_key: String,
+}
+
+/// How long `dev-pki` certificates are valid.
+const DEV_PKI_DAYS: u64 = 825;
+
+pub fn dev_pki(hosts: &[String]) -> Result<DevPki, MaterialError> {
+    let Some(first) = hosts.first() else {
+        return Err(MaterialError("a server certificate needs a host name".into()));
+    };
+    let alt_names = hosts
+        .iter()
+        .map(|h| alt_name(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rng = rng()?;
+    let validity = validity(DEV_PKI_DAYS)?;
+    // A fresh name per CA: two runs' CAs are told apart (and never mistaken for each other).
+    let tag: u32 = rand::RngExt::random(&mut rng);
+    let ca_name = name(&[(
+        rfc4519::COMMON_NAME,
+        &format!("Hermod Console dev CA {tag:08x}"),
+    )])?;
+    let ca_key = new_p256(&mut rng);
+    let ca_profile = Profile {
+        subject: ca_name.clone(),
+        issuer: ca_name.clone(),
+        usage: Usage::Ca,
+    };
+    let ca_cert = issue::<_, p256::ecdsa::DerSignature>(
+        ca_profile,
+        &ca_key,
+        spki(&ca_key)?,
+        validity,
+        &mut rng,
+    )?;
+    // A new key, and its certificate from the CA.
+    let mut leaf = |cn: &str, usage: Usage| {
+        let key = new_p256(&mut rng);
+        let profile = Profile {
+            subject: name(&[(rfc4519::COMMON_NAME, cn)])?,
+            issuer: ca_name.clone(),
+            usage,
+        };
+        let cert = issue::<_, p256::ecdsa::DerSignature>(
+            profile,
+            &ca_key,
+            spki(&key)?,
+            validity,
+            &mut rng,
+        )?;
+        Ok::<_, MaterialError>((cert, key))
+    };
+    let (server_cert, server_key) = leaf(first, Usage::TlsServer(alt_names))?;
+    let (client_cert, client_key) = leaf("hermod-console", Usage::TlsClient)?;
+    Ok(DevPki {
+        ca_cert: pem_cert(&ca_cert)?,
+        server_cert: pem_cert(&server_cert)?,
+        server_key: pem_key(&server_key)?,
+        client_cert: pem_cert(&client_cert)?,
+        client_key: pem_key(&client_key)?,
+    })
+}
+
+/// An IP address becomes an IP SAN, anything else a DNS name.
+fn alt_name(host: &str) -> Result<GeneralName, MaterialError> {
+    let host = host.trim();
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        let octets = match ip {
+            std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+            std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
+        };
+        return OctetString::new(octets)
+            .map(GeneralName::IpAddress)
+            .map_err(fail("IP address"));
+    }
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.*".contains(&b));
+    if !valid {
+        return Err(MaterialError(format!(
+            "`{host}` is neither a DNS name nor an IP address"
+        )));
+    }
+    Ia5String::new(host)
+        .map(GeneralName::DnsName)
+        .map_err(fail("DNS name"))
+}
+
+fn pem_cert(cert: &Certificate) -> Result<String, MaterialError> {
+    cert.to_pem(LineEnding::LF)
+        .map_err(fail("encoding certificate"))
+}
+
+/// PKCS#8, which rustls, reqwest and OpenSSL all read.
+fn pem_key(key: &p256::ecdsa::SigningKey) -> Result<String, MaterialError> {
+    key.to_pkcs8_pem(LineEnding::LF)
+        .map(|pem| pem.to_string())
+        .map_err(fail("encoding private key"))
+}
+
 enum KeySpec {
     Rsa(usize),
     P256,
@@ -309,11 +420,13 @@ fn rsa_key(bits: usize) -> Result<RsaSigner, MaterialError> {
 }
 
 fn p256_key() -> Result<p256::ecdsa::SigningKey, MaterialError> {
-    use p256::elliptic_curve::Generate as _;
     static SLOT: Mutex<Option<p256::ecdsa::SigningKey>> = Mutex::new(None);
-    cached(&SLOT, || {
-        Ok(p256::ecdsa::SigningKey::generate_from_rng(&mut rng()?))
-    })
+    cached(&SLOT, || Ok(new_p256(&mut rng()?)))
+}
+
+fn new_p256(rng: &mut StdRng) -> p256::ecdsa::SigningKey {
+    use p256::elliptic_curve::Generate as _;
+    p256::ecdsa::SigningKey::generate_from_rng(rng)
 }
 
 /// Generation happens under the slot's lock so that concurrent first requests wait for one key
@@ -357,8 +470,27 @@ fn name(rdns: &[(ObjectIdentifier, &str)]) -> Result<Name, MaterialError> {
     Name::from_der(&der).map_err(fail("decoding name"))
 }
 
-fn spki(key: &RsaSigner) -> Result<SubjectPublicKeyInfoOwned, MaterialError> {
+fn spki<K>(key: &K) -> Result<SubjectPublicKeyInfoOwned, MaterialError>
+where
+    K: Keypair,
+    K::VerifyingKey: EncodePublicKey,
+{
     SubjectPublicKeyInfoOwned::from_key(&key.verifying_key()).map_err(fail("encoding public key"))
+}
+
+/// From an hour ago (so a verifier whose clock is slightly behind still accepts the chain) to
+/// `days` from now.
+fn validity(days: u64) -> Result<Validity, MaterialError> {
+    let now = SystemTime::now();
+    let not_before = now.checked_sub(Duration::from_secs(3600));
+    let not_after = now.checked_add(Duration::from_secs(days * 24 * 3600));
+    let (Some(not_before), Some(not_after)) = (not_before, not_after) else {
+        return Err(MaterialError("system clock out of range".into()));
+    };
+    Ok(Validity::new(
+        Time::try_from(not_before).map_err(fail("validity start"))?,
+        Time::try_from(not_after).map_err(fail("validity end"))?,
+    ))
 }
 
 fn attribute(
@@ -370,15 +502,21 @@ fn attribute(
     Ok(Attribute { oid, values })
 }
 
-fn issue(
+/// A certificate for `subject_key`, signed by `issuer_key` with signature type `Sig`.
+fn issue<K, Sig>(
     profile: Profile,
-    issuer_key: &RsaSigner,
+    issuer_key: &K,
     subject_key: SubjectPublicKeyInfoOwned,
     validity: Validity,
     rng: &mut StdRng,
-) -> Result<Certificate, MaterialError> {
+) -> Result<Certificate, MaterialError>
+where
+    K: Signer<Sig> + Keypair + DynSignatureAlgorithmIdentifier,
+    K::VerifyingKey: EncodePublicKey,
+    Sig: SignatureBitStringEncoding,
+{
     CertificateBuilder::new(profile, SerialNumber::generate(rng), validity, subject_key)
-        .and_then(|builder| builder.build::<_, pkcs1v15::Signature>(issuer_key))
+        .and_then(|builder| builder.build::<_, Sig>(issuer_key))
         .map_err(fail("issuing certificate"))
 }
 
@@ -387,7 +525,19 @@ fn issue(
 struct Profile {
     subject: Name,
     issuer: Name,
-    ca: bool,
+    usage: Usage,
+}
+
+/// What a certificate is for.
+enum Usage {
+    /// Issues certificates.
+    Ca,
+    /// Signs documents (the simulated device).
+    Signing,
+    /// A TLS server known by these names.
+    TlsServer(Vec<GeneralName>),
+    /// A TLS client.
+    TlsClient,
 }
 
 impl BuilderProfile for Profile {
@@ -410,24 +560,38 @@ impl BuilderProfile for Profile {
             key_identifier: Some(SubjectKeyIdentifier::try_from(issuer_spk)?.0),
             ..Default::default()
         };
+        let ca = matches!(self.usage, Usage::Ca);
         let constraints = BasicConstraints {
-            ca: self.ca,
+            ca,
             path_len_constraint: None,
         };
-        let usage = KeyUsage(if self.ca {
+        let usage = KeyUsage(if ca {
             KeyUsages::KeyCertSign | KeyUsages::CRLSign
         } else {
             KeyUsages::DigitalSignature.into()
         });
-        // Criticality of these extension types is fixed, so the "already added" list that
-        // `to_extension` consults can stay empty.
+        // Criticality of these extension types is fixed (a subject alternative name's depends on the
+        // subject, which is never empty here), so the "already added" list that `to_extension`
+        // consults can stay empty.
         let subject = tbs.subject();
-        Ok(vec![
+        let mut extensions = vec![
             constraints.to_extension(subject, &[])?,
             usage.to_extension(subject, &[])?,
             ski.to_extension(subject, &[])?,
             aki.to_extension(subject, &[])?,
-        ])
+        ];
+        let purpose = match &self.usage {
+            Usage::TlsServer(names) => {
+                extensions.push(SubjectAltName(names.clone()).to_extension(subject, &[])?);
+                Some(rfc5280::ID_KP_SERVER_AUTH)
+            }
+            Usage::TlsClient => Some(rfc5280::ID_KP_CLIENT_AUTH),
+            Usage::Ca | Usage::Signing => None,
+        };
+        if let Some(purpose) = purpose {
+            extensions.push(ExtendedKeyUsage(vec![purpose]).to_extension(subject, &[])?);
+        }
+        Ok(extensions)
     }
 }
 

@@ -6,7 +6,10 @@ use crate::components::json_block::JsonBlock;
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime, parse_ms};
 use crate::live::use_live;
-use hermod_shared::console::{CommandDetail, CommandState, FeedEvent, HermodReply, TimelineEntry};
+use crate::session::{allows, use_session};
+use hermod_shared::console::{
+    CommandDetail, CommandState, FeedEvent, HermodReply, Role, TimelineEntry,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -91,8 +94,9 @@ pub fn CommandPage() -> impl IntoView {
 fn CommandView(
     detail: CommandDetail,
     polling: RwSignal<bool>,
-    poll: impl Fn(leptos::ev::MouseEvent) + 'static,
+    poll: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
+    let session = use_session();
     let c = detail.command;
     let can_poll = c.command_id.is_some();
     let countdown = (c.state == CommandState::InProgress)
@@ -117,11 +121,13 @@ fn CommandView(
                 <dt>"Re-issue of"</dt><dd><a href=format!("/commands/{r}")>{format!("#{r}")}</a></dd>
             })}
         </dl>
-        <div class="actions">
-            <button type="button" id="poll" disabled=move || polling.get() || !can_poll on:click=poll>
-                {move || if polling.get() { "Polling…" } else { "Poll Hermod" }}
-            </button>
-        </div>
+        <Show when=move || allows(session, Role::Operator)>
+            <div class="actions">
+                <button type="button" id="poll" disabled=move || polling.get() || !can_poll on:click=poll.clone()>
+                    {move || if polling.get() { "Polling…" } else { "Poll Hermod" }}
+                </button>
+            </div>
+        </Show>
         {(!c.destinations.is_empty()).then(|| view! {
             <h2>"Destinations"</h2>
             <ul class="destinations">

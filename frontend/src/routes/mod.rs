@@ -1,6 +1,9 @@
 //! One module per page.
 
+pub mod audit;
 pub mod command;
 pub mod commands;
 pub mod feed;
+pub mod login;
 pub mod send;
+pub mod users;

@@ -6,6 +6,8 @@ use hermod_shared::console::SendCommand;
 use hermod_shared::examples::default_body;
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
+use crate::session::{allows, use_session};
+use hermod_shared::console::Role;
 use leptos_router::hooks::use_navigate;
 
 fn default_text(ty: CommandType) -> String {
@@ -61,12 +63,17 @@ pub fn SendPage() -> impl IntoView {
         });
     };
 
+    let session = use_session();
     view! {
         <section class="page">
             <header class="page-head">
                 <h1>"Send a command"</h1>
             </header>
-            <form class="send-form" on:submit=submit>
+            <Show
+                when=move || allows(session, Role::Operator)
+                fallback=|| view! { <p class="error" role="alert">"Your role cannot send commands; ask an admin for the operator role."</p> }
+            >
+            <form class="send-form" on:submit=submit.clone()>
                 <div class="row">
                     <label for="send-client">"API client"</label>
                     <select
@@ -122,6 +129,7 @@ pub fn SendPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
+            </Show>
             {move || local_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || failure.get().map(|f| view! { <SendFailure failure=f/> })}
         </section>

@@ -1,0 +1,164 @@
+//! Accounts and API tokens (admin). A new token is shown once, here, and never again.
+
+use crate::api::{self, ApiFail};
+use crate::components::time::RelTime;
+use hermod_shared::console::{MintedToken, NewToken, NewUser, Role, TokenRecord, UserRecord, UserUpdate};
+use leptos::prelude::*;
+
+fn role_options(selected: Role) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .map(|r| view! { <option value=r.as_str() selected=r == selected>{r.as_str()}</option> })
+        .collect_view()
+}
+
+fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let users = RwSignal::new(Vec::<UserRecord>::new());
+    let tokens = RwSignal::new(Vec::<TokenRecord>::new());
+    let failure = RwSignal::new(None::<ApiFail>);
+    let minted = RwSignal::new(None::<MintedToken>);
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            match (api::users().await, api::tokens().await) {
+                (Ok(u), Ok(t)) => {
+                    users.set(u);
+                    tokens.set(t);
+                }
+                (Err(e), _) | (_, Err(e)) => failure.set(Some(e)),
+            }
+        });
+    };
+    reload();
+    let act = move |fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiFail>>>>| {
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = fut.await {
+                failure.set(Some(e));
+            }
+            reload();
+        });
+    };
+
+    let (name, password, role) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(Role::Viewer));
+    let add_user = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let user = NewUser {
+            username: name.get_untracked(),
+            password: password.get_untracked(),
+            role: role.get_untracked(),
+        };
+        name.set(String::new());
+        password.set(String::new());
+        act(Box::pin(async move { api::create_user(&user).await.map(|_| ()) }));
+    };
+    let (token_name, token_role, token_days) = (RwSignal::new(String::new()), RwSignal::new(Role::Viewer), RwSignal::new(90u32));
+    let mint = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new = NewToken {
+            name: token_name.get_untracked(),
+            role: token_role.get_untracked(),
+            expires_in_days: token_days.get_untracked(),
+        };
+        token_name.set(String::new());
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            match api::create_token(&new).await {
+                Ok(t) => minted.set(Some(t)),
+                Err(e) => failure.set(Some(e)),
+            }
+            reload();
+        });
+    };
+
+    view! {
+        <section class="page">
+            <header class="page-head"><h1>"Users"</h1></header>
+            {move || failure.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+            <table class="grid" id="users">
+                <thead><tr><th scope="col">"User"</th><th scope="col">"Role"</th><th scope="col">"Since"</th><th scope="col">""</th></tr></thead>
+                <tbody>
+                    <For each=move || users.get() key=|u| (u.id, u.updated_at.clone()) let:u>
+                        <tr data-user=u.username.clone()>
+                            <td>{u.username.clone()}</td>
+                            <td>
+                                <select aria-label=format!("Role of {}", u.username) on:change=move |ev| {
+                                    let role = Role::parse(&event_target_value(&ev));
+                                    act(Box::pin(async move {
+                                        api::update_user(u.id, &UserUpdate { role, password: None }).await.map(|_| ())
+                                    }));
+                                }>{role_options(u.role)}</select>
+                            </td>
+                            <td><RelTime at=u.created_at.clone()/></td>
+                            <td class="row-actions">
+                                <button type="button" on:click={
+                                    let who = u.username.clone();
+                                    move |_| {
+                                        let Some(p) = web_sys::window().and_then(|w| w.prompt_with_message(&format!("New password for {who} (at least 12 characters)")).ok().flatten()) else { return };
+                                        act(Box::pin(async move {
+                                            api::update_user(u.id, &UserUpdate { role: None, password: Some(p) }).await.map(|_| ())
+                                        }));
+                                    }
+                                }>"Set password"</button>
+                                <button type="button" class="danger" on:click={
+                                    let who = u.username.clone();
+                                    move |_| if confirm(&format!("Remove {who}? Their sessions end at once.")) {
+                                        act(Box::pin(api::delete_user(u.id)));
+                                    }
+                                }>"Remove"</button>
+                            </td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+            <form class="inline-form" on:submit=add_user aria-label="Add a user">
+                <input aria-label="Username" placeholder="username" required prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <input aria-label="Password" type="password" autocomplete="new-password" placeholder="password (12+ characters)" required prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <select aria-label="Role" on:change=move |ev| if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) }>{role_options(Role::Viewer)}</select>
+                <button type="submit" class="primary">"Add user"</button>
+            </form>
+
+            <h2>"API tokens"</h2>
+            <p class="hint">"For automation: send " <code>"Authorization: Bearer <token>"</code> ". A token is shown once."</p>
+            {move || minted.get().map(|m| view! {
+                <div class="minted" role="status">
+                    <p>{format!("Token “{}” ({}) — copy it now, it will not be shown again:", m.record.name, m.record.role)}</p>
+                    <code id="minted-token">{m.token.clone()}</code>
+                    <button type="button" on:click=move |_| minted.set(None)>"Done"</button>
+                </div>
+            })}
+            <table class="grid" id="tokens">
+                <thead><tr><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"By"</th><th scope="col">"Expires"</th><th scope="col">"Last used"</th><th scope="col">""</th></tr></thead>
+                <tbody>
+                    <For each=move || tokens.get() key=|t| (t.id, t.revoked_at.clone(), t.last_used_at.clone()) let:t>
+                        <tr>
+                            <td>{t.name.clone()}</td>
+                            <td>{t.role.as_str()}</td>
+                            <td>{t.created_by.clone()}</td>
+                            <td title=t.expires_at.clone()>{t.expires_at.chars().take(10).collect::<String>()}</td>
+                            <td>{t.last_used_at.clone().map(|at| view! { <RelTime at=at/> }.into_any()).unwrap_or_else(|| "never".into_any())}</td>
+                            <td>{match t.revoked_at.clone() {
+                                Some(_) => view! { <span class="tag warn">"revoked"</span> }.into_any(),
+                                None => view! {
+                                    <button type="button" class="danger" on:click=move |_| act(Box::pin(async move { api::revoke_token(t.id).await.map(|_| ()) }))>"Revoke"</button>
+                                }.into_any(),
+                            }}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+            <form class="inline-form" on:submit=mint aria-label="Make an API token">
+                <input aria-label="Token name" placeholder="name, e.g. nightly-export" required prop:value=move || token_name.get() on:input=move |ev| token_name.set(event_target_value(&ev))/>
+                <select aria-label="Token role" on:change=move |ev| if let Some(r) = Role::parse(&event_target_value(&ev)) { token_role.set(r) }>{role_options(Role::Viewer)}</select>
+                <input aria-label="Days valid" type="number" min="1" max="366" prop:value=move || token_days.get().to_string() on:input=move |ev| token_days.set(event_target_value(&ev).parse().unwrap_or(90))/>
+                <button type="submit" class="primary">"Make token"</button>
+            </form>
+        </section>
+    }
+}
