@@ -182,13 +182,17 @@ fn demo_password(data_dir: &Path) -> Result<String, BoxError> {
     }
     std::fs::create_dir_all(data_dir)?;
     let p = random_hex(10);
-    std::fs::write(&path, &p)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    write_private(&path, &p)?;
     Ok(p)
+}
+
+/// Writes a file only its owner may read: it holds a secret.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
 }
 
 /// Console and simulator in one process, wired the way a real deployment is: per-client API keys,
@@ -231,11 +235,17 @@ pub async fn demo(listen: &str, data_dir: &Path) -> Result<(), BoxError> {
         simulator::router(Simulator::new(sim_config)),
         shutdown.clone(),
     ));
-    println!(
-        "log in at http://{console} as admin with password {admin_password} \
-         (kept in {}; set {ADMIN_PASSWORD_ENV} to choose it)",
-        data_dir.join(DEMO_PASSWORD_FILE).display()
-    );
+    // A password the operator chose is theirs to know; only the one made here is printed (stdout often
+    // ends up in a container's log).
+    if std::env::var_os(ADMIN_PASSWORD_ENV).is_some() {
+        println!("log in at http://{console} as admin with the password in {ADMIN_PASSWORD_ENV}");
+    } else {
+        println!(
+            "log in at http://{console} as admin with password {admin_password} \
+             (kept in {}; set {ADMIN_PASSWORD_ENV} to choose it)",
+            data_dir.join(DEMO_PASSWORD_FILE).display()
+        );
+    }
     run_console(config, data_dir, listener, shutdown, Some(admin_password)).await?;
     sim_server.await??;
     Ok(())
@@ -354,5 +364,46 @@ pub async fn user(
             }
         }
     }
+    Ok(())
+}
+
+/// `hermod-console dev-pki`: a throw-away CA, a server certificate for `hosts` (default `localhost` and
+/// `127.0.0.1`) and a client certificate, as PEM files in `out`, for trying TLS without a real PKI.
+/// Existing files are never overwritten.
+pub fn dev_pki(out: &Path, hosts: Vec<String>) -> Result<(), BoxError> {
+    let hosts = if hosts.is_empty() {
+        vec!["localhost".to_string(), "127.0.0.1".to_string()]
+    } else {
+        hosts
+    };
+    let pki = simulator::material::dev_pki(&hosts)?;
+    let files = [
+        ("ca.pem", &pki.ca_cert, false),
+        ("server.pem", &pki.server_cert, false),
+        ("server.key", &pki.server_key, true),
+        ("client.pem", &pki.client_cert, false),
+        ("client.key", &pki.client_key, true),
+    ];
+    std::fs::create_dir_all(out)?;
+    if let Some((name, _, _)) = files.iter().find(|(name, _, _)| out.join(name).exists()) {
+        return Err(format!(
+            "{} exists; remove it or choose another --out",
+            out.join(name).display()
+        )
+        .into());
+    }
+    for (name, text, private) in files {
+        let path = out.join(name);
+        if private {
+            write_private(&path, text)?;
+        } else {
+            std::fs::write(&path, text)?;
+        }
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "server certificate for {}; trust ca.pem (throw-away: its key is not kept)",
+        hosts.join(", ")
+    );
     Ok(())
 }

@@ -43,6 +43,16 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
     },
+    /// Write a throw-away test CA with a server and a client certificate (PEM), for trying TLS.
+    DevPki {
+        /// The directory to write ca.pem, server.pem, server.key, client.pem and client.key to.
+        #[arg(long)]
+        out: PathBuf,
+        /// A DNS name or IP address for the server certificate (repeatable; default localhost and
+        /// 127.0.0.1).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+    },
     /// Manage accounts in the database (works while the console runs).
     User {
         #[command(subcommand)]
@@ -90,6 +100,7 @@ async fn main() -> ExitCode {
         Command::Demo { listen, data_dir } => launch::demo(&listen, &data_dir).await,
         Command::Simulate { listen, config } => launch::simulate(&config, listen).await,
         Command::Healthcheck { url } => launch::healthcheck(&url).await,
+        Command::DevPki { out, hosts } => launch::dev_pki(&out, hosts),
         Command::User {
             action,
             config,

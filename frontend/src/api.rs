@@ -194,10 +194,6 @@ pub async fn audit(query: &str) -> Result<ListPage<AuditRecord>, ApiFail> {
     get(&format!("/api/audit?{query}")).await
 }
 
-/// Percent-encodes one query value.
-pub fn encode(value: &str) -> String {
-    js_sys::encode_uri_component(value).into()
-}
 
 pub async fn clients() -> Result<Vec<ClientInfo>, ApiFail> {
     get("/api/clients").await

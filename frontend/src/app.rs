@@ -11,13 +11,18 @@ use crate::routes::{
 use crate::session::{Session, SessionState, allows, use_session};
 use hermod_shared::console::Role;
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::path;
+use crate::nav::{NavLink, provide_router, use_location};
+use crate::shortcuts::{self, ShortcutHelp};
+use crate::theme::{self, Theme, ThemeToggle};
 
 #[component]
 pub fn App() -> impl IntoView {
     let session: Session = RwSignal::new(SessionState::Checking);
     provide_context(session);
+    provide_router();
+    provide_context(theme::start());
+    let help = RwSignal::new(false);
+    shortcuts::install(help);
     api::on_logged_out(move || {
         if session.with_untracked(|s| matches!(s, SessionState::LoggedIn(_))) {
             api::set_csrf(None);
@@ -46,6 +51,7 @@ pub fn App() -> impl IntoView {
         >
             <Console/>
         </Show>
+        <ShortcutHelp open=help/>
     }
 }
 
@@ -54,37 +60,53 @@ pub fn App() -> impl IntoView {
 fn Console() -> impl IntoView {
     provide_context(Live::start());
     let session = use_session();
+    let theme = expect_context::<RwSignal<Theme>>();
     view! {
-        <Router>
-            <div class="shell">
-                <nav class="rail" aria-label="Main">
-                    <a class="brand" href="/">"Hermod Console"</a>
-                    <A href="/" exact=true>"Feed"</A>
-                    <Show when=move || allows(session, Role::Operator)>
-                        <A href="/send">"Send"</A>
-                    </Show>
-                    <A href="/commands">"Commands"</A>
-                    <Show when=move || allows(session, Role::Admin)>
-                        <A href="/audit">"Audit"</A>
-                        <A href="/users">"Users"</A>
-                    </Show>
-                </nav>
-                <header class="topbar">
-                    <ConnectionState/>
-                    <UserBox/>
-                </header>
-                <main class="content">
-                    <Routes fallback=|| view! { <NotFound/> }>
-                        <Route path=path!("/") view=FeedPage/>
-                        <Route path=path!("/send") view=SendPage/>
-                        <Route path=path!("/commands") view=CommandsPage/>
-                        <Route path=path!("/commands/:id") view=CommandPage/>
-                        <Route path=path!("/audit") view=AuditPage/>
-                        <Route path=path!("/users") view=UsersPage/>
-                    </Routes>
-                </main>
-            </div>
-        </Router>
+        <div class="shell">
+            <nav class="rail" aria-label="Main">
+                <a class="brand" href="/">"Hermod Console"</a>
+                <NavLink href="/">"Feed"</NavLink>
+                <Show when=move || allows(session, Role::Operator)>
+                    <NavLink href="/send">"Send"</NavLink>
+                </Show>
+                <NavLink href="/commands">"Commands"</NavLink>
+                <Show when=move || allows(session, Role::Admin)>
+                    <NavLink href="/audit">"Audit"</NavLink>
+                    <NavLink href="/users">"Users"</NavLink>
+                </Show>
+            </nav>
+            <header class="topbar">
+                <ConnectionState/>
+                <UserBox/>
+                <ThemeToggle theme=theme/>
+            </header>
+            <main class="content">
+                <Page/>
+            </main>
+        </div>
+    }
+}
+
+/// The page for the current path. Only the path picks the page; a page reads its own query.
+#[component]
+fn Page() -> impl IntoView {
+    let nav = use_location();
+    let path = Memo::new(move |_| nav.with(|l| l.path.clone()));
+    move || {
+        let path = path.get();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            [] => view! { <FeedPage/> }.into_any(),
+            ["send"] => view! { <SendPage/> }.into_any(),
+            ["commands"] => view! { <CommandsPage/> }.into_any(),
+            ["commands", id] => {
+                let id = id.parse::<i64>().ok();
+                view! { <CommandPage id=id/> }.into_any()
+            }
+            ["audit"] => view! { <AuditPage/> }.into_any(),
+            ["users"] => view! { <UsersPage/> }.into_any(),
+            _ => view! { <NotFound/> }.into_any(),
+        }
     }
 }
 

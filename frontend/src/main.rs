@@ -4,8 +4,11 @@ mod api;
 mod app;
 mod components;
 mod live;
+mod nav;
 mod routes;
 mod session;
+mod shortcuts;
+mod theme;
 
 fn main() {
     console_error_panic_hook_lite();

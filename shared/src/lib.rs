@@ -2,5 +2,6 @@
 //! API and live feed ([`console`]). Serde only, so the WebAssembly bundle stays small.
 
 pub mod console;
+pub mod decoded;
 pub mod examples;
 pub mod hermod;

@@ -46,7 +46,7 @@ async fn a_sign_command_sent_from_the_page_completes_and_its_callback_reaches_th
             .click()
             .await
             .unwrap();
-        let callback_row = format!(".feed-row[data-kind=callback] a[href='/commands/{id}']");
+        let callback_row = format!("a.feed-row[data-kind=callback][href='/commands/{id}']");
         wait_css(&c, &callback_row).await;
         wait_text(&c, "#connection", "live").await;
         let rows = eval(&c, "return document.querySelectorAll('.feed-row').length").await;

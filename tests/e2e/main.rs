@@ -1,11 +1,13 @@
 //! Black-box tests of the `hermod-console` binary: real processes, real ports, a real SQLite file.
 //! One module per feature; each test starts its own console, so they run in parallel.
 
+mod access;
 mod bad_input;
 mod browser;
 mod deployment;
 mod feed;
 mod lagging;
+mod login;
 mod receiver;
 mod restart;
 mod roundtrip;

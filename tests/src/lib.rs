@@ -1,6 +1,7 @@
 //! Harness for the black-box tests: runs the built `hermod-console` binary on real ports with a real
-//! SQLite file in a fresh temporary directory, talks to it over HTTP, reads its live feed, and keeps
-//! everything it saw (response bodies, feed data, the process's stderr) for the secrets scan.
+//! SQLite file in a fresh temporary directory, logs in as a user would, talks to it over HTTP, reads its
+//! live feed, and keeps everything it saw (response headers and bodies, feed data, the process's
+//! stdout and stderr) for the secrets scan.
 //!
 //! The binary comes from `HERMOD_CONSOLE_BIN`, else `target/debug/hermod-console` of this workspace
 //! (`cargo build -p hermod-console` makes it).
@@ -9,16 +10,17 @@ pub mod browser;
 
 use base64::Engine;
 use hermod_shared::console::{
-    CallbackRecord, CommandDetail, CommandRecord, FeedEvent, Heartbeat, ListPage, Problem,
+    CallbackRecord, CommandDetail, CommandRecord, FeedEvent, Heartbeat, ListPage, MintedToken,
+    Problem, Role, SessionInfo, UserRecord,
 };
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::future::Future;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -127,11 +129,24 @@ where
 
 /// Installs the crypto provider reqwest needs, once, and builds a client.
 pub fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
+    client_builder(None, HeaderMap::new())
         .build()
         .expect("build an HTTP client")
+}
+
+/// A client builder with the suite's timeout, `headers` on every request, and (when `ca` is given)
+/// trusting only that PEM CA for HTTPS.
+pub fn client_builder(ca: Option<&Path>, headers: HeaderMap) -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .default_headers(headers);
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).unwrap_or_else(|e| panic!("read {}: {e}", ca.display()));
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).expect("a PEM CA bundle");
+        builder = builder.tls_certs_only(certs);
+    }
+    builder
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -145,6 +160,9 @@ pub struct Secrets {
     pub idm_password: String,
     pub da_key: String,
     pub da_password: String,
+    /// The console's `admin`, set through `HERMOD_CONSOLE_ADMIN_PASSWORD` (or read from what `demo`
+    /// printed, when the test leaves that variable out).
+    pub admin_password: String,
 }
 
 pub const IDM_CALLBACK_USER: &str = "idm-callback";
@@ -157,6 +175,7 @@ impl Secrets {
             idm_password: unique("SeCrEtIdmPw"),
             da_key: unique("SeCrEtDaKey"),
             da_password: unique("SeCrEtDaPw"),
+            admin_password: unique("SeCrEtAdminPw"),
         }
     }
 
@@ -187,9 +206,10 @@ impl Secrets {
     }
 
     /// Every form in which a secret could leak: raw keys and passwords, the `X-Api-Key` values and the
-    /// Basic credentials as sent on the wire.
+    /// Basic credentials as sent on the wire, the admin's password.
     pub fn forms(&self) -> Vec<String> {
         vec![
+            self.admin_password.clone(),
             self.idm_key.clone(),
             self.idm_password.clone(),
             self.da_key.clone(),
@@ -206,41 +226,74 @@ impl Secrets {
 // Processes
 
 /// A running `hermod-console` process: stderr goes to a log file, stdout is read for the `listening on`
-/// lines and then drained. Killed on drop.
+/// lines and then drained into the same log. Killed on drop.
 pub struct Process {
     child: Option<Child>,
 }
 
+/// What a process said while starting.
+pub struct Started {
+    pub process: Process,
+    /// `scheme://ADDR` of each announced listener, in the order asked for.
+    pub urls: Vec<String>,
+    /// Every stdout line up to the last announcement.
+    pub lines: Vec<String>,
+}
+
 impl Process {
     /// Starts the binary with `args` and `env` (on top of a clean environment: no inherited
-    /// `HERMOD_*` or `RUST_LOG`), appending its stderr to `log`, and waits for one stdout line
-    /// `<prefix> on http://ADDR` per entry of `announce`; returns the addresses in that order.
+    /// `HERMOD_*` or `RUST_LOG`), appending its stderr and stdout to `log`, and waits for one stdout
+    /// line `<prefix> on http://ADDR` (or `https://`) per entry of `announce`; returns the addresses in
+    /// that order.
     pub async fn spawn(
         args: &[OsString],
         env: &[(String, String)],
         log: &Path,
         announce: &[&str],
     ) -> (Process, Vec<String>) {
-        let log_file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("open the log file");
+        let started = Process::start(args, env, log, announce).await;
+        let addrs = started
+            .urls
+            .iter()
+            .map(|u| u.split_once("://").map_or(u.as_str(), |(_, a)| a).to_string())
+            .collect();
+        (started.process, addrs)
+    }
+
+    /// [`Process::spawn`], giving whole URLs and the stdout lines seen while starting.
+    pub async fn start(
+        args: &[OsString],
+        env: &[(String, String)],
+        log: &Path,
+        announce: &[&str],
+    ) -> Started {
+        let open_log = || {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("open the log file")
+        };
         let mut cmd = command(args, env);
-        cmd.stdout(Stdio::piped()).stderr(Stdio::from(log_file));
+        cmd.stdout(Stdio::piped()).stderr(Stdio::from(open_log()));
         let mut child = cmd.spawn().expect("start hermod-console");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut stdout_log = open_log();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 match line {
-                    Ok(l) => drop(tx.send(l)),
+                    Ok(l) => {
+                        let _ = writeln!(stdout_log, "{l}");
+                        let _ = tx.send(l);
+                    }
                     Err(_) => break,
                 }
             }
         });
         let mut process = Process { child: Some(child) };
         let mut found: Vec<Option<String>> = vec![None; announce.len()];
+        let mut lines = Vec::new();
         let deadline = tokio::time::Instant::now() + STARTUP;
         while found.iter().any(Option::is_none) {
             let line = match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -260,12 +313,19 @@ impl Process {
                 ),
             };
             for (i, prefix) in announce.iter().enumerate() {
-                if let Some(addr) = line.strip_prefix(&format!("{prefix} on http://")) {
-                    found[i] = Some(addr.trim().to_string());
+                for scheme in ["http", "https"] {
+                    if let Some(addr) = line.strip_prefix(&format!("{prefix} on {scheme}://")) {
+                        found[i] = Some(format!("{scheme}://{}", addr.trim()));
+                    }
                 }
             }
+            lines.push(line);
         }
-        (process, found.into_iter().map(Option::unwrap).collect())
+        Started {
+            process,
+            urls: found.into_iter().map(Option::unwrap).collect(),
+            lines,
+        }
     }
 
     fn pid(&self) -> u32 {
@@ -335,10 +395,30 @@ pub async fn run_to_exit(
     env: &[(String, String)],
     timeout: Duration,
 ) -> (ExitStatus, String, String) {
+    run_with_input(args, env, None, timeout).await
+}
+
+/// [`run_to_exit`], writing `input` (when given) to the process's stdin.
+pub async fn run_with_input(
+    args: &[OsString],
+    env: &[(String, String)],
+    input: Option<String>,
+    timeout: Duration,
+) -> (ExitStatus, String, String) {
     let mut cmd = command(args, env);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if input.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     let output = tokio::time::timeout(
         timeout,
-        tokio::task::spawn_blocking(move || cmd.output().expect("run hermod-console")),
+        tokio::task::spawn_blocking(move || {
+            let mut child = cmd.spawn().expect("run hermod-console");
+            if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+                stdin.write_all(text.as_bytes()).expect("write stdin");
+            }
+            child.wait_with_output().expect("wait for hermod-console")
+        }),
     )
     .await
     .expect("hermod-console did not exit in time")
@@ -370,13 +450,24 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// Reads the whole answer, and adds its headers and body to `transcript`.
     pub async fn read(response: reqwest::Response, transcript: &Transcript) -> Resp {
+        let r = Resp::read_unrecorded(response).await;
+        let mut t = transcript.lock().expect("transcript lock");
+        for (name, value) in &r.headers {
+            t.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+        }
+        t.push_str(&r.text);
+        t.push('\n');
+        r
+    }
+
+    /// Reads the whole answer, keeping it out of the transcript: only for the answers whose job is
+    /// to hand out a credential (a login, a minted token), which the secrets scan would flag.
+    pub async fn read_unrecorded(response: reqwest::Response) -> Resp {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("read the response body");
-        let mut t = transcript.lock().expect("transcript lock");
-        t.push_str(&text);
-        t.push('\n');
         Resp {
             status,
             headers,
@@ -668,12 +759,44 @@ enum Mode {
     Serve { config: PathBuf },
 }
 
+/// The variable the first admin's password comes from (DESIGN.md §7).
+pub const ADMIN_PASSWORD_ENV: &str = "HERMOD_CONSOLE_ADMIN_PASSWORD";
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "hermod_session";
+
+/// A logged-in browser session, as the harness holds it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: String,
+    pub role: Role,
+    /// The value of the session cookie.
+    pub cookie: String,
+    pub csrf_token: String,
+    /// The login answer's whole `Set-Cookie` header.
+    pub set_cookie: String,
+}
+
+/// A kind of credential the harness was handed, for the secrets scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Password,
+    SessionCookie,
+    CsrfToken,
+    ApiToken,
+}
+
+/// The credentials handed out during a test: passwords set, session cookies and CSRF tokens from
+/// logins, API tokens minted.
+pub type Issued = Arc<Mutex<Vec<(Credential, String)>>>;
+
 /// How to start a console; [`Console::demo`] and [`Console::serve`] make one.
 pub struct ConsoleBuilder {
     mode: Mode,
     listen: String,
     env: Vec<(String, String)>,
     secrets: Secrets,
+    admin_env: bool,
+    ca: Option<PathBuf>,
 }
 
 impl ConsoleBuilder {
@@ -690,21 +813,57 @@ impl ConsoleBuilder {
         self
     }
 
+    /// Leaves `HERMOD_CONSOLE_ADMIN_PASSWORD` unset: `demo` makes a password and prints it, and the
+    /// harness logs in with what it printed (as a person would).
+    pub fn printed_admin_password(mut self) -> Self {
+        self.admin_env = false;
+        self
+    }
+
+    /// The console serves HTTPS with a certificate from this CA (PEM): the harness's clients trust
+    /// it, and only it.
+    pub fn trust(mut self, ca: impl Into<PathBuf>) -> Self {
+        self.ca = Some(ca.into());
+        self
+    }
+
+    /// Starts the console and logs in as `admin`; [`Console::http`] then carries that session.
     pub async fn start(self) -> Console {
         let dir = TempDir::new("console");
+        let mut env = self.env;
+        if self.admin_env && !env.iter().any(|(n, _)| n == ADMIN_PASSWORD_ENV) {
+            env.push((
+                ADMIN_PASSWORD_ENV.to_string(),
+                self.secrets.admin_password.clone(),
+            ));
+        }
         let mut console = Console {
             url: String::new(),
             sim_url: None,
             secrets: self.secrets,
             http: http_client(),
+            admin: None,
             transcript: Arc::default(),
+            issued: Arc::default(),
+            startup: Vec::new(),
             process: None,
             mode: self.mode,
             listen: self.listen,
-            env: self.env,
+            env,
+            ca: self.ca,
             dir,
         };
         console.launch().await;
+        if !self.admin_env {
+            console.secrets.admin_password = console
+                .printed_password()
+                .expect("demo prints the admin's password when none is set");
+        }
+        let admin = console
+            .login("admin", &console.secrets.admin_password.clone())
+            .await;
+        console.http = console.session_client(&admin);
+        console.admin = Some(admin);
         console
     }
 }
@@ -712,17 +871,22 @@ impl ConsoleBuilder {
 /// A running console (and, in `demo`, its simulator), with helpers for its API. Killed on drop; its
 /// data directory removed.
 pub struct Console {
-    /// `http://ADDR` of the console.
+    /// `http://ADDR` (or `https://ADDR`) of the console.
     pub url: String,
     /// `http://ADDR` of the simulator (`demo` only).
     pub sim_url: Option<String>,
     pub secrets: Secrets,
+    /// Logged in as `admin`: sends the session cookie, `Origin` and `X-CSRF-Token`, as the page does.
     pub http: reqwest::Client,
+    admin: Option<Session>,
     transcript: Transcript,
+    issued: Issued,
+    startup: Vec<String>,
     process: Option<Process>,
     mode: Mode,
     listen: String,
     env: Vec<(String, String)>,
+    ca: Option<PathBuf>,
     dir: TempDir,
 }
 
@@ -737,10 +901,13 @@ impl Console {
             listen: "127.0.0.1:0".into(),
             env,
             secrets,
+            admin_env: true,
+            ca: None,
         }
     }
 
-    /// `hermod-console serve --config FILE`; `secrets` are the ones the file holds.
+    /// `hermod-console serve --config FILE`; `secrets` are the ones the file holds (and the admin's
+    /// password, set through the environment).
     pub fn serve(config: impl Into<PathBuf>, secrets: Secrets) -> ConsoleBuilder {
         ConsoleBuilder {
             mode: Mode::Serve {
@@ -749,6 +916,8 @@ impl Console {
             listen: "127.0.0.1:0".into(),
             env: Vec::new(),
             secrets,
+            admin_env: true,
+            ca: None,
         }
     }
 
@@ -760,18 +929,51 @@ impl Console {
         self.dir.path().join("console.log")
     }
 
-    /// Everything the process wrote to stderr so far (across restarts).
+    /// Everything the process wrote to stderr and stdout so far (across restarts).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// Every response body and feed chunk the helpers received so far.
+    /// The stdout lines of the last start, up to its `listening on` line.
+    pub fn startup_lines(&self) -> &[String] {
+        &self.startup
+    }
+
+    /// The password in `demo`'s "log in at … as admin with password …" line of the last start.
+    pub fn printed_password(&self) -> Option<String> {
+        self.startup.iter().find_map(|l| {
+            let (_, rest) = l.split_once(" as admin with password ")?;
+            rest.split_whitespace().next().map(str::to_string)
+        })
+    }
+
+    /// Every response header, body and feed chunk the helpers received so far (logins and minted
+    /// tokens excepted: handing out a credential is their job).
     pub fn transcript(&self) -> String {
         self.transcript.lock().expect("transcript lock").clone()
     }
 
     pub fn transcript_handle(&self) -> Transcript {
         self.transcript.clone()
+    }
+
+    /// Every credential handed out so far, the admin's password included.
+    pub fn issued(&self) -> Vec<(Credential, String)> {
+        let mut all = vec![(Credential::Password, self.secrets.admin_password.clone())];
+        all.extend(self.issued.lock().expect("issued lock").iter().cloned());
+        all
+    }
+
+    fn issue(&self, kind: Credential, value: &str) {
+        self.issued
+            .lock()
+            .expect("issued lock")
+            .push((kind, value.to_string()));
+    }
+
+    /// The admin session the harness logged in with.
+    pub fn admin_session(&self) -> &Session {
+        self.admin.as_ref().expect("logged in")
     }
 
     async fn launch(&mut self) {
@@ -800,25 +1002,29 @@ impl Console {
                 &["listening"],
             ),
         };
-        let (process, addrs) =
-            Process::spawn(&arguments, &self.env, &self.log_path(), announce).await;
-        self.process = Some(process);
-        match addrs.as_slice() {
+        let started = Process::start(&arguments, &self.env, &self.log_path(), announce).await;
+        self.process = Some(started.process);
+        self.startup = started.lines;
+        match started.urls.as_slice() {
             [sim, console] => {
-                self.sim_url = Some(format!("http://{sim}"));
-                self.url = format!("http://{console}");
+                self.sim_url = Some(sim.clone());
+                self.url = console.clone();
             }
-            [console] => self.url = format!("http://{console}"),
+            [console] => self.url = console.clone(),
             _ => unreachable!(),
         }
     }
 
     /// Stops the process with SIGTERM (it must exit 0 within 10 s: graceful shutdown does not hang),
-    /// and starts it again on the same data directory and environment. Addresses change.
+    /// and starts it again on the same data directory and environment. Addresses change; the admin
+    /// session is kept (sessions live in the store), with the new address as its `Origin`.
     pub async fn restart(&mut self) {
         let status = self.stop().await;
         assert!(status.success(), "hermod-console exited with {status}");
         self.launch().await;
+        if let Some(admin) = &self.admin {
+            self.http = self.session_client(admin);
+        }
     }
 
     /// SIGTERM; waits for the process to end by itself (panics after 10 s).
@@ -836,6 +1042,160 @@ impl Console {
             .expect("a demo console has a simulator")
     }
 
+    // ---- Who is calling
+
+    fn client_with(&self, headers: HeaderMap) -> reqwest::Client {
+        client_builder(self.ca.as_deref(), headers)
+            .build()
+            .expect("build an HTTP client")
+    }
+
+    /// No credential, no `Origin`: a stranger, a script, or Hermod.
+    pub fn anonymous(&self) -> reqwest::Client {
+        self.client_with(HeaderMap::new())
+    }
+
+    /// The console's own page: `Origin` only.
+    pub fn same_origin(&self) -> reqwest::Client {
+        self.client_with(self.origin_headers())
+    }
+
+    fn origin_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "origin",
+            HeaderValue::from_str(&self.url).expect("URL is a header value"),
+        );
+        headers
+    }
+
+    /// What the page sends in `session`: the cookie, `Origin` and `X-CSRF-Token`.
+    pub fn session_client(&self, session: &Session) -> reqwest::Client {
+        let mut headers = self.origin_headers();
+        let mut cookie = HeaderValue::from_str(&format!("{SESSION_COOKIE}={}", session.cookie))
+            .expect("cookie is a header value");
+        cookie.set_sensitive(true);
+        headers.insert("cookie", cookie);
+        headers.insert(
+            "x-csrf-token",
+            HeaderValue::from_str(&session.csrf_token).expect("CSRF token is a header value"),
+        );
+        self.client_with(headers)
+    }
+
+    /// Automation: `Authorization: Bearer <token>` and nothing else.
+    pub fn bearer_client(&self, token: &str) -> reqwest::Client {
+        let mut headers = HeaderMap::new();
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("token is a header value");
+        value.set_sensitive(true);
+        headers.insert("authorization", value);
+        self.client_with(headers)
+    }
+
+    /// `POST /api/session` from the console's own page (its `Origin`); the answer is not recorded.
+    pub async fn try_login(&self, username: &str, password: &str) -> Resp {
+        let response = self
+            .same_origin()
+            .post(format!("{}/api/session", self.url))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("send the login");
+        Resp::read_unrecorded(response).await
+    }
+
+    /// Logs in (must answer 200 with a session cookie and a CSRF token).
+    pub async fn login(&self, username: &str, password: &str) -> Session {
+        let r = self.try_login(username, password).await;
+        assert_eq!(
+            r.status.as_u16(),
+            200,
+            "login as {username}: {} {}",
+            r.status,
+            r.text
+        );
+        let info: SessionInfo = r.parse();
+        let set_cookie = r
+            .header("set-cookie")
+            .expect("a login sets the session cookie")
+            .to_string();
+        let cookie = set_cookie
+            .split(';')
+            .next()
+            .and_then(|kv| kv.trim().strip_prefix(&format!("{SESSION_COOKIE}=")))
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| panic!("no {SESSION_COOKIE} in {set_cookie}"))
+            .to_string();
+        let csrf_token = info.csrf_token.expect("a session has a CSRF token");
+        self.issue(Credential::SessionCookie, &cookie);
+        self.issue(Credential::CsrfToken, &csrf_token);
+        Session {
+            user: info.user,
+            role: info.role,
+            cookie,
+            csrf_token,
+            set_cookie,
+        }
+    }
+
+    /// A new account with `role` and a random name and password, made by the admin.
+    pub async fn create_user(&self, role: Role) -> (UserRecord, String) {
+        let password = unique("SeCrEtUserPw");
+        let name = unique(&format!("{role}-"));
+        self.issue(Credential::Password, &password);
+        let user: UserRecord = self
+            .post_json(
+                "/api/users",
+                &json!({"username": name, "password": password, "role": role}),
+            )
+            .await
+            .expect(201)
+            .parse();
+        (user, password)
+    }
+
+    /// A new account with `role`, logged in.
+    pub async fn agent(&self, role: Role) -> Agent {
+        let (user, password) = self.create_user(role).await;
+        let session = self.login(&user.username, &password).await;
+        Agent {
+            url: self.url.clone(),
+            http: self.session_client(&session),
+            session: Some(session),
+            user: Some(user),
+            password: Some(password),
+            transcript: self.transcript.clone(),
+        }
+    }
+
+    /// Someone using the API with `http` (anonymous, a token…).
+    pub fn agent_with(&self, http: reqwest::Client) -> Agent {
+        Agent {
+            url: self.url.clone(),
+            http,
+            session: None,
+            user: None,
+            password: None,
+            transcript: self.transcript.clone(),
+        }
+    }
+
+    /// An API token minted by the admin (`POST /api/tokens`, 201); the answer is not recorded.
+    pub async fn mint_token(&self, name: &str, role: Role, days: u32) -> MintedToken {
+        let response = self
+            .http
+            .post(format!("{}/api/tokens", self.url))
+            .json(&json!({"name": name, "role": role, "expires_in_days": days}))
+            .send()
+            .await
+            .expect("mint a token");
+        let r = Resp::read_unrecorded(response).await.expect(201);
+        let minted: MintedToken = r.parse();
+        self.issue(Credential::ApiToken, &minted.token);
+        minted
+    }
+
     // ---- HTTP
 
     pub async fn read(&self, request: reqwest::RequestBuilder) -> Resp {
@@ -850,6 +1210,16 @@ impl Console {
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Resp {
         self.read(self.http.post(format!("{}{path}", self.url)).json(body))
+            .await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> Resp {
+        self.read(self.http.put(format!("{}{path}", self.url)).json(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.read(self.http.delete(format!("{}{path}", self.url)))
             .await
     }
 
@@ -940,7 +1310,8 @@ impl Console {
 
     // ---- Receiver
 
-    /// Posts a callback body to `path` with `auth` as Basic credential (`None`: no Authorization).
+    /// Posts a callback body to `path` with `auth` as Basic credential (`None`: no Authorization), as
+    /// Hermod does: no session, no cookie.
     pub async fn post_callback(
         &self,
         path: &str,
@@ -949,7 +1320,7 @@ impl Console {
         body: impl Into<Vec<u8>>,
     ) -> Resp {
         let mut request = self
-            .http
+            .anonymous()
             .post(format!("{}{path}", self.url))
             .header("content-type", content_type)
             .body(body.into());
@@ -1001,12 +1372,12 @@ impl Console {
     // ---- Simulator
 
     pub async fn sim_get(&self, path: &str) -> Resp {
-        self.read(self.http.get(format!("{}{path}", self.sim())))
+        self.read(self.anonymous().get(format!("{}{path}", self.sim())))
             .await
     }
 
     pub async fn sim_post(&self, path: &str) -> Resp {
-        self.read(self.http.post(format!("{}{path}", self.sim())))
+        self.read(self.anonymous().post(format!("{}{path}", self.sim())))
             .await
     }
 }
@@ -1015,6 +1386,48 @@ impl Drop for Console {
     fn drop(&mut self) {
         // Kill the process before its data directory goes.
         self.process.take();
+    }
+}
+
+/// Someone using the console's API with their own credential (a session, a token, or none).
+pub struct Agent {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub session: Option<Session>,
+    pub user: Option<UserRecord>,
+    pub password: Option<String>,
+    transcript: Transcript,
+}
+
+impl Agent {
+    pub async fn read(&self, request: reqwest::RequestBuilder) -> Resp {
+        let response = request.send().await.expect("send the request");
+        Resp::read(response, &self.transcript).await
+    }
+
+    /// `method path`, with `body` as JSON when given.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Resp {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.read(request).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Resp {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> Resp {
+        self.call(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.call(reqwest::Method::DELETE, path, None).await
     }
 }
 

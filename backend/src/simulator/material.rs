@@ -784,6 +784,94 @@ mod tests {
     }
 
     #[test]
+    fn dev_pki_chains_to_its_ca_and_rustls_accepts_it_for_its_hosts_and_purposes() {
+        use rustls::client::WebPkiServerVerifier;
+        use rustls::client::danger::ServerCertVerifier;
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+        use rustls::server::WebPkiClientVerifier;
+        use x509_cert::ext::pkix::name::GeneralName;
+
+        let hosts = ["localhost", "127.0.0.1", "hermod.test", "::1"].map(String::from);
+        let pki = dev_pki(&hosts).expect("dev pki");
+        let der = |pem: &str| CertificateDer::from_pem_slice(pem.as_bytes()).expect("PEM cert");
+        let (ca, server, client) = (
+            der(&pki.ca_cert),
+            der(&pki.server_cert),
+            der(&pki.client_cert),
+        );
+
+        // The X.509 view: names, CA flag, alternative names and purposes.
+        let parsed = |d: &CertificateDer| Certificate::from_der(d).expect("X.509");
+        let (ca_x, server_x, client_x) = (parsed(&ca), parsed(&server), parsed(&client));
+        let ca_tbs = ca_x.tbs_certificate();
+        assert_eq!(ca_tbs.issuer(), ca_tbs.subject());
+        assert!(ca_tbs.subject().to_string().starts_with("CN=Hermod Console dev CA "));
+        let (_, constraints) = ca_tbs.get_extension::<BasicConstraints>().unwrap().unwrap();
+        assert!(constraints.ca);
+        let server_tbs = server_x.tbs_certificate();
+        assert_eq!(server_tbs.subject().to_string(), "CN=localhost");
+        assert_eq!(server_tbs.issuer(), ca_tbs.subject());
+        let (_, san) = server_tbs.get_extension::<SubjectAltName>().unwrap().unwrap();
+        assert!(san.0.contains(&GeneralName::DnsName(Ia5String::new("hermod.test").unwrap())));
+        assert!(san.0.contains(&GeneralName::IpAddress(
+            OctetString::new(vec![127, 0, 0, 1]).unwrap()
+        )));
+        let (_, eku) = server_tbs.get_extension::<ExtendedKeyUsage>().unwrap().unwrap();
+        assert_eq!(eku.0, vec![rfc5280::ID_KP_SERVER_AUTH]);
+        let client_tbs = client_x.tbs_certificate();
+        assert_eq!(client_tbs.subject().to_string(), "CN=hermod-console");
+        let (_, eku) = client_tbs.get_extension::<ExtendedKeyUsage>().unwrap().unwrap();
+        assert_eq!(eku.0, vec![rfc5280::ID_KP_CLIENT_AUTH]);
+
+        // The chain, as rustls (the console's and the simulator's TLS) checks it.
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.clone()).expect("the CA is a trust anchor");
+        let roots = Arc::new(roots);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let servers = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+            .build()
+            .unwrap();
+        let as_server = |cert: &CertificateDer<'static>, host: &str| {
+            let name = ServerName::try_from(host.to_string()).unwrap();
+            servers.verify_server_cert(cert, &[], &name, &[], UnixTime::now())
+        };
+        for host in &hosts {
+            as_server(&server, host).unwrap_or_else(|e| panic!("{host}: {e}"));
+        }
+        assert!(as_server(&server, "other.test").is_err(), "only its hosts");
+        assert!(as_server(&client, "localhost").is_err(), "a client cert is no server cert");
+        let clients = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .unwrap();
+        clients
+            .verify_client_cert(&client, &[], UnixTime::now())
+            .expect("the client certificate is accepted");
+        assert!(
+            clients
+                .verify_client_cert(&server, &[], UnixTime::now())
+                .is_err(),
+            "a server cert is no client cert"
+        );
+
+        // Each key belongs to its certificate.
+        for (cert, key) in [(&server, &pki.server_key), (&client, &pki.client_key)] {
+            let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("PKCS#8 PEM");
+            let key = provider.key_provider.load_private_key(key).unwrap();
+            rustls::sign::CertifiedKey::new(vec![cert.clone()], key)
+                .keys_match()
+                .expect("key fits certificate");
+        }
+
+        // Another run is another CA, whose certificates the first one's trust does not cover.
+        let other = dev_pki(&hosts).expect("second dev pki");
+        assert_ne!(other.ca_cert, pki.ca_cert);
+        assert!(as_server(&der(&other.server_cert), "localhost").is_err());
+        assert!(dev_pki(&[]).is_err());
+        assert!(dev_pki(&["bad host/".to_string()]).is_err());
+    }
+
+    #[test]
     fn transport_key_is_rsa_2048_spki() {
         let der = transport_key_spki_der().expect("spki");
         let key = RsaPublicKey::from_public_key_der(&der).expect("RSA SPKI");

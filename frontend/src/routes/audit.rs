@@ -1,10 +1,10 @@
 //! The audit log (admin): who did what, when, from where. Filters live in the URL; the same view
 //! exports as CSV.
 
-use crate::api::{self, ApiFail, encode};
+use crate::api::{self, ApiFail};
+use crate::nav::{encode, navigate, query_string, use_location};
 use hermod_shared::console::AuditRecord;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 const FILTERS: [(&str, &str); 5] = [
     ("actor", "Actor"),
@@ -16,21 +16,14 @@ const FILTERS: [(&str, &str); 5] = [
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let navigate = use_navigate();
+    let nav = use_location();
     let rows = RwSignal::new(Vec::<AuditRecord>::new());
     let next = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<ApiFail>);
     let loading = RwSignal::new(false);
     // The filters as an encoded query string, straight from the URL.
     let filter_qs = Memo::new(move |_| {
-        query.with(|q| {
-            FILTERS
-                .iter()
-                .filter_map(|(key, _)| q.get(key).filter(|v| !v.is_empty()).map(|v| format!("{key}={}", encode(&v))))
-                .collect::<Vec<_>>()
-                .join("&")
-        })
+        nav.with(|l| query_string(FILTERS.iter().map(|(key, _)| (*key, l.param(key).unwrap_or_default()))))
     });
     let load = move |cursor: Option<String>| {
         let qs = filter_qs.get_untracked();
@@ -64,20 +57,15 @@ pub fn AuditPage() -> impl IntoView {
         let Some(form) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(t).ok()) else {
             return;
         };
-        let mut parts = Vec::new();
-        for (key, _) in FILTERS {
-            if let Some(input) = form
-                .elements()
+        let value = |key: &str| {
+            form.elements()
                 .named_item(key)
                 .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
-            {
-                let v = input.value();
-                if !v.trim().is_empty() {
-                    parts.push(format!("{key}={}", encode(v.trim())));
-                }
-            }
-        }
-        navigate(&format!("/audit?{}", parts.join("&")), Default::default());
+                .map(|i| i.value())
+                .unwrap_or_default()
+        };
+        let qs = query_string(FILTERS.iter().map(|(key, _)| (*key, value(key))));
+        navigate(&format!("/audit?{qs}"));
     };
     view! {
         <section class="page">
@@ -89,7 +77,7 @@ pub fn AuditPage() -> impl IntoView {
                 {FILTERS.iter().map(|(key, label)| view! {
                     <label>
                         {*label}
-                        <input name=*key prop:value=move || query.with(|q| q.get(key).unwrap_or_default())/>
+                        <input name=*key prop:value=move || nav.with(|l| l.param(key).unwrap_or_default())/>
                     </label>
                 }).collect_view()}
                 <button type="submit">"Filter"</button>

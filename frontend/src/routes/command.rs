@@ -11,13 +11,11 @@ use hermod_shared::console::{
     CommandDetail, CommandState, FeedEvent, HermodReply, Role, TimelineEntry,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 #[component]
-pub fn CommandPage() -> impl IntoView {
+pub fn CommandPage(id: Option<i64>) -> impl IntoView {
     let live = use_live();
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    let id = Memo::new(move |_| id);
     let detail = RwSignal::new(None::<CommandDetail>);
     let failure = RwSignal::new(None::<ApiFail>);
     let polling = RwSignal::new(false);

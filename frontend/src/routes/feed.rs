@@ -1,26 +1,154 @@
-//! The live feed: every command change and every callback, as it happens.
+//! The live feed: every command change and every callback, as it happens. Paused, it stands still and
+//! counts what arrives instead; filters live in the URL.
 
 use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
 use crate::live::use_live;
+use crate::nav::{navigate, query_string, use_location};
 use hermod_shared::console::{CommandState, FeedEvent};
+use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
+
+/// The feed's filters, as URL parameters.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Filters {
+    kind: String,
+    ty: String,
+    client: String,
+    state: String,
+}
+
+impl Filters {
+    fn matches(&self, e: &FeedEvent) -> bool {
+        let (kind, ty, client, state) = match e {
+            FeedEvent::Command { command, .. } => (
+                "command",
+                command.command_type.as_str(),
+                command.client.as_str(),
+                command.state.as_str().to_string(),
+            ),
+            FeedEvent::Callback { callback, .. } => (
+                "callback",
+                callback.callback_type.as_str(),
+                callback.client.as_deref().unwrap_or(""),
+                callback.state.clone().unwrap_or_default(),
+            ),
+        };
+        let ok = |want: &str, have: &str| want.is_empty() || want.eq_ignore_ascii_case(have);
+        ok(&self.kind, kind) && ok(&self.ty, ty) && ok(&self.client, client) && ok(&self.state, &state)
+    }
+
+    fn query(&self) -> String {
+        query_string([
+            ("kind", self.kind.clone()),
+            ("type", self.ty.clone()),
+            ("client", self.client.clone()),
+            ("state", self.state.clone()),
+        ])
+    }
+}
 
 #[component]
 pub fn FeedPage() -> impl IntoView {
     let live = use_live();
+    let nav = use_location();
+    let filters = Memo::new(move |_| {
+        nav.with(|l| Filters {
+            kind: l.param("kind").unwrap_or_default(),
+            ty: l.param("type").unwrap_or_default(),
+            client: l.param("client").unwrap_or_default(),
+            state: l.param("state").unwrap_or_default(),
+        })
+    });
+    // Paused: the newest sequence shown; what is newer waits, counted.
+    let paused_at = RwSignal::new(None::<i64>);
+    let shown = move || {
+        let f = filters.get();
+        let until = paused_at.get();
+        live.events.with(|events| {
+            events
+                .iter()
+                .filter(|e| until.is_none_or(|u| e.seq() <= u) && f.matches(e))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let waiting = move || match paused_at.get() {
+        Some(u) => {
+            let f = filters.get();
+            live.events.with(|events| events.iter().filter(|e| e.seq() > u && f.matches(e)).count())
+        }
+        None => 0,
+    };
+    let toggle = move |_| {
+        if paused_at.get_untracked().is_some() {
+            paused_at.set(None);
+        } else {
+            let newest = live.events.with_untracked(|e| e.first().map(FeedEvent::seq).unwrap_or(0));
+            paused_at.set(Some(newest));
+        }
+    };
+    let set = move |field: fn(&mut Filters) -> &mut String, value: String| {
+        let mut f = filters.get_untracked();
+        *field(&mut f) = value;
+        navigate(&format!("/?{}", f.query()));
+    };
+    let select = move |id: &'static str, label: &'static str, field: fn(&mut Filters) -> &mut String, options: Vec<String>| {
+        view! {
+            <label>
+                {label}
+                <select
+                    id=id
+                    data-search=(id == "feed-kind").then_some("")
+                    prop:value=move || { let mut f = filters.get(); field(&mut f).clone() }
+                    on:change=move |ev| set(field, event_target_value(&ev))
+                >
+                    <option value="">"all"</option>
+                    {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let types: Vec<String> = CommandType::ALL.iter().map(|t| t.as_str().to_string()).collect();
+    let states: Vec<String> = CommandState::KNOWN.iter().map(|s| s.as_str().to_string()).collect();
+    let clients = move || {
+        let mut c: Vec<String> = live.events.with(|events| {
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    FeedEvent::Command { command, .. } => Some(command.client.clone()),
+                    FeedEvent::Callback { callback, .. } => callback.client.clone(),
+                })
+                .collect()
+        });
+        c.sort();
+        c.dedup();
+        c
+    };
     view! {
         <section class="page">
             <header class="page-head">
                 <h1>"Live feed"</h1>
-                <p class="hint">"Commands and callbacks as they happen."</p>
+                <button type="button" id="feed-pause" class:primary=move || paused_at.get().is_some() on:click=toggle>
+                    {move || if paused_at.get().is_some() { "Resume" } else { "Pause" }}
+                    <Show when=move || { waiting() > 0 }>
+                        " " <span class="count" id="feed-waiting" aria-label="new events waiting">{waiting}</span>
+                    </Show>
+                </button>
+                <span class="hint">{move || if paused_at.get().is_some() { "Paused: new events are counted, not shown." } else { "Following the newest." }}</span>
             </header>
+            <form class="filters" aria-label="Filter the feed" on:submit=|ev| ev.prevent_default()>
+                {select("feed-kind", "Kind", |f| &mut f.kind, vec!["command".into(), "callback".into()])}
+                {select("feed-type", "Type", |f| &mut f.ty, types)}
+                {move || select("feed-client", "Client", |f| &mut f.client, clients())}
+                {select("feed-state", "State", |f| &mut f.state, states)}
+            </form>
             <Show when=move || live.events.with(Vec::is_empty)>
                 <p class="empty">"Nothing yet. Send a command and its callback will show up here."</p>
             </Show>
             <ol class="feed" aria-live="polite" aria-label="Feed events">
-                <For each=move || live.events.get() key=|e| e.seq() let:event>
-                    <FeedRow event=event/>
+                <For each=shown key=|e| e.seq() let:event>
+                    <li><FeedRow event=event/></li>
                 </For>
             </ol>
         </section>
@@ -29,40 +157,48 @@ pub fn FeedPage() -> impl IntoView {
 
 #[component]
 fn FeedRow(event: FeedEvent) -> impl IntoView {
-    match event {
-        FeedEvent::Command { seq, command } => view! {
-            <li class="feed-row" data-kind="command" data-seq=seq>
-                <RelTime at=command.updated_at.clone()/>
-                <span class="kind">"command"</span>
-                <span class="client">{command.client.clone()}</span>
-                <span class="type">{command.command_type.clone()}</span>
-                <StateBadge state=command.state.clone()/>
-                <a class="mono" href=format!("/commands/{}", command.id)>{format!("#{}", command.id)}</a>
-                <span class="mono muted">{command.command_id.clone().unwrap_or_default()}</span>
-            </li>
+    let (kind, seq, at, client, ty, state, command, command_id) = match event {
+        FeedEvent::Command { seq, command } => (
+            "command",
+            seq,
+            command.updated_at.clone(),
+            command.client.clone(),
+            command.command_type.clone(),
+            Some(command.state.clone()),
+            Some(command.id),
+            command.command_id.clone(),
+        ),
+        FeedEvent::Callback { seq, callback } => (
+            "callback",
+            seq,
+            callback.received_at.clone(),
+            callback.client.clone().unwrap_or_default(),
+            callback.callback_type.clone(),
+            callback.state.as_deref().map(CommandState::parse),
+            callback.command,
+            callback.command_id.clone(),
+        ),
+    };
+    let cells = view! {
+        <RelTime at=at/>
+        <span class="kind">{kind}</span>
+        <span class="client">{client}</span>
+        <span class="type">{ty}</span>
+        <span>{state.map(|s| view! { <StateBadge state=s/> })}</span>
+        {match command {
+            Some(id) => view! { <span class="mono">{format!("#{id}")}</span> }.into_any(),
+            None => view! { <span class="tag warn">"unmatched"</span> }.into_any(),
+        }}
+        <span class="mono muted">{command_id.unwrap_or_default()}</span>
+    };
+    match command {
+        Some(id) => view! {
+            <a class="feed-row" data-kind=kind data-seq=seq data-row="" href=format!("/commands/{id}")>{cells}</a>
         }
         .into_any(),
-        FeedEvent::Callback { seq, callback } => {
-            let state = callback.state.as_deref().map(CommandState::parse);
-            let target = match callback.command {
-                Some(id) => view! {
-                    <a class="mono" href=format!("/commands/{id}")>{format!("#{id}")}</a>
-                }
-                .into_any(),
-                None => view! { <span class="tag warn">"unmatched"</span> }.into_any(),
-            };
-            view! {
-                <li class="feed-row" data-kind="callback" data-seq=seq>
-                    <RelTime at=callback.received_at.clone()/>
-                    <span class="kind">"callback"</span>
-                    <span class="client">{callback.client.clone().unwrap_or_default()}</span>
-                    <span class="type">{callback.callback_type.clone()}</span>
-                    {state.map(|s| view! { <StateBadge state=s/> })}
-                    {target}
-                    <span class="mono muted">{callback.command_id.clone().unwrap_or_default()}</span>
-                </li>
-            }
-            .into_any()
+        None => view! {
+            <div class="feed-row" data-kind=kind data-seq=seq data-row="" tabindex="0">{cells}</div>
         }
+        .into_any(),
     }
 }

@@ -8,7 +8,7 @@ use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
 use crate::session::{allows, use_session};
 use hermod_shared::console::Role;
-use leptos_router::hooks::use_navigate;
+use crate::nav::navigate;
 
 fn default_text(ty: CommandType) -> String {
     serde_json::to_string_pretty(&default_body(ty)).unwrap_or_default()
@@ -23,7 +23,6 @@ pub fn SendPage() -> impl IntoView {
     let sending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFail>);
     let local_error = RwSignal::new(None::<String>);
-    let navigate = use_navigate();
 
     // Until the operator picks one, the first configured client.
     Effect::new(move |_| {
@@ -53,10 +52,9 @@ pub fn SendPage() -> impl IntoView {
             reissue_of: None,
         };
         sending.set(true);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match api::send(&command).await {
-                Ok(record) => navigate(&format!("/commands/{}", record.id), Default::default()),
+                Ok(record) => navigate(&format!("/commands/{}", record.id)),
                 Err(e) => failure.set(Some(e)),
             }
             sending.set(false);
@@ -73,7 +71,7 @@ pub fn SendPage() -> impl IntoView {
                 when=move || allows(session, Role::Operator)
                 fallback=|| view! { <p class="error" role="alert">"Your role cannot send commands; ask an admin for the operator role."</p> }
             >
-            <form class="send-form" on:submit=submit.clone()>
+            <form class="send-form" on:submit=submit>
                 <div class="row">
                     <label for="send-client">"API client"</label>
                     <select

@@ -1,0 +1,184 @@
+//! CMS / PKCS#7 SignedData (RFC 5652): content, certificates and each signer, checked against its
+//! certificate when the message carries it.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::oid::db::rfc5911;
+use der::{Any, Encode};
+use hermod_shared::decoded::{Pkcs7Summary, SignerSummary, Verification};
+use x509_cert::certificate::Certificate;
+use x509_cert::ext::pkix::SubjectKeyIdentifier;
+use x509_cert::time::Time;
+
+use super::verify::{self, Hash, Outcome, Scheme};
+use super::x509;
+
+/// `info` must be SignedData (the caller checks the content type to report others by name).
+pub(super) fn signed_data(info: &ContentInfo) -> Result<Pkcs7Summary, String> {
+    let signed: SignedData = info
+        .content
+        .decode_as()
+        .map_err(|e| format!("SignedData does not parse: {e}"))?;
+    let encap = &signed.encap_content_info;
+    let content = encap.econtent.as_ref().map(content_bytes);
+    let certificates: Vec<&Certificate> = signed
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            CertificateChoices::Certificate(cert) => Some(cert),
+            CertificateChoices::Other(_) => None,
+        })
+        .collect();
+    let signers = signed
+        .signer_infos
+        .0
+        .iter()
+        .map(|si| signer(si, &certificates, content.as_deref(), &encap.econtent_type))
+        .collect();
+    Ok(Pkcs7Summary {
+        content: content.map(|bytes| match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => STANDARD.encode(e.into_bytes()),
+        }),
+        digest_algorithms: signed
+            .digest_algorithms
+            .iter()
+            .map(|alg| x509::oid_name(&alg.oid))
+            .collect(),
+        signers,
+        certificates: certificates
+            .iter()
+            .filter_map(|cert| Some(x509::certificate(cert, &cert.to_der().ok()?)))
+            .collect(),
+    })
+}
+
+/// eContent is an OCTET STRING for every content type; keep the raw value if it is not one.
+fn content_bytes(econtent: &Any) -> Vec<u8> {
+    econtent
+        .decode_as::<OctetString>()
+        .map(OctetString::into_bytes)
+        .unwrap_or_else(|_| econtent.value().to_vec())
+}
+
+fn signer(
+    si: &SignerInfo,
+    certificates: &[&Certificate],
+    content: Option<&[u8]>,
+    content_type: &ObjectIdentifier,
+) -> SignerSummary {
+    let cert = certificates.iter().copied().find(|cert| identifies(&si.sid, cert));
+    let signer = match (cert, &si.sid) {
+        (Some(cert), _) => x509::name(cert.tbs_certificate().subject()),
+        (None, SignerIdentifier::IssuerAndSerialNumber(ias)) => format!(
+            "issuer {}, serial {}",
+            x509::name(&ias.issuer),
+            x509::serial(ias.serial_number.as_bytes())
+        ),
+        (None, SignerIdentifier::SubjectKeyIdentifier(ski)) => {
+            format!("subject key identifier {}", x509::hex(ski.0.as_bytes(), true))
+        }
+    };
+    let signing_time = signed_attribute(si, rfc5911::ID_SIGNING_TIME)
+        .and_then(|v| v.decode_as::<Time>().ok())
+        .map(|t| x509::time(&t));
+    let verification = match cert {
+        None => Verification::NotChecked {
+            reason: "the signer's certificate is not in the message".into(),
+        },
+        Some(cert) => check(si, cert, content, content_type).verification(&signer),
+    };
+    SignerSummary {
+        signer,
+        digest_algorithm: x509::oid_name(&si.digest_alg.oid),
+        signature_algorithm: x509::oid_name(&si.signature_algorithm.oid),
+        signing_time,
+        verification,
+    }
+}
+
+fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
+    let tbs = cert.tbs_certificate();
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => {
+            ias.issuer == *tbs.issuer() && ias.serial_number == *tbs.serial_number()
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => {
+            matches!(tbs.get_extension::<SubjectKeyIdentifier>(), Ok(Some((_, own))) if own == *ski)
+        }
+    }
+}
+
+fn signed_attribute(si: &SignerInfo, oid: ObjectIdentifier) -> Option<&Any> {
+    si.signed_attrs
+        .as_ref()?
+        .iter()
+        .find(|attr| attr.oid == oid)?
+        .values
+        .iter()
+        .next()
+}
+
+/// RFC 5652 §5.4: with signed attributes the signature covers their DER as a SET OF, and the
+/// message-digest attribute ties them to the content; without, it covers the content itself.
+fn check(
+    si: &SignerInfo,
+    cert: &Certificate,
+    content: Option<&[u8]>,
+    content_type: &ObjectIdentifier,
+) -> Outcome {
+    let hash = match Hash::from_oid(&si.digest_alg.oid) {
+        Ok(hash) => hash,
+        Err(reason) => return Outcome::NotChecked(reason),
+    };
+    let scheme = match Scheme::from_algorithm(&si.signature_algorithm, Some(hash)) {
+        Ok(scheme) => scheme,
+        Err(reason) => return Outcome::NotChecked(reason),
+    };
+    let message = match (&si.signed_attrs, content) {
+        (Some(attrs), _) => {
+            if let Some(content) = content {
+                let digest = signed_attribute(si, rfc5911::ID_MESSAGE_DIGEST)
+                    .and_then(|v| v.decode_as::<OctetString>().ok());
+                match digest {
+                    None => return Outcome::Invalid("no message-digest attribute".into()),
+                    Some(d) if d.as_bytes() != hash.digest(content).as_slice() => {
+                        return Outcome::Invalid(
+                            "the message-digest attribute does not match the content".into(),
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+            let declared = signed_attribute(si, rfc5911::ID_CONTENT_TYPE)
+                .and_then(|v| v.decode_as::<ObjectIdentifier>().ok());
+            if declared.is_some_and(|declared| declared != *content_type) {
+                return Outcome::Invalid(
+                    "the content-type attribute does not match the content".into(),
+                );
+            }
+            // Decoding sorted the SET OF into DER order; a conforming signer signed it so.
+            match attrs.to_der() {
+                Ok(der) => der,
+                Err(e) => return Outcome::NotChecked(format!("signed attributes: {e}")),
+            }
+        }
+        (None, Some(content)) => content.to_vec(),
+        (None, None) => {
+            return Outcome::NotChecked("detached content, which the message does not carry".into());
+        }
+    };
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    match verify::verify(spki, scheme, &message, si.signature.as_bytes()) {
+        Outcome::Valid if content.is_none() => Outcome::NotChecked(
+            "the signed attributes verify, but the content is detached so its digest was not checked"
+                .into(),
+        ),
+        outcome => outcome,
+    }
+}

@@ -1,0 +1,225 @@
+//! Signature checks with the RustCrypto crates in the tree: RSA PKCS#1 v1.5 and PSS, ECDSA on
+//! P-256 and P-384, each with SHA-256/384/512. Anything else is reported as not checked, never as
+//! invalid, so an unusual algorithm is not mistaken for a forgery.
+
+use der::Encode;
+use der::asn1::ObjectIdentifier;
+use der::oid::db::{rfc5912, rfc8410};
+use hermod_shared::decoded::Verification;
+use rsa::pkcs1::{DecodeRsaPublicKey, RsaPssParams};
+use rsa::signature::hazmat::PrehashVerifier;
+use rsa::{Pkcs1v15Sign, Pss};
+use sha2::digest::const_oid::AssociatedOid;
+use sha2::digest::{Digest, FixedOutputReset};
+use sha2::{Sha256, Sha384, Sha512};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use super::x509::oid_name;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Hash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    pub(super) fn from_oid(oid: &ObjectIdentifier) -> Result<Hash, String> {
+        match *oid {
+            rfc5912::ID_SHA_256 => Ok(Hash::Sha256),
+            rfc5912::ID_SHA_384 => Ok(Hash::Sha384),
+            rfc5912::ID_SHA_512 => Ok(Hash::Sha512),
+            _ => Err(format!("digest {} is not verified here", oid_name(oid))),
+        }
+    }
+
+    pub(super) fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Hash::Sha256 => Sha256::digest(data).to_vec(),
+            Hash::Sha384 => Sha384::digest(data).to_vec(),
+            Hash::Sha512 => Sha512::digest(data).to_vec(),
+        }
+    }
+}
+
+/// How ECDSA's (r, s) travel: DER `Ecdsa-Sig-Value` in X.509 and CMS, fixed-size r‖s in JWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EcdsaEncoding {
+    Der,
+    Fixed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scheme {
+    Pkcs1(Hash),
+    Pss(Hash),
+    Ecdsa(Hash, EcdsaEncoding),
+}
+
+impl Scheme {
+    /// The JWA `alg` of a JWS header (RFC 7518 §3.1).
+    pub(super) fn from_jws(alg: &str) -> Result<Scheme, String> {
+        let fixed = EcdsaEncoding::Fixed;
+        Ok(match alg {
+            "RS256" => Scheme::Pkcs1(Hash::Sha256),
+            "RS384" => Scheme::Pkcs1(Hash::Sha384),
+            "RS512" => Scheme::Pkcs1(Hash::Sha512),
+            "PS256" => Scheme::Pss(Hash::Sha256),
+            "PS384" => Scheme::Pss(Hash::Sha384),
+            "PS512" => Scheme::Pss(Hash::Sha512),
+            "ES256" => Scheme::Ecdsa(Hash::Sha256, fixed),
+            "ES384" => Scheme::Ecdsa(Hash::Sha384, fixed),
+            "none" => return Err("unsecured JWS (alg \"none\")".into()),
+            other => return Err(format!("alg {other:?} is not verified here")),
+        })
+    }
+
+    /// An X.509/PKCS#10/CMS signature algorithm. CMS signers often name only the key type
+    /// (rsaEncryption, id-ecPublicKey) and give the hash separately as `digest`.
+    pub(super) fn from_algorithm(
+        alg: &AlgorithmIdentifierOwned,
+        digest: Option<Hash>,
+    ) -> Result<Scheme, String> {
+        let der = EcdsaEncoding::Der;
+        let needs_digest = || digest.ok_or_else(|| format!("{} without a digest", oid_name(&alg.oid)));
+        Ok(match alg.oid {
+            rfc5912::SHA_256_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha256),
+            rfc5912::SHA_384_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha384),
+            rfc5912::SHA_512_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha512),
+            rfc5912::RSA_ENCRYPTION => Scheme::Pkcs1(needs_digest()?),
+            rfc5912::ID_RSASSA_PSS => Scheme::Pss(pss_hash(alg)?),
+            rfc5912::ECDSA_WITH_SHA_256 => Scheme::Ecdsa(Hash::Sha256, der),
+            rfc5912::ECDSA_WITH_SHA_384 => Scheme::Ecdsa(Hash::Sha384, der),
+            rfc5912::ECDSA_WITH_SHA_512 => Scheme::Ecdsa(Hash::Sha512, der),
+            rfc5912::ID_EC_PUBLIC_KEY => Scheme::Ecdsa(needs_digest()?, der),
+            _ => return Err(format!("{} is not verified here", oid_name(&alg.oid))),
+        })
+    }
+
+    fn hash(self) -> Hash {
+        match self {
+            Scheme::Pkcs1(h) | Scheme::Pss(h) | Scheme::Ecdsa(h, _) => h,
+        }
+    }
+}
+
+/// RSASSA-PSS names its hash in the parameters (absent parameters mean SHA-1, not verified).
+fn pss_hash(alg: &AlgorithmIdentifierOwned) -> Result<Hash, String> {
+    let params = alg
+        .parameters
+        .as_ref()
+        .ok_or("RSASSA-PSS with default (SHA-1) parameters is not verified here")?
+        .to_der()
+        .map_err(|e| format!("RSASSA-PSS parameters: {e}"))?;
+    let params =
+        RsaPssParams::try_from(params.as_slice()).map_err(|e| format!("RSASSA-PSS parameters: {e}"))?;
+    Hash::from_oid(&params.hash.oid)
+}
+
+/// The outcome of one check; [`Outcome::verification`] names the key's holder when it is valid.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Valid,
+    Invalid(String),
+    NotChecked(String),
+}
+
+impl Outcome {
+    pub(super) fn verification(self, by: &str) -> Verification {
+        match self {
+            Outcome::Valid => Verification::Valid { by: by.to_string() },
+            Outcome::Invalid(reason) => Verification::Invalid { reason },
+            Outcome::NotChecked(reason) => Verification::NotChecked { reason },
+        }
+    }
+}
+
+/// Checks `signature` over `message` with the key in `spki`.
+pub(super) fn verify(
+    spki: &SubjectPublicKeyInfoOwned,
+    scheme: Scheme,
+    message: &[u8],
+    signature: &[u8],
+) -> Outcome {
+    let prehash = scheme.hash().digest(message);
+    let key_oid = spki.algorithm.oid;
+    let result = match scheme {
+        Scheme::Pkcs1(hash) | Scheme::Pss(hash) => {
+            if key_oid != rfc5912::RSA_ENCRYPTION && key_oid != rfc5912::ID_RSASSA_PSS {
+                return Outcome::Invalid(key_mismatch(&key_oid, "an RSA"));
+            }
+            // The key itself, whatever the SPKI algorithm OID (rsaEncryption or RSASSA-PSS).
+            let key = match rsa::PublicKey::from_pkcs1_der(spki.subject_public_key.raw_bytes()) {
+                Ok(key) => key,
+                Err(e) => return Outcome::NotChecked(format!("unusable RSA key: {e}")),
+            };
+            let pss = matches!(scheme, Scheme::Pss(_));
+            match hash {
+                Hash::Sha256 => rsa_verify::<Sha256>(&key, pss, &prehash, signature),
+                Hash::Sha384 => rsa_verify::<Sha384>(&key, pss, &prehash, signature),
+                Hash::Sha512 => rsa_verify::<Sha512>(&key, pss, &prehash, signature),
+            }
+        }
+        Scheme::Ecdsa(_, encoding) => {
+            if key_oid != rfc5912::ID_EC_PUBLIC_KEY {
+                return Outcome::Invalid(key_mismatch(&key_oid, "an EC"));
+            }
+            let spki = spki.owned_to_ref();
+            let curve = spki.algorithm.parameters.and_then(|p| p.decode_as().ok());
+            // The two curve crates have the same API but no common trait to be generic over.
+            macro_rules! ecdsa {
+                ($curve:ident) => {{
+                    let key = match $curve::ecdsa::VerifyingKey::try_from(spki) {
+                        Ok(key) => key,
+                        Err(e) => return Outcome::NotChecked(format!("unusable EC key: {e}")),
+                    };
+                    let signature = match encoding {
+                        EcdsaEncoding::Der => $curve::ecdsa::Signature::from_der(signature),
+                        EcdsaEncoding::Fixed => $curve::ecdsa::Signature::from_slice(signature),
+                    };
+                    signature.and_then(|s| key.verify_prehash(&prehash, &s))
+                }};
+            }
+            match curve {
+                Some(rfc5912::SECP_256_R_1) => ecdsa!(p256),
+                Some(rfc5912::SECP_384_R_1) => ecdsa!(p384),
+                Some(other) => {
+                    return Outcome::NotChecked(format!("curve {} is not verified here", oid_name(&other)));
+                }
+                None => return Outcome::NotChecked("EC key without a named curve".into()),
+            }
+            .map_err(|e| e.to_string())
+        }
+    };
+    match result {
+        Ok(()) => Outcome::Valid,
+        Err(e) => Outcome::Invalid(format!("the signature does not verify ({e})")),
+    }
+}
+
+fn rsa_verify<D>(key: &rsa::PublicKey, pss: bool, prehash: &[u8], signature: &[u8]) -> Result<(), String>
+where
+    D: Digest + AssociatedOid + FixedOutputReset,
+{
+    let result = if pss {
+        // Any salt length: RFC 7518 fixes it for JWS, but CMS and X.509 may use others.
+        let scheme = Pss::<D> {
+            blinded: false,
+            digest: D::new(),
+            salt_len: None,
+        };
+        key.verify(scheme, prehash, signature)
+    } else {
+        key.verify(Pkcs1v15Sign::new::<D>(), prehash, signature)
+    };
+    result.map_err(|e| e.to_string())
+}
+
+fn key_mismatch(key_oid: &ObjectIdentifier, needed: &str) -> String {
+    let key = if *key_oid == rfc8410::ID_ED_25519 {
+        "Ed25519".to_string()
+    } else {
+        oid_name(key_oid)
+    };
+    format!("the signer's key is {key}, the algorithm needs {needed} key")
+}

@@ -1,0 +1,195 @@
+//! X.509 certificates and PKCS#10 requests as summaries, and the naming helpers the other decoders
+//! share: distinguished names, serials, times, keys and algorithm names.
+
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::oid::db::{DB, rfc5912, rfc8410};
+use der::Decode;
+use der::oid::AssociatedOid;
+use hermod_shared::decoded::{CertSummary, CsrSummary, KeyInfo};
+use rsa::pkcs1::RsaPublicKeyRef;
+use sha2::{Digest, Sha256};
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::certificate::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
+use x509_cert::name::Name;
+use x509_cert::request::{CertReq, ExtensionReq};
+use x509_cert::time::Time;
+
+use super::verify::{self, Outcome, Scheme};
+
+pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
+    let tbs = cert.tbs_certificate();
+    // A malformed extension hides only itself: the rest of the summary still shows.
+    let sans = match tbs.get_extension::<SubjectAltName>() {
+        Ok(Some((_, san))) => general_names(&san.0),
+        _ => Vec::new(),
+    };
+    let is_ca = matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
+    CertSummary {
+        subject: name(tbs.subject()),
+        issuer: name(tbs.issuer()),
+        serial: serial(tbs.serial_number().as_bytes()),
+        not_before: time(&tbs.validity().not_before),
+        not_after: time(&tbs.validity().not_after),
+        key: key_info(tbs.subject_public_key_info()),
+        sans,
+        is_ca,
+        signature_algorithm: oid_name(&cert.signature_algorithm().oid),
+        fingerprint_sha256: hex(&Sha256::digest(der), false),
+    }
+}
+
+/// `info_der` is the request's CertificationRequestInfo exactly as it was received: the
+/// self-signature covers those bytes, which a re-encoding need not reproduce.
+pub(super) fn cert_request(req: &CertReq, info_der: &[u8]) -> CsrSummary {
+    let info = &req.info;
+    let sans = info
+        .attributes
+        .iter()
+        .filter(|a| a.oid == rfc5912::ID_EXTENSION_REQ)
+        .flat_map(|a| a.values.iter())
+        .filter_map(|v| v.decode_as::<ExtensionReq>().ok())
+        .flat_map(|req| req.0)
+        .filter(|ext| ext.extn_id == SubjectAltName::OID)
+        .filter_map(|ext| SubjectAltName::from_der(ext.extn_value.as_bytes()).ok())
+        .flat_map(|san| general_names(&san.0))
+        .collect();
+    let signature_valid = Scheme::from_algorithm(&req.algorithm, None)
+        .ok()
+        .and_then(|scheme| match verify::verify(&info.public_key, scheme, info_der, req.signature.raw_bytes()) {
+            Outcome::Valid => Some(true),
+            Outcome::Invalid(_) => Some(false),
+            Outcome::NotChecked(_) => None,
+        });
+    CsrSummary {
+        subject: name(&info.subject),
+        key: key_info(&info.public_key),
+        sans,
+        signature_algorithm: oid_name(&req.algorithm.oid),
+        signature_valid,
+    }
+}
+
+/// RFC 4514 order (most specific first) with ", " between RDNs, which reads better than the
+/// bare "," of the RFC: "CN=Hermod Simulator Device, O=Hermod Console".
+pub(super) fn name(name: &Name) -> String {
+    let rdns: Vec<String> = name.iter_rdn().map(ToString::to_string).collect();
+    rdns.into_iter().rev().collect::<Vec<_>>().join(", ")
+}
+
+/// Upper-case hex without the sign-padding zero byte DER adds to "positive" high-bit serials.
+pub(super) fn serial(bytes: &[u8]) -> String {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    hex(&bytes[start..], true)
+}
+
+pub(super) fn hex(bytes: &[u8], upper: bool) -> String {
+    bytes
+        .iter()
+        .map(|b| if upper { format!("{b:02X}") } else { format!("{b:02x}") })
+        .collect()
+}
+
+/// RFC 3339, UTC.
+pub(super) fn time(time: &Time) -> String {
+    let t = time.to_date_time();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    )
+}
+
+pub(super) fn key_info(spki: &SubjectPublicKeyInfoOwned) -> KeyInfo {
+    let oid = spki.algorithm.oid;
+    let (algorithm, bits, curve) = match oid {
+        rfc5912::RSA_ENCRYPTION | rfc5912::ID_RSASSA_PSS => {
+            // Bits of the modulus as written, not of a key the rsa crate would accept.
+            let bits = RsaPublicKeyRef::try_from(spki.subject_public_key.raw_bytes())
+                .ok()
+                .map(|key| significant_bits(key.modulus.as_bytes()));
+            ("RSA".to_string(), bits, None)
+        }
+        rfc5912::ID_EC_PUBLIC_KEY => {
+            let curve_oid = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            let (curve, bits) = match curve_oid {
+                Some(rfc5912::SECP_256_R_1) => (Some("P-256".to_string()), Some(256)),
+                Some(rfc5912::SECP_384_R_1) => (Some("P-384".to_string()), Some(384)),
+                Some(rfc5912::SECP_521_R_1) => (Some("P-521".to_string()), Some(521)),
+                Some(other) => (Some(oid_name(&other)), None),
+                None => (None, None),
+            };
+            ("EC".to_string(), bits, curve)
+        }
+        rfc8410::ID_ED_25519 => ("Ed25519".to_string(), None, None),
+        rfc8410::ID_ED_448 => ("Ed448".to_string(), None, None),
+        _ => (oid.to_string(), None, None),
+    };
+    KeyInfo {
+        algorithm,
+        bits,
+        curve,
+    }
+}
+
+fn significant_bits(big_endian: &[u8]) -> u32 {
+    let Some(start) = big_endian.iter().position(|&b| b != 0) else {
+        return 0;
+    };
+    let bytes = u32::try_from(big_endian.len() - start).unwrap_or(u32::MAX);
+    bytes.saturating_mul(8) - big_endian[start].leading_zeros()
+}
+
+/// Algorithm names as OpenSSL prints them where the OID database's are clumsier ("id-sha256"),
+/// else the database's, else the dotted OID.
+pub(super) fn oid_name(oid: &ObjectIdentifier) -> String {
+    let name = match *oid {
+        rfc5912::ID_SHA_1 => "sha1",
+        rfc5912::ID_SHA_224 => "sha224",
+        rfc5912::ID_SHA_256 => "sha256",
+        rfc5912::ID_SHA_384 => "sha384",
+        rfc5912::ID_SHA_512 => "sha512",
+        rfc5912::ID_MD_5 => "md5",
+        rfc5912::ID_RSASSA_PSS => "RSASSA-PSS",
+        rfc8410::ID_ED_25519 => "Ed25519",
+        rfc8410::ID_ED_448 => "Ed448",
+        _ => return DB.by_oid(oid).map_or_else(|| oid.to_string(), str::to_string),
+    };
+    name.to_string()
+}
+
+fn general_names(names: &[GeneralName]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| match n {
+            GeneralName::DnsName(s) => format!("DNS:{s}"),
+            GeneralName::Rfc822Name(s) => format!("email:{s}"),
+            GeneralName::UniformResourceIdentifier(s) => format!("URI:{s}"),
+            GeneralName::IpAddress(ip) => format!("IP:{}", ip_address(ip)),
+            GeneralName::DirectoryName(dn) => format!("DirName:{}", name(dn)),
+            GeneralName::RegisteredId(oid) => format!("RID:{oid}"),
+            GeneralName::OtherName(other) => format!("othername:{}", oid_name(&other.type_id)),
+            GeneralName::EdiPartyName(_) => "EdiPartyName".to_string(),
+        })
+        .collect()
+}
+
+fn ip_address(ip: &OctetString) -> String {
+    let bytes = ip.as_bytes();
+    if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+        std::net::Ipv4Addr::from(v4).to_string()
+    } else if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
+        std::net::Ipv6Addr::from(v6).to_string()
+    } else {
+        hex(bytes, true)
+    }
+}

@@ -1,0 +1,109 @@
+//! What the backend makes of PKI material and data items it finds in request, answer, callback and poll
+//! bodies: a decoded view the page shows (and the store searches), with the raw form kept beside it.
+//! Material that does not parse is reported with the reason, never hidden.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One thing found in a JSON body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecodedItem {
+    /// Where in the body (a JSON pointer; for JWS payload contents, the pointer of the JWS plus
+    /// `#payload/...`).
+    pub pointer: String,
+    /// A short human label: "tbs data item 'tbs'", "signature (PKCS#7)", "certreq for key 'signer'".
+    pub label: String,
+    pub decoded: Decoded,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Decoded {
+    /// A base64 data item that is text.
+    Text { content_type: String, text: String },
+    /// A base64 data item that is an image (shown with a data: URL).
+    Image { content_type: String, base64: String },
+    /// A compact JWS: header and payload decoded, signature checked against the certificate it carries
+    /// (`x5c`) where it carries one.
+    Jws {
+        header: Value,
+        /// The payload as JSON when it is JSON, else as text (or base64 when binary).
+        payload: Value,
+        payload_is_json: bool,
+        signature_b64url: String,
+        verification: Verification,
+        certificates: Vec<CertSummary>,
+    },
+    Certificate(CertSummary),
+    CertRequest(CsrSummary),
+    Pkcs7(Pkcs7Summary),
+    /// Looked like material (base64 of DER, a JWS shape…) but did not parse.
+    Unparsed { what: String, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Verification {
+    /// The signature checks out with the named certificate's key.
+    Valid { by: String },
+    Invalid { reason: String },
+    /// Nothing to check it with, or an algorithm this console does not verify.
+    NotChecked { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// "RSA", "EC", "Ed25519", or the algorithm OID when unknown.
+    pub algorithm: String,
+    /// Modulus bits for RSA; curve size for EC.
+    pub bits: Option<u32>,
+    /// "P-256" and the like, for EC.
+    pub curve: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertSummary {
+    pub subject: String,
+    pub issuer: String,
+    /// Hex, colon-free, upper case.
+    pub serial: String,
+    /// RFC 3339.
+    pub not_before: String,
+    pub not_after: String,
+    pub key: KeyInfo,
+    /// Subject alternative names, as "DNS:x", "IP:x", "email:x", "URI:x".
+    pub sans: Vec<String>,
+    pub is_ca: bool,
+    pub signature_algorithm: String,
+    /// SHA-256 of the DER, hex.
+    pub fingerprint_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrSummary {
+    pub subject: String,
+    pub key: KeyInfo,
+    pub sans: Vec<String>,
+    pub signature_algorithm: String,
+    /// Whether the request's self-signature checks out with its own key.
+    pub signature_valid: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pkcs7Summary {
+    /// The encapsulated content, when present (text when UTF-8, else base64).
+    pub content: Option<String>,
+    pub digest_algorithms: Vec<String>,
+    pub signers: Vec<SignerSummary>,
+    pub certificates: Vec<CertSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignerSummary {
+    /// The signer certificate's subject when it is among the certificates, else issuer + serial.
+    pub signer: String,
+    pub digest_algorithm: String,
+    pub signature_algorithm: String,
+    pub signing_time: Option<String>,
+    pub verification: Verification,
+}

@@ -1,0 +1,451 @@
+//! Logging in and staying logged in (issue 3): the session cookie's flags, logout and expiry on the
+//! server side, changes to an account reaching its open sessions, CSRF defences, the brute-force
+//! limiter, and the first admin account.
+
+use hermod_console_tests::*;
+use hermod_shared::console::{Role, SessionInfo};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// The `Set-Cookie` attributes, lower-cased, without the name=value.
+fn cookie_attributes(set_cookie: &str) -> Vec<String> {
+    set_cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_login_sets_a_strict_http_only_cookie_and_logout_ends_the_session_on_the_server() {
+    let c = Console::demo().start().await;
+    let admin = c.admin_session();
+    let attributes = cookie_attributes(&admin.set_cookie);
+    for wanted in ["httponly", "samesite=strict", "path=/"] {
+        assert!(
+            attributes.iter().any(|a| a == wanted),
+            "{wanted} in {attributes:?}"
+        );
+    }
+    assert!(
+        !attributes.iter().any(|a| a == "secure"),
+        "no Secure over plain http: {attributes:?}"
+    );
+
+    let me: SessionInfo = c.get("/api/session").await.expect(200).parse();
+    assert_eq!((me.user.as_str(), me.role), ("admin", Role::Admin));
+    assert_eq!(me.csrf_token.as_deref(), Some(admin.csrf_token.as_str()));
+
+    // Wrong password and unknown user: the same answer, and no cookie.
+    let wrong = c.try_login("admin", "not the admin password").await;
+    let nobody = c.try_login(&unique("nobody-"), "not a password at all").await;
+    for r in [&wrong, &nobody] {
+        r.expect_problem(401, Some("invalid_credentials"), None);
+        assert!(r.header("set-cookie").is_none(), "{:?}", r.headers);
+    }
+    assert_eq!(wrong.problem().detail, nobody.problem().detail);
+
+    // Log out a second session: the server forgets it, whatever the browser keeps.
+    let second = c.login("admin", &c.secrets.admin_password).await;
+    let http = c.session_client(&second);
+    let out = c
+        .read(http.delete(format!("{}/api/session", c.url)))
+        .await
+        .expect(204);
+    let cleared = out.header("set-cookie").expect("logout clears the cookie");
+    assert!(
+        cookie_attributes(cleared).contains(&"max-age=0".to_string()),
+        "{cleared}"
+    );
+    for path in ["/api/session", "/api/commands", "/api/events"] {
+        c.read(http.get(format!("{}{path}", c.url)))
+            .await
+            .expect_problem(401, Some("unauthenticated"), None);
+    }
+    // The first session is untouched.
+    c.get("/api/session").await.expect(200);
+}
+
+#[tokio::test]
+async fn a_session_ends_after_its_idle_time_and_after_its_absolute_time() {
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__AUTH__SESSION_IDLE_SECS", "2")
+        .env("HERMOD_CONSOLE__AUTH__SESSION_ABSOLUTE_SECS", "4")
+        .start()
+        .await;
+    let password = c.secrets.admin_password.clone();
+    let (busy, idle) = tokio::join!(c.login("admin", &password), c.login("admin", &password));
+    let started = Instant::now();
+    assert!(
+        cookie_attributes(&busy.set_cookie).contains(&"max-age=4".to_string()),
+        "the cookie lives as long as the session may: {}",
+        busy.set_cookie
+    );
+    let (busy, idle) = (c.session_client(&busy), c.session_client(&idle));
+    let whoami = |http: &reqwest::Client| {
+        let request = http.get(format!("{}/api/session", c.url));
+        async move { request.send().await.expect("whoami").status().as_u16() }
+    };
+    // One session is used every 300 ms, the other not at all.
+    while started.elapsed() < Duration::from_millis(2600) {
+        assert_eq!(whoami(&busy).await, 200, "a session in use stays");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(whoami(&idle).await, 401, "an idle session ends");
+    // Used or not, a session ends at its absolute expiry.
+    wait_until("the busy session to reach its end", WAIT, || async {
+        (whoami(&busy).await == 401).then_some(())
+    })
+    .await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(3900),
+        "not before its time: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_a_role_change_or_a_removal_reaches_open_sessions_at_once() {
+    let c = Console::demo().start().await;
+
+    // A new password (set by an admin) ends the user's sessions; the old password stops working.
+    let viewer = c.agent(Role::Viewer).await;
+    let user = viewer.user.clone().expect("a user");
+    viewer.get("/api/session").await.expect(200);
+    let new_password = unique("SeCrEtNewPw");
+    c.put_json(
+        &format!("/api/users/{}", user.id),
+        &json!({"password": new_password}),
+    )
+    .await
+    .expect(200);
+    viewer.get("/api/session").await.expect(401);
+    viewer.get("/api/commands").await.expect(401);
+    c.try_login(&user.username, viewer.password.as_deref().unwrap_or_default())
+        .await
+        .expect(401);
+    c.login(&user.username, &new_password).await;
+    // The admin who changed it is still logged in.
+    c.get("/api/session").await.expect(200);
+
+    // A demotion applies to the very next request.
+    let operator = c.agent(Role::Operator).await;
+    let op = operator.user.clone().expect("a user");
+    let send = json!({"client": "idm", "type": "ping", "body": ping_body(&unique("role-"), 30)});
+    operator.post_json("/api/commands", &send).await.expect(201);
+    c.put_json(&format!("/api/users/{}", op.id), &json!({"role": "viewer"}))
+        .await
+        .expect(200);
+    operator
+        .post_json("/api/commands", &send)
+        .await
+        .expect_problem(403, Some("forbidden"), None);
+    let me: SessionInfo = operator.get("/api/session").await.expect(200).parse();
+    assert_eq!(me.role, Role::Viewer);
+
+    // A removed account's sessions end with it.
+    c.delete(&format!("/api/users/{}", op.id)).await.expect(204);
+    operator.get("/api/session").await.expect(401);
+    c.try_login(&op.username, operator.password.as_deref().unwrap_or_default())
+        .await
+        .expect(401);
+}
+
+#[tokio::test]
+async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_tokens_need_neither()
+{
+    let c = Console::demo().start().await;
+    let operator = c.agent(Role::Operator).await;
+    let session = operator.session.clone().expect("a session");
+    let other = c.admin_session().csrf_token.clone();
+    let send = || json!({"client": "idm", "type": "ping", "body": ping_body(&unique("csrf-"), 30)});
+    let bare = c.anonymous();
+    // The session cookie with exactly these headers.
+    let attempt = |origin: Option<&str>, fetch_site: Option<&str>, token: Option<&str>| {
+        let mut request = bare
+            .post(format!("{}/api/commands", c.url))
+            .header("cookie", format!("{SESSION_COOKIE}={}", session.cookie))
+            .json(&send());
+        if let Some(o) = origin {
+            request = request.header("origin", o);
+        }
+        if let Some(s) = fetch_site {
+            request = request.header("sec-fetch-site", s);
+        }
+        if let Some(t) = token {
+            request = request.header("x-csrf-token", t);
+        }
+        c.read(request)
+    };
+    let ours = c.url.as_str();
+    let token = session.csrf_token.as_str();
+    let other_port = format!("http://127.0.0.1:{}", free_port());
+    let refused: [(Option<&str>, Option<&str>, Option<&str>, &str); 9] = [
+        (
+            Some("http://evil.example"),
+            None,
+            Some(token),
+            "a foreign Origin",
+        ),
+        (Some(&other_port), None, Some(token), "another port"),
+        (Some("null"), None, Some(token), "an opaque Origin"),
+        (Some(ours), None, None, "no X-CSRF-Token"),
+        (Some(ours), None, Some("forged"), "a wrong token"),
+        (Some(ours), None, Some(&other), "another session's token"),
+        (None, Some("cross-site"), Some(token), "Sec-Fetch-Site cross-site"),
+        (None, Some("same-site"), Some(token), "Sec-Fetch-Site same-site"),
+        (None, None, Some(token), "neither Origin nor Sec-Fetch-Site"),
+    ];
+    for (origin, fetch_site, token, what) in refused {
+        let r = attempt(origin, fetch_site, token).await;
+        assert_eq!(r.status.as_u16(), 403, "{what}: {}", r.text);
+        r.expect_problem(403, Some("csrf"), None);
+    }
+    assert!(c.commands("").await.items.is_empty(), "nothing was sent");
+    // Our own page: Origin (or, from a browser that sends none, Sec-Fetch-Site) and the token.
+    attempt(Some(ours), None, Some(token)).await.expect(201);
+    attempt(None, Some("same-origin"), Some(token))
+        .await
+        .expect(201);
+    assert_eq!(c.commands("").await.items.len(), 2);
+
+    // Other state-changing routes are guarded the same way; reads need no token.
+    let cookie_only = |method: reqwest::Method, path: &str| {
+        bare.request(method, format!("{}{path}", c.url))
+            .header("cookie", format!("{SESSION_COOKIE}={}", session.cookie))
+            .header("origin", "http://evil.example")
+    };
+    c.read(cookie_only(reqwest::Method::DELETE, "/api/session"))
+        .await
+        .expect_problem(403, Some("csrf"), None);
+    c.read(cookie_only(reqwest::Method::GET, "/api/commands"))
+        .await
+        .expect(200);
+    operator.get("/api/session").await.expect(200);
+
+    // API tokens carry no cookie, so there is nothing to forge: no Origin, no CSRF token needed.
+    let minted = c.mint_token("csrf-test", Role::Operator, 1).await;
+    let bearer = c.bearer_client(&minted.token);
+    c.read(bearer.post(format!("{}/api/commands", c.url)).json(&send()))
+        .await
+        .expect(201);
+    c.read(
+        bearer
+            .post(format!("{}/api/commands", c.url))
+            .header("origin", "http://evil.example")
+            .json(&send()),
+    )
+    .await
+    .expect(201);
+
+    // Logging in from another site's page would plant that site's session (login CSRF).
+    let login = |origin: Option<&str>, fetch_site: Option<&str>| {
+        let mut request = bare.post(format!("{}/api/session", c.url)).json(
+            &json!({"username": "admin", "password": c.secrets.admin_password}),
+        );
+        if let Some(o) = origin {
+            request = request.header("origin", o);
+        }
+        if let Some(s) = fetch_site {
+            request = request.header("sec-fetch-site", s);
+        }
+        async move { Resp::read_unrecorded(request.send().await.expect("login")).await }
+    };
+    for (origin, fetch_site) in [
+        (Some("http://evil.example"), None),
+        (None, Some("cross-site")),
+        (None, None),
+    ] {
+        let r = login(origin, fetch_site).await;
+        r.expect_problem(403, Some("csrf"), None);
+        assert!(r.header("set-cookie").is_none());
+    }
+    login(None, Some("same-origin")).await.expect(200);
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account_until_the_window_has_passed() {
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__AUTH__LOGIN_WINDOW_SECS", "2")
+        .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_ACCOUNT", "3")
+        .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_SOURCE", "1000")
+        .start()
+        .await;
+    let (user, password) = c.create_user(Role::Viewer).await;
+    let (bystander, bystander_password) = c.create_user(Role::Viewer).await;
+    let first_failure = Instant::now();
+    for _ in 0..3 {
+        c.try_login(&user.username, "a wrong password")
+            .await
+            .expect_problem(401, Some("invalid_credentials"), None);
+    }
+    // Locked: the right password too (else guessing would go on), and the answer says when to retry.
+    for attempt in [password.as_str(), "a wrong password"] {
+        let r = c.try_login(&user.username, attempt).await;
+        r.expect_problem(429, Some("too_many_attempts"), None);
+        let retry: u64 = r
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .expect("Retry-After in seconds");
+        assert!((1..=2).contains(&retry), "Retry-After {retry}");
+        assert!(r.header("set-cookie").is_none());
+    }
+    // Names are compared as typed in any case.
+    c.try_login(&user.username.to_uppercase(), &password)
+        .await
+        .expect(429);
+    // Only that account: another one, from the same address, logs in.
+    c.login(&bystander.username, &bystander_password).await;
+
+    // After the window the right password works again, and a success clears the count.
+    wait_until("the account to be let in again", WAIT, || async {
+        let r = c.try_login(&user.username, &password).await;
+        (r.status.as_u16() == 200).then_some(())
+    })
+    .await;
+    assert!(
+        first_failure.elapsed() >= Duration::from_millis(1900),
+        "locked for the window: {:?}",
+        first_failure.elapsed()
+    );
+    c.try_login(&user.username, "a wrong password")
+        .await
+        .expect(401);
+    c.login(&user.username, &password).await;
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_source_lock_that_source_whatever_it_claims_to_be() {
+    let limits = |b: ConsoleBuilder| {
+        b.env("HERMOD_CONSOLE__AUTH__LOGIN_WINDOW_SECS", "2")
+            .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_ACCOUNT", "1000")
+            .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_SOURCE", "4")
+    };
+    // Behind a trusted proxy (this host), X-Forwarded-For names the source; otherwise it is ignored.
+    let (direct, proxied) = tokio::join!(
+        limits(Console::demo()).start(),
+        limits(Console::demo())
+            .env("HERMOD_CONSOLE__TRUSTED_PROXIES", "[\"127.0.0.1\"]")
+            .start()
+    );
+    let login_from = |c: &Console, forwarded: Option<&str>, user: String, password: String| {
+        let mut request = c
+            .same_origin()
+            .post(format!("{}/api/session", c.url))
+            .json(&json!({"username": user, "password": password}));
+        if let Some(f) = forwarded {
+            request = request.header("x-forwarded-for", f);
+        }
+        async move { Resp::read_unrecorded(request.send().await.expect("login")).await }
+    };
+    for c in [&direct, &proxied] {
+        for _ in 0..4 {
+            login_from(
+                c,
+                Some("198.51.100.1"),
+                unique("guess-"),
+                "a wrong password".into(),
+            )
+            .await
+            .expect(401);
+        }
+    }
+    let admin = |c: &Console, forwarded: Option<&'static str>| {
+        login_from(c, forwarded, "admin".into(), c.secrets.admin_password.clone())
+    };
+    // Direct: the source is the peer; a made-up X-Forwarded-For changes nothing.
+    admin(&direct, None)
+        .await
+        .expect_problem(429, Some("too_many_attempts"), None);
+    admin(&direct, Some("203.0.113.50")).await.expect(429);
+    // Open sessions are not affected: the limiter is about logging in.
+    direct.get("/api/session").await.expect(200);
+    // Behind the proxy: the guessing source is locked, another client of the proxy is not.
+    admin(&proxied, Some("198.51.100.1")).await.expect(429);
+    admin(&proxied, Some("203.0.113.50")).await.expect(200);
+
+    wait_until("the source to be let in again", WAIT, || async {
+        (admin(&direct, None).await.status.as_u16() == 200).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn demo_makes_prints_and_keeps_an_admin_password_when_none_is_set() {
+    // The harness logged in with the password `demo` printed.
+    let mut c = Console::demo().printed_admin_password().start().await;
+    let password = c.secrets.admin_password.clone();
+    assert!(password.len() >= 12, "{password}");
+    let line = c
+        .startup_lines()
+        .iter()
+        .find(|l| l.starts_with("log in at "))
+        .expect("a login hint")
+        .clone();
+    assert!(line.contains(&c.url), "{line}");
+    let kept = c.data_dir().join("demo-admin-password");
+    assert_eq!(
+        std::fs::read_to_string(&kept).expect("kept").trim(),
+        password
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept).expect("kept").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only its owner may read it: {mode:o}");
+    }
+    // Every start says how to log in, with the same password.
+    c.restart().await;
+    assert_eq!(c.printed_password().as_deref(), Some(password.as_str()));
+    c.login("admin", &password).await;
+
+    // A password set in the environment is used and not printed.
+    let chosen = Console::demo().start().await;
+    let hint = chosen
+        .startup_lines()
+        .iter()
+        .find(|l| l.starts_with("log in at "))
+        .expect("a login hint");
+    assert!(hint.contains("HERMOD_CONSOLE_ADMIN_PASSWORD"), "{hint}");
+    assert!(!chosen.log().contains(&chosen.secrets.admin_password));
+    assert!(!chosen.data_dir().join("demo-admin-password").exists());
+
+    // `serve` refuses a first admin password that is too short, naming the variable.
+    let dir = TempDir::new("weak-admin");
+    let config = dir.path().join("console.toml");
+    std::fs::write(&config, "").expect("config");
+    let mut arguments = args(["serve", "--listen", "127.0.0.1:0", "--config"]);
+    arguments.push(config.into_os_string());
+    arguments.push("--data-dir".into());
+    arguments.push(dir.path().join("data").into_os_string());
+    let (status, _, stderr) = run_to_exit(
+        &arguments,
+        &[(ADMIN_PASSWORD_ENV.to_string(), "short".to_string())],
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(!status.success());
+    assert!(stderr.contains(ADMIN_PASSWORD_ENV), "{stderr}");
+}
+
+/// The session answer never holds a password or the cookie: what `GET /api/session` shows.
+#[tokio::test]
+async fn who_am_i_shows_the_user_role_and_csrf_token_and_nothing_secret() {
+    let c = Console::demo().start().await;
+    let viewer = c.agent(Role::Viewer).await;
+    let r = viewer.get("/api/session").await.expect(200);
+    let v: Value = r.json();
+    let mut keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["csrf_token", "expires_at", "role", "user"], "{v}");
+    let session = viewer.session.as_ref().expect("a session");
+    assert!(!r.text.contains(&session.cookie));
+    assert!(!r.text.contains(viewer.password.as_deref().unwrap_or("-")));
+    assert_eq!(v["role"], "viewer");
+}
