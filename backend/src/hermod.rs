@@ -218,12 +218,15 @@ fn find_rustls_error(e: &reqwest::Error) -> Option<String> {
         if let Some(tls) = s.downcast_ref::<rustls::Error>() {
             return Some(tls.to_string());
         }
-        if let Some(io) = s.downcast_ref::<std::io::Error>()
-            && let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+        // An io::Error's `source()` is the *wrapped* error's source, so it skips the wrapped error
+        // itself; and the TLS stack nests io errors (Other around InvalidData around rustls's).
+        source = match s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
         {
-            return Some(tls.to_string());
-        }
-        source = s.source();
+            Some(inner) => Some(inner),
+            None => s.source(),
+        };
     }
     None
 }
@@ -241,5 +244,46 @@ impl WithoutUrl for reqwest::Error {
                 .replace(url.as_str(), "<url>"),
             None => text,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A TLS server with a certificate from one test CA; a client that trusts another.
+    #[tokio::test]
+    async fn an_untrusted_server_certificate_is_a_certificate_failure() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let hosts = ["127.0.0.1".to_string()];
+        let served = crate::simulator::material::dev_pki(&hosts).expect("pki");
+        let trusted = crate::simulator::material::dev_pki(&hosts).expect("other pki");
+        let dir = std::env::temp_dir().join(format!("hermod-tls-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("server.pem"), &served.server_cert).expect("cert");
+        std::fs::write(dir.join("server.key"), &served.server_key).expect("key");
+        let acceptor =
+            crate::server::tls_acceptor(&dir.join("server.pem"), &dir.join("server.key")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let _ = acceptor.accept(tcp).await;
+            }
+        });
+        let roots = reqwest::Certificate::from_pem_bundle(trusted.ca_cert.as_bytes()).unwrap();
+        let client = reqwest::Client::builder()
+            .tls_certs_only(roots)
+            .build()
+            .unwrap();
+        let e = client
+            .get(format!("https://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .expect_err("an untrusted certificate");
+        let (failure, message) = classify(&e);
+        assert_eq!(failure, Failure::Certificate, "{message}");
+        assert!(message.contains("UnknownIssuer"), "{message}");
     }
 }

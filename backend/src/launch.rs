@@ -6,8 +6,9 @@ use crate::config::{Config, ConfigError};
 use crate::feed::Feed;
 use crate::server::{bind, serve as serve_router, shutdown_on_signal, tls_acceptor};
 use crate::simulator::{self, SimConfig, Simulator};
-use crate::store::{AccountError, Store};
+use crate::store::{AccountError, AuditEntry, Store};
 use hermod_shared::console::Role;
+use serde_json::{Value, json};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -75,10 +76,18 @@ async fn bootstrap_admin(
     }
     let hash = password::hash(password_text, cost).await?;
     match store.create_user("admin".into(), hash, Role::Admin).await {
-        Ok(_) | Err(AccountError::Exists) => {}
-        Err(AccountError::Store(e)) => return Err(e.into()),
-        Err(e) => return Err(format!("creating admin: {e:?}").into()),
+        Ok(_) => {}
+        Err(AccountError::Exists) => return Ok(false),
+        Err(e) => return Err(format!("creating admin: {e}").into()),
     }
+    store
+        .audit(system_event(
+            "startup",
+            "user_created",
+            "admin",
+            json!({"role": Role::Admin, "first_admin": true}),
+        ))
+        .await?;
     tracing::info!("created the first admin account, `admin`");
     Ok(true)
 }
@@ -293,6 +302,20 @@ fn new_password(from_stdin: bool) -> Result<(String, bool), BoxError> {
     }
 }
 
+/// An audit line for a change made outside any request: by the `user` command, or at the first start.
+fn system_event(actor: &str, action: &'static str, target: &str, detail: Value) -> AuditEntry {
+    AuditEntry {
+        actor: actor.to_string(),
+        actor_kind: "system",
+        source: "local".to_string(),
+        action,
+        target: Some(target.to_string()),
+        outcome: "ok",
+        request_id: None,
+        detail,
+    }
+}
+
 pub async fn user(
     command: UserCommand,
     config_path: Option<&Path>,
@@ -314,6 +337,10 @@ pub async fn user(
                 .ok_or_else(|| BoxError::from(format!("no user `{name}`")))
         }
     };
+    // What the command changed goes to the audit log, like a change made in the page.
+    let audit = |action: &'static str, target: &str, detail: Value| {
+        store.audit(system_event("cli", action, target, detail))
+    };
     match command {
         UserCommand::Add {
             name,
@@ -322,11 +349,13 @@ pub async fn user(
         } => {
             let (password_text, generated) = new_password(password_stdin)?;
             let hash = password::hash(password_text.clone(), cost).await?;
-            match store.create_user(name.clone(), hash, role).await {
-                Ok(u) => println!("added {} ({})", u.username, u.role),
+            let u = match store.create_user(name.clone(), hash, role).await {
+                Ok(u) => u,
                 Err(AccountError::Exists) => return Err(format!("`{name}` exists").into()),
-                Err(e) => return Err(format!("{e:?}").into()),
-            }
+                Err(e) => return Err(e.into()),
+            };
+            audit("user_created", &u.username, json!({"role": u.role})).await?;
+            println!("added {} ({})", u.username, u.role);
             if generated {
                 println!("password: {password_text}");
             }
@@ -338,10 +367,13 @@ pub async fn user(
             let user = find(name).await?;
             let (password_text, generated) = new_password(password_stdin)?;
             let hash = password::hash(password_text.clone(), cost).await?;
-            store
-                .update_user(user.id, None, Some(hash))
-                .await
-                .map_err(|e| format!("{e:?}"))?;
+            store.update_user(user.id, None, Some(hash)).await?;
+            audit(
+                "user_updated",
+                &user.username,
+                json!({"password_changed": true}),
+            )
+            .await?;
             println!(
                 "password changed for {}; their sessions are ended",
                 user.username
@@ -352,10 +384,8 @@ pub async fn user(
         }
         UserCommand::Remove { name } => {
             let user = find(name).await?;
-            store
-                .delete_user(user.id)
-                .await
-                .map_err(|e| format!("{e:?}"))?;
+            store.delete_user(user.id).await?;
+            audit("user_removed", &user.username, json!({})).await?;
             println!("removed {}", user.username);
         }
         UserCommand::List => {

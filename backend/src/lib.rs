@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod decode;
 pub mod error;
 pub mod feed;
 pub mod hermod;

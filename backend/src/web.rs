@@ -79,8 +79,9 @@ fn spa_fallback(uri: &Uri, index: Option<&str>) -> Response {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     }
     match index {
+        // no-store: the page must not come back from the back/forward cache after a logout.
         Some(html) => (
-            [(header::CACHE_CONTROL, "no-cache")],
+            [(header::CACHE_CONTROL, "no-store")],
             Html(html.to_string()),
         )
             .into_response(),

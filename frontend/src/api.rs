@@ -194,7 +194,6 @@ pub async fn audit(query: &str) -> Result<ListPage<AuditRecord>, ApiFail> {
     get(&format!("/api/audit?{query}")).await
 }
 
-
 pub async fn clients() -> Result<Vec<ClientInfo>, ApiFail> {
     get("/api/clients").await
 }

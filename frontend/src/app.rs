@@ -4,22 +4,23 @@
 use crate::api;
 use crate::components::time::heard_ago;
 use crate::live::{Conn, Live, use_live};
+use crate::nav::{NavLink, provide_router, use_location};
 use crate::routes::{
     audit::AuditPage, command::CommandPage, commands::CommandsPage, feed::FeedPage,
     login::LoginPage, send::SendPage, users::UsersPage,
 };
 use crate::session::{Session, SessionState, allows, use_session};
-use hermod_shared::console::Role;
-use leptos::prelude::*;
-use crate::nav::{NavLink, provide_router, use_location};
 use crate::shortcuts::{self, ShortcutHelp};
 use crate::theme::{self, Theme, ThemeToggle};
+use hermod_shared::console::Role;
+use leptos::prelude::*;
 
 #[component]
 pub fn App() -> impl IntoView {
     let session: Session = RwSignal::new(SessionState::Checking);
     provide_context(session);
     provide_router();
+    reload_when_restored();
     provide_context(theme::start());
     let help = RwSignal::new(false);
     shortcuts::install(help);
@@ -53,6 +54,27 @@ pub fn App() -> impl IntoView {
         </Show>
         <ShortcutHelp open=help/>
     }
+}
+
+/// A page brought back by the back/forward cache shows whatever it showed before, maybe a session
+/// that has since ended: load it afresh instead.
+fn reload_when_restored() {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_show = Closure::<dyn FnMut(web_sys::PageTransitionEvent)>::new(
+        |ev: web_sys::PageTransitionEvent| {
+            if ev.persisted()
+                && let Some(w) = web_sys::window()
+            {
+                let _ = w.location().reload();
+            }
+        },
+    );
+    let _ = window.add_event_listener_with_callback("pageshow", on_show.as_ref().unchecked_ref());
+    on_show.forget();
 }
 
 /// Everything behind the login.

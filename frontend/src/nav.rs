@@ -36,7 +36,6 @@ impl Location {
             (decode(k) == key).then(|| decode(v))
         })
     }
-
 }
 
 fn decode(s: &str) -> String {
@@ -62,8 +61,13 @@ pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> S
 
 pub type Nav = RwSignal<Location>;
 
+thread_local! {
+    /// The one location signal, also reachable from async tasks, where there is no reactive context.
+    static NAV: std::cell::OnceCell<Nav> = const { std::cell::OnceCell::new() };
+}
+
 pub fn use_location() -> Nav {
-    expect_context::<Nav>()
+    NAV.with(|n| *n.get().expect("provide_router runs first"))
 }
 
 /// Goes to `href` (a path with an optional query) as a new history entry.
@@ -85,41 +89,44 @@ fn go(nav: Nav, href: &str) {
 /// Starts following the URL: clicks on in-app links, and back/forward.
 pub fn provide_router() -> Nav {
     let nav: Nav = RwSignal::new(Location::current());
-    provide_context(nav);
+    NAV.with(|n| {
+        let _ = n.set(nav);
+    });
     let Some(window) = web_sys::window() else {
         return nav;
     };
     let on_pop = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| nav.set(Location::current()));
     let _ = window.add_event_listener_with_callback("popstate", on_pop.as_ref().unchecked_ref());
-    let on_click = Closure::<dyn FnMut(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
-        if ev.default_prevented()
-            || ev.button() != 0
-            || ev.ctrl_key()
-            || ev.meta_key()
-            || ev.shift_key()
-            || ev.alt_key()
-        {
-            return;
-        }
-        let Some(anchor) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|e| e.closest("a[href]").ok().flatten())
-        else {
-            return;
-        };
-        let href = anchor.get_attribute("href").unwrap_or_default();
-        // Only the console's own pages: not the API (exports download), not other sites, not new tabs.
-        let in_app = href.starts_with('/')
-            && !href.starts_with("//")
-            && !href.starts_with("/api/")
-            && anchor.get_attribute("target").is_none()
-            && !anchor.has_attribute("download");
-        if in_app {
-            ev.prevent_default();
-            go(nav, &href);
-        }
-    });
+    let on_click =
+        Closure::<dyn FnMut(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
+            if ev.default_prevented()
+                || ev.button() != 0
+                || ev.ctrl_key()
+                || ev.meta_key()
+                || ev.shift_key()
+                || ev.alt_key()
+            {
+                return;
+            }
+            let Some(anchor) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|e| e.closest("a[href]").ok().flatten())
+            else {
+                return;
+            };
+            let href = anchor.get_attribute("href").unwrap_or_default();
+            // Only the console's own pages: not the API (exports download), not other sites, not new tabs.
+            let in_app = href.starts_with('/')
+                && !href.starts_with("//")
+                && !href.starts_with("/api/")
+                && anchor.get_attribute("target").is_none()
+                && !anchor.has_attribute("download");
+            if in_app {
+                ev.prevent_default();
+                go(nav, &href);
+            }
+        });
     if let Some(doc) = window.document() {
         let _ = doc.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
     }

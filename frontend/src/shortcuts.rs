@@ -58,30 +58,31 @@ fn move_focus(step: i32) {
 
 /// Listens for the shortcuts as long as the page lives; `help` shows or hides the list.
 pub fn install(help: RwSignal<bool>) {
-    let on_key = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
-        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing_into_field(&ev) {
-            if ev.key() == "Escape" {
-                help.set(false);
-            }
-            return;
-        }
-        match ev.key().as_str() {
-            "/" => {
-                if let Some(el) = document()
-                    .and_then(|d| d.query_selector("[data-search]").ok().flatten())
-                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                {
-                    ev.prevent_default();
-                    let _ = el.focus();
+    let on_key =
+        Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
+            if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing_into_field(&ev) {
+                if ev.key() == "Escape" {
+                    help.set(false);
                 }
+                return;
             }
-            "j" => move_focus(1),
-            "k" => move_focus(-1),
-            "?" => help.update(|h| *h = !*h),
-            "Escape" => help.set(false),
-            _ => {}
-        }
-    });
+            match ev.key().as_str() {
+                "/" => {
+                    if let Some(el) = document()
+                        .and_then(|d| d.query_selector("[data-search]").ok().flatten())
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        ev.prevent_default();
+                        let _ = el.focus();
+                    }
+                }
+                "j" => move_focus(1),
+                "k" => move_focus(-1),
+                "?" => help.update(|h| *h = !*h),
+                "Escape" => help.set(false),
+                _ => {}
+            }
+        });
     if let Some(doc) = document() {
         let _ = doc.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
     }

@@ -33,7 +33,11 @@ fn apply(theme: Theme) {
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
     {
-        let value = if theme == Theme::Dark { "dark" } else { "light" };
+        let value = if theme == Theme::Dark {
+            "dark"
+        } else {
+            "light"
+        };
         let _ = root.set_attribute("data-theme", value);
     }
 }

@@ -20,9 +20,15 @@ pub struct DecodedItem {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decoded {
     /// A base64 data item that is text.
-    Text { content_type: String, text: String },
+    Text {
+        content_type: String,
+        text: String,
+    },
     /// A base64 data item that is an image (shown with a data: URL).
-    Image { content_type: String, base64: String },
+    Image {
+        content_type: String,
+        base64: String,
+    },
     /// A compact JWS: header and payload decoded, signature checked against the certificate it carries
     /// (`x5c`) where it carries one.
     Jws {
@@ -38,17 +44,26 @@ pub enum Decoded {
     CertRequest(CsrSummary),
     Pkcs7(Pkcs7Summary),
     /// Looked like material (base64 of DER, a JWS shape…) but did not parse.
-    Unparsed { what: String, reason: String },
+    Unparsed {
+        what: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Verification {
     /// The signature checks out with the named certificate's key.
-    Valid { by: String },
-    Invalid { reason: String },
+    Valid {
+        by: String,
+    },
+    Invalid {
+        reason: String,
+    },
     /// Nothing to check it with, or an algorithm this console does not verify.
-    NotChecked { reason: String },
+    NotChecked {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

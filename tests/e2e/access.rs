@@ -46,7 +46,13 @@ fn matrix() -> Vec<Case> {
         case(M::GET, "/api/routes", "/api/routes", None, Some(Viewer)),
         case(M::GET, "/api/clients", "/api/clients", None, Some(Viewer)),
         case(M::GET, "/api/commands", "/api/commands", None, Some(Viewer)),
-        case(M::POST, "/api/commands", "/api/commands", empty(), Some(Operator)),
+        case(
+            M::POST,
+            "/api/commands",
+            "/api/commands",
+            empty(),
+            Some(Operator),
+        ),
         case(
             M::GET,
             "/api/commands/{id}",
@@ -61,7 +67,13 @@ fn matrix() -> Vec<Case> {
             None,
             Some(Operator),
         ),
-        case(M::GET, "/api/callbacks", "/api/callbacks", None, Some(Viewer)),
+        case(
+            M::GET,
+            "/api/callbacks",
+            "/api/callbacks",
+            None,
+            Some(Viewer),
+        ),
         case(M::GET, "/api/events", "/api/events", None, Some(Viewer)),
         case(M::GET, "/api/users", "/api/users", None, Some(Admin)),
         case(M::POST, "/api/users", "/api/users", empty(), Some(Admin)),
@@ -97,7 +109,13 @@ fn matrix() -> Vec<Case> {
             Some(Admin),
         ),
         case(M::GET, "/metrics", "/metrics", None, Some(Admin)),
-        case(M::DELETE, "/api/session", "/api/session", None, Some(Viewer)),
+        case(
+            M::DELETE,
+            "/api/session",
+            "/api/session",
+            None,
+            Some(Viewer),
+        ),
     ]
 }
 

@@ -38,7 +38,9 @@ async fn a_login_sets_a_strict_http_only_cookie_and_logout_ends_the_session_on_t
 
     // Wrong password and unknown user: the same answer, and no cookie.
     let wrong = c.try_login("admin", "not the admin password").await;
-    let nobody = c.try_login(&unique("nobody-"), "not a password at all").await;
+    let nobody = c
+        .try_login(&unique("nobody-"), "not a password at all")
+        .await;
     for r in [&wrong, &nobody] {
         r.expect_problem(401, Some("invalid_credentials"), None);
         assert!(r.header("set-cookie").is_none(), "{:?}", r.headers);
@@ -74,8 +76,11 @@ async fn a_session_ends_after_its_idle_time_and_after_its_absolute_time() {
         .start()
         .await;
     let password = c.secrets.admin_password.clone();
-    let (busy, idle) = tokio::join!(c.login("admin", &password), c.login("admin", &password));
+    // Before the logins: the sessions end 4 s after this at the earliest.
     let started = Instant::now();
+    let (busy, idle) = tokio::join!(c.login("admin", &password), c.login("admin", &password));
+    // After the logins: the idle session has been idle since at least here.
+    let logged_in = Instant::now();
     assert!(
         cookie_attributes(&busy.set_cookie).contains(&"max-age=4".to_string()),
         "the cookie lives as long as the session may: {}",
@@ -87,7 +92,7 @@ async fn a_session_ends_after_its_idle_time_and_after_its_absolute_time() {
         async move { request.send().await.expect("whoami").status().as_u16() }
     };
     // One session is used every 300 ms, the other not at all.
-    while started.elapsed() < Duration::from_millis(2600) {
+    while logged_in.elapsed() < Duration::from_millis(2600) {
         assert_eq!(whoami(&busy).await, 200, "a session in use stays");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -121,9 +126,12 @@ async fn a_password_change_a_role_change_or_a_removal_reaches_open_sessions_at_o
     .expect(200);
     viewer.get("/api/session").await.expect(401);
     viewer.get("/api/commands").await.expect(401);
-    c.try_login(&user.username, viewer.password.as_deref().unwrap_or_default())
-        .await
-        .expect(401);
+    c.try_login(
+        &user.username,
+        viewer.password.as_deref().unwrap_or_default(),
+    )
+    .await
+    .expect(401);
     c.login(&user.username, &new_password).await;
     // The admin who changed it is still logged in.
     c.get("/api/session").await.expect(200);
@@ -146,9 +154,12 @@ async fn a_password_change_a_role_change_or_a_removal_reaches_open_sessions_at_o
     // A removed account's sessions end with it.
     c.delete(&format!("/api/users/{}", op.id)).await.expect(204);
     operator.get("/api/session").await.expect(401);
-    c.try_login(&op.username, operator.password.as_deref().unwrap_or_default())
-        .await
-        .expect(401);
+    c.try_login(
+        &op.username,
+        operator.password.as_deref().unwrap_or_default(),
+    )
+    .await
+    .expect(401);
 }
 
 #[tokio::test]
@@ -180,7 +191,9 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
     let ours = c.url.as_str();
     let token = session.csrf_token.as_str();
     let other_port = format!("http://127.0.0.1:{}", free_port());
-    let refused: [(Option<&str>, Option<&str>, Option<&str>, &str); 9] = [
+    // (Origin, Sec-Fetch-Site, X-CSRF-Token, what it is)
+    type Attempt<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str);
+    let refused: [Attempt; 9] = [
         (
             Some("http://evil.example"),
             None,
@@ -192,8 +205,18 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
         (Some(ours), None, None, "no X-CSRF-Token"),
         (Some(ours), None, Some("forged"), "a wrong token"),
         (Some(ours), None, Some(&other), "another session's token"),
-        (None, Some("cross-site"), Some(token), "Sec-Fetch-Site cross-site"),
-        (None, Some("same-site"), Some(token), "Sec-Fetch-Site same-site"),
+        (
+            None,
+            Some("cross-site"),
+            Some(token),
+            "Sec-Fetch-Site cross-site",
+        ),
+        (
+            None,
+            Some("same-site"),
+            Some(token),
+            "Sec-Fetch-Site same-site",
+        ),
         (None, None, Some(token), "neither Origin nor Sec-Fetch-Site"),
     ];
     for (origin, fetch_site, token, what) in refused {
@@ -240,9 +263,9 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
 
     // Logging in from another site's page would plant that site's session (login CSRF).
     let login = |origin: Option<&str>, fetch_site: Option<&str>| {
-        let mut request = bare.post(format!("{}/api/session", c.url)).json(
-            &json!({"username": "admin", "password": c.secrets.admin_password}),
-        );
+        let mut request = bare
+            .post(format!("{}/api/session", c.url))
+            .json(&json!({"username": "admin", "password": c.secrets.admin_password}));
         if let Some(o) = origin {
             request = request.header("origin", o);
         }
@@ -265,8 +288,10 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
 
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_account_until_the_window_has_passed() {
+    // Cheap hashing, so that the failures fit well inside the window on a loaded machine.
     let c = Console::demo()
-        .env("HERMOD_CONSOLE__AUTH__LOGIN_WINDOW_SECS", "2")
+        .env("HERMOD_CONSOLE__AUTH__LOGIN_WINDOW_SECS", "3")
+        .env("HERMOD_CONSOLE__AUTH__ARGON2_MEMORY_KIB", "64")
         .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_ACCOUNT", "3")
         .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_SOURCE", "1000")
         .start()
@@ -288,7 +313,7 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_window_has_passed()
             .expect("Retry-After")
             .parse()
             .expect("Retry-After in seconds");
-        assert!((1..=2).contains(&retry), "Retry-After {retry}");
+        assert!((1..=3).contains(&retry), "Retry-After {retry}");
         assert!(r.header("set-cookie").is_none());
     }
     // Names are compared as typed in any case.
@@ -305,7 +330,7 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_window_has_passed()
     })
     .await;
     assert!(
-        first_failure.elapsed() >= Duration::from_millis(1900),
+        first_failure.elapsed() >= Duration::from_millis(2900),
         "locked for the window: {:?}",
         first_failure.elapsed()
     );
@@ -318,7 +343,9 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_window_has_passed()
 #[tokio::test]
 async fn repeated_failures_from_one_source_lock_that_source_whatever_it_claims_to_be() {
     let limits = |b: ConsoleBuilder| {
-        b.env("HERMOD_CONSOLE__AUTH__LOGIN_WINDOW_SECS", "2")
+        // Cheap hashing, so that the failures fit well inside the window on a loaded machine.
+        b.env("HERMOD_CONSOLE__AUTH__LOGIN_WINDOW_SECS", "3")
+            .env("HERMOD_CONSOLE__AUTH__ARGON2_MEMORY_KIB", "64")
             .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_ACCOUNT", "1000")
             .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_SOURCE", "4")
     };
@@ -339,31 +366,44 @@ async fn repeated_failures_from_one_source_lock_that_source_whatever_it_claims_t
         }
         async move { Resp::read_unrecorded(request.send().await.expect("login")).await }
     };
-    for c in [&direct, &proxied] {
-        for _ in 0..4 {
-            login_from(
-                c,
-                Some("198.51.100.1"),
-                unique("guess-"),
-                "a wrong password".into(),
-            )
-            .await
-            .expect(401);
-        }
-    }
-    let admin = |c: &Console, forwarded: Option<&'static str>| {
-        login_from(c, forwarded, "admin".into(), c.secrets.admin_password.clone())
+    let guess = |c: &Console| {
+        login_from(
+            c,
+            Some("198.51.100.1"),
+            unique("guess-"),
+            "a wrong password".into(),
+        )
     };
-    // Direct: the source is the peer; a made-up X-Forwarded-For changes nothing.
-    admin(&direct, None)
-        .await
-        .expect_problem(429, Some("too_many_attempts"), None);
-    admin(&direct, Some("203.0.113.50")).await.expect(429);
-    // Open sessions are not affected: the limiter is about logging in.
-    direct.get("/api/session").await.expect(200);
-    // Behind the proxy: the guessing source is locked, another client of the proxy is not.
-    admin(&proxied, Some("198.51.100.1")).await.expect(429);
-    admin(&proxied, Some("203.0.113.50")).await.expect(200);
+    let admin = |c: &Console, forwarded: Option<&'static str>| {
+        login_from(
+            c,
+            forwarded,
+            "admin".into(),
+            c.secrets.admin_password.clone(),
+        )
+    };
+    // Each console's checks follow its own failures at once, well inside the window.
+    let direct_checks = async {
+        for _ in 0..4 {
+            guess(&direct).await.expect(401);
+        }
+        // Direct: the source is the peer; a made-up X-Forwarded-For changes nothing.
+        admin(&direct, None)
+            .await
+            .expect_problem(429, Some("too_many_attempts"), None);
+        admin(&direct, Some("203.0.113.50")).await.expect(429);
+        // Open sessions are not affected: the limiter is about logging in.
+        direct.get("/api/session").await.expect(200);
+    };
+    let proxied_checks = async {
+        for _ in 0..4 {
+            guess(&proxied).await.expect(401);
+        }
+        // Behind the proxy: the guessing source is locked, another client of the proxy is not.
+        admin(&proxied, Some("198.51.100.1")).await.expect(429);
+        admin(&proxied, Some("203.0.113.50")).await.expect(200);
+    };
+    tokio::join!(direct_checks, proxied_checks);
 
     wait_until("the source to be let in again", WAIT, || async {
         (admin(&direct, None).await.status.as_u16() == 200).then_some(())

@@ -2,13 +2,17 @@
 //! One module per feature; each test starts its own console, so they run in parallel.
 
 mod access;
+mod accounts;
+mod audit;
 mod bad_input;
 mod browser;
 mod deployment;
 mod feed;
+mod headers;
 mod lagging;
 mod login;
 mod receiver;
 mod restart;
 mod roundtrip;
 mod secrets;
+mod tls;

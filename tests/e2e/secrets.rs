@@ -1,9 +1,13 @@
-//! Secrets stay in the backend (invariant 1): after a run that sends, fails, receives, polls and lists,
-//! no API key, `X-Api-Key` value or callback password (raw or as a Basic credential) appears in any
-//! answer, any feed event, any line of the log, or the store's files.
+//! Secrets stay in the backend (invariant 1): after a run that logs in and out, sends, fails, receives,
+//! polls, lists, exports and manages accounts and tokens, no API key, `X-Api-Key` value, callback
+//! password (raw or as a Basic credential), account password (right or mistyped), session cookie,
+//! CSRF token or API token appears in any answer (headers included), the page and its script and wasm
+//! files, any feed event, any line of the log (stderr and stdout), any audit row or the store's files.
+//! The only answers that carry a credential are the ones that hand it out: a login, a minted token.
 
 use hermod_console_tests::*;
-use serde_json::Value;
+use hermod_shared::console::Role;
+use serde_json::{Value, json};
 
 /// Where `needle` occurs in `haystack`, with some context, for the failure message.
 fn find(haystack: &str, needle: &str) -> Option<String> {
@@ -21,7 +25,7 @@ fn find(haystack: &str, needle: &str) -> Option<String> {
 }
 
 #[tokio::test]
-async fn no_secret_appears_in_answers_the_feed_the_log_or_the_store() {
+async fn no_secret_appears_in_answers_pages_the_feed_the_log_the_audit_log_or_the_store() {
     let closed = free_port();
     let down_key = unique("SeCrEtDownKey");
     let c = Console::demo()
@@ -36,6 +40,62 @@ async fn no_secret_appears_in_answers_the_feed_the_log_or_the_store() {
         .start()
         .await;
     let mut feed = c.events(None, Some(0)).await;
+    let mut mistyped = Vec::new();
+
+    // People log in (and mistype), a token is minted; each acts within its role.
+    let operator = c.agent(Role::Operator).await;
+    let viewer = c.agent(Role::Viewer).await;
+    for user in [
+        "admin",
+        operator.user.as_ref().map_or("", |u| u.username.as_str()),
+    ] {
+        let wrong = unique("SeCrEtMistyped");
+        c.try_login(user, &wrong).await.expect(401);
+        mistyped.push(wrong);
+    }
+    let robot = c.mint_token("leak-scan", Role::Operator, 1).await;
+    let as_robot = c.agent_with(c.bearer_client(&robot.token));
+    operator
+        .post_json(
+            "/api/commands",
+            &json!({"client": "idm", "type": "sign", "body": sign_body(&unique("s-op-"), 30)}),
+        )
+        .await
+        .expect(201);
+    as_robot
+        .post_json(
+            "/api/commands",
+            &json!({"client": "da", "type": "ping", "body": ping_body(&unique("s-tok-"), 30)}),
+        )
+        .await
+        .expect(201);
+    viewer
+        .post_json(
+            "/api/commands",
+            &json!({"client": "idm", "type": "ping", "body": ping_body(&unique("s-no-"), 30)}),
+        )
+        .await
+        .expect(403);
+    viewer.get("/api/users").await.expect(403);
+    c.agent_with(c.anonymous())
+        .get("/api/commands")
+        .await
+        .expect(401);
+    // Accounts change: a new password, a new role, a removal.
+    let (someone, _) = c.create_user(Role::Viewer).await;
+    let changed = unique("SeCrEtChangedPw");
+    mistyped.push(changed.clone());
+    c.put_json(
+        &format!("/api/users/{}", someone.id),
+        &json!({"password": changed, "role": "operator"}),
+    )
+    .await
+    .expect(200);
+    c.delete(&format!("/api/users/{}", someone.id))
+        .await
+        .expect(204);
+    c.get("/api/users").await.expect(200);
+    c.get("/api/tokens").await.expect(200);
 
     // Sends that work, for both clients and several types.
     let signed = c.send("sign", sign_body(&unique("s-"), 30)).await;
@@ -116,6 +176,65 @@ async fn no_secret_appears_in_answers_the_feed_the_log_or_the_store() {
         .expect(200);
     c.wait_for_state(held.id, "REJECTED").await;
 
+    // A callback that (through some proxy) carries a session cookie: stored without it.
+    c.read(
+        c.anonymous()
+            .post(format!("{}/rest/callback/sign", c.url))
+            .basic_auth(IDM_CALLBACK_USER, Some(&c.secrets.idm_password))
+            .header(
+                "cookie",
+                format!("{SESSION_COOKIE}={}", c.admin_session().cookie),
+            )
+            .header("content-type", "application/json")
+            .body(callback_body("778", &unique("s-cookie-"), "COMPLETED")),
+    )
+    .await
+    .expect(200);
+
+    // A revoked token, a logged-out session: refused, and still not echoed.
+    c.delete(&format!("/api/tokens/{}", robot.record.id))
+        .await
+        .expect(200);
+    as_robot.get("/api/commands").await.expect(401);
+    viewer.delete("/api/session").await.expect(204);
+    viewer.get("/api/commands").await.expect(401);
+
+    // Exports, the metrics. (The command and callback exports come with issue 4; add them here.)
+    for path in [
+        "/api/audit/export?format=csv",
+        "/api/audit/export?format=json",
+        "/metrics",
+    ] {
+        c.get(path).await.expect(200);
+    }
+
+    // The page and the files it loads, as a browser gets them.
+    let stranger = c.anonymous();
+    let mut pages = vec![c.read(stranger.get(format!("{}/", c.url))).await.text];
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    let mut fetched = Vec::new();
+    for entry in std::fs::read_dir(&dist).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if [".html", ".js", ".wasm", ".css"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            let r = c
+                .read(stranger.get(format!("{}/{name}", c.url)))
+                .await
+                .expect(200);
+            pages.push(r.text);
+            fetched.push(name);
+        }
+    }
+    if dist.join("index.html").is_file() {
+        assert!(
+            fetched.iter().any(|n| n.ends_with(".wasm"))
+                && fetched.iter().any(|n| n.ends_with(".js")),
+            "the built page's files were scanned: {fetched:?}"
+        );
+    }
+
     // Lists, details, clients, the feed.
     c.get("/api/clients").await.expect(200);
     let commands = c.commands("?limit=500").await;
@@ -130,10 +249,34 @@ async fn no_secret_appears_in_answers_the_feed_the_log_or_the_store() {
     feed.feed_to_seq(end, WAIT).await;
     c.assert_healthy().await;
 
-    // The scan.
-    let mut secrets = c.secrets.forms();
-    secrets.push(down_key.clone());
-    secrets.push(b64(format!("down:{down_key}")));
+    // The audit log, as an admin reads it.
+    let audit = c.get("/api/audit?limit=500").await.expect(200).text;
+    assert!(
+        audit.contains("login") && audit.contains("token_revoked"),
+        "{audit}"
+    );
+
+    // The scan: every secret, and every credential handed out during the run.
+    let mut secrets: Vec<(String, bool)> =
+        c.secrets.forms().into_iter().map(|s| (s, true)).collect();
+    secrets.push((down_key.clone(), true));
+    secrets.push((b64(format!("down:{down_key}")), true));
+    secrets.extend(mistyped.into_iter().map(|s| (s, true)));
+    // The store keeps a session's CSRF token (to check it); every other credential only as a hash.
+    secrets.extend(
+        c.issued()
+            .into_iter()
+            .map(|(kind, s)| (s, kind != Credential::CsrfToken)),
+    );
+    let kinds: Vec<Credential> = c.issued().iter().map(|(k, _)| *k).collect();
+    for kind in [
+        Credential::Password,
+        Credential::SessionCookie,
+        Credential::CsrfToken,
+        Credential::ApiToken,
+    ] {
+        assert!(kinds.contains(&kind), "the run handed out a {kind:?}");
+    }
     let transcript = c.transcript();
     let log = c.log();
     assert!(
@@ -147,12 +290,18 @@ async fn no_secret_appears_in_answers_the_feed_the_log_or_the_store() {
         stored.push_str(&String::from_utf8_lossy(&bytes));
     }
     assert!(!stored.is_empty(), "the store's files");
-    for secret in &secrets {
-        for (what, text) in [
-            ("a response body or feed event", &transcript),
+    let pages = pages.join("\n");
+    for (secret, also_store) in &secrets {
+        let mut places = vec![
+            ("a response (headers or body) or feed event", &transcript),
+            ("the page or its files", &pages),
             ("the log", &log),
-            ("the store's files", &stored),
-        ] {
+            ("the audit log", &audit),
+        ];
+        if *also_store {
+            places.push(("the store's files", &stored));
+        }
+        for (what, text) in places {
             if let Some(context) = find(text, secret) {
                 panic!("a secret ({secret}) appears in {what}: …{context}…");
             }

@@ -150,9 +150,15 @@ pub async fn eval(c: &Client, script: &str) -> Value {
 pub async fn login(c: &Client, url: &str, username: &str, password: &str) {
     c.goto(url).await.expect("open the console");
     wait_css(c, "#login-username").await;
-    let user = c.find(Locator::Css("#login-username")).await.expect("username field");
+    let user = c
+        .find(Locator::Css("#login-username"))
+        .await
+        .expect("username field");
     user.send_keys(username).await.expect("type the username");
-    let pass = c.find(Locator::Css("#login-password")).await.expect("password field");
+    let pass = c
+        .find(Locator::Css("#login-password"))
+        .await
+        .expect("password field");
     pass.send_keys(password).await.expect("type the password");
     c.find(Locator::Css("#login-submit"))
         .await

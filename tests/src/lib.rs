@@ -255,7 +255,11 @@ impl Process {
         let addrs = started
             .urls
             .iter()
-            .map(|u| u.split_once("://").map_or(u.as_str(), |(_, a)| a).to_string())
+            .map(|u| {
+                u.split_once("://")
+                    .map_or(u.as_str(), |(_, a)| a)
+                    .to_string()
+            })
             .collect();
         (started.process, addrs)
     }
@@ -455,7 +459,10 @@ impl Resp {
         let r = Resp::read_unrecorded(response).await;
         let mut t = transcript.lock().expect("transcript lock");
         for (name, value) in &r.headers {
-            t.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+            t.push_str(&format!(
+                "{name}: {}\n",
+                String::from_utf8_lossy(value.as_bytes())
+            ));
         }
         t.push_str(&r.text);
         t.push('\n');
@@ -1194,6 +1201,22 @@ impl Console {
         let minted: MintedToken = r.parse();
         self.issue(Credential::ApiToken, &minted.token);
         minted
+    }
+
+    /// Runs one SQL statement on the console's database file, beside the running console: the tests'
+    /// stand-in for the passage of time (an API token a year old) where no API could make it.
+    /// Returns the rows changed.
+    pub async fn sql(&self, statement: &str) -> Result<u64, String> {
+        use sqlx::ConnectOptions;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.data_dir().join("hermod-console.sqlite3"))
+            .busy_timeout(Duration::from_secs(10));
+        let mut conn = options.connect().await.map_err(|e| e.to_string())?;
+        let done = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(done.rows_affected())
     }
 
     // ---- HTTP

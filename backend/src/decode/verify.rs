@@ -5,8 +5,9 @@
 use der::Encode;
 use der::asn1::ObjectIdentifier;
 use der::oid::db::{rfc5912, rfc8410};
+use der::referenced::OwnedToRef;
 use hermod_shared::decoded::Verification;
-use rsa::pkcs1::{DecodeRsaPublicKey, RsaPssParams};
+use rsa::pkcs1::{DecodeRsaPublicKey, RsaPssParamsOwned};
 use rsa::signature::hazmat::PrehashVerifier;
 use rsa::{Pkcs1v15Sign, Pss};
 use sha2::digest::const_oid::AssociatedOid;
@@ -81,7 +82,8 @@ impl Scheme {
         digest: Option<Hash>,
     ) -> Result<Scheme, String> {
         let der = EcdsaEncoding::Der;
-        let needs_digest = || digest.ok_or_else(|| format!("{} without a digest", oid_name(&alg.oid)));
+        let needs_digest =
+            || digest.ok_or_else(|| format!("{} without a digest", oid_name(&alg.oid)));
         Ok(match alg.oid {
             rfc5912::SHA_256_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha256),
             rfc5912::SHA_384_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha384),
@@ -111,8 +113,8 @@ fn pss_hash(alg: &AlgorithmIdentifierOwned) -> Result<Hash, String> {
         .ok_or("RSASSA-PSS with default (SHA-1) parameters is not verified here")?
         .to_der()
         .map_err(|e| format!("RSASSA-PSS parameters: {e}"))?;
-    let params =
-        RsaPssParams::try_from(params.as_slice()).map_err(|e| format!("RSASSA-PSS parameters: {e}"))?;
+    let params = RsaPssParamsOwned::try_from(params.as_slice())
+        .map_err(|e| format!("RSASSA-PSS parameters: {e}"))?;
     Hash::from_oid(&params.hash.oid)
 }
 
@@ -184,7 +186,10 @@ pub(super) fn verify(
                 Some(rfc5912::SECP_256_R_1) => ecdsa!(p256),
                 Some(rfc5912::SECP_384_R_1) => ecdsa!(p384),
                 Some(other) => {
-                    return Outcome::NotChecked(format!("curve {} is not verified here", oid_name(&other)));
+                    return Outcome::NotChecked(format!(
+                        "curve {} is not verified here",
+                        oid_name(&other)
+                    ));
                 }
                 None => return Outcome::NotChecked("EC key without a named curve".into()),
             }
@@ -197,7 +202,12 @@ pub(super) fn verify(
     }
 }
 
-fn rsa_verify<D>(key: &rsa::PublicKey, pss: bool, prehash: &[u8], signature: &[u8]) -> Result<(), String>
+fn rsa_verify<D>(
+    key: &rsa::PublicKey,
+    pss: bool,
+    prehash: &[u8],
+    signature: &[u8],
+) -> Result<(), String>
 where
     D: Digest + AssociatedOid + FixedOutputReset,
 {

@@ -1,10 +1,10 @@
 //! X.509 certificates and PKCS#10 requests as summaries, and the naming helpers the other decoders
 //! share: distinguished names, serials, times, keys and algorithm names.
 
-use der::asn1::{ObjectIdentifier, OctetString};
-use der::oid::db::{DB, rfc5912, rfc8410};
 use der::Decode;
+use der::asn1::{ObjectIdentifier, OctetString};
 use der::oid::AssociatedOid;
+use der::oid::db::{DB, rfc5912, rfc8410};
 use hermod_shared::decoded::{CertSummary, CsrSummary, KeyInfo};
 use rsa::pkcs1::RsaPublicKeyRef;
 use sha2::{Digest, Sha256};
@@ -57,10 +57,17 @@ pub(super) fn cert_request(req: &CertReq, info_der: &[u8]) -> CsrSummary {
         .collect();
     let signature_valid = Scheme::from_algorithm(&req.algorithm, None)
         .ok()
-        .and_then(|scheme| match verify::verify(&info.public_key, scheme, info_der, req.signature.raw_bytes()) {
-            Outcome::Valid => Some(true),
-            Outcome::Invalid(_) => Some(false),
-            Outcome::NotChecked(_) => None,
+        .and_then(|scheme| {
+            match verify::verify(
+                &info.public_key,
+                scheme,
+                info_der,
+                req.signature.raw_bytes(),
+            ) {
+                Outcome::Valid => Some(true),
+                Outcome::Invalid(_) => Some(false),
+                Outcome::NotChecked(_) => None,
+            }
         });
     CsrSummary {
         subject: name(&info.subject),
@@ -80,14 +87,23 @@ pub(super) fn name(name: &Name) -> String {
 
 /// Upper-case hex without the sign-padding zero byte DER adds to "positive" high-bit serials.
 pub(super) fn serial(bytes: &[u8]) -> String {
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    let start = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
     hex(&bytes[start..], true)
 }
 
 pub(super) fn hex(bytes: &[u8], upper: bool) -> String {
     bytes
         .iter()
-        .map(|b| if upper { format!("{b:02X}") } else { format!("{b:02x}") })
+        .map(|b| {
+            if upper {
+                format!("{b:02X}")
+            } else {
+                format!("{b:02x}")
+            }
+        })
         .collect()
 }
 
@@ -162,7 +178,11 @@ pub(super) fn oid_name(oid: &ObjectIdentifier) -> String {
         rfc5912::ID_RSASSA_PSS => "RSASSA-PSS",
         rfc8410::ID_ED_25519 => "Ed25519",
         rfc8410::ID_ED_448 => "Ed448",
-        _ => return DB.by_oid(oid).map_or_else(|| oid.to_string(), str::to_string),
+        _ => {
+            return DB
+                .by_oid(oid)
+                .map_or_else(|| oid.to_string(), str::to_string);
+        }
     };
     name.to_string()
 }

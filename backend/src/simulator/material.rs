@@ -285,7 +285,9 @@ const DEV_PKI_DAYS: u64 = 825;
 
 pub fn dev_pki(hosts: &[String]) -> Result<DevPki, MaterialError> {
     let Some(first) = hosts.first() else {
-        return Err(MaterialError("a server certificate needs a host name".into()));
+        return Err(MaterialError(
+            "a server certificate needs a host name".into(),
+        ));
     };
     let alt_names = hosts
         .iter()
@@ -806,22 +808,38 @@ mod tests {
         let (ca_x, server_x, client_x) = (parsed(&ca), parsed(&server), parsed(&client));
         let ca_tbs = ca_x.tbs_certificate();
         assert_eq!(ca_tbs.issuer(), ca_tbs.subject());
-        assert!(ca_tbs.subject().to_string().starts_with("CN=Hermod Console dev CA "));
+        assert!(
+            ca_tbs
+                .subject()
+                .to_string()
+                .starts_with("CN=Hermod Console dev CA ")
+        );
         let (_, constraints) = ca_tbs.get_extension::<BasicConstraints>().unwrap().unwrap();
         assert!(constraints.ca);
         let server_tbs = server_x.tbs_certificate();
         assert_eq!(server_tbs.subject().to_string(), "CN=localhost");
         assert_eq!(server_tbs.issuer(), ca_tbs.subject());
-        let (_, san) = server_tbs.get_extension::<SubjectAltName>().unwrap().unwrap();
-        assert!(san.0.contains(&GeneralName::DnsName(Ia5String::new("hermod.test").unwrap())));
+        let (_, san) = server_tbs
+            .get_extension::<SubjectAltName>()
+            .unwrap()
+            .unwrap();
+        assert!(san.0.contains(&GeneralName::DnsName(
+            Ia5String::new("hermod.test").unwrap()
+        )));
         assert!(san.0.contains(&GeneralName::IpAddress(
             OctetString::new(vec![127, 0, 0, 1]).unwrap()
         )));
-        let (_, eku) = server_tbs.get_extension::<ExtendedKeyUsage>().unwrap().unwrap();
+        let (_, eku) = server_tbs
+            .get_extension::<ExtendedKeyUsage>()
+            .unwrap()
+            .unwrap();
         assert_eq!(eku.0, vec![rfc5280::ID_KP_SERVER_AUTH]);
         let client_tbs = client_x.tbs_certificate();
         assert_eq!(client_tbs.subject().to_string(), "CN=hermod-console");
-        let (_, eku) = client_tbs.get_extension::<ExtendedKeyUsage>().unwrap().unwrap();
+        let (_, eku) = client_tbs
+            .get_extension::<ExtendedKeyUsage>()
+            .unwrap()
+            .unwrap();
         assert_eq!(eku.0, vec![rfc5280::ID_KP_CLIENT_AUTH]);
 
         // The chain, as rustls (the console's and the simulator's TLS) checks it.
@@ -840,7 +858,10 @@ mod tests {
             as_server(&server, host).unwrap_or_else(|e| panic!("{host}: {e}"));
         }
         assert!(as_server(&server, "other.test").is_err(), "only its hosts");
-        assert!(as_server(&client, "localhost").is_err(), "a client cert is no server cert");
+        assert!(
+            as_server(&client, "localhost").is_err(),
+            "a client cert is no server cert"
+        );
         let clients = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
             .build()
             .unwrap();

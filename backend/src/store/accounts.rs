@@ -143,6 +143,21 @@ pub enum AccountError {
     LastAdmin,
 }
 
+impl std::fmt::Display for AccountError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccountError::Store(e) => write!(f, "{e}"),
+            AccountError::Exists => f.write_str("that username is taken"),
+            AccountError::NotFound => f.write_str("no such user"),
+            AccountError::LastAdmin => f.write_str(
+                "this would leave the console without an admin; make someone else admin first",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AccountError {}
+
 impl From<StoreError> for AccountError {
     fn from(e: StoreError) -> Self {
         AccountError::Store(e)

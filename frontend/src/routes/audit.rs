@@ -23,7 +23,13 @@ pub fn AuditPage() -> impl IntoView {
     let loading = RwSignal::new(false);
     // The filters as an encoded query string, straight from the URL.
     let filter_qs = Memo::new(move |_| {
-        nav.with(|l| query_string(FILTERS.iter().map(|(key, _)| (*key, l.param(key).unwrap_or_default()))))
+        nav.with(|l| {
+            query_string(
+                FILTERS
+                    .iter()
+                    .map(|(key, _)| (*key, l.param(key).unwrap_or_default())),
+            )
+        })
     });
     let load = move |cursor: Option<String>| {
         let qs = filter_qs.get_untracked();
@@ -54,7 +60,10 @@ pub fn AuditPage() -> impl IntoView {
     });
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(form) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(t).ok()) else {
+        let Some(form) = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(t).ok())
+        else {
             return;
         };
         let value = |key: &str| {

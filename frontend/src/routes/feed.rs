@@ -35,7 +35,10 @@ impl Filters {
             ),
         };
         let ok = |want: &str, have: &str| want.is_empty() || want.eq_ignore_ascii_case(have);
-        ok(&self.kind, kind) && ok(&self.ty, ty) && ok(&self.client, client) && ok(&self.state, &state)
+        ok(&self.kind, kind)
+            && ok(&self.ty, ty)
+            && ok(&self.client, client)
+            && ok(&self.state, &state)
     }
 
     fn query(&self) -> String {
@@ -76,7 +79,12 @@ pub fn FeedPage() -> impl IntoView {
     let waiting = move || match paused_at.get() {
         Some(u) => {
             let f = filters.get();
-            live.events.with(|events| events.iter().filter(|e| e.seq() > u && f.matches(e)).count())
+            live.events.with(|events| {
+                events
+                    .iter()
+                    .filter(|e| e.seq() > u && f.matches(e))
+                    .count()
+            })
         }
         None => 0,
     };
@@ -84,7 +92,9 @@ pub fn FeedPage() -> impl IntoView {
         if paused_at.get_untracked().is_some() {
             paused_at.set(None);
         } else {
-            let newest = live.events.with_untracked(|e| e.first().map(FeedEvent::seq).unwrap_or(0));
+            let newest = live
+                .events
+                .with_untracked(|e| e.first().map(FeedEvent::seq).unwrap_or(0));
             paused_at.set(Some(newest));
         }
     };
@@ -93,7 +103,10 @@ pub fn FeedPage() -> impl IntoView {
         *field(&mut f) = value;
         navigate(&format!("/?{}", f.query()));
     };
-    let select = move |id: &'static str, label: &'static str, field: fn(&mut Filters) -> &mut String, options: Vec<String>| {
+    let select = move |id: &'static str,
+                       label: &'static str,
+                       field: fn(&mut Filters) -> &mut String,
+                       options: Vec<String>| {
         view! {
             <label>
                 {label}
@@ -109,8 +122,14 @@ pub fn FeedPage() -> impl IntoView {
             </label>
         }
     };
-    let types: Vec<String> = CommandType::ALL.iter().map(|t| t.as_str().to_string()).collect();
-    let states: Vec<String> = CommandState::KNOWN.iter().map(|s| s.as_str().to_string()).collect();
+    let types: Vec<String> = CommandType::ALL
+        .iter()
+        .map(|t| t.as_str().to_string())
+        .collect();
+    let states: Vec<String> = CommandState::KNOWN
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect();
     let clients = move || {
         let mut c: Vec<String> = live.events.with(|events| {
             events

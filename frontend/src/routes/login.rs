@@ -37,7 +37,10 @@ pub fn LoginPage() -> impl IntoView {
     let message = move || {
         failure.get().map(|f| match &f {
             ApiFail::Problem { status: 401, .. } => "Wrong username or password.".to_string(),
-            ApiFail::Problem { status: 429, problem } => problem.detail.clone(),
+            ApiFail::Problem {
+                status: 429,
+                problem,
+            } => problem.detail.clone(),
             other => other.to_string(),
         })
     };

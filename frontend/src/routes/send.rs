@@ -2,13 +2,13 @@
 //! default), send. The typed forms come later; the raw body is sent exactly as written.
 
 use crate::api::{self, ApiFail};
+use crate::nav::navigate;
+use crate::session::{allows, use_session};
+use hermod_shared::console::Role;
 use hermod_shared::console::SendCommand;
 use hermod_shared::examples::default_body;
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
-use crate::session::{allows, use_session};
-use hermod_shared::console::Role;
-use crate::nav::navigate;
 
 fn default_text(ty: CommandType) -> String {
     serde_json::to_string_pretty(&default_body(ty)).unwrap_or_default()

@@ -2,7 +2,9 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::time::RelTime;
-use hermod_shared::console::{MintedToken, NewToken, NewUser, Role, TokenRecord, UserRecord, UserUpdate};
+use hermod_shared::console::{
+    MintedToken, NewToken, NewUser, Role, TokenRecord, UserRecord, UserUpdate,
+};
 use leptos::prelude::*;
 
 fn role_options(selected: Role) -> impl IntoView {
@@ -36,17 +38,22 @@ pub fn UsersPage() -> impl IntoView {
         });
     };
     reload();
-    let act = move |fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiFail>>>>| {
-        failure.set(None);
-        leptos::task::spawn_local(async move {
-            if let Err(e) = fut.await {
-                failure.set(Some(e));
-            }
-            reload();
-        });
-    };
+    let act =
+        move |fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiFail>>>>| {
+            failure.set(None);
+            leptos::task::spawn_local(async move {
+                if let Err(e) = fut.await {
+                    failure.set(Some(e));
+                }
+                reload();
+            });
+        };
 
-    let (name, password, role) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(Role::Viewer));
+    let (name, password, role) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(Role::Viewer),
+    );
     let add_user = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let user = NewUser {
@@ -56,9 +63,15 @@ pub fn UsersPage() -> impl IntoView {
         };
         name.set(String::new());
         password.set(String::new());
-        act(Box::pin(async move { api::create_user(&user).await.map(|_| ()) }));
+        act(Box::pin(async move {
+            api::create_user(&user).await.map(|_| ())
+        }));
     };
-    let (token_name, token_role, token_days) = (RwSignal::new(String::new()), RwSignal::new(Role::Viewer), RwSignal::new(90u32));
+    let (token_name, token_role, token_days) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(Role::Viewer),
+        RwSignal::new(90u32),
+    );
     let mint = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let new = NewToken {

@@ -62,7 +62,7 @@ pub(super) fn signed_data(info: &ContentInfo) -> Result<Pkcs7Summary, String> {
 fn content_bytes(econtent: &Any) -> Vec<u8> {
     econtent
         .decode_as::<OctetString>()
-        .map(OctetString::into_bytes)
+        .map(|octets| octets.as_bytes().to_vec())
         .unwrap_or_else(|_| econtent.value().to_vec())
 }
 
@@ -72,7 +72,10 @@ fn signer(
     content: Option<&[u8]>,
     content_type: &ObjectIdentifier,
 ) -> SignerSummary {
-    let cert = certificates.iter().copied().find(|cert| identifies(&si.sid, cert));
+    let cert = certificates
+        .iter()
+        .copied()
+        .find(|cert| identifies(&si.sid, cert));
     let signer = match (cert, &si.sid) {
         (Some(cert), _) => x509::name(cert.tbs_certificate().subject()),
         (None, SignerIdentifier::IssuerAndSerialNumber(ias)) => format!(
@@ -81,7 +84,10 @@ fn signer(
             x509::serial(ias.serial_number.as_bytes())
         ),
         (None, SignerIdentifier::SubjectKeyIdentifier(ski)) => {
-            format!("subject key identifier {}", x509::hex(ski.0.as_bytes(), true))
+            format!(
+                "subject key identifier {}",
+                x509::hex(ski.0.as_bytes(), true)
+            )
         }
     };
     let signing_time = signed_attribute(si, rfc5911::ID_SIGNING_TIME)
@@ -170,7 +176,9 @@ fn check(
         }
         (None, Some(content)) => content.to_vec(),
         (None, None) => {
-            return Outcome::NotChecked("detached content, which the message does not carry".into());
+            return Outcome::NotChecked(
+                "detached content, which the message does not carry".into(),
+            );
         }
     };
     let spki = cert.tbs_certificate().subject_public_key_info();

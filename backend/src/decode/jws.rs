@@ -1,0 +1,111 @@
+//! Compact JWS (RFC 7515): header and payload decoded, the signature checked with the key of the
+//! first certificate of the `x5c` chain the header carries.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use der::Decode;
+use hermod_shared::decoded::{Decoded, Verification};
+use serde_json::Value;
+use x509_cert::certificate::Certificate;
+
+use super::verify::{self, Scheme};
+use super::{base64_bytes, x509};
+
+/// The shape alone: three base64url parts whose header starts `{"` ("eyJ"). Anything of this
+/// shape that then fails to decode is reported, since it was almost surely meant as a JWS.
+pub(super) fn looks_like(s: &str) -> bool {
+    s.starts_with("eyJ")
+        && s.split('.').count() == 3
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+pub(super) struct Jws {
+    pub decoded: Decoded,
+    /// The payload again, to look for material inside it.
+    pub payload_json: Option<Value>,
+    /// `x5c` entries that are not certificates: (index, reason).
+    pub bad_certificates: Vec<(usize, String)>,
+}
+
+pub(super) fn decode(token: &str) -> Result<Jws, String> {
+    let mut parts = token.splitn(3, '.');
+    let (Some(header_b64), Some(payload_b64), Some(signature_b64)) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return Err("not three dot-separated parts".into());
+    };
+    let header: Value =
+        serde_json::from_slice(&base64_bytes(header_b64).map_err(|e| format!("header: {e}"))?)
+            .map_err(|e| format!("header is not JSON: {e}"))?;
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .ok_or("the header has no \"alg\"")?;
+    let payload_bytes = base64_bytes(payload_b64).map_err(|e| format!("payload: {e}"))?;
+    let signature = base64_bytes(signature_b64).map_err(|e| format!("signature: {e}"))?;
+
+    let (payload, payload_is_json) = match serde_json::from_slice::<Value>(&payload_bytes) {
+        Ok(json) => (json, true),
+        Err(_) => match String::from_utf8(payload_bytes) {
+            Ok(text) => (Value::String(text), false),
+            Err(e) => (Value::String(STANDARD.encode(e.into_bytes())), false),
+        },
+    };
+
+    let mut chain = Vec::new();
+    let mut bad_certificates = Vec::new();
+    let x5c = header.get("x5c").and_then(Value::as_array);
+    for (i, entry) in x5c.into_iter().flatten().enumerate() {
+        let parsed = entry
+            .as_str()
+            .ok_or_else(|| "not a string".to_string())
+            .and_then(base64_bytes)
+            .and_then(|der| {
+                let cert =
+                    Certificate::from_der(&der).map_err(|e| format!("not a certificate: {e}"))?;
+                Ok((cert, der))
+            });
+        match parsed {
+            Ok(pair) => chain.push((i, pair)),
+            Err(reason) => bad_certificates.push((i, reason)),
+        }
+    }
+
+    let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+    let verification = match (Scheme::from_jws(alg), x5c, chain.first()) {
+        (Err(reason), _, _) => Verification::NotChecked { reason },
+        (Ok(_), None, _) => Verification::NotChecked {
+            reason: "no x5c certificate in the header to check it with".into(),
+        },
+        (Ok(scheme), Some(_), Some((0, (leaf, _)))) => {
+            let tbs = leaf.tbs_certificate();
+            verify::verify(
+                tbs.subject_public_key_info(),
+                scheme,
+                signing_input.as_bytes(),
+                &signature,
+            )
+            .verification(&x509::name(tbs.subject()))
+        }
+        (Ok(_), Some(_), _) => Verification::NotChecked {
+            reason: "x5c[0] is not a readable certificate".into(),
+        },
+    };
+
+    Ok(Jws {
+        payload_json: payload_is_json.then(|| payload.clone()),
+        decoded: Decoded::Jws {
+            header,
+            payload,
+            payload_is_json,
+            signature_b64url: signature_b64.to_string(),
+            verification,
+            certificates: chain
+                .iter()
+                .map(|(_, (cert, der))| x509::certificate(cert, der))
+                .collect(),
+        },
+        bad_certificates,
+    })
+}

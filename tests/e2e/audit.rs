@@ -1,0 +1,335 @@
+//! The audit log (issue 3): who, when, from where, what, the target and the request id, for logins
+//! (good and bad), logouts, sends (a re-issue naming its origin), polls, account and token changes and
+//! refused callbacks; filtered, paged, exported as CSV or JSON, append-only, and never a secret.
+
+use hermod_console_tests::*;
+use hermod_shared::console::{AuditRecord, CommandRecord, ListPage, Role};
+use serde_json::{Value, json};
+
+/// The response's `X-Request-Id`.
+fn request_id(r: &Resp) -> String {
+    r.header("x-request-id")
+        .expect("every answer names its request")
+        .to_string()
+}
+
+/// The one row for `action` on `target` (panics unless exactly one).
+#[track_caller]
+fn row<'a>(rows: &'a [AuditRecord], action: &str, target: &str) -> &'a AuditRecord {
+    let found: Vec<&AuditRecord> = rows
+        .iter()
+        .filter(|r| r.action == action && r.target.as_deref() == Some(target))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one {action} row for {target}, in:\n{rows:#?}"
+    );
+    found[0]
+}
+
+#[tokio::test]
+async fn the_audit_log_records_who_did_what_from_where_and_never_a_secret() {
+    // This host is a trusted proxy, so X-Forwarded-For names the source.
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__TRUSTED_PROXIES", "[\"127.0.0.1\"]")
+        .start()
+        .await;
+    let mut secrets = c.secrets.forms();
+
+    // Failed logins: a wrong password for a real account (from a forwarded address), an unknown user.
+    let mistyped = unique("SeCrEtMistyped");
+    secrets.push(mistyped.clone());
+    let failed = Resp::read_unrecorded(
+        c.same_origin()
+            .post(format!("{}/api/session", c.url))
+            .header("x-forwarded-for", "203.0.113.9")
+            .json(&json!({"username": "admin", "password": mistyped}))
+            .send()
+            .await
+            .expect("login"),
+    )
+    .await
+    .expect(401);
+    let stranger = unique("mallory-");
+    c.try_login(&stranger, &mistyped).await.expect(401);
+
+    // An operator logs in, sends, re-issues, polls and logs out.
+    let operator = c.agent(Role::Operator).await;
+    let op = operator.user.clone().expect("a user");
+    let sent_r = operator
+        .post_json(
+            "/api/commands",
+            &json!({"client": "idm", "type": "ping", "body": ping_body(&unique("audit-"), 30)}),
+        )
+        .await
+        .expect(201);
+    let sent: CommandRecord = sent_r.parse();
+    let reissued: CommandRecord = operator
+        .post_json(
+            "/api/commands",
+            &json!({"client": "idm", "type": "ping", "body": ping_body(&unique("audit-"), 30),
+                    "reissue_of": sent.id}),
+        )
+        .await
+        .expect(201)
+        .parse();
+    let poll_r = operator
+        .post_json(&format!("/api/commands/{}/poll", sent.id), &Value::Null)
+        .await
+        .expect(200);
+    let logout_r = operator.delete("/api/session").await.expect(204);
+
+    // The admin changes accounts and tokens.
+    let (someone, _) = c.create_user(Role::Viewer).await;
+    c.put_json(
+        &format!("/api/users/{}", someone.id),
+        &json!({"role": "operator", "password": unique("SeCrEtChanged")}),
+    )
+    .await
+    .expect(200);
+    c.delete(&format!("/api/users/{}", someone.id))
+        .await
+        .expect(204);
+    let token = c.mint_token("audit-robot", Role::Operator, 7).await;
+    let by_token: CommandRecord = c
+        .read(
+            c.bearer_client(&token.token)
+                .post(format!("{}/api/commands", c.url))
+                .json(&json!({"client": "da", "type": "ping",
+                              "body": ping_body(&unique("audit-tok-"), 30)})),
+        )
+        .await
+        .expect(201)
+        .parse();
+    c.delete(&format!("/api/tokens/{}", token.record.id))
+        .await
+        .expect(200);
+
+    // A callback with a wrong credential.
+    let wrong = unique("SeCrEtWrongCb");
+    secrets.push(wrong.clone());
+    secrets.push(b64(format!("{IDM_CALLBACK_USER}:{wrong}")));
+    let path = "/clients/idm/rest/callback/ping";
+    let rejected_r = c
+        .post_callback(
+            path,
+            Some((IDM_CALLBACK_USER, &wrong)),
+            "application/json",
+            callback_body("1", "x", "COMPLETED"),
+        )
+        .await
+        .expect(401);
+
+    let listed = c.get("/api/audit?limit=500").await.expect(200);
+    let page: ListPage<AuditRecord> = listed.parse();
+    let rows = page.items;
+    assert!(page.next_cursor.is_none());
+    assert!(rows.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+
+    let r = row(&rows, "user_created", "admin");
+    assert_eq!(
+        (r.actor.as_str(), r.actor_kind.as_str()),
+        ("startup", "system")
+    );
+
+    let r = rows
+        .iter()
+        .find(|r| r.request_id.as_deref() == Some(request_id(&failed).as_str()))
+        .expect("the failed login, by its request id");
+    assert_eq!(
+        (
+            r.action.as_str(),
+            r.outcome.as_str(),
+            r.actor.as_str(),
+            r.actor_kind.as_str()
+        ),
+        ("login", "failed", "admin", "anonymous")
+    );
+    assert_eq!(r.source, "203.0.113.9", "the forwarded source");
+    let r = row(&rows, "login", &stranger);
+    assert_eq!(
+        (r.outcome.as_str(), r.source.as_str()),
+        ("failed", "127.0.0.1")
+    );
+
+    let r = rows
+        .iter()
+        .find(|r| r.action == "login" && r.actor == op.username)
+        .expect("the operator's login");
+    assert_eq!((r.outcome.as_str(), r.actor_kind.as_str()), ("ok", "user"));
+
+    let r = row(&rows, "command_sent", &sent.id.to_string());
+    assert_eq!(r.actor, op.username);
+    assert_eq!(r.request_id.as_deref(), Some(request_id(&sent_r).as_str()));
+    assert_eq!(r.detail["type"], "ping");
+    assert_eq!(r.detail["client"], "idm");
+    assert_eq!(r.detail["reissue_of"], Value::Null);
+    assert_eq!(r.detail["command_id"], json!(sent.command_id));
+    let r = row(&rows, "command_sent", &reissued.id.to_string());
+    assert_eq!(
+        r.detail["reissue_of"],
+        json!(sent.id),
+        "a re-issue names its origin"
+    );
+    let r = row(&rows, "command_sent", &by_token.id.to_string());
+    assert_eq!(
+        (r.actor.as_str(), r.actor_kind.as_str()),
+        ("token:audit-robot", "token")
+    );
+    let r = row(&rows, "poll", &sent.id.to_string());
+    assert_eq!(r.actor, op.username);
+    assert_eq!(r.request_id.as_deref(), Some(request_id(&poll_r).as_str()));
+    let r = row(&rows, "logout", &op.username);
+    assert_eq!(
+        r.request_id.as_deref(),
+        Some(request_id(&logout_r).as_str())
+    );
+
+    for action in ["user_created", "user_updated", "user_removed"] {
+        let r = row(&rows, action, &someone.username);
+        assert_eq!((r.actor.as_str(), r.actor_kind.as_str()), ("admin", "user"));
+    }
+    assert_eq!(
+        row(&rows, "user_updated", &someone.username).detail["password_changed"],
+        true
+    );
+    assert_eq!(
+        row(&rows, "token_created", "audit-robot").detail["role"],
+        "operator"
+    );
+    row(&rows, "token_revoked", "audit-robot");
+
+    let r = row(&rows, "callback_rejected", path);
+    assert_eq!(
+        (r.outcome.as_str(), r.actor.as_str(), r.source.as_str()),
+        ("denied", "hermod", "127.0.0.1")
+    );
+    assert_eq!(
+        r.request_id.as_deref(),
+        Some(request_id(&rejected_r).as_str())
+    );
+
+    // Every row says who, when, from where and what; those made by requests name the request.
+    for r in &rows {
+        assert!(
+            !r.actor.is_empty() && !r.source.is_empty() && !r.at.is_empty(),
+            "{r:?}"
+        );
+        if r.actor_kind != "system" {
+            let id = r.request_id.as_deref().unwrap_or_default();
+            assert_eq!(id.len(), 36, "a request id: {r:?}");
+        }
+    }
+
+    // Filters.
+    let filtered = |query: String| {
+        let c = &c;
+        async move {
+            c.get(&format!("/api/audit{query}"))
+                .await
+                .expect(200)
+                .parse::<ListPage<AuditRecord>>()
+                .items
+        }
+    };
+    let mine = filtered(format!("?actor={}", op.username)).await;
+    assert!(mine.len() >= 5, "{mine:?}");
+    assert!(mine.iter().all(|r| r.actor == op.username));
+    let logins = filtered("?type=login".into()).await;
+    assert_eq!(
+        logins.len(),
+        rows.iter().filter(|r| r.action == "login").count()
+    );
+    assert!(logins.iter().all(|r| r.action == "login"));
+    let admin_logins = filtered("?type=login&actor=admin".into()).await;
+    assert!(
+        admin_logins
+            .iter()
+            .all(|r| r.actor == "admin" && r.action == "login")
+    );
+    assert!(admin_logins.iter().any(|r| r.outcome == "failed"));
+    let searched = filtered("?q=203.0.113.9".into()).await;
+    assert_eq!(searched.len(), 1, "{searched:?}");
+    assert!(
+        filtered("?since=2999-01-01T00:00:00Z".into())
+            .await
+            .is_empty()
+    );
+    assert!(
+        filtered("?until=2000-01-01T00:00:00Z".into())
+            .await
+            .is_empty()
+    );
+    c.get("/api/audit?since=yesterday")
+        .await
+        .expect_problem(422, None, Some("since"));
+    // Paging goes through everything once.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(next) => format!("/api/audit?limit=4&cursor={next}"),
+            None => "/api/audit?limit=4".to_string(),
+        };
+        let page: ListPage<AuditRecord> = c.get(&query).await.expect(200).parse();
+        assert!(page.items.len() <= 4);
+        paged.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(paged, rows);
+
+    // Exports: CSV with a header, JSON, with the list's filters.
+    let csv = c.get("/api/audit/export?format=csv").await.expect(200);
+    assert!(
+        csv.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/csv"),
+        "{:?}",
+        csv.headers
+    );
+    assert!(
+        csv.header("content-disposition")
+            .unwrap_or_default()
+            .contains("attachment")
+    );
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,at,actor,actor_kind,source,action,target,outcome,request_id,detail"
+    );
+    assert_eq!(lines.len(), rows.len() + 1, "{}", csv.text);
+    assert!(csv.text.contains("203.0.113.9"));
+    let login_csv = c
+        .get("/api/audit/export?format=csv&type=login")
+        .await
+        .expect(200);
+    assert_eq!(login_csv.text.lines().count(), logins.len() + 1);
+    let json_export: Vec<AuditRecord> = c
+        .get("/api/audit/export?format=json")
+        .await
+        .expect(200)
+        .parse();
+    assert_eq!(json_export, rows);
+    c.get("/api/audit/export?format=xml")
+        .await
+        .expect_problem(422, None, Some("format"));
+
+    // Never a secret: no password (right or wrong), key, callback credential, token or cookie.
+    secrets.extend(c.issued().into_iter().map(|(_, s)| s));
+    for secret in &secrets {
+        for (what, text) in [("list", &listed.text), ("CSV", &csv.text)] {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret ({secret}) in the audit {what}"
+            );
+        }
+    }
+
+    // Append-only, down to the store: no route changes it, and the table refuses it.
+    assert!(c.sql("UPDATE audit SET actor = 'nobody'").await.is_err());
+    assert!(c.sql("DELETE FROM audit").await.is_err());
+}
