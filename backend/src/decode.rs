@@ -47,6 +47,24 @@ const MAX_SEARCH_TEXT: usize = 4096;
 /// JWS payload strings longer than this are material or blobs, not words worth searching.
 const MAX_SEARCH_WORD: usize = 256;
 
+/// The searchable words of everything decodable in `body`, worked out on a blocking thread (signature
+/// checks take milliseconds). Empty when there is nothing, or no body.
+pub async fn words_in_text(body: Option<String>) -> String {
+    let Some(body) = body else {
+        return String::new();
+    };
+    tokio::task::spawn_blocking(move || search_text(&decode_text(&body)))
+        .await
+        .unwrap_or_default()
+}
+
+/// The same for a body already parsed.
+pub async fn words_in_value(body: Value) -> String {
+    tokio::task::spawn_blocking(move || search_text(&decode_body(&body)))
+        .await
+        .unwrap_or_default()
+}
+
 /// Everything decodable found in a JSON body, in document order.
 pub fn decode_body(body: &Value) -> Vec<DecodedItem> {
     let mut walker = Walker::default();

@@ -1,6 +1,7 @@
 //! The console's own API (browser ↔ backend, DESIGN.md §3) and the live feed's events (§4).
 //! Times are RFC 3339 strings in UTC; ids are integers; Hermod's `commandId` is a string of digits.
 
+use crate::decoded::DecodedItem;
 use crate::hermod::Destination;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -195,23 +196,49 @@ pub struct PollRecord {
     pub reply: HermodReply,
 }
 
-/// One step in a command's life, in time order.
+/// One step in a command's life, in time order, with what the backend decoded from its body (the
+/// request, for `sent`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TimelineEntry {
-    Sent { at: String },
-    Answer { reply: HermodReply },
-    Callback { callback: CallbackRecord },
-    Poll { poll: PollRecord },
+    Sent {
+        at: String,
+        #[serde(default)]
+        decoded: Vec<DecodedItem>,
+    },
+    Answer {
+        reply: HermodReply,
+        #[serde(default)]
+        decoded: Vec<DecodedItem>,
+    },
+    Callback {
+        callback: CallbackRecord,
+        #[serde(default)]
+        decoded: Vec<DecodedItem>,
+    },
+    Poll {
+        poll: PollRecord,
+        #[serde(default)]
+        decoded: Vec<DecodedItem>,
+    },
 }
 
 impl TimelineEntry {
     pub fn at(&self) -> &str {
         match self {
-            TimelineEntry::Sent { at } => at,
-            TimelineEntry::Answer { reply } => &reply.at,
-            TimelineEntry::Callback { callback } => &callback.received_at,
-            TimelineEntry::Poll { poll } => &poll.reply.at,
+            TimelineEntry::Sent { at, .. } => at,
+            TimelineEntry::Answer { reply, .. } => &reply.at,
+            TimelineEntry::Callback { callback, .. } => &callback.received_at,
+            TimelineEntry::Poll { poll, .. } => &poll.reply.at,
+        }
+    }
+
+    pub fn decoded_mut(&mut self) -> &mut Vec<DecodedItem> {
+        match self {
+            TimelineEntry::Sent { decoded, .. }
+            | TimelineEntry::Answer { decoded, .. }
+            | TimelineEntry::Callback { decoded, .. }
+            | TimelineEntry::Poll { decoded, .. } => decoded,
         }
     }
 }
@@ -221,6 +248,19 @@ impl TimelineEntry {
 pub struct CommandDetail {
     pub command: CommandRecord,
     pub timeline: Vec<TimelineEntry>,
+    /// A QR code for each destination's `uri`, in the same order (`None` when it does not fit one).
+    #[serde(default)]
+    pub qr: Vec<Option<QrCode>>,
+    /// The request as a curl command line, with `X-Api-Key: <redacted>`.
+    #[serde(default)]
+    pub curl: String,
+}
+
+/// A QR code's modules, row by row: `size` × `size` characters, `1` dark, `0` light. The page draws it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrCode {
+    pub size: u32,
+    pub modules: String,
 }
 
 /// `POST /api/commands/{id}/poll`: the poll as recorded, and the command after it.
@@ -424,4 +464,29 @@ pub struct RouteInfo {
     pub method: String,
     pub path: String,
     pub role: Option<Role>,
+}
+
+/// A named command template, shared by everyone (`/api/templates`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateRecord {
+    pub id: i64,
+    pub name: String,
+    /// The API client it is meant for, if any.
+    pub client: Option<String>,
+    #[serde(rename = "type")]
+    pub command_type: String,
+    pub body: Value,
+    pub created_by: String,
+    pub updated_at: String,
+}
+
+/// `POST /api/templates` and `PUT /api/templates/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateInput {
+    pub name: String,
+    #[serde(default)]
+    pub client: Option<String>,
+    #[serde(rename = "type")]
+    pub command_type: String,
+    pub body: Value,
 }

@@ -1,20 +1,18 @@
 //! `GET /api/callbacks`: every callback received, those matching no command included.
 
-use super::{ListQuery, int};
+use super::{ListQuery, export, int};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::error::ApiQuery;
-use crate::store::CallbackFilter;
+use crate::store::reads::MAX_LIMIT;
+use crate::store::{CallbackFilter, Exported};
 use axum::Json;
 use axum::extract::State;
 use hermod_shared::console::{CallbackRecord, ListPage};
 
-pub async fn list(
-    State(app): State<AppState>,
-    ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<ListPage<CallbackRecord>>, ApiError> {
+fn filter(q: &ListQuery) -> Result<CallbackFilter, ApiError> {
     let c = q.common()?;
-    let filter = CallbackFilter {
+    Ok(CallbackFilter {
         callback_type: c.kind,
         state: c.state,
         client: c.client,
@@ -25,11 +23,70 @@ pub async fn list(
         command: int("command", &q.command)?,
         limit: c.limit,
         before_id: c.before_id,
-    };
+    })
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListPage<CallbackRecord>>, ApiError> {
     Ok(Json(
         app.store
-            .list_callbacks(&filter)
+            .list_callbacks(&filter(&q)?)
             .await
             .map_err(ApiError::store)?,
+    ))
+}
+
+const EXPORT_COLUMNS: &[&str] = &[
+    "id",
+    "received_at",
+    "client",
+    "type",
+    "command_id",
+    "command",
+    "state",
+    "external_id",
+    "auth",
+    "body",
+    "decoded",
+];
+
+fn export_row(e: &Exported<CallbackRecord>) -> Vec<String> {
+    let c = &e.record;
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    vec![
+        c.id.to_string(),
+        c.received_at.clone(),
+        opt(&c.client),
+        c.callback_type.clone(),
+        opt(&c.command_id),
+        c.command.map(|id| id.to_string()).unwrap_or_default(),
+        opt(&c.state),
+        opt(&c.external_id),
+        c.auth.clone(),
+        c.body.clone(),
+        e.decoded.clone(),
+    ]
+}
+
+/// `GET /api/callbacks/export?format=csv|json` with the list's filters, streamed.
+pub async fn export(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let format = export::format(&q.format)?;
+    let mut f = filter(&q)?;
+    f.limit = MAX_LIMIT;
+    Ok(export::stream_pages(
+        format,
+        "callbacks",
+        EXPORT_COLUMNS,
+        export_row,
+        move |cursor| {
+            let (store, mut f) = (app.store.clone(), f.clone());
+            f.before_id = cursor;
+            async move { store.export_callbacks(&f).await }
+        },
     ))
 }

@@ -1,29 +1,29 @@
 //! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod.
 
-use super::ListQuery;
+use super::{ListQuery, export};
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
+use crate::decode;
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::hermod::{Exchange, Failure};
 use crate::metrics::Metrics;
-use crate::store::{CommandFilter, NewCommand, NewPoll, SendResult};
+use crate::store::reads::MAX_LIMIT;
+use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use hermod_shared::console::{
-    CommandDetail, CommandRecord, CommandState, ListPage, PollResult, SendCommand,
+    CommandDetail, CommandRecord, CommandState, ListPage, PollResult, QrCode, SendCommand,
+    TimelineEntry,
 };
 use hermod_shared::hermod::{CommandBody, CommandType, CreateResponse, Envelope, FieldError};
 use serde_json::json;
 
-pub async fn list(
-    State(app): State<AppState>,
-    ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<ListPage<CommandRecord>>, ApiError> {
+fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
     let c = q.common()?;
-    let filter = CommandFilter {
+    Ok(CommandFilter {
         command_type: c.kind,
         state: c.state,
         client: c.client,
@@ -32,12 +32,81 @@ pub async fn list(
         q: c.q,
         limit: c.limit,
         before_id: c.before_id,
-    };
+    })
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListPage<CommandRecord>>, ApiError> {
     Ok(Json(
         app.store
-            .list_commands(&filter)
+            .list_commands(&filter(&q)?)
             .await
             .map_err(ApiError::store)?,
+    ))
+}
+
+const EXPORT_COLUMNS: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "client",
+    "type",
+    "state",
+    "command_id",
+    "external_id",
+    "expires_at",
+    "reissue_of",
+    "created_by",
+    "answer_status",
+    "request",
+    "decoded",
+];
+
+fn export_row(e: &Exported<CommandRecord>) -> Vec<String> {
+    let c = &e.record;
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    vec![
+        c.id.to_string(),
+        c.created_at.clone(),
+        c.updated_at.clone(),
+        c.client.clone(),
+        c.command_type.clone(),
+        c.state.to_string(),
+        opt(&c.command_id),
+        opt(&c.external_id),
+        opt(&c.expires_at),
+        c.reissue_of.map(|r| r.to_string()).unwrap_or_default(),
+        opt(&c.created_by),
+        c.answer
+            .as_ref()
+            .and_then(|a| a.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        c.request.to_string(),
+        e.decoded.clone(),
+    ]
+}
+
+/// `GET /api/commands/export?format=csv|json` with the list's filters: the whole view, streamed.
+pub async fn export(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let format = export::format(&q.format)?;
+    let mut f = filter(&q)?;
+    f.limit = MAX_LIMIT;
+    Ok(export::stream_pages(
+        format,
+        "commands",
+        EXPORT_COLUMNS,
+        export_row,
+        move |cursor| {
+            let (store, mut f) = (app.store.clone(), f.clone());
+            f.before_id = cursor;
+            async move { store.export_commands(&f).await }
+        },
     ))
 }
 
@@ -46,12 +115,79 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<CommandDetail>, ApiError> {
     let id = command_id(&id)?;
-    app.store
+    let detail = app
+        .store
         .command_detail(id)
         .await
         .map_err(ApiError::store)?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("command"))
+        .ok_or_else(|| ApiError::not_found("command"))?;
+    let command_url = app
+        .client(&detail.command.client)
+        .map(|c| c.hermod.command_url().to_string())
+        .unwrap_or_else(|| "<command URL of a client no longer configured>".into());
+    // Decoding checks signatures: milliseconds each, so off the async threads.
+    let detail = tokio::task::spawn_blocking(move || enrich(detail, &command_url))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    Ok(Json(detail))
+}
+
+/// Adds what the page shows beside the stored facts: the decoded material of every step, a QR code
+/// per destination, and the request as a curl command (its key redacted).
+fn enrich(mut detail: CommandDetail, command_url: &str) -> CommandDetail {
+    let request = &detail.command.request;
+    for entry in &mut detail.timeline {
+        let items = match &*entry {
+            TimelineEntry::Sent { .. } => decode::decode_body(request),
+            TimelineEntry::Answer { reply, .. } => reply
+                .body
+                .as_deref()
+                .map(decode::decode_text)
+                .unwrap_or_default(),
+            TimelineEntry::Callback { callback, .. } => decode::decode_text(&callback.body),
+            TimelineEntry::Poll { poll, .. } => poll
+                .reply
+                .body
+                .as_deref()
+                .map(decode::decode_text)
+                .unwrap_or_default(),
+        };
+        *entry.decoded_mut() = items;
+    }
+    detail.qr = detail
+        .command
+        .destinations
+        .iter()
+        .map(|d| d.uri.as_deref().and_then(qr))
+        .collect();
+    detail.curl = curl(command_url, &detail.command.command_type, request);
+    detail
+}
+
+fn qr(text: &str) -> Option<QrCode> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let modules = code
+        .to_colors()
+        .into_iter()
+        .map(|c| if c == qrcode::Color::Dark { '1' } else { '0' })
+        .collect();
+    Some(QrCode {
+        size: code.width() as u32,
+        modules,
+    })
+}
+
+/// The request as it went to Hermod, runnable by pasting the real key in.
+fn curl(command_url: &str, command_type: &str, request: &serde_json::Value) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let body = serde_json::to_string_pretty(request).unwrap_or_default();
+    format!(
+        "curl -sS -X POST {} \\\n  -H 'X-Api-Key: <redacted>' \\\n  -H 'Content-Type: application/json' \\\n  --data-binary @- <<'JSON'\n{body}\nJSON",
+        quote(&format!(
+            "{}/{command_type}",
+            command_url.trim_end_matches('/')
+        ))
+    )
 }
 
 fn command_id(raw: &str) -> Result<i64, ApiError> {
@@ -115,6 +251,7 @@ pub async fn send(
             request: req.body.clone(),
             reissue_of: req.reissue_of,
             created_by: Some(caller.name.clone()),
+            decoded: decode::words_in_value(req.body.clone()).await,
         })
         .await
         .map_err(ApiError::store)?;
@@ -126,7 +263,8 @@ pub async fn send(
     let timeout = body.timeout_secs();
     let task = tokio::spawn(async move {
         let exchange = hermod.create(ty, &req.body).await;
-        let (result, problem) = interpret_create(record.id, &exchange, timeout);
+        let (mut result, problem) = interpret_create(record.id, &exchange, timeout);
+        result.decoded = decode::words_in_text(exchange.reply.body.clone()).await;
         let record = store.finish_send(result).await.map_err(ApiError::store)?;
         match problem {
             None => Ok(record),
@@ -179,6 +317,7 @@ fn interpret_create(
         destinations: Vec::new(),
         reply: exchange.reply.clone(),
         expires_at: None,
+        decoded: String::new(),
     };
     if let Some(failure) = exchange.failure {
         result.state = match failure {
@@ -285,6 +424,7 @@ pub async fn poll(
             command: id,
             reply: exchange.reply.clone(),
             state,
+            decoded: decode::words_in_text(exchange.reply.body.clone()).await,
         })
         .await
         .map_err(ApiError::store)?;

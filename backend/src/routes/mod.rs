@@ -9,6 +9,7 @@ pub mod export;
 pub mod health;
 pub mod receiver;
 pub mod session;
+pub mod templates;
 pub mod tokens;
 pub mod users;
 

@@ -4,10 +4,12 @@
 mod accounts;
 pub mod reads;
 mod rows;
+mod templates;
 mod writer;
 
 pub use accounts::{AccountError, AuditEntry, AuditFilter, SessionRow};
-pub use reads::{CallbackFilter, CommandFilter};
+pub use reads::{CallbackFilter, CommandFilter, Exported};
+pub use templates::TemplateError;
 pub use writer::{CallbackSaved, NewCallback, NewCommand, NewPoll, SendResult};
 
 use crate::feed::Feed;

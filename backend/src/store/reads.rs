@@ -6,7 +6,8 @@ use super::{Store, StoreError};
 use hermod_shared::console::{
     CallbackRecord, CommandDetail, CommandRecord, HermodReply, ListPage, PollRecord, TimelineEntry,
 };
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use serde::Serialize;
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -38,6 +39,77 @@ pub struct CallbackFilter {
     pub command: Option<i64>,
     pub limit: i64,
     pub before_id: Option<i64>,
+}
+
+/// A record as exported: with the words decoded from it (certificate subjects, serials, expiry…).
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported<T> {
+    #[serde(flatten)]
+    pub record: T,
+    pub decoded: String,
+}
+
+#[derive(FromRow)]
+struct CommandExportRow {
+    #[sqlx(flatten)]
+    row: CommandRow,
+    decoded_all: String,
+}
+
+#[derive(FromRow)]
+struct CallbackExportRow {
+    #[sqlx(flatten)]
+    row: CallbackRow,
+    decoded_all: String,
+}
+
+impl CommandFilter {
+    /// `SELECT <select> FROM commands c WHERE <filters> ORDER BY id DESC LIMIT <limit + 1>`.
+    fn query(&self, select: &str) -> QueryBuilder<Sqlite> {
+        let mut qb = QueryBuilder::new(format!("SELECT {select} FROM commands c WHERE 1 = 1"));
+        push_eq(&mut qb, "type", &self.command_type);
+        push_eq(&mut qb, "state", &self.state);
+        push_eq(&mut qb, "client", &self.client);
+        push_range(
+            &mut qb,
+            "created_at",
+            self.since,
+            self.until,
+            self.before_id,
+        );
+        push_text_search(&mut qb, "c.id", "command_search", &self.q);
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(self.limit + 1);
+        qb
+    }
+}
+
+impl CallbackFilter {
+    fn query(&self, select: &str) -> QueryBuilder<Sqlite> {
+        let mut qb = QueryBuilder::new(format!("SELECT {select} FROM callbacks WHERE 1 = 1"));
+        push_eq(&mut qb, "type", &self.callback_type);
+        push_eq(&mut qb, "state", &self.state);
+        push_eq(&mut qb, "client", &self.client);
+        push_range(
+            &mut qb,
+            "received_at",
+            self.since,
+            self.until,
+            self.before_id,
+        );
+        push_text_search(&mut qb, "id", "callback_search", &self.q);
+        match self.unmatched {
+            Some(true) => drop(qb.push(" AND command IS NULL")),
+            Some(false) => drop(qb.push(" AND command IS NOT NULL")),
+            None => {}
+        }
+        if let Some(c) = self.command {
+            qb.push(" AND command = ").push_bind(c);
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(self.limit + 1);
+        qb
+    }
 }
 
 /// `AND <column> = ?` for each filter that is set.
@@ -87,6 +159,22 @@ pub(super) fn push_contains(qb: &mut QueryBuilder<Sqlite>, columns: &[&str], pat
     qb.push(")");
 }
 
+/// `AND <id> IN (rows of the full-text table holding q)`. The index is of trigrams, so any substring of
+/// three characters or more is found through it; shorter ones are looked for by scanning its text.
+fn push_text_search(qb: &mut QueryBuilder<Sqlite>, id: &str, table: &str, q: &Option<String>) {
+    let Some(p) = search_pattern(q) else {
+        return;
+    };
+    qb.push(format!(" AND {id} IN (SELECT rowid FROM {table} WHERE "));
+    if p.chars().count() >= 3 {
+        qb.push(format!("{table} MATCH "))
+            .push_bind(format!("\"{}\"", p.replace('"', "\"\"")));
+    } else {
+        push_contains(qb, &["text"], &p);
+    }
+    qb.push(")");
+}
+
 /// The page's items, and the cursor of the next page when this one is full.
 pub(super) fn page<T>(
     mut items: Vec<T>,
@@ -115,31 +203,11 @@ impl Store {
     ) -> Result<ListPage<CommandRecord>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let feed_seq = Store::feed_seq(&mut tx).await?;
-        let mut qb = QueryBuilder::new(concat!(
-            "SELECT ",
-            command_columns!(),
-            " FROM commands c WHERE 1 = 1"
-        ));
-        push_eq(&mut qb, "type", &f.command_type);
-        push_eq(&mut qb, "state", &f.state);
-        push_eq(&mut qb, "client", &f.client);
-        push_range(&mut qb, "created_at", f.since, f.until, f.before_id);
-        if let Some(p) = search_pattern(&f.q) {
-            // Results live in the callbacks and polls: search those too.
-            qb.push(" AND (");
-            push_contains(
-                &mut qb,
-                &["c.request", "c.answer", "c.command_id", "c.external_id"],
-                &p,
-            );
-            qb.push(" OR EXISTS (SELECT 1 FROM callbacks b WHERE b.command = c.id AND ");
-            push_contains(&mut qb, &["b.body"], &p);
-            qb.push(") OR EXISTS (SELECT 1 FROM polls p WHERE p.command = c.id AND ");
-            push_contains(&mut qb, &["p.reply"], &p);
-            qb.push("))");
-        }
-        qb.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit + 1);
-        let rows: Vec<CommandRow> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        let rows: Vec<CommandRow> = f
+            .query(command_columns!())
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await?;
         let (items, next_cursor) = page(records(rows)?, f.limit, |c: &CommandRecord| c.id);
         Ok(ListPage {
             items,
@@ -148,41 +216,73 @@ impl Store {
         })
     }
 
+    /// A page of the export: each command with everything decoded from it and its callbacks.
+    pub async fn export_commands(
+        &self,
+        f: &CommandFilter,
+    ) -> Result<(Vec<Exported<CommandRecord>>, Option<String>), StoreError> {
+        let select = concat!(
+            command_columns!(),
+            ", trim(c.decoded || ' ' || COALESCE((SELECT group_concat(b.decoded, ' ') \
+             FROM callbacks b WHERE b.command = c.id), '')) AS decoded_all"
+        );
+        let rows: Vec<CommandExportRow> = f
+            .query(select)
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Exported {
+                    record: CommandRecord::try_from(r.row)?,
+                    decoded: r.decoded_all,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(page(items, f.limit, |e| e.record.id))
+    }
+
     pub async fn list_callbacks(
         &self,
         f: &CallbackFilter,
     ) -> Result<ListPage<CallbackRecord>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let feed_seq = Store::feed_seq(&mut tx).await?;
-        let mut qb = QueryBuilder::new(concat!(
-            "SELECT ",
-            callback_columns!(),
-            " FROM callbacks WHERE 1 = 1"
-        ));
-        push_eq(&mut qb, "type", &f.callback_type);
-        push_eq(&mut qb, "state", &f.state);
-        push_eq(&mut qb, "client", &f.client);
-        push_range(&mut qb, "received_at", f.since, f.until, f.before_id);
-        if let Some(p) = search_pattern(&f.q) {
-            qb.push(" AND ");
-            push_contains(&mut qb, &["body", "command_id", "external_id"], &p);
-        }
-        match f.unmatched {
-            Some(true) => drop(qb.push(" AND command IS NULL")),
-            Some(false) => drop(qb.push(" AND command IS NOT NULL")),
-            None => {}
-        }
-        if let Some(c) = f.command {
-            qb.push(" AND command = ").push_bind(c);
-        }
-        qb.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit + 1);
-        let rows: Vec<CallbackRow> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        let rows: Vec<CallbackRow> = f
+            .query(callback_columns!())
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await?;
         let (items, next_cursor) = page(records(rows)?, f.limit, |c: &CallbackRecord| c.id);
         Ok(ListPage {
             items,
             next_cursor,
             feed_seq,
         })
+    }
+
+    /// A page of the export: each callback with what was decoded from it.
+    pub async fn export_callbacks(
+        &self,
+        f: &CallbackFilter,
+    ) -> Result<(Vec<Exported<CallbackRecord>>, Option<String>), StoreError> {
+        let select = concat!(callback_columns!(), ", decoded AS decoded_all");
+        let rows: Vec<CallbackExportRow> = f
+            .query(select)
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Exported {
+                    record: CallbackRecord::try_from(r.row)?,
+                    decoded: r.decoded_all,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(page(items, f.limit, |e| e.record.id))
     }
 
     /// One command and everything that happened to it, in time order.
@@ -212,21 +312,34 @@ impl Store {
         )?;
         let mut timeline = vec![TimelineEntry::Sent {
             at: command.created_at.clone(),
+            decoded: Vec::new(),
         }];
         if let Some(reply) = &command.answer {
             timeline.push(TimelineEntry::Answer {
                 reply: HermodReply::clone(reply),
+                decoded: Vec::new(),
             });
         }
         timeline.extend(
             callbacks
                 .into_iter()
-                .map(|callback| TimelineEntry::Callback { callback }),
+                .map(|callback| TimelineEntry::Callback {
+                    callback,
+                    decoded: Vec::new(),
+                }),
         );
-        timeline.extend(polls.into_iter().map(|poll| TimelineEntry::Poll { poll }));
+        timeline.extend(polls.into_iter().map(|poll| TimelineEntry::Poll {
+            poll,
+            decoded: Vec::new(),
+        }));
         // Our timestamps are fixed-width UTC, so they sort as text.
         timeline.sort_by(|a, b| a.at().cmp(b.at()));
-        Ok(Some(CommandDetail { command, timeline }))
+        Ok(Some(CommandDetail {
+            command,
+            timeline,
+            qr: Vec::new(),
+            curl: String::new(),
+        }))
     }
 
     pub async fn command(&self, id: i64) -> Result<Option<CommandRecord>, StoreError> {

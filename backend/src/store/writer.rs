@@ -48,6 +48,8 @@ pub struct NewCommand {
     pub request: Value,
     pub reissue_of: Option<i64>,
     pub created_by: Option<String>,
+    /// What the decoder found in the request, as searchable words.
+    pub decoded: String,
 }
 
 /// What came of sending a command to Hermod.
@@ -58,6 +60,8 @@ pub struct SendResult {
     pub destinations: Vec<Destination>,
     pub reply: HermodReply,
     pub expires_at: Option<i64>,
+    /// What the decoder found in Hermod's answer.
+    pub decoded: String,
 }
 
 pub struct NewCallback {
@@ -70,6 +74,8 @@ pub struct NewCallback {
     pub body: String,
     pub headers: Vec<(String, String)>,
     pub auth: String,
+    /// What the decoder found in the body.
+    pub decoded: String,
 }
 
 pub enum CallbackSaved {
@@ -83,6 +89,7 @@ pub struct NewPoll {
     pub reply: HermodReply,
     /// The state the answer reports, if it reports one.
     pub state: Option<CommandState>,
+    pub decoded: String,
 }
 
 impl Store {
@@ -333,7 +340,8 @@ impl Writer {
         let now = now_ms();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO commands (client, type, state, external_id, created_at, updated_at, \
-             request, reissue_of, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             request, reissue_of, created_by, decoded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             RETURNING id",
         )
         .bind(&c.client)
         .bind(&c.command_type)
@@ -344,8 +352,10 @@ impl Writer {
         .bind(serde_json::to_string(&c.request)?)
         .bind(c.reissue_of)
         .bind(&c.created_by)
+        .bind(&c.decoded)
         .fetch_one(&mut *conn)
         .await?;
+        refresh_search(conn, id).await?;
         self.command_event(conn, id, events).await
     }
 
@@ -377,7 +387,7 @@ impl Writer {
         }
         sqlx::query(
             "UPDATE commands SET state = ?, command_id = ?, destinations = ?, answer = ?, \
-             expires_at = ?, updated_at = ? WHERE id = ?",
+             expires_at = ?, updated_at = ?, decoded = decoded || ' ' || ? WHERE id = ?",
         )
         .bind(s.state.as_str())
         .bind(&command_id)
@@ -385,6 +395,7 @@ impl Writer {
         .bind(serde_json::to_string(&s.reply)?)
         .bind(s.expires_at)
         .bind(now_ms())
+        .bind(&s.decoded)
         .bind(s.id)
         .execute(&mut *conn)
         .await?;
@@ -406,6 +417,7 @@ impl Writer {
                 }
             }
         }
+        refresh_search(conn, s.id).await?;
         self.command_event(conn, s.id, events).await
     }
 
@@ -418,7 +430,7 @@ impl Writer {
         let digest = callback_digest(&c);
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO callbacks (received_at, client, type, command_id, state, external_id, body, \
-             headers, auth, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             headers, auth, digest, decoded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (digest) DO NOTHING RETURNING id",
         )
         .bind(c.received_at)
@@ -431,6 +443,7 @@ impl Writer {
         .bind(serde_json::to_string(&c.headers)?)
         .bind(&c.auth)
         .bind(&digest)
+        .bind(&c.decoded)
         .fetch_optional(&mut *conn)
         .await?;
         let Some(id) = id else {
@@ -440,6 +453,13 @@ impl Writer {
                 .await?;
             return Ok(CallbackSaved::Duplicate(first));
         };
+        sqlx::query(
+            "INSERT INTO callback_search (rowid, text) SELECT id, body || ' ' || decoded || ' ' || \
+             COALESCE(command_id, '') || ' ' || COALESCE(external_id, '') FROM callbacks WHERE id = ?",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
         if let Some(command) = match_command(conn, &c).await? {
             sqlx::query("UPDATE callbacks SET command = ? WHERE id = ?")
                 .bind(command)
@@ -450,6 +470,7 @@ impl Writer {
                 Some(state) => advance_state(conn, command, &CommandState::parse(state)).await?,
                 None => false,
             };
+            refresh_search(conn, command).await?;
             let record = self.callback_event(conn, id, events).await?;
             if changed {
                 self.command_event(conn, command, events).await?;
@@ -468,13 +489,16 @@ impl Writer {
         events: &mut Vec<Published>,
     ) -> Result<(PollRecord, CommandRecord), StoreError> {
         let row: PollRow = sqlx::query_as(
-            "INSERT INTO polls (command, at, reply) VALUES (?, ?, ?) RETURNING id, command, reply",
+            "INSERT INTO polls (command, at, reply, decoded) VALUES (?, ?, ?, ?) \
+             RETURNING id, command, reply",
         )
         .bind(p.command)
         .bind(now_ms())
         .bind(serde_json::to_string(&p.reply)?)
+        .bind(&p.decoded)
         .fetch_one(&mut *conn)
         .await?;
+        refresh_search(conn, p.command).await?;
         let changed = match &p.state {
             Some(state) => advance_state(conn, p.command, state).await?,
             None => false,
@@ -560,6 +584,29 @@ async fn advance_state(
         .execute(&mut *conn)
         .await?;
     Ok(true)
+}
+
+/// Rewrites a command's search row from everything it now holds: its request and answer, its
+/// callbacks and polls, and what was decoded from each.
+async fn refresh_search(conn: &mut SqliteConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM command_search WHERE rowid = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO command_search (rowid, text) SELECT c.id, \
+         c.request || ' ' || COALESCE(c.answer, '') || ' ' || COALESCE(c.command_id, '') || ' ' || \
+         COALESCE(c.external_id, '') || ' ' || c.decoded || ' ' || \
+         COALESCE((SELECT group_concat(b.body || ' ' || b.decoded, ' ') FROM callbacks b \
+                   WHERE b.command = c.id), '') || ' ' || \
+         COALESCE((SELECT group_concat(p.reply || ' ' || p.decoded, ' ') FROM polls p \
+                   WHERE p.command = c.id), '') \
+         FROM commands c WHERE c.id = ?",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 fn callback_digest(c: &NewCallback) -> String {
