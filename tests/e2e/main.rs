@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod audit;
 mod bad_input;
+mod console;
 mod browser;
 mod deployment;
 mod feed;

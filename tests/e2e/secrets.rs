@@ -199,10 +199,18 @@ async fn no_secret_appears_in_answers_pages_the_feed_the_log_the_audit_log_or_th
     viewer.delete("/api/session").await.expect(204);
     viewer.get("/api/commands").await.expect(401);
 
-    // Exports, the metrics. (The command and callback exports come with issue 4; add them here.)
+    // Exports, command details (with their decoded material and copy-as-curl), the metrics.
+    let ids: Vec<i64> = c.commands("").await.items.iter().map(|r| r.id).collect();
+    for id in ids {
+        c.get(&format!("/api/commands/{id}")).await.expect(200);
+    }
     for path in [
         "/api/audit/export?format=csv",
         "/api/audit/export?format=json",
+        "/api/commands/export?format=csv",
+        "/api/commands/export?format=json",
+        "/api/callbacks/export?format=csv",
+        "/api/callbacks/export?format=json",
         "/metrics",
     ] {
         c.get(path).await.expect(200);
