@@ -17,12 +17,13 @@ export TRUNK_SKIP_VERSION_CHECK := true
 BIN := $(CURDIR)/target/debug/hermod-console
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help demo test tools browser-tools dist build lint clean-data
+.PHONY: help demo test tools browser-tools dist build lint bench clean-data
 
 help:
 	@echo "make demo   build everything and serve the console with the simulator on http://127.0.0.1:8080"
 	@echo "make test   every test, the browser ones included"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
+	@echo "make bench  the 100,000-command benchmark (release build)"
 
 ## The toolchain for the WebAssembly build. Each step is skipped when the right version is there.
 tools:
@@ -61,6 +62,10 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p hermod-console-frontend --target wasm32-unknown-unknown -- -D warnings
+
+bench: dist
+	cargo build --release -p hermod-console
+	HERMOD_CONSOLE_BIN=$(CURDIR)/target/release/hermod-console cargo run --release -p hermod-console-tests --bin scale-bench
 
 clean-data:
 	rm -rf ./data
