@@ -296,3 +296,25 @@ impl Drop for EventStream {
 fn message(e: &web_sys::Event) -> Option<String> {
     e.dyn_ref::<MessageEvent>()?.data().as_string()
 }
+
+// Templates
+
+pub async fn templates() -> Result<Vec<hermod_shared::console::TemplateRecord>, ApiFail> {
+    get("/api/templates").await
+}
+
+/// Saves a template: a new one, or over template `id`.
+pub async fn save_template(
+    id: Option<i64>,
+    template: &hermod_shared::console::TemplateInput,
+) -> Result<hermod_shared::console::TemplateRecord, ApiFail> {
+    let (method, path) = match id {
+        Some(id) => (Method::PUT, format!("/api/templates/{id}")),
+        None => (Method::POST, "/api/templates".to_string()),
+    };
+    send_json(method, &path, template).await
+}
+
+pub async fn delete_template(id: i64) -> Result<(), ApiFail> {
+    delete(&format!("/api/templates/{id}")).await
+}

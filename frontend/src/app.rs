@@ -6,8 +6,8 @@ use crate::components::time::heard_ago;
 use crate::live::{Conn, Live, use_live};
 use crate::nav::{NavLink, provide_router, use_location};
 use crate::routes::{
-    audit::AuditPage, command::CommandPage, commands::CommandsPage, feed::FeedPage,
-    login::LoginPage, send::SendPage, users::UsersPage,
+    audit::AuditPage, callbacks::CallbacksPage, command::CommandPage, commands::CommandsPage,
+    feed::FeedPage, login::LoginPage, send::SendPage, users::UsersPage,
 };
 use crate::session::{Session, SessionState, allows, use_session};
 use crate::shortcuts::{self, ShortcutHelp};
@@ -92,6 +92,7 @@ fn Console() -> impl IntoView {
                     <NavLink href="/send">"Send"</NavLink>
                 </Show>
                 <NavLink href="/commands">"Commands"</NavLink>
+                <NavLink href="/callbacks">"Callbacks"</NavLink>
                 <Show when=move || allows(session, Role::Admin)>
                     <NavLink href="/audit">"Audit"</NavLink>
                     <NavLink href="/users">"Users"</NavLink>
@@ -125,6 +126,7 @@ fn Page() -> impl IntoView {
                 let id = id.parse::<i64>().ok();
                 view! { <CommandPage id=id/> }.into_any()
             }
+            ["callbacks"] => view! { <CallbacksPage/> }.into_any(),
             ["audit"] => view! { <AuditPage/> }.into_any(),
             ["users"] => view! { <UsersPage/> }.into_any(),
             _ => view! { <NotFound/> }.into_any(),

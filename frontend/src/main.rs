@@ -3,6 +3,7 @@
 mod api;
 mod app;
 mod components;
+mod form;
 mod live;
 mod nav;
 mod routes;

@@ -4,25 +4,9 @@
 use crate::hermod::CommandType;
 use serde_json::{Value, json};
 
-/// Base64 (standard alphabet) of ASCII text, without pulling a base64 crate into the WebAssembly bundle.
+/// Base64 of text (its UTF-8 bytes), as Hermod's examples carry text.
 pub fn base64_text(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    crate::validate::base64_encode(text.as_bytes())
 }
 
 fn text_item(key: &str, description: &str, text: &str) -> Value {

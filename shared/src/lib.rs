@@ -5,3 +5,4 @@ pub mod console;
 pub mod decoded;
 pub mod examples;
 pub mod hermod;
+pub mod validate;

@@ -2,7 +2,9 @@
 //! page, search over bodies and decoded fields, cursor paging, exports, templates.
 
 use hermod_console_tests::{Console, authenticate_body, ping_body, provision_body, sign_body};
-use hermod_shared::console::{CommandDetail, ListPage, CommandRecord, TemplateRecord, TimelineEntry};
+use hermod_shared::console::{
+    CommandDetail, CommandRecord, ListPage, TemplateRecord, TimelineEntry,
+};
 use hermod_shared::decoded::{Decoded, Verification};
 use serde_json::{Value, json};
 
@@ -31,7 +33,8 @@ async fn results_are_decoded_and_verified_and_destinations_get_qr_codes_and_curl
     let detail = c.detail(sign.id).await;
     let sent = decoded_of(&detail, "sent");
     assert!(
-        sent.iter().any(|d| matches!(d, Decoded::Text { text, .. } if !text.is_empty())),
+        sent.iter()
+            .any(|d| matches!(d, Decoded::Text { text, .. } if !text.is_empty())),
         "the request's data items are decoded: {sent:?}"
     );
     let callback = decoded_of(&detail, "callback");
@@ -39,7 +42,10 @@ async fn results_are_decoded_and_verified_and_destinations_get_qr_codes_and_curl
         panic!("no PKCS#7 in the sign callback: {callback:?}")
     };
     assert_eq!(p7.signers.len(), 1);
-    assert!(matches!(p7.signers[0].verification, Verification::Valid { .. }), "{p7:?}");
+    assert!(
+        matches!(p7.signers[0].verification, Verification::Valid { .. }),
+        "{p7:?}"
+    );
     assert!(p7.signers[0].signer.contains("Hermod Simulator Device"));
     assert!(p7.certificates.iter().any(|c| c.is_ca));
     // One QR code per destination, of the destination's link; the curl has no key.
@@ -47,14 +53,20 @@ async fn results_are_decoded_and_verified_and_destinations_get_qr_codes_and_curl
     let qr = detail.qr[0].as_ref().expect("a QR code");
     assert_eq!(qr.modules.len(), (qr.size * qr.size) as usize);
     assert!(qr.modules.contains('1') && qr.modules.contains('0'));
-    assert!(detail.curl.contains("X-Api-Key: <redacted>"), "{}", detail.curl);
+    assert!(
+        detail.curl.contains("X-Api-Key: <redacted>"),
+        "{}",
+        detail.curl
+    );
     assert!(detail.curl.contains("/command/sign"));
     for secret in c.secrets.forms() {
         assert!(!detail.curl.contains(&secret), "the curl holds a secret");
     }
 
     // Authenticate (JWS): verified with the certificate it carries.
-    let auth = c.send("authenticate", authenticate_body("dec-auth", 30)).await;
+    let auth = c
+        .send("authenticate", authenticate_body("dec-auth", 30))
+        .await;
     c.wait_for_state(auth.id, "COMPLETED").await;
     let jws = decoded_of(&c.detail(auth.id).await, "callback");
     assert!(
@@ -86,14 +98,23 @@ async fn search_finds_bodies_and_decoded_fields_and_filters_page_with_a_cursor()
     c.wait_for_state(ping.id, "COMPLETED").await;
     let ids = |page: ListPage<CommandRecord>| page.items.iter().map(|c| c.id).collect::<Vec<_>>();
     // The signer's subject is only in the decoded PKCS#7 of the callback.
-    assert_eq!(ids(c.commands("?q=Hermod%20Simulator%20Device").await), vec![sign.id]);
+    assert_eq!(
+        ids(c.commands("?q=Hermod%20Simulator%20Device").await),
+        vec![sign.id]
+    );
     // Case-insensitive substrings of the request, of a commandId, of the callback body.
     assert_eq!(ids(c.commands("?q=SEARCH-PIN").await), vec![ping.id]);
     let command_id = ping.command_id.clone().unwrap();
-    assert_eq!(ids(c.commands(&format!("?q={}", &command_id[3..12])).await), vec![ping.id]);
+    assert_eq!(
+        ids(c.commands(&format!("?q={}", &command_id[3..12])).await),
+        vec![ping.id]
+    );
     assert_eq!(ids(c.commands("?q=deviceinfo").await), vec![ping.id]);
     assert!(ids(c.commands("?q=no-such-text-anywhere").await).is_empty());
-    assert_eq!(ids(c.commands("?type=ping&state=COMPLETED&client=idm").await), vec![ping.id]);
+    assert_eq!(
+        ids(c.commands("?type=ping&state=COMPLETED&client=idm").await),
+        vec![ping.id]
+    );
     // Callbacks are searchable on their own too.
     let found = c.callbacks("?q=Hermod%20Simulator%20Device").await;
     assert_eq!(found.items.len(), 1);
@@ -127,19 +148,38 @@ async fn exports_stream_the_filtered_view_with_decoded_fields() {
     let ping = c.send("ping", ping_body("export-ping", 30)).await;
     c.wait_for_state(sign.id, "COMPLETED").await;
     c.wait_for_state(ping.id, "COMPLETED").await;
-    let csv = c.get("/api/commands/export?format=csv&type=sign").await.expect(200);
+    let csv = c
+        .get("/api/commands/export?format=csv&type=sign")
+        .await
+        .expect(200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.lines().collect();
     assert!(lines[0].starts_with("id,created_at"), "{}", lines[0]);
     assert_eq!(lines.len(), 2, "one sign command: {}", csv.text);
-    assert!(lines[1].contains("CN=Hermod Simulator Device"), "decoded signer exported: {}", lines[1]);
-    let json: Value = c.get("/api/commands/export?format=json").await.expect(200).json();
+    assert!(
+        lines[1].contains("CN=Hermod Simulator Device"),
+        "decoded signer exported: {}",
+        lines[1]
+    );
+    let json: Value = c
+        .get("/api/commands/export?format=json")
+        .await
+        .expect(200)
+        .json();
     let rows = json.as_array().unwrap();
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r["decoded"].is_string() && r["id"].is_i64()));
-    let callbacks = c.get("/api/callbacks/export?format=csv&q=export-ping").await.expect(200);
+    assert!(
+        rows.iter()
+            .all(|r| r["decoded"].is_string() && r["id"].is_i64())
+    );
+    let callbacks = c
+        .get("/api/callbacks/export?format=csv&q=export-ping")
+        .await
+        .expect(200);
     assert_eq!(callbacks.text.lines().count(), 2, "{}", callbacks.text);
-    c.get("/api/commands/export?format=xml").await.expect_problem(422, None, Some("format"));
+    c.get("/api/commands/export?format=xml")
+        .await
+        .expect_problem(422, None, Some("format"));
     // Nothing secret in any of it.
     for secret in c.secrets.forms() {
         assert!(!csv.text.contains(&secret) && !json.to_string().contains(&secret));
@@ -150,7 +190,11 @@ async fn exports_stream_the_filtered_view_with_decoded_fields() {
 async fn templates_are_shared_checked_and_audited() {
     let c = Console::demo().start().await;
     let input = json!({"name": "Nightly ping", "client": "idm", "type": "ping", "body": ping_body("tpl", 30)});
-    let created: TemplateRecord = c.post_json("/api/templates", &input).await.expect(201).parse();
+    let created: TemplateRecord = c
+        .post_json("/api/templates", &input)
+        .await
+        .expect(201)
+        .parse();
     assert_eq!(created.name, "Nightly ping");
     assert_eq!(created.created_by, "admin");
     // Everyone sees it, a viewer too.
@@ -158,13 +202,18 @@ async fn templates_are_shared_checked_and_audited() {
     let listed: Vec<TemplateRecord> = viewer.get("/api/templates").await.expect(200).parse();
     assert_eq!(listed.len(), 1);
     // Names are unique; the body must fit its type; the client must exist.
-    c.post_json("/api/templates", &input).await.expect_problem(422, None, Some("/name"));
-    let bad_body = json!({"name": "x", "type": "ping", "body": {"commandHeader": {"timeout": "soon"}}});
+    c.post_json("/api/templates", &input)
+        .await
+        .expect_problem(422, None, Some("/name"));
+    let bad_body =
+        json!({"name": "x", "type": "ping", "body": {"commandHeader": {"timeout": "soon"}}});
     c.post_json("/api/templates", &bad_body)
         .await
         .expect_problem(422, None, Some("/body/commandHeader/timeout"));
     let bad_client = json!({"name": "y", "client": "nope", "type": "ping", "body": {}});
-    c.post_json("/api/templates", &bad_client).await.expect_problem(422, None, Some("/client"));
+    c.post_json("/api/templates", &bad_client)
+        .await
+        .expect_problem(422, None, Some("/client"));
     // Update and delete.
     let renamed = json!({"name": "Morning ping", "type": "ping", "body": ping_body("tpl2", 30)});
     let updated: TemplateRecord = c
@@ -172,11 +221,23 @@ async fn templates_are_shared_checked_and_audited() {
         .await
         .expect(200)
         .parse();
-    assert_eq!((updated.id, updated.name.as_str()), (created.id, "Morning ping"));
-    c.delete(&format!("/api/templates/{}", created.id)).await.expect(204);
-    c.delete(&format!("/api/templates/{}", created.id)).await.expect_problem(404, None, None);
+    assert_eq!(
+        (updated.id, updated.name.as_str()),
+        (created.id, "Morning ping")
+    );
+    c.delete(&format!("/api/templates/{}", created.id))
+        .await
+        .expect(204);
+    c.delete(&format!("/api/templates/{}", created.id))
+        .await
+        .expect_problem(404, None, None);
     let audit: Value = c.get("/api/audit?q=template").await.expect(200).json();
-    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
     for a in ["template_created", "template_updated", "template_removed"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }

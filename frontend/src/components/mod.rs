@@ -1,5 +1,7 @@
 //! Pieces the pages share.
 
+pub mod decoded;
 pub mod json_block;
+pub mod qr;
 pub mod state_badge;
 pub mod time;

@@ -2,7 +2,9 @@
 //! Hermod's answer, every callback and every poll.
 
 use crate::api::{self, ApiFail};
+use crate::components::decoded::DecodedList;
 use crate::components::json_block::JsonBlock;
+use crate::components::qr::Qr;
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime, parse_ms};
 use crate::live::use_live;
@@ -88,6 +90,18 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
     }
 }
 
+/// `personal://<host>/<path>`: the same message opened in the Smart ID Mobile App (hermod-api.md §2.5).
+fn mobile_link(location: &str) -> Option<String> {
+    let rest = location.split_once("://")?.1;
+    Some(format!("personal://{rest}"))
+}
+
+fn copy_text(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
 #[component]
 fn CommandView(
     detail: CommandDetail,
@@ -96,11 +110,20 @@ fn CommandView(
 ) -> impl IntoView {
     let session = use_session();
     let c = detail.command;
+    let id = c.id;
     let can_poll = c.command_id.is_some();
     let countdown = (c.state == CommandState::InProgress)
         .then(|| c.expires_at.clone())
         .flatten();
     let sent_at = parse_ms(&c.created_at);
+    let curl = detail.curl.clone();
+    let copied = RwSignal::new(false);
+    let destinations = c
+        .destinations
+        .iter()
+        .cloned()
+        .zip(detail.qr.into_iter().chain(std::iter::repeat(None)))
+        .collect::<Vec<_>>();
     view! {
         <header class="page-head">
             <h1>
@@ -114,28 +137,37 @@ fn CommandView(
             <dt>"API client"</dt><dd>{c.client.clone()}</dd>
             <dt>"commandId"</dt><dd class="mono">{c.command_id.clone().unwrap_or_else(|| "—".into())}</dd>
             <dt>"externalId"</dt><dd class="mono">{c.external_id.clone().unwrap_or_else(|| "—".into())}</dd>
-            <dt>"Sent"</dt><dd><RelTime at=c.created_at.clone()/></dd>
+            <dt>"Sent"</dt><dd><RelTime at=c.created_at.clone()/>{c.created_by.clone().map(|u| format!(" by {u}"))}</dd>
             {c.reissue_of.map(|r| view! {
                 <dt>"Re-issue of"</dt><dd><a href=format!("/commands/{r}")>{format!("#{r}")}</a></dd>
             })}
         </dl>
-        <Show when=move || allows(session, Role::Operator)>
-            <div class="actions">
+        <div class="actions">
+            <Show when=move || allows(session, Role::Operator)>
                 <button type="button" id="poll" disabled=move || polling.get() || !can_poll on:click=poll.clone()>
                     {move || if polling.get() { "Polling…" } else { "Poll Hermod" }}
                 </button>
-            </div>
-        </Show>
-        {(!c.destinations.is_empty()).then(|| view! {
+                <a class="button" id="reissue" href=format!("/send?reissue={id}")>"Re-issue…"</a>
+            </Show>
+            <button type="button" id="copy-curl" on:click=move |_| { copy_text(&curl); copied.set(true); }>
+                {move || if copied.get() { "Copied curl" } else { "Copy as curl" }}
+            </button>
+        </div>
+        {(!destinations.is_empty()).then(|| view! {
             <h2>"Destinations"</h2>
             <ul class="destinations">
-                {c.destinations.iter().map(|d| {
+                {destinations.into_iter().map(|(d, qr)| {
                     let uri = d.uri.clone().unwrap_or_default();
+                    let mobile = d.location.as_deref().and_then(mobile_link);
                     view! {
-                        <li>
-                            <span class="mono">{d.to.clone().unwrap_or_default()}</span>
-                            " "
-                            <a class="mono" href=uri.clone()>{uri.clone()}</a>
+                        <li class="destination">
+                            {qr.map(|code| view! { <Qr code=code label=format!("QR code of the link for {}", d.to.clone().unwrap_or_default())/> })}
+                            <div>
+                                <p class="mono">{d.to.clone().unwrap_or_default()}</p>
+                                <p><a class="mono deep-link" href=uri.clone()>{uri.clone()}</a></p>
+                                {mobile.map(|m| view! { <p><a class="mono" href=m.clone()>"Open in the Smart ID Mobile App"</a></p> })}
+                                {d.location.clone().map(|l| view! { <p class="muted mono">{l}</p> })}
+                            </div>
                         </li>
                     }
                 }).collect_view()}
@@ -143,9 +175,8 @@ fn CommandView(
         })}
         <h2>"Timeline"</h2>
         <ol class="timeline">
-            {detail.timeline.into_iter().map(|entry| view! { <Step entry=entry sent_at=sent_at/> }).collect_view()}
+            {detail.timeline.into_iter().map(|entry| view! { <Step entry=entry sent_at=sent_at request=c.request.to_string()/> }).collect_view()}
         </ol>
-        <JsonBlock label="Request".to_string() text=c.request.to_string()/>
     }
 }
 
@@ -157,22 +188,29 @@ fn reply_summary(r: &HermodReply) -> String {
     }
 }
 
-/// One step of the timeline, with its offset from the send.
+/// One step of the timeline, with its offset from the send, what was decoded from it, and the raw
+/// body.
 #[component]
-fn Step(entry: TimelineEntry, sent_at: Option<f64>) -> impl IntoView {
+fn Step(entry: TimelineEntry, sent_at: Option<f64>, request: String) -> impl IntoView {
     let at = entry.at().to_string();
     let offset = match (sent_at, parse_ms(&at)) {
         (Some(s), Some(t)) => format!("+{:.1} s", (t - s) / 1000.0),
         _ => String::new(),
     };
-    let (kind, title, body) = match entry {
-        TimelineEntry::Sent { .. } => ("sent", "Sent to Hermod".to_string(), None),
-        TimelineEntry::Answer { reply } => (
+    let (kind, title, body, decoded) = match entry {
+        TimelineEntry::Sent { decoded, .. } => (
+            "sent",
+            "Sent to Hermod".to_string(),
+            Some(("Request".to_string(), request)),
+            decoded,
+        ),
+        TimelineEntry::Answer { reply, decoded } => (
             "answer",
             format!("Hermod answered: {}", reply_summary(&reply)),
             reply.body.map(|b| ("Answer".to_string(), b)),
+            decoded,
         ),
-        TimelineEntry::Callback { callback } => (
+        TimelineEntry::Callback { callback, decoded } => (
             "callback",
             format!(
                 "Callback {} ({})",
@@ -180,11 +218,13 @@ fn Step(entry: TimelineEntry, sent_at: Option<f64>) -> impl IntoView {
                 callback.auth
             ),
             Some(("Callback body".to_string(), callback.body)),
+            decoded,
         ),
-        TimelineEntry::Poll { poll } => (
+        TimelineEntry::Poll { poll, decoded } => (
             "poll",
             format!("Polled: {}", reply_summary(&poll.reply)),
             poll.reply.body.map(|b| ("Poll answer".to_string(), b)),
+            decoded,
         ),
     };
     view! {
@@ -194,6 +234,7 @@ fn Step(entry: TimelineEntry, sent_at: Option<f64>) -> impl IntoView {
                 <RelTime at=at/>
                 <span class="muted">{offset}</span>
             </div>
+            <DecodedList items=decoded/>
             {body.map(|(label, text)| view! { <JsonBlock label=label text=text/> })}
         </li>
     }

@@ -1,11 +1,18 @@
-//! All commands, newest first, kept current by the live feed.
+//! All commands, newest first, kept current by the live feed. Filters and the search live in the URL
+//! (a view can be bookmarked and shared); the backend filters, searches and pages.
 
 use crate::api::{self, ApiFail};
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime};
 use crate::live::use_live;
+use crate::nav::{navigate, query_string, use_location};
 use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
+use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The URL parameters this page understands, in the order they are shown.
+const FILTERS: [&str; 6] = ["q", "type", "state", "client", "since", "until"];
 
 /// Puts `record` in its place, unless the list already holds a newer version of it.
 fn upsert(rows: &mut Vec<CommandRecord>, record: CommandRecord) {
@@ -22,39 +29,138 @@ fn upsert(rows: &mut Vec<CommandRecord>, record: CommandRecord) {
     }
 }
 
+/// Whether a live update belongs in the filtered view (the text search is the backend's: a command
+/// already listed stays, a new one waits for the next load).
+fn fits(params: &[(&str, String)], c: &CommandRecord) -> bool {
+    params.iter().all(|(key, want)| {
+        want.is_empty()
+            || match *key {
+                "type" => c.command_type.eq_ignore_ascii_case(want),
+                "state" => c.state.as_str().eq_ignore_ascii_case(want),
+                "client" => &c.client == want,
+                "q" | "since" | "until" => false,
+                _ => true,
+            }
+    })
+}
+
 #[component]
 pub fn CommandsPage() -> impl IntoView {
     let live = use_live();
+    let nav = use_location();
+    let params = Memo::new(move |_| {
+        nav.with(|l| {
+            FILTERS
+                .iter()
+                .map(|k| (*k, l.param(k).unwrap_or_default()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let filter_qs = Memo::new(move |_| query_string(params.get()));
     let rows = RwSignal::new(Vec::<CommandRecord>::new());
+    let next = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<ApiFail>);
     let loading = RwSignal::new(true);
-    leptos::task::spawn_local(async move {
-        match api::commands("limit=200").await {
-            Ok(page) => rows.update(|r| page.items.into_iter().for_each(|c| upsert(r, c))),
-            Err(e) => failure.set(Some(e)),
-        }
-        loading.set(false);
+    let load = move |cursor: Option<String>| {
+        let qs = filter_qs.get_untracked();
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let mut query = format!("limit=100&{qs}");
+            if let Some(c) = &cursor {
+                query.push_str(&format!("&cursor={c}"));
+            }
+            match api::commands(&query).await {
+                Ok(page) => {
+                    failure.set(None);
+                    if cursor.is_none() {
+                        rows.set(Vec::new());
+                    }
+                    rows.update(|r| page.items.into_iter().for_each(|c| upsert(r, c)));
+                    next.set(page.next_cursor);
+                }
+                Err(e) => failure.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+    Effect::new(move |_| {
+        filter_qs.track();
+        load(None);
     });
     Effect::new(move |_| {
         if let Some(FeedEvent::Command { command, .. }) = live.latest.get() {
-            rows.update(|r| upsert(r, command));
+            let p = params.get_untracked();
+            let listed = rows.with_untracked(|r| r.iter().any(|c| c.id == command.id));
+            if listed || fits(&p, &command) {
+                rows.update(|r| upsert(r, command));
+            }
         }
     });
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        let value = |key: &str| {
+            form.elements()
+                .named_item(key)
+                .and_then(|e| {
+                    e.dyn_ref::<web_sys::HtmlInputElement>()
+                        .map(|i| i.value())
+                        .or_else(|| e.dyn_ref::<web_sys::HtmlSelectElement>().map(|s| s.value()))
+                })
+                .unwrap_or_default()
+        };
+        let qs = query_string(FILTERS.iter().map(|k| (*k, value(k))));
+        navigate(&format!("/commands?{qs}"));
+    };
+    let param = move |key: &'static str| {
+        params.with(|p| {
+            p.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        })
+    };
+    let select = move |key: &'static str, label: &'static str, options: Vec<String>| {
+        view! {
+            <label>
+                {label}
+                <select name=key prop:value=move || param(key)>
+                    <option value="">"all"</option>
+                    {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let clients = LocalResource::new(api::clients);
     view! {
         <section class="page">
             <header class="page-head">
                 <h1>"Commands"</h1>
+                <a class="button" id="export-csv" href=move || format!("/api/commands/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
+                <a class="button" id="export-json" href=move || format!("/api/commands/export?format=json&{}", filter_qs.get())>"Export JSON"</a>
             </header>
-            <Show when=move || loading.get()>
-                <p class="loading">"Loading commands…"</p>
-            </Show>
+            <form class="filters" id="command-filters" on:submit=apply aria-label="Filter and search the commands">
+                <label>
+                    "Search"
+                    <input name="q" type="search" id="command-search" data-search="" placeholder="text, commandId, certificate subject…" prop:value=move || param("q")/>
+                </label>
+                {select("type", "Type", CommandType::ALL.iter().map(|t| t.as_str().to_string()).collect())}
+                {select("state", "State", CommandState::KNOWN.iter().map(|s| s.as_str().to_string()).collect())}
+                {move || select("client", "Client", clients.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| c.id).collect())}
+                <label>"Since (RFC 3339)"<input name="since" placeholder="2026-01-31T00:00:00Z" prop:value=move || param("since")/></label>
+                <label>"Until"<input name="until" prop:value=move || param("until")/></label>
+                <button type="submit" id="command-filter-apply">"Apply"</button>
+                <a class="button" href="/commands">"Clear"</a>
+            </form>
             {move || failure.get().map(|e| view! {
                 <p class="error" role="alert">{format!("Cannot load the commands: {e}")}</p>
             })}
-            <Show when=move || !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)>
-                <p class="empty">"No commands yet. " <a href="/send">"Send one"</a> "."</p>
-            </Show>
-            <table class="commands">
+            <table class="commands" aria-busy=move || loading.get().to_string()>
                 <thead>
                     <tr>
                         <th scope="col">"#"</th>
@@ -69,7 +175,7 @@ pub fn CommandsPage() -> impl IntoView {
                 <tbody>
                     <For each=move || rows.get() key=|c| (c.id, c.updated_at.clone()) let:c>
                         <tr data-id=c.id>
-                            <td><a class="mono" href=format!("/commands/{}", c.id)>{c.id}</a></td>
+                            <td><a class="mono" data-row="" href=format!("/commands/{}", c.id)>{c.id}</a></td>
                             <td>{c.command_type.clone()}</td>
                             <td>{c.client.clone()}</td>
                             <td>
@@ -84,6 +190,18 @@ pub fn CommandsPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            <Show when=move || loading.get()>
+                <p class="loading">"Loading commands…"</p>
+            </Show>
+            <Show when=move || !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)>
+                <p class="empty" id="commands-empty">
+                    {move || if filter_qs.with(String::is_empty) { "No commands yet." } else { "No command matches these filters." }}
+                    " " <a href="/send">"Send one"</a> "."
+                </p>
+            </Show>
+            <Show when=move || next.with(Option::is_some)>
+                <button type="button" id="load-more" on:click=move |_| load(next.get_untracked())>"Load more"</button>
+            </Show>
         </section>
     }
 }

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod audit;
+pub mod callbacks;
 pub mod command;
 pub mod commands;
 pub mod feed;

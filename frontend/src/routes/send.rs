@@ -1,28 +1,50 @@
-//! Send a command: pick the API client and the type, edit the JSON body (it starts from a working
-//! default), send. The typed forms come later; the raw body is sent exactly as written.
+//! Send a command: pick the API client and the type, fill in the form (or write the JSON), send.
+//! `/send?reissue=<id>` starts from that command's request, and what is sent names it (`reissue_of`).
+//!
+//! The form and the JSON tab edit one body (`crate::form`). From the form, a body that breaks the
+//! documented rules is not sent: each message sits next to its field. The JSON tab sends what the
+//! operator wrote, as long as it is JSON, and lists what the rules say about it (DESIGN.md §2,
+//! invariant 4).
 
 use crate::api::{self, ApiFail};
-use crate::nav::navigate;
+use crate::form::{self, Body, Editor, templates::Templates};
+use crate::nav::{navigate, use_location};
 use crate::session::{allows, use_session};
-use hermod_shared::console::Role;
-use hermod_shared::console::SendCommand;
+use hermod_shared::console::{Role, SendCommand};
 use hermod_shared::examples::default_body;
-use hermod_shared::hermod::CommandType;
+use hermod_shared::hermod::{CommandType, FieldError};
 use leptos::prelude::*;
-
-fn default_text(ty: CommandType) -> String {
-    serde_json::to_string_pretty(&default_body(ty)).unwrap_or_default()
-}
+use leptos::task::spawn_local;
 
 #[component]
 pub fn SendPage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <section class="page">
+            <header class="page-head">
+                <h1>"Send a command"</h1>
+            </header>
+            <Show
+                when=move || allows(session, Role::Operator)
+                fallback=|| view! { <p class="error" role="alert">"Your role cannot send commands; ask an admin for the operator role."</p> }
+            >
+                <SendForm/>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn SendForm() -> impl IntoView {
     let clients = LocalResource::new(api::clients);
     let client = RwSignal::new(String::new());
     let ty = RwSignal::new(CommandType::Sign);
-    let body = RwSignal::new(default_text(CommandType::Sign));
+    let body = Body::new(ty, default_body(CommandType::Sign));
+    let reissue_of = RwSignal::new(None::<i64>);
     let sending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFail>);
-    let local_error = RwSignal::new(None::<String>);
+    // Why the page did not send, or could not do what was asked, in words.
+    let notice = RwSignal::new(None::<String>);
 
     // Until the operator picks one, the first configured client.
     Effect::new(move |_| {
@@ -34,103 +56,160 @@ pub fn SendPage() -> impl IntoView {
         }
     });
 
+    // `?reissue=<id>`: that command's client, type and request, ready to edit. Leaving it starts afresh.
+    let nav = use_location();
+    Effect::new(move |_| match nav.with(|l| l.param("reissue")) {
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(id) => spawn_local(async move {
+                match api::command(id).await {
+                    Ok(detail) => {
+                        let c = detail.command;
+                        match CommandType::parse(&c.command_type) {
+                            Some(kind) => {
+                                ty.set(kind);
+                                client.set(c.client);
+                                body.replace(c.request);
+                                reissue_of.set(Some(c.id));
+                            }
+                            None => notice.set(Some(format!(
+                                "Command #{id} is of type {}, which this console cannot send.",
+                                c.command_type
+                            ))),
+                        }
+                    }
+                    Err(e) => {
+                        notice.set(Some(format!("Cannot load command #{id} to re-issue: {e}")))
+                    }
+                }
+            }),
+            Err(_) => notice.set(Some(format!("“{raw}” is not a command id to re-issue."))),
+        },
+        None => {
+            if reissue_of.get_untracked().is_some() {
+                reissue_of.set(None);
+                body.replace(default_body(ty.get_untracked()));
+            }
+        }
+    });
+
+    let change_type = move |ev: leptos::ev::Event| {
+        let Some(t) = CommandType::parse(&event_target_value(&ev)) else {
+            return;
+        };
+        // The new type's example, under the header the operator already set up.
+        let mut next = default_body(t);
+        if let Some(header) = body
+            .value
+            .with_untracked(|v| v.get("commandHeader").cloned())
+        {
+            next["commandHeader"] = header;
+        }
+        ty.set(t);
+        body.replace(next);
+    };
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         failure.set(None);
-        local_error.set(None);
-        let parsed = match serde_json::from_str(&body.get_untracked()) {
-            Ok(v) => v,
-            Err(e) => {
-                local_error.set(Some(format!("The body is not JSON: {e}")));
+        notice.set(None);
+        body.refused.set(None);
+        if let Some(e) = body.text_error.get_untracked() {
+            notice.set(Some(format!("The body is not JSON: {e}")));
+            return;
+        }
+        // From the form, what breaks the documented rules is not sent (the JSON tab sends as written).
+        if !body.raw.get_untracked() {
+            let problems = body.problems();
+            if let Some(first) = problems.first() {
+                let n = problems.len();
+                notice.set(Some(format!(
+                    "Not sent: {n} {} to fix, each shown next to its field.",
+                    if n == 1 { "thing" } else { "things" }
+                )));
+                form::show_field(&first.pointer);
                 return;
             }
-        };
+        }
         let command = SendCommand {
             client: client.get_untracked(),
             command_type: ty.get_untracked().as_str().to_string(),
-            body: parsed,
-            reissue_of: None,
+            body: body.value.get_untracked(),
+            reissue_of: reissue_of.get_untracked(),
         };
         sending.set(true);
-        leptos::task::spawn_local(async move {
+        spawn_local(async move {
             match api::send(&command).await {
                 Ok(record) => navigate(&format!("/commands/{}", record.id)),
-                Err(e) => failure.set(Some(e)),
+                Err(e) => {
+                    // A refused field of the body is shown next to it too (the detail names it).
+                    let refused = e.problem().and_then(|p| {
+                        let field = p.field.as_deref()?;
+                        let ptr = field.strip_prefix("/body")?;
+                        let said = p.detail.strip_prefix(&format!("{field}: "));
+                        (ptr.is_empty() || ptr.starts_with('/'))
+                            .then(|| FieldError::new(ptr, said.unwrap_or(&p.detail)))
+                    });
+                    if let Some(r) = &refused
+                        && !body.raw.get_untracked()
+                    {
+                        form::show_field(&r.pointer);
+                    }
+                    body.refused.set(refused);
+                    failure.set(Some(e));
+                }
             }
             sending.set(false);
         });
     };
 
-    let session = use_session();
     view! {
-        <section class="page">
-            <header class="page-head">
-                <h1>"Send a command"</h1>
-            </header>
-            <Show
-                when=move || allows(session, Role::Operator)
-                fallback=|| view! { <p class="error" role="alert">"Your role cannot send commands; ask an admin for the operator role."</p> }
-            >
-            <form class="send-form" on:submit=submit>
-                <div class="row">
-                    <label for="send-client">"API client"</label>
-                    <select
-                        id="send-client"
-                        prop:value=move || client.get()
-                        on:change=move |ev| client.set(event_target_value(&ev))
-                    >
-                        {move || match clients.get() {
-                            None => vec![view! { <option value="">"loading…"</option> }.into_any()],
-                            Some(Err(e)) => vec![view! { <option value="">{format!("cannot load clients: {e}")}</option> }.into_any()],
-                            Some(Ok(list)) => list
-                                .into_iter()
-                                .map(|c| view! { <option value=c.id.clone()>{format!("{} ({})", c.label, c.id)}</option> }.into_any())
-                                .collect(),
-                        }}
-                    </select>
-                </div>
-                <div class="row">
-                    <label for="send-type">"Command"</label>
-                    <select
-                        id="send-type"
-                        prop:value=move || ty.get().as_str()
-                        on:change=move |ev| {
-                            if let Some(t) = CommandType::parse(&event_target_value(&ev)) {
-                                ty.set(t);
-                                body.set(default_text(t));
-                            }
-                        }
-                    >
-                        {CommandType::ALL
+        {move || reissue_of.get().map(|id| view! {
+            <p class="reissue" role="status">
+                "Re-issuing " <a href=format!("/commands/{id}")>{format!("command #{id}")}</a>
+                ": its request is loaded below, to edit; what you send names it. "
+                <a href="/send">"Start afresh"</a>
+            </p>
+        })}
+        <Templates body=body client=client/>
+        <form class="send-form" on:submit=submit novalidate>
+            <div class="row">
+                <label for="send-client">"API client"</label>
+                <select
+                    id="send-client"
+                    prop:value=move || client.get()
+                    on:change=move |ev| client.set(event_target_value(&ev))
+                >
+                    {move || match clients.get() {
+                        None => vec![view! { <option value="">"loading…"</option> }.into_any()],
+                        Some(Err(e)) => vec![view! { <option value="">{format!("cannot load clients: {e}")}</option> }.into_any()],
+                        Some(Ok(list)) => list
                             .into_iter()
-                            .map(|t| view! { <option value=t.as_str()>{t.as_str()}</option> })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="row column">
-                    <label for="send-body">"Body (sent to Hermod as written)"</label>
-                    <textarea
-                        id="send-body"
-                        class="mono"
-                        rows="22"
-                        spellcheck="false"
-                        prop:value=move || body.get()
-                        on:input=move |ev| body.set(event_target_value(&ev))
-                    ></textarea>
-                </div>
-                <div class="actions">
-                    <button id="send-submit" type="submit" class="primary" disabled=move || sending.get()>
-                        {move || if sending.get() { "Sending…" } else { "Send" }}
-                    </button>
-                    <button type="button" on:click=move |_| body.set(default_text(ty.get_untracked()))>
-                        "Reset body"
-                    </button>
-                </div>
-            </form>
-            </Show>
-            {move || local_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            {move || failure.get().map(|f| view! { <SendFailure failure=f/> })}
-        </section>
+                            .map(|c| view! { <option value=c.id.clone()>{format!("{} ({})", c.label, c.id)}</option> }.into_any())
+                            .collect(),
+                    }}
+                </select>
+            </div>
+            <div class="row">
+                <label for="send-type">"Command"</label>
+                <select id="send-type" prop:value=move || ty.get().as_str() on:change=change_type>
+                    {CommandType::ALL
+                        .into_iter()
+                        .map(|t| view! { <option value=t.as_str()>{t.as_str()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <Editor body=body/>
+            <div class="actions">
+                <button id="send-submit" type="submit" class="primary" disabled=move || sending.get()>
+                    {move || if sending.get() { "Sending…" } else { "Send" }}
+                </button>
+                <button type="button" on:click=move |_| body.replace(default_body(ty.get_untracked()))>
+                    "Reset to the example"
+                </button>
+            </div>
+        </form>
+        {move || notice.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        {move || failure.get().map(|f| view! { <SendFailure failure=f/> })}
     }
 }
 

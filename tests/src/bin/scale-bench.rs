@@ -76,13 +76,18 @@ async fn fill(console: &Console, n: usize) {
         .expect("insert a callback");
         sqlx::query("INSERT INTO command_search (rowid, text) VALUES (?, ?)")
             .bind(id)
-            .bind(format!("{request} {command_id} {external} {decoded} {body}"))
+            .bind(format!(
+                "{request} {command_id} {external} {decoded} {body}"
+            ))
             .execute(&mut *tx)
             .await
             .expect("index the command");
     }
     tx.commit().await.expect("commit");
-    println!("  filled {n} commands + callbacks in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "  filled {n} commands + callbacks in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn median(mut times: Vec<Duration>) -> f64 {
@@ -134,10 +139,22 @@ async fn time_scan(console: &Console, needle: &str) -> f64 {
 
 const QUERIES: [(&str, &str); 6] = [
     ("first page", "/api/commands?limit=50"),
-    ("filtered: sign + REJECTED", "/api/commands?limit=50&type=sign&state=REJECTED"),
-    ("time window", "/api/commands?limit=50&since=2026-09-21T14:13:30Z&until=2026-09-21T14:20:00Z"),
-    ("search: one externalId", "/api/commands?limit=50&q=bench-000777"),
-    ("search: decoded subject", "/api/commands?limit=50&q=Simulator%20Device%20000123"),
+    (
+        "filtered: sign + REJECTED",
+        "/api/commands?limit=50&type=sign&state=REJECTED",
+    ),
+    (
+        "time window",
+        "/api/commands?limit=50&since=2026-09-21T14:13:30Z&until=2026-09-21T14:20:00Z",
+    ),
+    (
+        "search: one externalId",
+        "/api/commands?limit=50&q=bench-000777",
+    ),
+    (
+        "search: decoded subject",
+        "/api/commands?limit=50&q=Simulator%20Device%20000123",
+    ),
     ("callbacks, first page", "/api/callbacks?limit=50"),
 ];
 
@@ -180,12 +197,17 @@ async fn measure(n: usize) -> Vec<f64> {
 
 #[tokio::main]
 async fn main() {
-    println!("Hermod Console scale benchmark (median of {RUNS} runs over HTTP, debug or release as built)");
+    println!(
+        "Hermod Console scale benchmark (median of {RUNS} runs over HTTP, debug or release as built)"
+    );
     println!("baseline: 1,000 commands");
     let small = measure(1_000).await;
     println!("100,000 commands");
     let large = measure(100_000).await;
-    println!("\n  {:<28} {:>10} {:>10} {:>8}", "query", "1k (ms)", "100k (ms)", "ratio");
+    println!(
+        "\n  {:<28} {:>10} {:>10} {:>8}",
+        "query", "1k (ms)", "100k (ms)", "ratio"
+    );
     let names = QUERIES
         .iter()
         .map(|(n, _)| *n)

@@ -1,0 +1,151 @@
+//! What the backend decoded from a body: texts, images, JWS, certificates, requests, PKCS#7. The raw
+//! body stays one click away beside it; what did not parse is shown with the reason.
+
+use hermod_shared::decoded::{
+    CertSummary, CsrSummary, Decoded, DecodedItem, KeyInfo, Pkcs7Summary, Verification,
+};
+use leptos::prelude::*;
+use serde_json::Value;
+
+fn key_text(k: &KeyInfo) -> String {
+    match (&k.curve, k.bits) {
+        (Some(curve), _) => format!("{} {curve}", k.algorithm),
+        (None, Some(bits)) => format!("{} {bits}", k.algorithm),
+        (None, None) => k.algorithm.clone(),
+    }
+}
+
+#[component]
+fn Verified(v: Verification) -> impl IntoView {
+    let (class, text) = match v {
+        Verification::Valid { by } => ("badge tone-ok", format!("✓ signature valid ({by})")),
+        Verification::Invalid { reason } => {
+            ("badge tone-bad", format!("✕ signature invalid: {reason}"))
+        }
+        Verification::NotChecked { reason } => {
+            ("badge tone-neutral", format!("• not checked: {reason}"))
+        }
+    };
+    view! { <span class=class>{text}</span> }
+}
+
+fn row(label: &'static str, value: String) -> impl IntoView {
+    view! { <dt>{label}</dt><dd class="mono">{value}</dd> }
+}
+
+#[component]
+fn Certificate(cert: CertSummary) -> impl IntoView {
+    let expired =
+        crate::components::time::parse_ms(&cert.not_after).is_some_and(|t| t < js_sys::Date::now());
+    view! {
+        <dl class="facts cert" data-decoded="certificate">
+            {row("Subject", cert.subject)}
+            {row("Issuer", cert.issuer)}
+            {row("Serial", cert.serial)}
+            <dt>"Valid"</dt>
+            <dd class="mono">
+                {format!("{} → {}", cert.not_before, cert.not_after)}
+                {expired.then(|| view! { " " <span class="badge tone-warn">"! expired"</span> })}
+            </dd>
+            {row("Key", key_text(&cert.key))}
+            {(!cert.sans.is_empty()).then(|| row("SANs", cert.sans.join(", ")))}
+            {cert.is_ca.then(|| row("CA", "yes".into()))}
+            {row("Signature", cert.signature_algorithm)}
+            {row("SHA-256", cert.fingerprint_sha256)}
+        </dl>
+    }
+}
+
+#[component]
+fn CertRequest(csr: CsrSummary) -> impl IntoView {
+    let sig = match csr.signature_valid {
+        Some(true) => {
+            view! { <span class="badge tone-ok">"✓ self-signature valid"</span> }.into_any()
+        }
+        Some(false) => {
+            view! { <span class="badge tone-bad">"✕ self-signature invalid"</span> }.into_any()
+        }
+        None => view! { <span class="badge tone-neutral">"• not checked"</span> }.into_any(),
+    };
+    view! {
+        <dl class="facts" data-decoded="cert-request">
+            {row("Subject", csr.subject)}
+            {row("Key", key_text(&csr.key))}
+            {(!csr.sans.is_empty()).then(|| row("SANs", csr.sans.join(", ")))}
+            {row("Signature", csr.signature_algorithm)}
+            <dt>"Proof"</dt><dd>{sig}</dd>
+        </dl>
+    }
+}
+
+#[component]
+fn Pkcs7(p: Pkcs7Summary) -> impl IntoView {
+    view! {
+        <div data-decoded="pkcs7">
+            {p.content.map(|c| view! { <p>"Signed content:"</p><pre class="decoded-text">{c}</pre> })}
+            <p class="muted">{format!("Digest: {}", p.digest_algorithms.join(", "))}</p>
+            {p.signers.into_iter().map(|s| view! {
+                <div class="signer">
+                    <p>
+                        {format!("Signer: {} ({}, {})", s.signer, s.digest_algorithm, s.signature_algorithm)}
+                        {s.signing_time.map(|t| format!(", signed {t}"))}
+                    </p>
+                    <Verified v=s.verification/>
+                </div>
+            }).collect_view()}
+            {p.certificates.into_iter().map(|c| view! { <Certificate cert=c/> }).collect_view()}
+        </div>
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+#[component]
+fn One(item: DecodedItem) -> impl IntoView {
+    let body = match item.decoded {
+        Decoded::Text { content_type, text } => view! {
+            <p class="muted">{content_type}</p>
+            <pre class="decoded-text" data-decoded="text">{text}</pre>
+        }
+        .into_any(),
+        Decoded::Image { content_type, base64 } => view! {
+            <img class="decoded-image" data-decoded="image" alt=item.label.clone() src=format!("data:{content_type};base64,{base64}")/>
+        }
+        .into_any(),
+        Decoded::Jws { header, payload, payload_is_json, signature_b64url, verification, certificates } => view! {
+            <div data-decoded="jws">
+                <Verified v=verification/>
+                <p>"Header"</p><pre>{pretty(&header)}</pre>
+                <p>"Payload"</p>
+                <pre>{if payload_is_json { pretty(&payload) } else { payload.as_str().unwrap_or_default().to_string() }}</pre>
+                <p class="muted mono sig">{format!("Signature: {}", signature_b64url)}</p>
+                {certificates.into_iter().map(|c| view! { <Certificate cert=c/> }).collect_view()}
+            </div>
+        }
+        .into_any(),
+        Decoded::Certificate(c) => view! { <Certificate cert=c/> }.into_any(),
+        Decoded::CertRequest(c) => view! { <CertRequest csr=c/> }.into_any(),
+        Decoded::Pkcs7(p) => view! { <Pkcs7 p=p/> }.into_any(),
+        Decoded::Unparsed { what, reason } => view! {
+            <p class="error" data-decoded="unparsed">{format!("Could not decode this {what}: {reason}. The raw form is below.")}</p>
+        }
+        .into_any(),
+    };
+    view! {
+        <details class="decoded" open>
+            <summary>{item.label}" "<span class="muted mono">{item.pointer}</span></summary>
+            {body}
+        </details>
+    }
+}
+
+/// Every decoded item of one body.
+#[component]
+pub fn DecodedList(items: Vec<DecodedItem>) -> impl IntoView {
+    items
+        .into_iter()
+        .map(|item| view! { <One item=item/> })
+        .collect_view()
+}

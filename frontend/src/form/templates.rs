@@ -1,0 +1,176 @@
+//! Named templates, kept by the console and shared by everyone: save what is being edited under a
+//! name, load one back into the editor, delete one. Made like the editor (see `form/mod.rs`): static
+//! markup, and the list put into the select when it arrives.
+
+use super::Body;
+use super::dom::{self, by_id, value_of};
+use crate::api;
+use hermod_shared::console::{TemplateInput, TemplateRecord};
+use hermod_shared::hermod::CommandType;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
+}
+
+/// What the last action did, or (`ok` false) why it failed.
+fn say(ok: bool, text: &str) {
+    if let Some(status) = by_id("template-status") {
+        status.set_text_content(Some(text));
+        status.set_class_name(if ok { "hint" } else { "field-error" });
+    }
+}
+
+fn label(t: &TemplateRecord) -> String {
+    match &t.client {
+        Some(c) => format!("{} · {} · {c}", t.name, t.command_type),
+        None => format!("{} · {}", t.name, t.command_type),
+    }
+}
+
+/// Puts the list into the select, keeping (or making) the choice `selected`.
+fn show(l: &[TemplateRecord], selected: Option<i64>) {
+    let Some(select) = by_id("send-template") else {
+        return;
+    };
+    let keep = selected.map_or_else(|| value_of(&select), |id| id.to_string());
+    select.set_text_content(None);
+    dom::text(&select, "option", &[("value", "")], "(choose one)");
+    for t in l {
+        dom::text(
+            &select,
+            "option",
+            &[("value", &t.id.to_string())],
+            &label(t),
+        );
+    }
+    dom::set_value(&select, &keep);
+}
+
+/// The listed templates; plain shared state, nothing renders from it.
+type List = Rc<RefCell<Vec<TemplateRecord>>>;
+
+/// Fetches the list again and shows it; `selected` is then chosen in it (the template just saved).
+fn reload(list: List, selected: Option<i64>) {
+    spawn_local(async move {
+        match api::templates().await {
+            Ok(l) => {
+                show(&l, selected);
+                *list.borrow_mut() = l;
+            }
+            Err(e) => say(false, &format!("Cannot list the templates: {e}")),
+        }
+    })
+}
+
+#[component]
+pub fn Templates(body: Body, client: RwSignal<String>) -> impl IntoView {
+    let list = List::default();
+    reload(list.clone(), None);
+    let listed = list.clone();
+    let chosen = move || {
+        let id = by_id("send-template").and_then(|s| value_of(&s).parse::<i64>().ok())?;
+        listed.borrow().iter().find(|t| t.id == id).cloned()
+    };
+
+    let list_for_delete = list.clone();
+    let act = move |ev: web_sys::MouseEvent| {
+        let Some(act) = dom::target(&ev).and_then(|t| t.get_attribute("data-act")) else {
+            return;
+        };
+        let Some(t) = chosen() else {
+            say(false, "Choose a template first.");
+            return;
+        };
+        if act == "load" {
+            let Some(kind) = CommandType::parse(&t.command_type) else {
+                say(
+                    false,
+                    &format!(
+                        "“{}” is a {} command, which this console cannot send.",
+                        t.name, t.command_type
+                    ),
+                );
+                return;
+            };
+            body.ty.set(kind);
+            if let Some(c) = t.client {
+                client.set(c);
+            }
+            body.replace(t.body);
+            if let Some(name) = by_id("template-name") {
+                dom::set_value(&name, &t.name);
+            }
+            say(true, &format!("Loaded “{}”.", t.name));
+        } else if confirm(&format!("Delete the template “{}” for everyone?", t.name)) {
+            let list = list_for_delete.clone();
+            spawn_local(async move {
+                match api::delete_template(t.id).await {
+                    Ok(()) => say(true, &format!("Deleted “{}”.", t.name)),
+                    Err(e) => say(false, &format!("Not deleted: {e}")),
+                }
+                reload(list, None);
+            });
+        }
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let wanted = by_id("template-name")
+            .map(|n| value_of(&n).trim().to_string())
+            .unwrap_or_default();
+        if wanted.is_empty() {
+            say(false, "Name the template first.");
+            return;
+        }
+        if body.text_error.get_untracked().is_some() {
+            say(false, "The JSON does not parse; fix it first.");
+            return;
+        }
+        // Templates are everyone's: replacing one is asked first.
+        let same = list
+            .borrow()
+            .iter()
+            .find(|t| t.name == wanted)
+            .map(|t| t.id);
+        if same.is_some() && !confirm(&format!("Replace the template “{wanted}” for everyone?"))
+        {
+            return;
+        }
+        let input = TemplateInput {
+            name: wanted,
+            client: Some(client.get_untracked()).filter(|c| !c.is_empty()),
+            command_type: body.ty.get_untracked().as_str().to_string(),
+            body: body.value.get_untracked(),
+        };
+        let list = list.clone();
+        spawn_local(async move {
+            match api::save_template(same, &input).await {
+                Ok(t) => {
+                    say(true, &format!("Saved “{}”.", t.name));
+                    reload(list, Some(t.id));
+                }
+                Err(e) => say(false, &format!("Not saved: {e}")),
+            }
+        });
+    };
+
+    view! {
+        <form class="templates" aria-label="Templates" on:submit=save on:click=act>
+            <label for="send-template">"Template"</label>
+            <select id="send-template">
+                <option value="">"(choose one)"</option>
+            </select>
+            <button type="button" data-act="load">"Load"</button>
+            <button type="button" class="danger" data-act="delete">"Delete"</button>
+            <label for="template-name">"Save as"</label>
+            <input id="template-name" autocomplete="off" placeholder="template name"/>
+            <button type="submit">"Save template"</button>
+            <span id="template-status" role="status"></span>
+        </form>
+    }
+}

@@ -1,0 +1,307 @@
+//! The send page in a real browser: the typed form and the JSON tab over one body (an unknown field
+//! survives both ways and is sent), validation next to the field, lists, a file as a data item,
+//! templates, and re-issue.
+
+use fantoccini::Client;
+use hermod_console_tests::Console;
+use hermod_console_tests::browser::{eval, login, screenshot, wait_css, wait_text, with_browser};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The control of the field at JSON pointer `ptr` (its input, select or text area).
+fn control(ptr: &str) -> String {
+    format!("[data-field=\"{ptr}\"] > :is(input, select, textarea)")
+}
+
+/// The message shown next to the field at `ptr`.
+fn message(ptr: &str) -> String {
+    format!("[data-field=\"{ptr}\"] > .field-error")
+}
+
+async fn click(c: &Client, css: &str) {
+    wait_css(c, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Clears the control of `ptr` and types `text` into it, as a person would.
+async fn type_into(c: &Client, ptr: &str, text: &str) {
+    let el = wait_css(c, &control(ptr)).await;
+    el.clear().await.expect("clear");
+    el.send_keys(text).await.expect("type");
+}
+
+/// The JSON tab's body.
+async fn json_of(c: &Client) -> Value {
+    let text = eval(c, "return document.getElementById('send-body').value").await;
+    serde_json::from_str(text.as_str().unwrap_or_default()).expect("the JSON tab holds JSON")
+}
+
+/// Writes `body` into the JSON tab as if typed.
+async fn write_json(c: &Client, body: &Value) {
+    let text = serde_json::to_string_pretty(body).unwrap();
+    let script = format!(
+        "const t = document.getElementById('send-body'); t.value = {}; \
+         t.dispatchEvent(new Event('input', {{bubbles: true}}));",
+        serde_json::to_string(&text).unwrap()
+    );
+    eval(c, &script).await;
+}
+
+/// Waits until the control of the field at `ptr` holds `expected`.
+async fn wait_value(c: &Client, ptr: &str, expected: &str) {
+    for _ in 0..100 {
+        if value_of(c, &control(ptr)).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{ptr} never held {expected:?}");
+}
+
+async fn value_of(c: &Client, css: &str) -> String {
+    wait_css(c, css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Clears the element with `id` and types `text` into it.
+async fn type_into_id(c: &Client, id: &str, text: &str) {
+    let el = wait_css(c, &format!("[id=\"{id}\"]")).await;
+    el.clear().await.expect("clear");
+    el.send_keys(text).await.expect("type");
+}
+
+/// Sends, and waits for the page of the command sent.
+async fn send(c: &Client) -> i64 {
+    click(c, "#send-submit").await;
+    wait_css(c, ".command-state").await;
+    let path = c.current_url().await.unwrap().path().to_string();
+    path.trim_start_matches("/commands/")
+        .parse()
+        .unwrap_or_else(|_| panic!("went to {path}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_json_tab_and_the_form_round_trip_keeping_an_unknown_field() {
+    let console = Console::demo().start().await;
+    let url = console.url.clone();
+    let password = console.secrets.admin_password.clone();
+    with_browser(move |c| async move {
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/send")).await.unwrap();
+        wait_text(&c, "#send-client", "Identity Manager").await;
+        // The form shows the default sign body: a closed list as a select, a data item as text.
+        assert_eq!(
+            value_of(&c, &control("/signCommand/params/format")).await,
+            "pkcs7"
+        );
+        assert_eq!(
+            value_of(&c, "[id=\"f/signCommand/params/tbs/0/data-text\"]").await,
+            "Pay 100 EUR to ACME"
+        );
+        screenshot(&c, "issue4-send-form").await;
+
+        // Unknown fields typed in the JSON tab, at the top and deep inside a list item.
+        click(&c, "#tab-json").await;
+        let mut body = json_of(&c).await;
+        body["x-unknown"] = json!({"keep": [1, 2]});
+        body["signCommand"]["params"]["tbs"][0]["note"] = json!("mine");
+        write_json(&c, &body).await;
+        click(&c, "#tab-form").await;
+        // Edited in the form, then looked at in the JSON again: both survived, the edit is there.
+        type_into(&c, "/commandHeader/externalId", "round-trip-1").await;
+        type_into_id(&c, "f/signCommand/params/tbs/0/data-text", "Pay 5 EUR").await;
+        click(&c, "#tab-json").await;
+        let after = json_of(&c).await;
+        assert_eq!(after["x-unknown"], json!({"keep": [1, 2]}), "{after}");
+        assert_eq!(after["signCommand"]["params"]["tbs"][0]["note"], "mine");
+        assert_eq!(after["commandHeader"]["externalId"], "round-trip-1");
+        assert_eq!(
+            after["signCommand"]["params"]["tbs"][0]["data"],
+            "UGF5IDUgRVVS"
+        );
+        // The JSON tab sends what was written; the console refuses a mistyped field, and the form
+        // then shows why next to it.
+        let mut mistyped = after.clone();
+        mistyped["commandHeader"]["lifespan"] = json!("soon");
+        write_json(&c, &mistyped).await;
+        click(&c, "#send-submit").await;
+        wait_text(&c, "#send-error", "/body/commandHeader/lifespan").await;
+        click(&c, "#tab-form").await;
+        wait_text(&c, &message("/commandHeader/lifespan"), "invalid type").await;
+        assert!(
+            !wait_css(&c, "#send-body")
+                .await
+                .is_displayed()
+                .await
+                .unwrap()
+        );
+        type_into(&c, "/commandHeader/lifespan", "120").await;
+        send(&c).await;
+    })
+    .await;
+    // What was sent is what the page showed, unknown fields included.
+    let sent = console.commands("").await.items;
+    let request = &sent[0].request;
+    assert_eq!(request["x-unknown"], json!({"keep": [1, 2]}), "{request}");
+    assert_eq!(request["signCommand"]["params"]["tbs"][0]["note"], "mine");
+    assert_eq!(request["commandHeader"]["externalId"], "round-trip-1");
+    assert_eq!(request["commandHeader"]["lifespan"], 120);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fields_are_checked_next_to_them_and_lists_files_templates_and_reissue_work() {
+    let console = Console::demo().start().await;
+    let url = console.url.clone();
+    let password = console.secrets.admin_password.clone();
+    let file = std::env::temp_dir().join(format!("send-form-{}.txt", std::process::id()));
+    std::fs::write(&file, "from a file").unwrap();
+    let path = file.to_string_lossy().to_string();
+    with_browser(move |c| async move {
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/send")).await.unwrap();
+        wait_text(&c, "#send-client", "Identity Manager").await;
+
+        // A number, base64 and a required list, each refused next to its field; nothing is sent.
+        type_into(&c, "/commandHeader/lifespan", "soon").await;
+        wait_text(&c, &message("/commandHeader/lifespan"), "whole number").await;
+        type_into(&c, "/signCommand/params/description/0/data", "not base64!").await;
+        wait_text(
+            &c,
+            &message("/signCommand/params/description/0/data"),
+            "base64 but data is not",
+        )
+        .await;
+        click(&c, "[id=\"f/signCommand/params/tbs/0~remove\"]").await;
+        wait_text(
+            &c,
+            "[data-field=\"/signCommand/params/tbs\"] > .field-error",
+            "at least one tbs entry",
+        )
+        .await;
+        click(&c, "#send-submit").await;
+        wait_text(&c, "p.error", "Not sent: 3 things to fix").await;
+        assert!(c.current_url().await.unwrap().path().ends_with("/send"));
+        screenshot(&c, "issue4-send-form-invalid").await;
+
+        // Fixed: a number; the data item typed as text; a new tbs item from a file.
+        type_into(&c, "/commandHeader/lifespan", "60").await;
+        type_into_id(&c, "f/signCommand/params/description/0/data-text", "Example Bank").await;
+        click(&c, "[id=\"f/signCommand/params/tbs~add\"]").await;
+        wait_css(&c, "[id=\"f/signCommand/params/tbs/0/data-file\"]")
+            .await
+            .send_keys(&path)
+            .await
+            .unwrap();
+        wait_text(&c, "[data-field=\"/signCommand/params/tbs/0/data\"] .payload-tools", "loaded").await;
+        // A second item, moved above the first, then taken out again.
+        click(&c, "[id=\"f/signCommand/params/tbs~add\"]").await;
+        type_into(&c, "/signCommand/params/tbs/1/key", "second").await;
+        click(&c, "[id=\"f/signCommand/params/tbs/1~up\"]").await;
+        click(&c, "#tab-json").await;
+        let body = json_of(&c).await;
+        assert_eq!(body["signCommand"]["params"]["tbs"][0], json!({"key": "second"}), "{body}");
+        click(&c, "#tab-form").await;
+        click(&c, "[id=\"f/signCommand/params/tbs/0~remove\"]").await;
+        click(&c, "#tab-json").await;
+        let body = json_of(&c).await;
+        assert_eq!(body["commandHeader"]["lifespan"], 60);
+        assert_eq!(
+            body["signCommand"]["params"]["tbs"],
+            json!([{"data": "ZnJvbSBhIGZpbGU=", "content_encoding": "base64", "content_type": "text/plain"}]),
+        );
+        assert_eq!(
+            body["signCommand"]["params"]["description"][0]["data"],
+            "RXhhbXBsZSBCYW5r"
+        );
+        click(&c, "#tab-form").await;
+
+        // Saved as a template, the page reset, the template loaded back.
+        type_into(&c, "/commandHeader/externalId", "from-template").await;
+        wait_css(&c, "#template-name").await.send_keys("browser test").await.unwrap();
+        click(&c, ".templates button[type=submit]").await;
+        wait_text(&c, "#template-status", "Saved").await;
+        click(&c, ".actions button[type=button]").await;
+        assert_eq!(value_of(&c, &control("/commandHeader/externalId")).await, "");
+        click(&c, ".templates [data-act=load]").await;
+        wait_text(&c, "#template-status", "Loaded").await;
+        assert_eq!(
+            value_of(&c, &control("/commandHeader/externalId")).await,
+            "from-template"
+        );
+        let first = send(&c).await;
+
+        // Re-issue: the request comes back into the form, editable, and the new command names it.
+        c.goto(&format!("{url}/send?reissue={first}")).await.unwrap();
+        wait_text(&c, ".reissue", &format!("command #{first}")).await;
+        wait_value(&c, "/commandHeader/externalId", "from-template").await;
+        type_into(&c, "/commandHeader/externalId", "reissued").await;
+        send(&c).await;
+    })
+    .await;
+    let _ = std::fs::remove_file(file);
+    let sent = console.commands("").await.items;
+    let (again, first) = (&sent[0], &sent[1]);
+    assert_eq!(again.reissue_of, Some(first.id));
+    assert_eq!(again.request["commandHeader"]["externalId"], "reissued");
+    let templates: Value = console.get("/api/templates").await.expect(200).parse();
+    assert_eq!(templates[0]["name"], "browser test", "{templates}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_type_sends_its_example_from_the_form() {
+    let console = Console::demo().start().await;
+    let url = console.url.clone();
+    let password = console.secrets.admin_password.clone();
+    with_browser(move |c| async move {
+        login(&c, &url, "admin", &password).await;
+        for ty in [
+            "provision",
+            "certificate",
+            "authenticate",
+            "sign",
+            "ping",
+            "startpinreset",
+            "endpinreset",
+        ] {
+            c.goto(&format!("{url}/send")).await.unwrap();
+            wait_text(&c, "#send-client", "Identity Manager").await;
+            wait_css(&c, "#send-type")
+                .await
+                .select_by_value(ty)
+                .await
+                .unwrap();
+            wait_css(&c, &control("/commandHeader/lifespan")).await;
+            if ty == "provision" {
+                wait_css(
+                    &c,
+                    "[data-field=\"/provCommand/profile/keygenrequests/0/keytypeprios/0\"]",
+                )
+                .await;
+                screenshot(&c, "issue4-send-form-provision").await;
+            }
+            send(&c).await;
+        }
+    })
+    .await;
+    let sent = console.commands("").await.items;
+    let types: Vec<&str> = sent.iter().rev().map(|c| c.command_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "provision",
+            "certificate",
+            "authenticate",
+            "sign",
+            "ping",
+            "startpinreset",
+            "endpinreset"
+        ]
+    );
+}
