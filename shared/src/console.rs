@@ -199,7 +199,7 @@ pub struct PollRecord {
 /// One step in a command's life, in time order, with what the backend decoded from its body (the
 /// request, for `sent`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum TimelineEntry {
     Sent {
         at: String,
@@ -301,7 +301,7 @@ pub struct Problem {
 
 /// A stored event of the live feed (`/api/events`); `seq` is its SSE `id:`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum FeedEvent {
     /// A command was created or changed.
     Command { seq: i64, command: CommandRecord },

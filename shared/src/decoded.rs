@@ -17,7 +17,7 @@ pub struct DecodedItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Decoded {
     /// A base64 data item that is text.
     Text {
@@ -51,7 +51,7 @@ pub enum Decoded {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Verification {
     /// The signature checks out with the named certificate's key.
     Valid {

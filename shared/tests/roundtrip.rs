@@ -166,13 +166,13 @@ fn command_types_and_states_parse_their_wire_names() {
 }
 
 #[test]
-fn feed_events_are_tagged_by_kind() {
-    let ev: FeedEvent = serde_json::from_value(json!({
-        "kind": "callback", "seq": 9,
+fn feed_events_are_named_by_kind() {
+    let ev: FeedEvent = serde_json::from_value(json!({"callback": {
+        "seq": 9,
         "callback": {"id": 1, "received_at": "2026-01-01T00:00:00Z", "client": "idm", "type": "sign",
             "command_id": "5", "command": null, "state": "COMPLETED", "external_id": null,
             "body": "{}", "headers": [["content-type", "application/json"]], "auth": "basic ok (idm)"}
-    }))
+    }}))
     .unwrap();
     assert_eq!(ev.seq(), 9);
     assert_eq!(ev.name(), "callback");

@@ -194,7 +194,11 @@ fn reply_summary(r: &HermodReply) -> String {
 fn Step(entry: TimelineEntry, sent_at: Option<f64>, request: String) -> impl IntoView {
     let at = entry.at().to_string();
     let offset = match (sent_at, parse_ms(&at)) {
-        (Some(s), Some(t)) => format!("+{:.1} s", (t - s) / 1000.0),
+        // Tenths by integer arithmetic: formatting a float would pull float printing into the bundle.
+        (Some(s), Some(t)) => {
+            let tenths = ((t - s) / 100.0).round() as i64;
+            format!("+{}.{} s", tenths / 10, tenths.rem_euclid(10))
+        }
         _ => String::new(),
     };
     let (kind, title, body, decoded) = match entry {
