@@ -6,7 +6,6 @@ use crate::error::{ApiError, ApiQuery};
 use crate::store::AuditFilter;
 use axum::Json;
 use axum::extract::State;
-use axum::response::Response;
 use hermod_shared::console::{AuditRecord, ListPage};
 
 fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
@@ -67,19 +66,9 @@ fn row(a: &AuditRecord) -> Vec<String> {
 pub async fn export(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Response, ApiError> {
-    let format = export::format(&q.format)?;
-    let mut f = filter(&q)?;
-    f.limit = crate::store::reads::MAX_LIMIT;
-    Ok(export::stream_pages(
-        format,
-        "audit",
-        COLUMNS,
-        row,
-        move |cursor| {
-            let (store, mut f) = (app.store.clone(), f.clone());
-            f.before_id = cursor;
-            async move { store.list_audit(&f).await }
-        },
-    ))
+) -> Result<axum::response::Response, ApiError> {
+    export::stream_pages(&q.format, "audit", COLUMNS, row, filter(&q)?, move |f| {
+        let store = app.store.clone();
+        async move { store.list_audit(&f).await }
+    })
 }

@@ -4,7 +4,6 @@ use super::{ListQuery, export, int};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::error::ApiQuery;
-use crate::store::reads::MAX_LIMIT;
 use crate::store::{CallbackFilter, Exported};
 use axum::Json;
 use axum::extract::State;
@@ -75,18 +74,15 @@ pub async fn export(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<axum::response::Response, ApiError> {
-    let format = export::format(&q.format)?;
-    let mut f = filter(&q)?;
-    f.limit = MAX_LIMIT;
-    Ok(export::stream_pages(
-        format,
+    export::stream_pages(
+        &q.format,
         "callbacks",
         EXPORT_COLUMNS,
         export_row,
-        move |cursor| {
-            let (store, mut f) = (app.store.clone(), f.clone());
-            f.before_id = cursor;
+        filter(&q)?,
+        move |f| {
+            let store = app.store.clone();
             async move { store.export_callbacks(&f).await }
         },
-    ))
+    )
 }

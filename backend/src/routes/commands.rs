@@ -1,6 +1,6 @@
 //! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod.
 
-use super::{ListQuery, export};
+use super::{ListQuery, export, invalid};
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, RequestMeta};
@@ -9,7 +9,6 @@ use crate::decode;
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::hermod::{Exchange, Failure};
 use crate::metrics::Metrics;
-use crate::store::reads::MAX_LIMIT;
 use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,7 +17,7 @@ use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, ListPage, PollResult, QrCode, SendCommand,
     TimelineEntry,
 };
-use hermod_shared::hermod::{CommandBody, CommandType, CreateResponse, Envelope, FieldError};
+use hermod_shared::hermod::{CommandBody, CommandType, CreateResponse, Envelope};
 use serde_json::json;
 
 fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
@@ -94,20 +93,17 @@ pub async fn export(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<axum::response::Response, ApiError> {
-    let format = export::format(&q.format)?;
-    let mut f = filter(&q)?;
-    f.limit = MAX_LIMIT;
-    Ok(export::stream_pages(
-        format,
+    export::stream_pages(
+        &q.format,
         "commands",
         EXPORT_COLUMNS,
         export_row,
-        move |cursor| {
-            let (store, mut f) = (app.store.clone(), f.clone());
-            f.before_id = cursor;
+        filter(&q)?,
+        move |f| {
+            let store = app.store.clone();
             async move { store.export_commands(&f).await }
         },
-    ))
+    )
 }
 
 pub async fn detail(
@@ -193,10 +189,6 @@ fn curl(command_url: &str, command_type: &str, request: &serde_json::Value) -> S
 fn command_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::not_found("command (ids are integers)"))
-}
-
-fn invalid(pointer: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(&FieldError::new(pointer, message))
 }
 
 pub async fn send(

@@ -4,6 +4,7 @@
 use super::invalid;
 use crate::error::ApiError;
 use crate::store::StoreError;
+use crate::store::reads::PagedFilter;
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -18,7 +19,7 @@ pub enum Format {
     Json,
 }
 
-pub fn format(raw: &Option<String>) -> Result<Format, ApiError> {
+fn format(raw: &Option<String>) -> Result<Format, ApiError> {
     match raw.as_deref().unwrap_or("csv") {
         "csv" => Ok(Format::Csv),
         "json" => Ok(Format::Json),
@@ -51,20 +52,24 @@ fn csv_line(fields: &[String]) -> String {
     line
 }
 
-/// Streams every page `fetch(cursor)` gives until it gives no next cursor. `columns` heads the CSV;
-/// `row` turns an item into its CSV fields.
-pub fn stream_pages<T, F, Fut>(
-    format: Format,
+/// Streams the whole view `filter` selects, in the `format` asked for (`csv` by default): every page
+/// `fetch` gives until there is no next one. `columns` heads the CSV; `row` turns an item into its
+/// CSV fields.
+pub fn stream_pages<T, Fl, F, Fut>(
+    format: &Option<String>,
     name: &str,
     columns: &'static [&'static str],
     row: fn(&T) -> Vec<String>,
+    filter: Fl,
     fetch: F,
-) -> Response
+) -> Result<Response, ApiError>
 where
     T: Serialize + Send + 'static,
-    F: Fn(Option<i64>) -> Fut + Send + 'static,
+    Fl: PagedFilter,
+    F: Fn(Fl) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(Vec<T>, Option<String>), StoreError>> + Send,
 {
+    let format = self::format(format)?;
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     tokio::spawn(async move {
         let send = |text: String| {
@@ -86,7 +91,7 @@ where
         let mut cursor = None;
         let mut first = true;
         loop {
-            let (items, next) = match fetch(cursor).await {
+            let (items, next) = match fetch(filter.export_page(cursor)).await {
                 Ok(page) => page,
                 Err(e) => {
                     tracing::error!(error = %e, "export failed part-way");
@@ -127,7 +132,7 @@ where
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Json => ("application/json", "json"),
     };
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, content_type.to_string()),
             (
@@ -137,7 +142,7 @@ where
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }
 
 #[cfg(test)]

@@ -170,6 +170,16 @@ impl From<sqlx::Error> for AccountError {
     }
 }
 
+impl super::reads::PagedFilter for AuditFilter {
+    fn export_page(&self, before_id: Option<i64>) -> Self {
+        AuditFilter {
+            limit: super::reads::MAX_LIMIT,
+            before_id,
+            ..self.clone()
+        }
+    }
+}
+
 impl Store {
     pub async fn user_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
@@ -373,12 +383,16 @@ impl Store {
         .await?)
     }
 
-    pub async fn touch_session(&self, token_hash: String) -> Result<(), StoreError> {
+    /// Sets a time column of one row to now: `sql` takes the time, then the row's key.
+    async fn stamp<K>(&self, sql: &'static str, key: K) -> Result<(), StoreError>
+    where
+        K: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Send + Sync + 'static,
+    {
         self.run(move |conn| {
             Box::pin(async move {
-                sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+                sqlx::query(sql)
                     .bind(now_ms())
-                    .bind(&token_hash)
+                    .bind(&key)
                     .execute(&mut *conn)
                     .await?;
                 Ok(())
@@ -387,17 +401,19 @@ impl Store {
         .await
     }
 
+    pub async fn touch_session(&self, token_hash: String) -> Result<(), StoreError> {
+        self.stamp(
+            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
+            token_hash,
+        )
+        .await
+    }
+
     pub async fn revoke_session(&self, token_hash: String) -> Result<(), StoreError> {
-        self.run(move |conn| {
-            Box::pin(async move {
-                sqlx::query("UPDATE sessions SET revoked_at = ? WHERE token_hash = ?")
-                    .bind(now_ms())
-                    .bind(&token_hash)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
+        self.stamp(
+            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ?",
+            token_hash,
+        )
         .await
     }
 
@@ -449,17 +465,8 @@ impl Store {
     }
 
     pub async fn touch_token(&self, id: i64) -> Result<(), StoreError> {
-        self.run(move |conn| {
-            Box::pin(async move {
-                sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
-                    .bind(now_ms())
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
+        self.stamp("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", id)
+            .await
     }
 
     /// Revokes a token; `None` when there is no such token.

@@ -7,6 +7,7 @@ use hermod_shared::console::{
     CallbackRecord, CommandDetail, CommandRecord, HermodReply, ListPage, PollRecord, TimelineEntry,
 };
 use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -49,18 +50,38 @@ pub struct Exported<T> {
     pub decoded: String,
 }
 
+/// A row of an export query: the record's columns and its decoded words.
 #[derive(FromRow)]
-struct CommandExportRow {
+struct ExportRow<Row> {
     #[sqlx(flatten)]
-    row: CommandRow,
+    row: Row,
     decoded_all: String,
 }
 
-#[derive(FromRow)]
-struct CallbackExportRow {
-    #[sqlx(flatten)]
-    row: CallbackRow,
-    decoded_all: String,
+/// A filter that pages by id: exports walk the whole view in the largest pages.
+pub trait PagedFilter: Clone + Send + Sync + 'static {
+    /// This filter for the export page of ids below `before_id`.
+    fn export_page(&self, before_id: Option<i64>) -> Self;
+}
+
+impl PagedFilter for CommandFilter {
+    fn export_page(&self, before_id: Option<i64>) -> Self {
+        CommandFilter {
+            limit: MAX_LIMIT,
+            before_id,
+            ..self.clone()
+        }
+    }
+}
+
+impl PagedFilter for CallbackFilter {
+    fn export_page(&self, before_id: Option<i64>) -> Self {
+        CallbackFilter {
+            limit: MAX_LIMIT,
+            before_id,
+            ..self.clone()
+        }
+    }
 }
 
 impl CommandFilter {
@@ -216,6 +237,30 @@ impl Store {
         })
     }
 
+    /// Runs an export query (record columns plus `decoded_all`) and pages its rows.
+    async fn export_rows<R, T>(
+        &self,
+        mut qb: QueryBuilder<Sqlite>,
+        limit: i64,
+        id: fn(&T) -> i64,
+    ) -> Result<(Vec<Exported<T>>, Option<String>), StoreError>
+    where
+        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let rows: Vec<ExportRow<R>> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Exported {
+                    record: T::try_from(r.row)?,
+                    decoded: r.decoded_all,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(page(items, limit, |e| id(&e.record)))
+    }
+
     /// A page of the export: each command with everything decoded from it and its callbacks.
     pub async fn export_commands(
         &self,
@@ -226,21 +271,8 @@ impl Store {
             ", trim(c.decoded || ' ' || COALESCE((SELECT group_concat(b.decoded, ' ') \
              FROM callbacks b WHERE b.command = c.id), '')) AS decoded_all"
         );
-        let rows: Vec<CommandExportRow> = f
-            .query(select)
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                Ok(Exported {
-                    record: CommandRecord::try_from(r.row)?,
-                    decoded: r.decoded_all,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(page(items, f.limit, |e| e.record.id))
+        self.export_rows::<CommandRow, _>(f.query(select), f.limit, |c: &CommandRecord| c.id)
+            .await
     }
 
     pub async fn list_callbacks(
@@ -268,21 +300,8 @@ impl Store {
         f: &CallbackFilter,
     ) -> Result<(Vec<Exported<CallbackRecord>>, Option<String>), StoreError> {
         let select = concat!(callback_columns!(), ", decoded AS decoded_all");
-        let rows: Vec<CallbackExportRow> = f
-            .query(select)
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                Ok(Exported {
-                    record: CallbackRecord::try_from(r.row)?,
-                    decoded: r.decoded_all,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(page(items, f.limit, |e| e.record.id))
+        self.export_rows::<CallbackRow, _>(f.query(select), f.limit, |c: &CallbackRecord| c.id)
+            .await
     }
 
     /// One command and everything that happened to it, in time order.
