@@ -16,7 +16,7 @@ use crate::web::Web;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, delete, get, post, put};
 use axum::{Extension, Json, Router};
 use hermod_shared::console::{ClientInfo, Role, RouteInfo};
@@ -27,7 +27,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 
 /// One configured Hermod API user.
 pub struct Client {
@@ -124,6 +123,7 @@ impl AppState {
             public_origin: origin_of(&public_url),
             streams: Arc::new(StreamCounter::default()),
             max_streams: a.max_streams_per_session,
+            access: watch::channel(0).0,
         };
         let feed = Feed::new(config.feed.channel_capacity);
         let store = Store::open(data_dir, feed.clone())
@@ -349,10 +349,7 @@ fn callback_routes(state: &AppState) -> Router<AppState> {
             post(routes::receiver::by_path),
         )
         .route("/healthz", get(routes::health::live))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            timeout,
-        ))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(middleware::from_fn_with_state(
             (state.clone(), RouteRoles::default()),
             auth::guard,
@@ -400,10 +397,7 @@ pub fn app(state: AppState) -> Router {
         }
     }
     let api = api
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            timeout,
-        ))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
         .merge(stream)
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
@@ -431,10 +425,70 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The whole-request limit, answered as a JSON problem like every other error.
+async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the console did not finish this request within {} s (limits.request_timeout_secs); \
+                 a command being sent is still recorded: look for it in the commands list",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
 async fn api_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "no such API endpoint; see the README's API table",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, to_bytes};
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_request_past_the_time_limit_gets_a_json_504() {
+        let router = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route("/quick", get(|| async { "quick" }))
+            .layer(middleware::from_fn_with_state(
+                Duration::from_millis(50),
+                time_limit,
+            ));
+        let call = |path: &'static str| {
+            router
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        };
+        let quick = call("/quick").await.unwrap();
+        assert_eq!(quick.status(), StatusCode::OK);
+        let slow = call("/slow").await.unwrap();
+        assert_eq!(slow.status(), StatusCode::GATEWAY_TIMEOUT);
+        let body: serde_json::Value =
+            serde_json::from_slice(&to_bytes(slow.into_body(), 1 << 16).await.unwrap()).unwrap();
+        assert_eq!(body["error"], "request_timeout");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("limits.request_timeout_secs"),
+            "{body}"
+        );
+    }
 }

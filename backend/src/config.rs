@@ -358,6 +358,16 @@ impl Config {
                     "clients.{id}.command_url: must be an http(s) URL ending in /command"
                 )));
             }
+            // A send must end (answered, or SEND_UNKNOWN) before the browser's request does.
+            if c.connect_timeout_secs + c.request_timeout_secs >= self.limits.request_timeout_secs {
+                return Err(ConfigError(format!(
+                    "clients.{id}.request_timeout_secs: connect ({} s) and request ({} s) timeouts \
+                     together must be shorter than limits.request_timeout_secs ({} s)",
+                    c.connect_timeout_secs,
+                    c.request_timeout_secs,
+                    self.limits.request_timeout_secs
+                )));
+            }
         }
         Ok(())
     }
@@ -416,10 +426,7 @@ fn apply_env(
         if path.iter().any(|p| p.is_empty()) {
             return Err(ConfigError(format!("{name}: empty key segment")));
         }
-        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or(toml::Value::String(raw));
+        let value = env_value(raw);
         let mut cur = &mut *table;
         for seg in &path[..path.len() - 1] {
             let entry = cur
@@ -432,6 +439,26 @@ fn apply_env(
         cur.insert(path[path.len() - 1].clone(), value);
     }
     Ok(())
+}
+
+/// An environment value as TOML: a number or boolean only where it reads back exactly as written
+/// (so a secret like `1_000`, `0x1F` or `nan` stays the string it is), an array or table where it
+/// parses as one, else the text itself.
+fn env_value(raw: String) -> toml::Value {
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"));
+    let faithful = match &parsed {
+        Some(toml::Value::Integer(i)) => i.to_string() == raw,
+        Some(toml::Value::Float(f)) => f.is_finite() && f.to_string() == raw,
+        Some(toml::Value::Boolean(b)) => b.to_string() == raw,
+        Some(toml::Value::Array(_) | toml::Value::Table(_)) => true,
+        _ => false,
+    };
+    match parsed {
+        Some(value) if faithful => value,
+        _ => toml::Value::String(raw),
+    }
 }
 
 #[cfg(test)]
@@ -484,6 +511,33 @@ mod tests {
                 .count(),
             0
         );
+    }
+
+    #[test]
+    fn secrets_from_the_environment_keep_their_exact_text() {
+        for secret in [
+            "1_000", "0x1F", "1e3", "nan", "+5", "007", "3.10", "inf", "true",
+        ] {
+            let env = [
+                (
+                    "HERMOD_CONSOLE__CLIENTS__IDM__KEY".to_string(),
+                    secret.to_string(),
+                ),
+                ("HERMOD_CONSOLE__FEED__HEARTBEAT_SECS".into(), "7".into()),
+            ];
+            let c = Config::from_toml(MINIMAL, env).unwrap();
+            let key = c.clients["idm"].resolve_key("idm").unwrap();
+            assert_eq!(key.expose(), secret);
+            assert_eq!(c.feed.heartbeat_secs, 7);
+        }
+    }
+
+    #[test]
+    fn a_client_timeout_must_end_before_the_request_does() {
+        let err =
+            Config::from_toml(&format!("{MINIMAL}\nrequest_timeout_secs = 85"), []).unwrap_err();
+        assert!(err.0.contains("clients.idm.request_timeout_secs"), "{err}");
+        Config::from_toml(&format!("{MINIMAL}\nrequest_timeout_secs = 84"), []).unwrap();
     }
 
     #[test]

@@ -1177,6 +1177,31 @@ mod tests {
     }
 
     #[test]
+    fn subject_alternative_names_are_summarised_and_searchable() {
+        let hosts = ["console.example.com".to_string(), "10.1.2.3".to_string()];
+        let pki = crate::simulator::material::dev_pki(&hosts).unwrap();
+        let items = decode_text(&pki.server_cert);
+        let Decoded::Certificate(summary) = &only(&items).decoded else {
+            panic!("{items:#?}")
+        };
+        assert_eq!(
+            summary.sans,
+            ["DNS:console.example.com", "IP:10.1.2.3"],
+            "{summary:#?}"
+        );
+        assert!(!summary.is_ca);
+        assert_eq!(summary.key.algorithm, "EC");
+        let text = search_text(&items);
+        assert!(text.contains("console.example.com"), "{text}");
+        // The CA: no SANs, marked as a CA.
+        let items = decode_text(&pki.ca_cert);
+        let Decoded::Certificate(ca) = &only(&items).decoded else {
+            panic!("{items:#?}")
+        };
+        assert!(ca.sans.is_empty() && ca.is_ca, "{ca:#?}");
+    }
+
+    #[test]
     fn verifies_ecdsa_and_pss_signatures() {
         let mut rng = StdRng::try_from_rng(&mut SysRng).unwrap();
         let message = b"header.payload";

@@ -33,18 +33,29 @@ impl LoginLimiter {
         ]
     }
 
-    /// `Err(retry_after)` while the account or the source is over its limit.
-    pub fn check(&self, account: &str, source: &str) -> Result<(), Duration> {
+    /// Counts a login attempt before its password is checked, so that guesses sent in parallel
+    /// count as well as guesses sent one after another. `Err(retry_after)` while the account or the
+    /// source is over its limit; then nothing is counted.
+    pub fn attempt(&self, account: &str, source: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let mut failures = self.failures.lock().expect("limiter lock");
+        if failures.len() > SWEEP_AT {
+            let window = self.window;
+            failures.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < window)
+            });
+        }
         let mut wait = None;
-        for (key, is_account) in Self::keys(account, source) {
-            let limit = if is_account {
+        let keys = Self::keys(account, source);
+        for (key, is_account) in &keys {
+            let limit = if *is_account {
                 self.per_account
             } else {
                 self.per_source
             } as usize;
-            if let Some(times) = failures.get_mut(&key) {
+            if let Some(times) = failures.get_mut(key) {
                 while times
                     .front()
                     .is_some_and(|t| now.duration_since(*t) >= self.window)
@@ -59,31 +70,24 @@ impl LoginLimiter {
                 }
             }
         }
-        wait.map_or(Ok(()), Err)
-    }
-
-    pub fn failed(&self, account: &str, source: &str) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().expect("limiter lock");
-        if failures.len() > SWEEP_AT {
-            let window = self.window;
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < window)
-            });
+        if let Some(wait) = wait {
+            return Err(wait);
         }
-        for (key, _) in Self::keys(account, source) {
+        for (key, _) in keys {
             failures.entry(key).or_default().push_back(now);
         }
+        Ok(())
     }
 
-    /// A successful login clears the account's count (not the source's).
-    pub fn succeeded(&self, account: &str) {
-        self.failures
-            .lock()
-            .expect("limiter lock")
-            .remove(&format!("account:{}", account.to_lowercase()));
+    /// The attempt had the right password: the account's failures are forgiven, and the attempt
+    /// does not count against its source.
+    pub fn succeeded(&self, account: &str, source: &str) {
+        let [(account, _), (source, _)] = Self::keys(account, source);
+        let mut failures = self.failures.lock().expect("limiter lock");
+        failures.remove(&account);
+        if let Some(times) = failures.get_mut(&source) {
+            times.pop_back();
+        }
     }
 }
 
@@ -94,23 +98,33 @@ mod tests {
     #[test]
     fn engages_per_account_and_per_source_and_lets_go_after_the_window() {
         let l = LoginLimiter::new(Duration::from_millis(200), 2, 3);
-        l.failed("alice", "10.0.0.1");
-        assert!(l.check("alice", "10.0.0.1").is_ok());
-        l.failed("ALICE", "10.0.0.2");
+        assert!(l.attempt("alice", "10.0.0.1").is_ok());
+        assert!(l.attempt("ALICE", "10.0.0.2").is_ok());
         assert!(
-            l.check("alice", "10.0.0.9").is_err(),
+            l.attempt("alice", "10.0.0.9").is_err(),
             "the account is locked from anywhere"
         );
-        assert!(l.check("bob", "10.0.0.3").is_ok());
-        l.failed("bob", "10.0.0.3");
-        l.failed("carol", "10.0.0.3");
-        l.failed("dave", "10.0.0.3");
+        assert!(l.attempt("bob", "10.0.0.3").is_ok());
+        assert!(l.attempt("carol", "10.0.0.3").is_ok());
+        assert!(l.attempt("dave", "10.0.0.3").is_ok());
         assert!(
-            l.check("erin", "10.0.0.3").is_err(),
+            l.attempt("erin", "10.0.0.3").is_err(),
             "the source is locked for any account"
         );
         std::thread::sleep(Duration::from_millis(250));
-        assert!(l.check("alice", "10.0.0.1").is_ok());
-        assert!(l.check("erin", "10.0.0.3").is_ok());
+        assert!(l.attempt("alice", "10.0.0.1").is_ok());
+        assert!(l.attempt("erin", "10.0.0.3").is_ok());
+    }
+
+    #[test]
+    fn a_right_password_counts_for_neither_the_account_nor_the_source() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 2, 2);
+        for _ in 0..5 {
+            assert!(l.attempt("alice", "10.0.0.1").is_ok());
+            l.succeeded("alice", "10.0.0.1");
+        }
+        assert!(l.attempt("alice", "10.0.0.1").is_ok());
+        assert!(l.attempt("alice", "10.0.0.1").is_ok());
+        assert!(l.attempt("alice", "10.0.0.1").is_err());
     }
 }

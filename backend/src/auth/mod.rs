@@ -124,8 +124,20 @@ pub fn session_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderVal
     .expect("cookie text is ASCII")
 }
 
+/// Whether the credentials in `headers` still hold: for an open feed stream, which must end when its
+/// session or token does. Unlike a request, an open stream does not count as activity, so a tab left
+/// open is still logged out after the idle time.
+pub async fn still_valid(app: &AppState, headers: &HeaderMap) -> bool {
+    matches!(identify(app, headers, false).await, Ok(Some(_)))
+}
+
 /// Finds the caller, if any. `Err` when credentials were offered but are not (or no longer) good.
-async fn identify(app: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+/// `touch` records the use, for the idle expiry and the token's last use.
+async fn identify(
+    app: &AppState,
+    headers: &HeaderMap,
+    touch: bool,
+) -> Result<Option<Caller>, ApiError> {
     let now = now_ms();
     if let Some(token) = bearer(headers) {
         let token = token
@@ -148,7 +160,7 @@ async fn identify(app: &AppState, headers: &HeaderMap) -> Result<Option<Caller>,
             .as_deref()
             .and_then(crate::clock::parse_rfc3339)
             .is_none_or(|t| now - t > 60_000);
-        if stale {
+        if touch && stale {
             app.store
                 .touch_token(record.id)
                 .await
@@ -177,7 +189,7 @@ async fn identify(app: &AppState, headers: &HeaderMap) -> Result<Option<Caller>,
     }
     let role = Role::parse(&session.role).ok_or_else(|| ApiError::store("unknown role"))?;
     // Idle expiry needs a fresh last-seen, but not a write on every request.
-    if now - session.last_seen_at > (idle / 4).min(60_000) {
+    if touch && now - session.last_seen_at > (idle / 4).min(60_000) {
         app.store
             .touch_session(hash.clone())
             .await
@@ -241,11 +253,16 @@ pub async fn guard(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string());
+    // A GET route answers HEAD too (axum runs the GET handler): it needs the GET route's role.
+    let method = match *req.method() {
+        Method::HEAD => Method::GET,
+        ref m => m.clone(),
+    };
     let required = matched
-        .and_then(|path| roles.get(&(req.method().clone(), path)).copied())
+        .and_then(|path| roles.get(&(method, path)).copied())
         .flatten();
     if let Some(required) = required {
-        let caller = identify(&app, req.headers()).await?.ok_or_else(|| {
+        let caller = identify(&app, req.headers(), true).await?.ok_or_else(|| {
             unauthenticated("log in first (or send an API token as Authorization: Bearer)")
         })?;
         let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -324,4 +341,13 @@ pub struct Auth {
     pub public_origin: String,
     pub streams: Arc<StreamCounter>,
     pub max_streams: usize,
+    /// Ticks when a session or token ends early (logout, revocation, removal), so open streams
+    /// check theirs at once instead of at the next heartbeat.
+    pub access: tokio::sync::watch::Sender<u64>,
+}
+
+impl Auth {
+    pub fn access_changed(&self) {
+        self.access.send_modify(|n| *n = n.wrapping_add(1));
+    }
 }

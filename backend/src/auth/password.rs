@@ -1,5 +1,5 @@
 //! Password hashing: argon2id, PHC strings in the store. Hashing is slow on purpose, so it runs on a
-//! blocking thread.
+//! blocking thread, a few at a time.
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 
@@ -12,26 +12,36 @@ pub struct Cost {
     pub passes: u32,
 }
 
+/// Hashes running at once. Each takes its `memory_kib` (19 MiB by default) for a while: a flood of
+/// logins then waits its turn instead of exhausting memory and the blocking threads.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Runs one hash or check on a blocking thread, once a place is free.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _place = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
 fn hasher(cost: Cost) -> Result<Argon2<'static>, String> {
     let params = Params::new(cost.memory_kib, cost.passes, 1, None).map_err(|e| e.to_string())?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
 pub async fn hash(password: String, cost: Cost) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         hasher(cost)?
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| e.to_string())
     })
     .await
-    .map_err(|e| e.to_string())?
+    .unwrap_or_else(|| Err("the hashing task failed".into()))
 }
 
 /// Checks `password` against a stored hash. With no hash (no such user) it still does the work of a
 /// check, so a failed login takes as long whether or not the account exists.
 pub async fn verify(password: String, stored: Option<String>, cost: Cost) -> bool {
-    tokio::task::spawn_blocking(move || match stored {
+    hashing(move || match stored {
         Some(stored) => Argon2::default()
             .verify_password(password.as_bytes(), stored.as_str())
             .is_ok(),

@@ -247,21 +247,47 @@ pub async fn send(
         })
         .await
         .map_err(ApiError::store)?;
-    // The exchange runs in its own task: a browser that goes away mid-send must not leave the command
-    // at SENDING forever.
-    let req_reissue_of = req.reissue_of;
+    // The exchange runs in its own task, its audit row included: a browser that goes away mid-send
+    // (or the API's request timeout) must neither leave the command at SENDING forever nor leave
+    // the send out of the audit log.
     let hermod = client.hermod.clone();
-    let store = app.store.clone();
+    let client_id = client.id.clone();
     let timeout = body.timeout_secs();
     let task = tokio::spawn(async move {
         let exchange = hermod.create(ty, &req.body).await;
         let (mut result, problem) = interpret_create(record.id, &exchange, timeout);
         result.decoded = decode::words_in_text(exchange.reply.body.clone()).await;
-        let record = store.finish_send(result).await.map_err(ApiError::store)?;
-        match problem {
-            None => Ok(record),
-            Some(p) => Err(p.with_record(record)),
+        let outcome = match app.store.finish_send(result).await {
+            Ok(record) => match problem {
+                None => Ok(record),
+                Some(p) => Err(p.with_record(record)),
+            },
+            Err(e) => Err(ApiError::store(e)),
+        };
+        let (record, outcome_word) = match &outcome {
+            Ok(r) => (Some(r), "ok"),
+            Err(e) => (e.problem.record.as_ref(), "failed"),
+        };
+        Metrics::inc(&app.metrics.commands_sent);
+        if outcome.is_err() {
+            Metrics::inc(&app.metrics.commands_failed);
         }
+        audit::record(
+            &app,
+            &meta,
+            Some(&caller),
+            Event::ok("command_sent", record.map(|r| r.id.to_string()))
+                .outcome(outcome_word)
+                .detail(json!({
+                    "type": ty.as_str(),
+                    "client": client_id,
+                    "reissue_of": req.reissue_of,
+                    "command_id": record.and_then(|r| r.command_id.clone()),
+                    "state": record.map(|r| r.state.to_string()),
+                })),
+        )
+        .await;
+        outcome
     });
     let outcome = task.await.map_err(|e| {
         ApiError::new(
@@ -270,29 +296,6 @@ pub async fn send(
             format!("the send task failed: {e}"),
         )
     })?;
-    let (record, outcome_word) = match &outcome {
-        Ok(r) => (Some(r), "ok"),
-        Err(e) => (e.problem.record.as_ref(), "failed"),
-    };
-    Metrics::inc(&app.metrics.commands_sent);
-    if outcome.is_err() {
-        Metrics::inc(&app.metrics.commands_failed);
-    }
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("command_sent", record.map(|r| r.id.to_string()))
-            .outcome(outcome_word)
-            .detail(json!({
-                "type": ty.as_str(),
-                "client": client.id,
-                "reissue_of": req_reissue_of,
-                "command_id": record.and_then(|r| r.command_id.clone()),
-                "state": record.map(|r| r.state.to_string()),
-            })),
-    )
-    .await;
     Ok((StatusCode::CREATED, Json(outcome?)))
 }
 

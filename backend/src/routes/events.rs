@@ -61,7 +61,7 @@ pub async fn stream(
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
         app.metrics.streams_open.fetch_add(1, Ordering::Relaxed);
-        pump(app.clone(), live, after, tx).await;
+        pump(app.clone(), headers, live, after, tx).await;
         app.metrics.streams_open.fetch_sub(1, Ordering::Relaxed);
         drop(slot);
     });
@@ -75,9 +75,11 @@ pub async fn stream(
     Ok(response)
 }
 
-/// Feeds one subscriber until it goes away, falls behind, or the server shuts down.
+/// Feeds one subscriber until it goes away, falls behind, its session or token ends (checked at each
+/// heartbeat and whenever access changes), or the server shuts down.
 async fn pump(
     app: AppState,
+    credentials: HeaderMap,
     mut live: broadcast::Receiver<std::sync::Arc<crate::feed::Published>>,
     mut last: i64,
     tx: mpsc::Sender<Event>,
@@ -86,6 +88,7 @@ async fn pump(
     if *shutdown.borrow_and_update() {
         return;
     }
+    let mut access = app.auth.access.subscribe();
     loop {
         let rows = match app.store.feed_after(last, REPLAY_PAGE).await {
             Ok(rows) => rows,
@@ -124,7 +127,15 @@ async fn pump(
                 // Lagged: close rather than skip; the browser resumes from its Last-Event-ID.
                 Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => return,
             },
+            Ok(()) = access.changed() => {
+                if !crate::auth::still_valid(&app, &credentials).await {
+                    return;
+                }
+            }
             _ = beat.tick() => {
+                if !crate::auth::still_valid(&app, &credentials).await {
+                    return;
+                }
                 let beat = Heartbeat { server_time: rfc3339(now_ms()), seq: last, every_secs };
                 let data = serde_json::to_string(&beat).unwrap_or_default();
                 let event = Event::default().event("heartbeat").data(data).retry(Duration::from_secs(2));

@@ -41,7 +41,7 @@ pub async fn login(
         ));
     }
     let username = login.username.trim().to_string();
-    if let Err(wait) = app.auth.limiter.check(&username, &meta.source) {
+    if let Err(wait) = app.auth.limiter.attempt(&username, &meta.source) {
         audit::record(
             &app,
             &meta,
@@ -75,7 +75,6 @@ pub async fn login(
     let stored = found.as_ref().map(|(_, hash)| hash.clone());
     let ok = password::verify(login.password, stored, app.auth.cost).await;
     let (user, true) = (found.map(|(u, _)| u), ok) else {
-        app.auth.limiter.failed(&username, &meta.source);
         audit::record(
             &app,
             &meta,
@@ -92,7 +91,7 @@ pub async fn login(
         ));
     };
     let user = user.expect("verified against a stored hash, so the user exists");
-    app.auth.limiter.succeeded(&username);
+    app.auth.limiter.succeeded(&username, &meta.source);
     let token = random_token();
     let csrf = random_token();
     let now = now_ms();
@@ -146,6 +145,7 @@ pub async fn logout(
             .revoke_session(token_hash.clone())
             .await
             .map_err(ApiError::store)?;
+        app.auth.access_changed();
     }
     audit::record(
         &app,

@@ -95,6 +95,7 @@ pub async fn update(
         .update_user(id, change.role, hash)
         .await
         .map_err(account_error)?;
+    app.auth.access_changed();
     audit::record(
         &app,
         &meta,
@@ -113,6 +114,7 @@ pub async fn remove(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let user = app.store.delete_user(id).await.map_err(account_error)?;
+    app.auth.access_changed();
     audit::record(
         &app,
         &meta,
