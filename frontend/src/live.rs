@@ -1,7 +1,7 @@
 //! The tab's live feed: one EventSource, its true connection state, and the events it brought. Pages
 //! read it from context; it reconnects forever, and by itself after two missed heartbeats.
 
-use crate::api::{self, EventStream, StreamMsg};
+use crate::api::{self, ApiFail, EventStream, StreamMsg};
 use hermod_shared::console::FeedEvent;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -54,23 +54,50 @@ impl Live {
             last_seq: StoredValue::new(0),
             stream: StoredValue::new_local(None),
         };
-        leptos::task::spawn_local(async move {
-            // A short history first, so a new tab is not empty.
-            let after = match api::callbacks("limit=1").await {
-                Ok(page) => (page.feed_seq - REPLAY).max(0),
-                Err(_) => 0,
-            };
-            live.last_seq.set_value(after);
-            live.connect();
-        });
+        live.start_after_history();
         if let Ok(ticker) = set_interval_with_handle(move || live.watch(), Duration::from_secs(1)) {
             on_cleanup(move || ticker.clear());
         }
+        // A page left for another one stays in the back/forward cache with its stream open: a few
+        // such pages hold all six connections the browser allows the origin, and the next console
+        // page never connects. Closed as the page is hidden; a restored page reloads (app.rs).
+        let hidden =
+            window_event_listener_untyped("pagehide", move |_| live.stream.set_value(None));
+        on_cleanup(move || hidden.remove());
         live
     }
 
+    /// Connects after a short history, so a new tab is not empty: a list's watermark says where that
+    /// history starts. Until the console answers, the state says so and it asks again.
+    fn start_after_history(self) {
+        leptos::task::spawn_local(async move {
+            match api::callbacks("limit=1").await {
+                Ok(page) => {
+                    self.last_seq.set_value((page.feed_seq - REPLAY).max(0));
+                    self.connect();
+                }
+                // The session ended: the shell shows the login page.
+                Err(ApiFail::Problem { status: 401, .. }) => {}
+                Err(_) => {
+                    self.conn.set(Conn::Reconnecting);
+                    set_timeout(
+                        move || {
+                            if self.last_seq.try_get_value().is_some() {
+                                self.start_after_history();
+                            }
+                        },
+                        Duration::from_secs(2),
+                    );
+                }
+            }
+        });
+    }
+
     fn connect(self) {
-        let after = self.last_seq.get_value();
+        // A retry may come due after the console was left (logged out): then there is nothing to do.
+        let Some(after) = self.last_seq.try_get_value() else {
+            return;
+        };
         // Drop the old stream first: one EventSource per tab.
         self.stream.set_value(None);
         match EventStream::open(after, move |msg| self.on(msg)) {
@@ -88,8 +115,17 @@ impl Live {
             StreamMsg::Failed { closed } => {
                 self.conn.set(Conn::Reconnecting);
                 if closed {
-                    // The browser gave up (the server answered an error): try again ourselves.
-                    set_timeout(move || self.connect(), Duration::from_secs(2));
+                    // The browser gave up: the server answered an error. If that is because the
+                    // session ended, asking who we are says so and the shell shows the login page;
+                    // otherwise try again ourselves.
+                    leptos::task::spawn_local(async move {
+                        if !matches!(
+                            api::session().await,
+                            Err(ApiFail::Problem { status: 401, .. })
+                        ) {
+                            set_timeout(move || self.connect(), Duration::from_secs(2));
+                        }
+                    });
                 }
             }
             StreamMsg::Heartbeat(beat) => {

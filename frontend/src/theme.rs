@@ -14,10 +14,19 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-fn system_prefers_dark() -> bool {
-    web_sys::window()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .is_some_and(|m| m.matches())
+fn system_query() -> Option<web_sys::MediaQueryList> {
+    web_sys::window()?
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten()
+}
+
+fn system_theme() -> Theme {
+    if system_query().is_some_and(|m| m.matches()) {
+        Theme::Dark
+    } else {
+        Theme::Light
+    }
 }
 
 fn remembered() -> Option<Theme> {
@@ -44,13 +53,19 @@ fn apply(theme: Theme) {
 
 /// Applies the remembered (or the system's) theme and returns the signal the toggle drives.
 pub fn start() -> RwSignal<Theme> {
-    let initial = remembered().unwrap_or(if system_prefers_dark() {
-        Theme::Dark
-    } else {
-        Theme::Light
-    });
-    let theme = RwSignal::new(initial);
+    let theme = RwSignal::new(remembered().unwrap_or_else(system_theme));
     Effect::new(move |_| apply(theme.get()));
+    // Until the operator picks one, the page follows the system as it changes (at dusk, say).
+    if let Some(query) = system_query() {
+        use wasm_bindgen::JsCast;
+        let follow = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            if remembered().is_none() {
+                theme.set(system_theme());
+            }
+        });
+        let _ = query.add_event_listener_with_callback("change", follow.as_ref().unchecked_ref());
+        follow.forget();
+    }
     theme
 }
 

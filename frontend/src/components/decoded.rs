@@ -102,8 +102,18 @@ fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
+/// The value `pointer` names in `body` as it came (a JWS payload's contents: the whole JWS), for
+/// the one-click raw view.
+fn raw_at(body: &Value, pointer: &str) -> Option<String> {
+    let outer = pointer.split('#').next().unwrap_or_default();
+    match body.pointer(outer)? {
+        Value::String(s) => Some(s.clone()),
+        other => Some(pretty(other)),
+    }
+}
+
 #[component]
-fn One(item: DecodedItem) -> impl IntoView {
+fn One(item: DecodedItem, raw: Option<String>) -> impl IntoView {
     let body = match item.decoded {
         Decoded::Text { content_type, text } => view! {
             <p class="muted">{content_type}</p>
@@ -137,15 +147,27 @@ fn One(item: DecodedItem) -> impl IntoView {
         <details class="decoded" open>
             <summary>{item.label}" "<span class="muted mono">{item.pointer}</span></summary>
             {body}
+            {raw.map(|raw| view! {
+                <details class="raw" data-raw="">
+                    <summary>"Raw"</summary>
+                    <pre>{raw}</pre>
+                </details>
+            })}
         </details>
     }
 }
 
-/// Every decoded item of one body.
+/// Every decoded item of one body (`body`: that body's text, for each item's raw form).
 #[component]
-pub fn DecodedList(items: Vec<DecodedItem>) -> impl IntoView {
+pub fn DecodedList(items: Vec<DecodedItem>, body: Option<String>) -> impl IntoView {
+    let body: Value = body
+        .and_then(|b| serde_json::from_str(&b).ok())
+        .unwrap_or(Value::Null);
     items
         .into_iter()
-        .map(|item| view! { <One item=item/> })
+        .map(|item| {
+            let raw = raw_at(&body, &item.pointer);
+            view! { <One item=item raw=raw/> }
+        })
         .collect_view()
 }

@@ -1,3 +1,4 @@
+use super::copy::CopyButton;
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -13,22 +14,11 @@ pub fn pretty(text: &str) -> String {
 #[component]
 pub fn JsonBlock(label: String, text: String, #[prop(optional)] open: bool) -> impl IntoView {
     let shown = pretty(&text);
-    let copied = RwSignal::new(false);
-    let for_copy = shown.clone();
-    let copy = move |ev: leptos::ev::MouseEvent| {
-        ev.prevent_default();
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&for_copy);
-            copied.set(true);
-        }
-    };
     view! {
         <details class="json" open=open>
             <summary>
                 <span class="json-label">{label}</span>
-                <button type="button" class="copy" on:click=copy>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
+                <CopyButton text=shown.clone()/>
             </summary>
             <pre>{shown}</pre>
         </details>

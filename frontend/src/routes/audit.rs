@@ -20,7 +20,7 @@ pub fn AuditPage() -> impl IntoView {
     let rows = RwSignal::new(Vec::<AuditRecord>::new());
     let next = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<ApiFail>);
-    let loading = RwSignal::new(false);
+    let loading = RwSignal::new(true);
     // The filters as an encoded query string, straight from the URL.
     let filter_qs = Memo::new(move |_| {
         nav.with(|l| {
@@ -92,7 +92,7 @@ pub fn AuditPage() -> impl IntoView {
                 <button type="submit">"Filter"</button>
             </form>
             {move || failure.get().map(|e| view! { <p class="error" role="alert">{format!("Cannot load the audit log: {e}")}</p> })}
-            <table class="grid" id="audit">
+            <table class="grid" id="audit" aria-busy=move || loading.get().to_string()>
                 <thead><tr>
                     <th scope="col">"When"</th><th scope="col">"Actor"</th><th scope="col">"From"</th>
                     <th scope="col">"Action"</th><th scope="col">"Target"</th><th scope="col">"Outcome"</th>
@@ -112,6 +112,9 @@ pub fn AuditPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            <Show when=move || loading.get()>
+                <p class="loading">"Loading the audit log…"</p>
+            </Show>
             <Show when=move || !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)>
                 <p class="empty">"No audit entries match."</p>
             </Show>

@@ -2,6 +2,7 @@
 //! Hermod's answer, every callback and every poll.
 
 use crate::api::{self, ApiFail};
+use crate::components::copy::CopyButton;
 use crate::components::decoded::DecodedList;
 use crate::components::json_block::JsonBlock;
 use crate::components::qr::Qr;
@@ -96,12 +97,6 @@ fn mobile_link(location: &str) -> Option<String> {
     Some(format!("personal://{rest}"))
 }
 
-fn copy_text(text: &str) {
-    if let Some(window) = web_sys::window() {
-        let _ = window.navigator().clipboard().write_text(text);
-    }
-}
-
 #[component]
 fn CommandView(
     detail: CommandDetail,
@@ -117,7 +112,6 @@ fn CommandView(
         .flatten();
     let sent_at = parse_ms(&c.created_at);
     let curl = detail.curl.clone();
-    let copied = RwSignal::new(false);
     let destinations = c
         .destinations
         .iter()
@@ -149,9 +143,7 @@ fn CommandView(
                 </button>
                 <a class="button" id="reissue" href=format!("/send?reissue={id}")>"Re-issue…"</a>
             </Show>
-            <button type="button" id="copy-curl" on:click=move |_| { copy_text(&curl); copied.set(true); }>
-                {move || if copied.get() { "Copied curl" } else { "Copy as curl" }}
-            </button>
+            <CopyButton text=curl id="copy-curl" label="Copy as curl" done="Copied curl"/>
         </div>
         {(!destinations.is_empty()).then(|| view! {
             <h2>"Destinations"</h2>
@@ -238,7 +230,7 @@ fn Step(entry: TimelineEntry, sent_at: Option<f64>, request: String) -> impl Int
                 <RelTime at=at/>
                 <span class="muted">{offset}</span>
             </div>
-            <DecodedList items=decoded/>
+            <DecodedList items=decoded body=body.as_ref().map(|(_, text)| text.clone())/>
             {body.map(|(label, text)| view! { <JsonBlock label=label text=text/> })}
         </li>
     }

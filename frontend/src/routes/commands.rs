@@ -91,7 +91,11 @@ pub fn CommandsPage() -> impl IntoView {
         if let Some(FeedEvent::Command { command, .. }) = live.latest.get() {
             let p = params.get_untracked();
             let listed = rows.with_untracked(|r| r.iter().any(|c| c.id == command.id));
-            if listed || fits(&p, &command) {
+            // Older than the last row shown while more pages exist: its place is on a page not
+            // loaded yet ("Load more" brings it), not under this one with a gap before it.
+            let later_page = next.with_untracked(Option::is_some)
+                && rows.with_untracked(|r| r.last().is_some_and(|last| command.id < last.id));
+            if listed || (fits(&p, &command) && !later_page) {
                 rows.update(|r| upsert(r, command));
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
-use crate::live::use_live;
+use crate::live::{Conn, use_live};
 use crate::nav::{navigate, query_string, use_location};
 use hermod_shared::console::{CommandState, FeedEvent};
 use hermod_shared::hermod::CommandType;
@@ -65,17 +65,20 @@ pub fn FeedPage() -> impl IntoView {
     });
     // Paused: the newest sequence shown; what is newer waits, counted.
     let paused_at = RwSignal::new(None::<i64>);
+    // Shown: what the filters let through, up to the pause.
+    let visible = move |e: &FeedEvent| {
+        paused_at.with(|until| until.is_none_or(|u| e.seq() <= u)) && filters.with(|f| f.matches(e))
+    };
     let shown = move || {
-        let f = filters.get();
-        let until = paused_at.get();
         live.events.with(|events| {
             events
                 .iter()
-                .filter(|e| until.is_none_or(|u| e.seq() <= u) && f.matches(e))
+                .filter(|e| visible(e))
                 .cloned()
                 .collect::<Vec<_>>()
         })
     };
+    let none_shown = move || live.events.with(|events| !events.iter().any(visible));
     let waiting = move || match paused_at.get() {
         Some(u) => {
             let f = filters.get();
@@ -163,7 +166,20 @@ pub fn FeedPage() -> impl IntoView {
                 {select("feed-state", "State", |f| &mut f.state, states)}
             </form>
             <Show when=move || live.events.with(Vec::is_empty)>
-                <p class="empty">"Nothing yet. Send a command and its callback will show up here."</p>
+                {move || match live.conn.get() {
+                    Conn::Live => view! {
+                        <p class="empty">"Nothing yet. Send a command and its callback will show up here."</p>
+                    }.into_any(),
+                    Conn::Connecting => view! { <p class="loading">"Connecting to the live feed…"</p> }.into_any(),
+                    Conn::Reconnecting => view! {
+                        <p class="error" role="alert">
+                            "Cannot reach the console's live feed; retrying every few seconds. Check that the console is running."
+                        </p>
+                    }.into_any(),
+                }}
+            </Show>
+            <Show when=move || !live.events.with(Vec::is_empty) && none_shown()>
+                <p class="empty">"No events match these filters. " <a href="/">"Show everything"</a></p>
             </Show>
             <ol class="feed" aria-live="polite" aria-label="Feed events">
                 <For each=shown key=|e| e.seq() let:event>

@@ -10,7 +10,7 @@ use crate::api::{self, ApiFail};
 use crate::form::{self, Body, Editor, templates::Templates};
 use crate::nav::{navigate, use_location};
 use crate::session::{allows, use_session};
-use hermod_shared::console::{Role, SendCommand};
+use hermod_shared::console::{ClientInfo, Role, SendCommand};
 use hermod_shared::examples::default_body;
 use hermod_shared::hermod::{CommandType, FieldError};
 use leptos::prelude::*;
@@ -162,6 +162,13 @@ fn SendForm() -> impl IntoView {
         });
     };
 
+    let chosen = move || {
+        let id = client.get();
+        clients
+            .get()
+            .and_then(Result::ok)
+            .and_then(|list| list.into_iter().find(|c| c.id == id))
+    };
     view! {
         {move || reissue_of.get().map(|id| view! {
             <p class="reissue" role="status">
@@ -189,6 +196,7 @@ fn SendForm() -> impl IntoView {
                     }}
                 </select>
             </div>
+            {move || chosen().map(|c| view! { <ClientCallback client=c/> })}
             <div class="row">
                 <label for="send-type">"Command"</label>
                 <select id="send-type" prop:value=move || ty.get().as_str() on:change=change_type>
@@ -210,6 +218,26 @@ fn SendForm() -> impl IntoView {
         </form>
         {move || notice.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || failure.get().map(|f| view! { <SendFailure failure=f/> })}
+    }
+}
+
+/// Where Hermod must send this client's callbacks, and a warning when nothing authenticates them.
+#[component]
+fn ClientCallback(client: ClientInfo) -> impl IntoView {
+    let unauthenticated = client.callback_user.is_none();
+    view! {
+        <p class="client-callback" id="client-callback">
+            "Hermod's callback-url for this client: " <code>{client.callback_url.clone()}</code>
+            {client.callback_user.map(|u| view! { ", callback-basic-auth user " <code>{u}</code> })}
+        </p>
+        {unauthenticated.then(|| view! {
+            <p class="warning" role="alert" id="client-unauthenticated">
+                "Callbacks for this client are unauthenticated: whoever reaches "
+                <code>{client.callback_url}</code>
+                " can post results for it. Set callback_user and callback_password for it in the \
+                 console's configuration and callback-basic-auth in Hermod's allowed-clients."
+            </p>
+        })}
     }
 }
 

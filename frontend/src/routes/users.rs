@@ -1,6 +1,7 @@
 //! Accounts and API tokens (admin). A new token is shown once, here, and never again.
 
 use crate::api::{self, ApiFail};
+use crate::components::copy::CopyButton;
 use crate::components::time::RelTime;
 use hermod_shared::console::{
     MintedToken, NewToken, NewUser, Role, TokenRecord, UserRecord, UserUpdate,
@@ -26,6 +27,7 @@ pub fn UsersPage() -> impl IntoView {
     let tokens = RwSignal::new(Vec::<TokenRecord>::new());
     let failure = RwSignal::new(None::<ApiFail>);
     let minted = RwSignal::new(None::<MintedToken>);
+    let loading = RwSignal::new(true);
     let reload = move || {
         leptos::task::spawn_local(async move {
             match (api::users().await, api::tokens().await) {
@@ -35,6 +37,7 @@ pub fn UsersPage() -> impl IntoView {
                 }
                 (Err(e), _) | (_, Err(e)) => failure.set(Some(e)),
             }
+            loading.set(false);
         });
     };
     reload();
@@ -94,7 +97,10 @@ pub fn UsersPage() -> impl IntoView {
         <section class="page">
             <header class="page-head"><h1>"Users"</h1></header>
             {move || failure.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
-            <table class="grid" id="users">
+            <Show when=move || loading.get()>
+                <p class="loading">"Loading users and tokens…"</p>
+            </Show>
+            <table class="grid" id="users" aria-busy=move || loading.get().to_string()>
                 <thead><tr><th scope="col">"User"</th><th scope="col">"Role"</th><th scope="col">"Since"</th><th scope="col">""</th></tr></thead>
                 <tbody>
                     <For each=move || users.get() key=|u| (u.id, u.updated_at.clone()) let:u>
@@ -143,6 +149,7 @@ pub fn UsersPage() -> impl IntoView {
                 <div class="minted" role="status">
                     <p>{format!("Token “{}” ({}) — copy it now, it will not be shown again:", m.record.name, m.record.role)}</p>
                     <code id="minted-token">{m.token.clone()}</code>
+                    <CopyButton text=m.token.clone()/>
                     <button type="button" on:click=move |_| minted.set(None)>"Done"</button>
                 </div>
             })}
