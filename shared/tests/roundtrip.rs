@@ -181,3 +181,27 @@ fn feed_events_are_named_by_kind() {
     };
     assert!(callback.unmatched());
 }
+
+#[test]
+fn feed_events_round_trip_to_equal_json() {
+    let events = [
+        json!({"command": {"seq": 3, "command": {
+            "id": 7, "client": "idm", "type": "sign", "state": "IN_PROGRESS", "command_id": "1011",
+            "external_id": "my-id", "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:01Z", "expires_at": "2026-01-01T00:05:00Z",
+            "destinations": [{"to": "@tmp", "bid": "b", "mid": "m", "uri": "u", "location": "l",
+                "extra": "kept"}],
+            "request": {"commandHeader": {"timeout": 300}, "x": [1, 2]},
+            "answer": null, "reissue_of": 5, "created_by": "admin"
+        }}}),
+        json!({"callback": {"seq": 9, "callback": {
+            "id": 1, "received_at": "2026-01-01T00:00:00Z", "client": null, "type": "frobnicate",
+            "command_id": null, "command": null, "state": null, "external_id": null,
+            "body": "<not json>", "headers": [], "auth": "basic ok (idm)"
+        }}}),
+    ];
+    for event in events {
+        let typed: FeedEvent = serde_json::from_value(event.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&typed).unwrap(), event);
+    }
+}

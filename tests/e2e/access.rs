@@ -3,7 +3,7 @@
 //! the matrix names that no longer exists, fails the test, so a new route cannot slip past it.
 
 use hermod_console_tests::*;
-use hermod_shared::console::{Role, RouteInfo};
+use hermod_shared::console::{FeedEvent, Role, RouteInfo};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -161,6 +161,20 @@ fn matrix() -> Vec<Case> {
     ]
 }
 
+/// A GET route also answers HEAD, by running the GET handler: it must be guarded the same way.
+fn with_head(c: Case) -> Vec<Case> {
+    let head = Case {
+        method: Method::HEAD,
+        body: None,
+        ..c
+    };
+    if c.method == Method::GET {
+        vec![c, head]
+    } else {
+        vec![c]
+    }
+}
+
 /// What a caller is, for the matrix: its role when its credential is good, or why it has none.
 #[derive(Debug, Clone, Copy)]
 enum Who {
@@ -179,7 +193,8 @@ async fn status_of(url: &str, http: &reqwest::Client, c: &Case) -> u16 {
     }
     let response = request.send().await.expect("send");
     let status = response.status().as_u16();
-    if c.route == "/api/events" && status == 200 {
+    // A stream is only opened; a HEAD answer has no body to read.
+    if (c.route == "/api/events" && status == 200) || c.method == Method::HEAD {
         return status;
     }
     let r = Resp::read_unrecorded(response).await;
@@ -202,7 +217,7 @@ fn expected(who: Who, c: &Case) -> Result<(), u16> {
 /// Runs every case as `who`; returns the mismatches as lines of a table.
 async fn run_column(url: &str, name: &str, who: Who, http: &reqwest::Client) -> Vec<String> {
     let mut wrong = Vec::new();
-    for c in matrix() {
+    for c in matrix().into_iter().flat_map(with_head) {
         let got = status_of(url, http, &c).await;
         let ok = match expected(who, &c) {
             Ok(()) => !matches!(got, 401 | 403),
@@ -332,4 +347,78 @@ async fn a_session_may_hold_at_most_five_live_feed_streams() {
         (s.status().as_u16() == 200).then_some(s)
     })
     .await;
+}
+
+/// Reads `stream` until the server ends it; heartbeats and events on the way are fine.
+async fn ends(stream: &mut Sse, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match stream.next(left).await {
+            Next::End => return,
+            Next::Event(_) => {}
+            Next::Timeout => panic!("the stream stayed open after {what}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn open_feed_streams_end_with_their_session_or_token() {
+    let c = Console::demo().start().await;
+    let mut watching = c.subscribe().await;
+
+    // Logging out ends the session's streams, in every tab.
+    let viewer = c.agent(Role::Viewer).await;
+    let mut tab = c.events_as(&viewer.http, None, None).await;
+    viewer.delete("/api/session").await.expect(204);
+    ends(&mut tab, "logout").await;
+
+    // Revoking a token ends its streams.
+    let token = c.mint_token("streaming", Role::Viewer, 1).await;
+    let mut automation = c
+        .events_as(&c.bearer_client(&token.token), None, None)
+        .await;
+    c.delete(&format!("/api/tokens/{}", token.record.id))
+        .await
+        .expect(200);
+    ends(&mut automation, "the token was revoked").await;
+
+    // Removing a user ends theirs.
+    let removed = c.agent(Role::Operator).await;
+    let mut tab = c.events_as(&removed.http, None, None).await;
+    let id = removed.user.as_ref().expect("a user").id;
+    c.delete(&format!("/api/users/{id}")).await.expect(204);
+    ends(&mut tab, "the user was removed").await;
+
+    // Everyone else's stream goes on, and still carries what happens.
+    let record = c.send("ping", ping_body(&unique("still-"), 30)).await;
+    let seen = watching
+        .feed_until(
+            WAIT,
+            |e| matches!(e, FeedEvent::Command { command, .. } if command.id == record.id),
+        )
+        .await;
+    assert!(!seen.is_empty());
+}
+
+#[tokio::test]
+async fn an_open_stream_is_not_activity_and_ends_with_the_idle_session() {
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__AUTH__SESSION_IDLE_SECS", "2")
+        .env("HERMOD_CONSOLE__FEED__HEARTBEAT_SECS", "1")
+        .start()
+        .await;
+    let before_login = Instant::now();
+    let viewer = c.agent(Role::Viewer).await;
+    let mut tab = c.events_as(&viewer.http, None, None).await;
+    ends(&mut tab, "the session's idle time").await;
+    assert!(
+        before_login.elapsed() >= Duration::from_secs(2),
+        "ended {:?} after the login, before the idle time",
+        before_login.elapsed()
+    );
+    viewer
+        .get("/api/session")
+        .await
+        .expect_problem(401, Some("unauthenticated"), None);
 }

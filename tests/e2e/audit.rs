@@ -333,3 +333,46 @@ async fn the_audit_log_records_who_did_what_from_where_and_never_a_secret() {
     assert!(c.sql("UPDATE audit SET actor = 'nobody'").await.is_err());
     assert!(c.sql("DELETE FROM audit").await.is_err());
 }
+
+#[tokio::test]
+async fn a_send_whose_browser_left_is_still_finished_and_audited() {
+    // Hermod answers this one after 2 s; the caller gives up after 300 ms.
+    let c = Console::demo()
+        .env("HERMOD_SIMULATOR__SLOW_ANSWER_MS", "2000")
+        .start()
+        .await;
+    let ext = unique("slow-gone-");
+    let gave_up = c
+        .http
+        .post(format!("{}/api/commands", c.url))
+        .timeout(std::time::Duration::from_millis(300))
+        .json(&json!({"client": "idm", "type": "ping", "body": ping_body(&ext, 30)}))
+        .send()
+        .await;
+    assert!(
+        gave_up.as_ref().is_err_and(reqwest::Error::is_timeout),
+        "the caller should have given up: {gave_up:?}"
+    );
+    let query = format!("?q={ext}");
+    let sent: CommandRecord = wait_until("the command's answer to be stored", WAIT, || async {
+        c.commands(&query)
+            .await
+            .items
+            .into_iter()
+            .find(|r| r.command_id.is_some())
+    })
+    .await;
+    let audited = wait_until("the send's audit row", WAIT, || async {
+        let rows: ListPage<AuditRecord> = c
+            .get("/api/audit?type=command_sent")
+            .await
+            .expect(200)
+            .parse();
+        rows.items
+            .into_iter()
+            .find(|r| r.target.as_deref() == Some(sent.id.to_string().as_str()))
+    })
+    .await;
+    assert_eq!(audited.outcome, "ok");
+    assert_eq!(audited.detail["command_id"], json!(sent.command_id));
+}

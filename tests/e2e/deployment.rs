@@ -62,7 +62,13 @@ key_file = "{key_file}"
 callback_user = "{IDM_CALLBACK_USER}"
 callback_password_file = "{password_file}"
 request_timeout_secs = 10
+
+# Hermod allows a client without callback-basic-auth.
+[clients.open]
+command_url = "http://{sim_addr}/hermod/rest/command"
+key = "{open_key}"
 "#,
+            open_key = unique("open-key-"),
             key_file = key_file.display(),
             password_file = password_file.display(),
         ),
@@ -77,8 +83,8 @@ request_timeout_secs = 10
 
     // What to register in Hermod, and no secret.
     let clients: Vec<ClientInfo> = c.get("/api/clients").await.expect(200).parse();
-    assert_eq!(clients.len(), 1, "{clients:?}");
-    let idm = &clients[0];
+    assert_eq!(clients.len(), 2, "{clients:?}");
+    let idm = clients.iter().find(|c| c.id == "idm").expect("idm");
     assert_eq!(idm.id, "idm");
     assert_eq!(idm.label, "Identity Manager");
     assert_eq!(
@@ -90,6 +96,38 @@ request_timeout_secs = 10
         format!("http://127.0.0.1:{console_port}/clients/idm/rest")
     );
     assert_eq!(idm.callback_user.as_deref(), Some(IDM_CALLBACK_USER));
+
+    // The client without a callback credential: its callbacks are taken on its own path only, and
+    // marked as unauthenticated (the page warns of it too).
+    let open = clients.iter().find(|c| c.id == "open").expect("open");
+    assert_eq!(open.callback_user, None);
+    let stray = format!("{{\"commandId\": \"{}\"}}", unique("9"));
+    c.post_callback(
+        "/rest/callback/ping",
+        None,
+        "application/json",
+        stray.clone(),
+    )
+    .await
+    .expect_problem(401, None, None);
+    let taken = c
+        .post_callback(
+            "/clients/open/rest/callback/ping",
+            None,
+            "application/json",
+            stray.clone(),
+        )
+        .await
+        .expect(200)
+        .json();
+    let stored = c.callbacks("?client=open").await.items;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(Some(stored[0].id), taken["id"].as_i64());
+    assert!(
+        stored[0].auth.contains("no callback credential"),
+        "{}",
+        stored[0].auth
+    );
 
     let mut feed = c.subscribe().await;
     let sent = c.send("ping", ping_body(&unique("deploy-"), 30)).await;
@@ -134,6 +172,20 @@ request_timeout_secs = 10
         .await;
     let p = r.expect_problem(502, Some("hermod_unreachable"), None);
     assert_eq!(p.record.expect("record").state, CommandState::SendFailed);
+    // A poll says so too, with the command as it stands, and the failed poll stays in its timeline.
+    let r = c
+        .post_json(&format!("/api/commands/{}/poll", sent.id), &Value::Null)
+        .await;
+    let p = r.expect_problem(502, Some("hermod_unreachable"), None);
+    assert_eq!(p.record.expect("record").id, sent.id);
+    let polls = c
+        .detail(sent.id)
+        .await
+        .timeline
+        .into_iter()
+        .filter(|t| matches!(t, hermod_shared::console::TimelineEntry::Poll { .. }))
+        .count();
+    assert_eq!(polls, 2, "the good poll and the failed one");
 }
 
 /// `serve` or `simulate` with `config`: must exit non-zero, naming `key` on stderr.

@@ -95,7 +95,16 @@ async fn heartbeats_arrive_without_an_id_and_carry_the_sequence() {
         .await;
     complete_one(&c).await;
     let seq = c.feed_seq().await;
-    let mut sse = c.events(None, None).await;
+    // Asking for compression, as browsers do: the stream must still come uncompressed.
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "accept-encoding",
+        reqwest::header::HeaderValue::from_static("gzip, deflate, br, zstd"),
+    );
+    let cookie = format!("{SESSION_COOKIE}={}", c.admin_session().cookie);
+    headers.insert("cookie", cookie.parse().unwrap());
+    let http = client_builder(None, headers).build().unwrap();
+    let mut sse = c.events_as(&http, None, None).await;
     let headers = sse.headers().clone();
     assert_eq!(
         headers.get("cache-control").and_then(|v| v.to_str().ok()),

@@ -126,6 +126,21 @@ async fn the_page_and_the_api_carry_the_security_headers_and_the_csp_allows_only
             }
         }
     }
+    // The SPA fallback serves the page for the page's own routes only: a missing asset or API
+    // route is a 404, never index.html with a 200.
+    let status = |what: &str| {
+        let r = &answers.iter().find(|(w, _)| *w == what).expect(what).1;
+        (
+            r.status.as_u16(),
+            r.header("content-type").unwrap_or_default().to_string(),
+        )
+    };
+    let (code, ct) = status("GET /commands/12");
+    assert_eq!((code, ct.starts_with("text/html")), (200, true), "{ct}");
+    let (code, ct) = status("GET /missing.js");
+    assert!(code == 404 && !ct.starts_with("text/html"), "{code} {ct}");
+    let (code, ct) = status("GET /api/nope");
+    assert_eq!((code, ct.as_str()), (404, "application/json"));
     for (what, r) in &answers {
         assert_eq!(
             r.header("content-security-policy"),

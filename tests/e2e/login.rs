@@ -341,6 +341,29 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_window_has_passed()
 }
 
 #[tokio::test]
+async fn guesses_sent_all_at_once_are_limited_like_guesses_sent_one_by_one() {
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_ACCOUNT", "3")
+        .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_SOURCE", "1000")
+        .start()
+        .await;
+    let (user, _) = c.create_user(Role::Viewer).await;
+    let wrong: Vec<String> = (0..12).map(|i| format!("guess number {i}")).collect();
+    let guesses = wrong.iter().map(|w| c.try_login(&user.username, w));
+    let mut statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status.as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [[401; 3].as_slice(), [429; 9].as_slice()].concat(),
+        "only as many guesses as the limit were checked"
+    );
+}
+
+#[tokio::test]
 async fn repeated_failures_from_one_source_lock_that_source_whatever_it_claims_to_be() {
     let limits = |b: ConsoleBuilder| {
         // Cheap hashing, so that the failures fit well inside the window on a loaded machine.

@@ -7,6 +7,7 @@ mod audit;
 mod bad_input;
 mod browser;
 mod console;
+mod console_pages;
 mod deployment;
 mod feed;
 mod headers;

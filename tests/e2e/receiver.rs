@@ -56,6 +56,15 @@ async fn callbacks_need_the_clients_basic_credential() {
         .await;
     r.expect_problem(401, None, None);
 
+    // Each refusal is counted, for the operator's monitoring.
+    let metrics = c.get("/metrics").await.expect(200).text;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hermod_console_callbacks_rejected_total 7"),
+        "seven refused callbacks counted:\n{metrics}"
+    );
+
     // Nothing of that was stored or announced.
     assert_eq!(c.callbacks("").await.items, before.items);
 
@@ -313,4 +322,47 @@ async fn a_callback_that_beats_the_create_answer_is_matched_when_the_answer_arri
         Next::Event(e) if e.is_heartbeat() => {}
         other => panic!("unexpected after the match: {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_callback_the_store_cannot_take_gets_503_and_is_taken_on_the_retry() {
+    let c = Console::demo().start().await;
+    let record = c.send("sign", sign_body(&unique("hold-"), 300)).await;
+    let body = serde_json::json!({
+        "commandId": record.command_id,
+        "state": "COMPLETED",
+        "externalId": record.external_id,
+    })
+    .to_string();
+    let deliver = || {
+        c.post_callback(
+            "/rest/callback/sign",
+            Some(c.idm_auth()),
+            "application/json",
+            body.clone(),
+        )
+    };
+
+    // Another program holds the database's write lock: no 2xx, so Hermod keeps the callback.
+    let lock = c.hold_write_lock().await;
+    deliver()
+        .await
+        .expect_problem(503, Some("store_unavailable"), None);
+    sqlx::Connection::close(lock)
+        .await
+        .expect("release the lock");
+    assert!(
+        c.callbacks(&format!("?command={}", record.id))
+            .await
+            .items
+            .is_empty()
+    );
+
+    // Hermod's retry is taken, once; the console was never down.
+    deliver().await.expect(200);
+    deliver().await.expect(200);
+    let stored = c.wait_for_callbacks(record.id, 1).await;
+    assert_eq!(stored.len(), 1);
+    c.wait_for_state(record.id, "COMPLETED").await;
+    c.assert_healthy().await;
 }

@@ -4,6 +4,14 @@ use hermod_console_tests::*;
 use hermod_shared::console::{CommandState, FeedEvent, TimelineEntry};
 use serde_json::Value;
 
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 #[tokio::test]
 async fn a_sign_command_reaches_hermod_with_the_clients_key_and_its_callback_reaches_the_feed() {
     let c = Console::demo().start().await;
@@ -23,7 +31,37 @@ async fn a_sign_command_reaches_hermod_with_the_clients_key_and_its_callback_rea
         !command_id.is_empty() && command_id.bytes().all(|b| b.is_ascii_digit()),
         "commandId {command_id:?}"
     );
-    assert!(!sent.destinations.is_empty(), "destinations in the record");
+    // One destination (`@tmp`, as asked) with the plugout link and location of hermod-api.md §2.5.
+    let [dest] = sent.destinations.as_slice() else {
+        panic!("one destination: {:?}", sent.destinations)
+    };
+    assert_eq!(dest.to.as_deref(), Some("@tmp"));
+    let (bid, mid) = (
+        dest.bid.clone().expect("bid"),
+        dest.mid.clone().expect("mid"),
+    );
+    for id in [&bid, &mid] {
+        assert!(is_uuid(id), "a UUID: {id}");
+    }
+    assert_ne!(bid, mid);
+    let public = format!("{}/hermod/rest/ms", c.sim());
+    assert_eq!(
+        dest.location.as_deref(),
+        Some(format!("{public}/{bid}/{mid}").as_str())
+    );
+    let uri = dest.uri.as_deref().expect("uri");
+    let (url, token) = uri
+        .strip_prefix("com.nexusgroup.plugout:///?url=")
+        .and_then(|rest| rest.split_once("&token="))
+        .unwrap_or_else(|| panic!("a plugout link: {uri}"));
+    assert_eq!(
+        url,
+        format!("{public}/{bid}")
+            .replace(':', "%3A")
+            .replace('/', "%2F"),
+        "the mailbox URL, percent-encoded"
+    );
+    assert!(is_uuid(token), "a UUID token: {token}");
     let answer = sent.answer.clone().expect("Hermod's answer in the record");
     assert_eq!(answer.status, Some(200));
     assert_eq!(
@@ -202,4 +240,37 @@ async fn steered_outcomes_reach_the_record_and_a_poll_reads_hermods_state() {
             .count(),
         2
     );
+
+    // The control endpoint decides held commands each way, once; each decision makes one callback.
+    for (action, state) in [
+        ("reject", "REJECTED"),
+        ("fail", "FAILED"),
+        ("expire", "EXPIRED"),
+    ] {
+        let held = c.send("ping", ping_body(&unique("hold-"), 60)).await;
+        let hermod_id = held.command_id.clone().expect("commandId");
+        let decided = c
+            .sim_post(&format!("/sim/commands/{hermod_id}/{action}"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(decided["state"], state, "{decided}");
+        c.wait_for_state(held.id, state).await;
+        let callbacks = c.wait_for_callbacks(held.id, 1).await;
+        assert_eq!(callbacks[0].state.as_deref(), Some(state));
+        c.sim_post(&format!("/sim/commands/{hermod_id}/complete"))
+            .await
+            .expect(409);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(c.wait_for_callbacks(held.id, 1).await.len(), 1);
+    }
+    c.sim_post("/sim/commands/999999999999/complete")
+        .await
+        .expect(404);
+    c.sim_post(&format!(
+        "/sim/commands/{}/explode",
+        held.command_id.as_deref().unwrap_or_default()
+    ))
+    .await
+    .expect(404);
 }

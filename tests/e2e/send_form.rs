@@ -4,7 +4,9 @@
 
 use fantoccini::Client;
 use hermod_console_tests::Console;
-use hermod_console_tests::browser::{eval, login, screenshot, wait_css, wait_text, with_browser};
+use hermod_console_tests::browser::{
+    click, eval, login, screenshot, value_of, wait_css, wait_text, with_browser,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -16,14 +18,6 @@ fn control(ptr: &str) -> String {
 /// The message shown next to the field at `ptr`.
 fn message(ptr: &str) -> String {
     format!("[data-field=\"{ptr}\"] > .field-error")
-}
-
-async fn click(c: &Client, css: &str) {
-    wait_css(c, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 /// Clears the control of `ptr` and types `text` into it, as a person would.
@@ -59,15 +53,6 @@ async fn wait_value(c: &Client, ptr: &str, expected: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{ptr} never held {expected:?}");
-}
-
-async fn value_of(c: &Client, css: &str) -> String {
-    wait_css(c, css)
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
 }
 
 /// Clears the element with `id` and types `text` into it.

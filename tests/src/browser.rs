@@ -168,3 +168,86 @@ pub async fn login(c: &Client, url: &str, username: &str, password: &str) {
         .expect("click log in");
     wait_css(c, "#logout").await;
 }
+
+/// Clicks the first element matching `css`, once it is there.
+pub async fn click(c: &Client, css: &str) {
+    wait_css(c, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// The visible text of the first element matching `css`.
+pub async fn text_of(c: &Client, css: &str) -> String {
+    wait_css(c, css).await.text().await.unwrap_or_default()
+}
+
+/// Polls the script expression `expr` in the page until it is truthy; `what` names it on timeout.
+pub async fn wait_js(c: &Client, expr: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if eval(c, &format!("return !!({expr})")).await == json!(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never true: {what} ({expr})");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The page's path and query, as the address bar shows them.
+pub async fn here(c: &Client) -> String {
+    let url = c.current_url().await.expect("current URL");
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// What a form control holds now.
+pub async fn value_of(c: &Client, css: &str) -> String {
+    wait_css(c, css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`), for what WebDriver itself
+/// cannot do: emulating the system's colour scheme, say.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (reqwest::Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params}).to_string();
+        (reqwest::Method::POST, Some(body))
+    }
+}
+
+/// Makes the page see the system preferring `scheme` (`light` or `dark`), as when the operator
+/// switches their desktop's theme.
+pub async fn prefer_color_scheme(c: &Client, scheme: &str) {
+    let features = json!([{"name": "prefers-color-scheme", "value": scheme}]);
+    c.issue_cmd(Cdp {
+        cmd: "Emulation.setEmulatedMedia",
+        params: json!({ "features": features }),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("emulate prefers-color-scheme: {scheme}: {e}"));
+}

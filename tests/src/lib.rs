@@ -1028,6 +1028,11 @@ impl Console {
     pub async fn restart(&mut self) {
         let status = self.stop().await;
         assert!(status.success(), "hermod-console exited with {status}");
+        self.start_again().await;
+    }
+
+    /// Starts a stopped console again, as [`Console::restart`] does after its stop.
+    pub async fn start_again(&mut self) {
         self.launch().await;
         if let Some(admin) = &self.admin {
             self.http = self.session_client(admin);
@@ -1219,6 +1224,23 @@ impl Console {
         Ok(done.rows_affected())
     }
 
+    /// Takes the database's write lock beside the running console, as another program might: the
+    /// console's writes fail (after its busy timeout) until the connection is closed.
+    pub async fn hold_write_lock(&self) -> sqlx::SqliteConnection {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.data_dir().join("hermod-console.sqlite3"))
+            .busy_timeout(Duration::from_secs(10))
+            .connect()
+            .await
+            .expect("open the database");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .await
+            .expect("take the write lock");
+        conn
+    }
+
     // ---- HTTP
 
     pub async fn read(&self, request: reqwest::RequestBuilder) -> Resp {
@@ -1366,11 +1388,21 @@ impl Console {
     /// Opens `/api/events`, with `Last-Event-ID: last_event_id` and/or `?after=after`; checks the
     /// answer is a stream.
     pub async fn events(&self, last_event_id: Option<&str>, after: Option<i64>) -> Sse {
+        self.events_as(&self.http, last_event_id, after).await
+    }
+
+    /// `/api/events` opened with `http`'s credentials.
+    pub async fn events_as(
+        &self,
+        http: &reqwest::Client,
+        last_event_id: Option<&str>,
+        after: Option<i64>,
+    ) -> Sse {
         let mut url = format!("{}/api/events", self.url);
         if let Some(a) = after {
             url.push_str(&format!("?after={a}"));
         }
-        let mut request = self.http.get(url).timeout(Duration::from_secs(3600));
+        let mut request = http.get(url).timeout(Duration::from_secs(3600));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
