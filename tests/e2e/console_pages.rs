@@ -823,7 +823,12 @@ async fn markup_in_callback_bodies_stays_text_on_every_page() {
         let text = "document.body.textContent";
 
         // The feed: the unmatched callback's fields, as text.
-        wait_css(&c, ".feed-row[data-kind=callback]:not([href])").await;
+        wait_text(
+            &c,
+            ".feed-row[data-kind=callback]:not([href]) .tag",
+            "unmatched",
+        )
+        .await;
         // (A state the console does not know is shown in capitals, as states are.)
         wait_js(
             &c,
