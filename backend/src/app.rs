@@ -51,6 +51,7 @@ pub struct Inner {
     pub web: Web,
     pub auth: Auth,
     pub metrics: Metrics,
+    pub audit_throttle: crate::audit::Throttle,
     /// Sent on every response: CSP, HSTS under HTTPS, and the rest.
     security_headers: Vec<(HeaderName, HeaderValue)>,
     /// Flips to `true` when the server starts shutting down; open streams end on it.
@@ -148,6 +149,7 @@ impl AppState {
             web,
             auth,
             metrics: Metrics::default(),
+            audit_throttle: Default::default(),
             security_headers,
             shutdown,
         })))

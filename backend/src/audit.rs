@@ -4,6 +4,57 @@ use crate::app::AppState;
 use crate::auth::{Caller, RequestMeta};
 use crate::store::AuditEntry;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Rows a minute for refused anonymous requests (a login while locked out, a callback with a wrong
+/// credential) from one source. Nothing bounds how often those come, and the log is append-only:
+/// past this they are counted, and the count goes into the next row that source gets.
+const DENIED_PER_MINUTE: u32 = 10;
+/// Sources remembered before the idle ones are swept.
+const SWEEP_AT: usize = 10_000;
+
+/// How many refused anonymous requests each source had audited, and how many not, this minute.
+#[derive(Default)]
+pub struct Throttle {
+    sources: Mutex<HashMap<(String, &'static str), Window>>,
+}
+
+struct Window {
+    started: Instant,
+    written: u32,
+    unwritten: u64,
+}
+
+impl Throttle {
+    /// `Some(n)`: write this row, saying that `n` were left out before it; `None`: leave it out.
+    fn admit(&self, source: &str, action: &'static str) -> Option<u64> {
+        let now = Instant::now();
+        let minute = Duration::from_secs(60);
+        let mut sources = self.sources.lock().expect("audit throttle lock");
+        if sources.len() > SWEEP_AT {
+            sources.retain(|_, w| now.duration_since(w.started) < minute || w.unwritten > 0);
+        }
+        let w = sources
+            .entry((source.to_string(), action))
+            .or_insert(Window {
+                started: now,
+                written: 0,
+                unwritten: 0,
+            });
+        if now.duration_since(w.started) >= minute {
+            w.started = now;
+            w.written = 0;
+        }
+        if w.written >= DENIED_PER_MINUTE {
+            w.unwritten += 1;
+            return None;
+        }
+        w.written += 1;
+        Some(std::mem::take(&mut w.unwritten))
+    }
+}
 
 /// One audit line about to be written.
 pub struct Event<'a> {
@@ -42,8 +93,25 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Appends the line. A failure to write it is logged, and does not undo what it describes.
-pub async fn record(app: &AppState, meta: &RequestMeta, caller: Option<&Caller>, event: Event<'_>) {
+/// Appends the line (refused anonymous requests at most [`DENIED_PER_MINUTE`] a minute per source).
+/// A failure to write it is logged, and does not undo what it describes.
+pub async fn record(
+    app: &AppState,
+    meta: &RequestMeta,
+    caller: Option<&Caller>,
+    mut event: Event<'_>,
+) {
+    if caller.is_none() && event.outcome == "denied" {
+        match app.audit_throttle.admit(&meta.source, event.action) {
+            None => return,
+            Some(0) => {}
+            Some(left_out) => {
+                if let Value::Object(detail) = &mut event.detail {
+                    detail.insert("left_out_before".into(), left_out.into());
+                }
+            }
+        }
+    }
     let (actor, actor_kind) = match caller {
         Some(c) => (c.name.clone(), c.kind()),
         None => (
@@ -63,5 +131,30 @@ pub async fn record(app: &AppState, meta: &RequestMeta, caller: Option<&Caller>,
     };
     if let Err(e) = app.store.audit(entry).await {
         tracing::error!(error = %e, action = event.action, "cannot write the audit log");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_past_the_limit_are_counted_into_the_next_row() {
+        let t = Throttle::default();
+        for _ in 0..DENIED_PER_MINUTE {
+            assert_eq!(t.admit("10.0.0.1", "callback_rejected"), Some(0));
+        }
+        for _ in 0..5 {
+            assert_eq!(t.admit("10.0.0.1", "callback_rejected"), None);
+        }
+        // Other sources and other actions have their own minute.
+        assert_eq!(t.admit("10.0.0.2", "callback_rejected"), Some(0));
+        assert_eq!(t.admit("10.0.0.1", "login"), Some(0));
+        // A minute later the source's next row says how many were left out.
+        for w in t.sources.lock().unwrap().values_mut() {
+            w.started -= Duration::from_secs(61);
+        }
+        assert_eq!(t.admit("10.0.0.1", "callback_rejected"), Some(5));
+        assert_eq!(t.admit("10.0.0.1", "callback_rejected"), Some(0));
     }
 }

@@ -376,3 +376,32 @@ async fn a_send_whose_browser_left_is_still_finished_and_audited() {
     assert_eq!(audited.outcome, "ok");
     assert_eq!(audited.detail["command_id"], json!(sent.command_id));
 }
+
+#[tokio::test]
+async fn a_flood_of_refused_callbacks_cannot_grow_the_audit_log_without_bound() {
+    let c = Console::demo().start().await;
+    for _ in 0..25 {
+        c.post_callback(
+            "/clients/idm/rest/callback/sign",
+            Some((IDM_CALLBACK_USER, "wrong")),
+            "application/json",
+            "{}".to_string(),
+        )
+        .await
+        .expect(401);
+    }
+    let rows: ListPage<AuditRecord> = c
+        .get("/api/audit?type=callback_rejected&limit=100")
+        .await
+        .expect(200)
+        .parse();
+    assert_eq!(rows.items.len(), 10, "ten a minute from one source");
+    // Every one is still counted.
+    let metrics = c.get("/metrics").await.expect(200).text;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hermod_console_callbacks_rejected_total 25"),
+        "{metrics}"
+    );
+}
