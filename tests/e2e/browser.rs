@@ -156,3 +156,29 @@ async fn a_viewer_sees_only_what_the_role_allows_and_nothing_private_after_logou
     })
     .await;
 }
+
+/// An admin ends a user's sessions (a new password): the user's open page notices by itself, through
+/// its feed stream, and shows the login form; nothing private is left on screen.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_whose_session_ends_elsewhere_shows_the_login_form_by_itself() {
+    let console = std::sync::Arc::new(Console::demo().start().await);
+    let (user, password) = console.create_user(Role::Operator).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        login(&c, &api.url, &user.username, &password).await;
+        wait_text(&c, "#connection", "live").await;
+        let renewed = hermod_console_tests::unique("AnotherLongPassword-");
+        api.put_json(
+            &format!("/api/users/{}", user.id),
+            &serde_json::json!({ "password": renewed }),
+        )
+        .await
+        .expect(200);
+        wait_css(&c, "#login-username").await;
+        assert!(
+            c.find(Locator::Css(".rail")).await.is_err(),
+            "the console's pages are gone"
+        );
+    })
+    .await;
+}
