@@ -169,13 +169,19 @@ pub async fn login(c: &Client, url: &str, username: &str, password: &str) {
     wait_css(c, "#logout").await;
 }
 
-/// Clicks the first element matching `css`, once it is there.
+/// Clicks the first element matching `css`, once it is there. A live page may redraw the element
+/// between finding and clicking it: then the new one is clicked, as a person would.
 pub async fn click(c: &Client, css: &str) {
-    wait_css(c, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match wait_css(c, css).await.click().await {
+            Ok(()) => return,
+            Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("click {css}: {e}"),
+        }
+    }
 }
 
 /// The visible text of the first element matching `css`.

@@ -32,7 +32,18 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
             match api::command(id).await {
                 Ok(d) => {
                     failure.set(None);
-                    detail.set(Some(d));
+                    // Nothing new (a replayed event, a second load): the page stays as it is, with
+                    // what the operator opened or focused. A change always moves `updated_at` or
+                    // adds a step.
+                    let unchanged = detail.with_untracked(|shown| {
+                        shown.as_ref().is_some_and(|o| {
+                            o.command.updated_at == d.command.updated_at
+                                && o.timeline.len() == d.timeline.len()
+                        })
+                    });
+                    if !unchanged {
+                        detail.set(Some(d));
+                    }
                 }
                 Err(e) => failure.set(Some(e)),
             }
