@@ -124,7 +124,6 @@ impl AppState {
             public_origin: origin_of(&public_url),
             streams: Arc::new(StreamCounter::default()),
             max_streams: a.max_streams_per_session,
-            access: watch::channel(0).0,
         };
         let feed = Feed::new(config.feed.channel_capacity);
         let store = Store::open(data_dir, feed.clone())

@@ -43,6 +43,11 @@ impl fmt::Display for ApiFail {
 }
 
 impl ApiFail {
+    /// The console answered 401: the session (or token) has ended.
+    pub fn session_ended(&self) -> bool {
+        matches!(self, ApiFail::Problem { status: 401, .. })
+    }
+
     pub fn problem(&self) -> Option<&Problem> {
         match self {
             ApiFail::Problem { problem, .. } => Some(problem),

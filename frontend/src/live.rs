@@ -1,7 +1,7 @@
 //! The tab's live feed: one EventSource, its true connection state, and the events it brought. Pages
 //! read it from context; it reconnects forever, and by itself after two missed heartbeats.
 
-use crate::api::{self, ApiFail, EventStream, StreamMsg};
+use crate::api::{self, EventStream, StreamMsg};
 use hermod_shared::console::FeedEvent;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -77,7 +77,7 @@ impl Live {
                     self.connect();
                 }
                 // The session ended: the shell shows the login page.
-                Err(ApiFail::Problem { status: 401, .. }) => {}
+                Err(e) if e.session_ended() => {}
                 Err(_) => {
                     self.conn.set(Conn::Reconnecting);
                     set_timeout(
@@ -119,10 +119,7 @@ impl Live {
                     // session ended, asking who we are says so and the shell shows the login page;
                     // otherwise try again ourselves.
                     leptos::task::spawn_local(async move {
-                        if !matches!(
-                            api::session().await,
-                            Err(ApiFail::Problem { status: 401, .. })
-                        ) {
+                        if !api::session().await.is_err_and(|e| e.session_ended()) {
                             set_timeout(move || self.connect(), Duration::from_secs(2));
                         }
                     });

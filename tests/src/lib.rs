@@ -1212,11 +1212,7 @@ impl Console {
     /// stand-in for the passage of time (an API token a year old) where no API could make it.
     /// Returns the rows changed.
     pub async fn sql(&self, statement: &str) -> Result<u64, String> {
-        use sqlx::ConnectOptions;
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(self.data_dir().join("hermod-console.sqlite3"))
-            .busy_timeout(Duration::from_secs(10));
-        let mut conn = options.connect().await.map_err(|e| e.to_string())?;
+        let mut conn = self.connect_db().await.map_err(|e| e.to_string())?;
         let done = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
             .execute(&mut conn)
             .await
@@ -1224,16 +1220,20 @@ impl Console {
         Ok(done.rows_affected())
     }
 
-    /// Takes the database's write lock beside the running console, as another program might: the
-    /// console's writes fail (after its busy timeout) until the connection is closed.
-    pub async fn hold_write_lock(&self) -> sqlx::SqliteConnection {
+    /// A connection of our own to the console's database file, beside the running console.
+    async fn connect_db(&self) -> Result<sqlx::SqliteConnection, sqlx::Error> {
         use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        sqlx::sqlite::SqliteConnectOptions::new()
             .filename(self.data_dir().join("hermod-console.sqlite3"))
             .busy_timeout(Duration::from_secs(10))
             .connect()
             .await
-            .expect("open the database");
+    }
+
+    /// Takes the database's write lock beside the running console, as another program might: the
+    /// console's writes fail (after its busy timeout) until the connection is closed.
+    pub async fn hold_write_lock(&self) -> sqlx::SqliteConnection {
+        let mut conn = self.connect_db().await.expect("open the database");
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut conn)
             .await

@@ -341,13 +341,4 @@ pub struct Auth {
     pub public_origin: String,
     pub streams: Arc<StreamCounter>,
     pub max_streams: usize,
-    /// Ticks when a session or token ends early (logout, revocation, removal), so open streams
-    /// check theirs at once instead of at the next heartbeat.
-    pub access: tokio::sync::watch::Sender<u64>,
-}
-
-impl Auth {
-    pub fn access_changed(&self) {
-        self.access.send_modify(|n| *n = n.wrapping_add(1));
-    }
 }

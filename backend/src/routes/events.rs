@@ -88,7 +88,7 @@ async fn pump(
     if *shutdown.borrow_and_update() {
         return;
     }
-    let mut access = app.auth.access.subscribe();
+    let mut access = app.store.access_changes();
     loop {
         let rows = match app.store.feed_after(last, REPLAY_PAGE).await {
             Ok(rows) => rows,

@@ -145,7 +145,6 @@ pub async fn logout(
             .revoke_session(token_hash.clone())
             .await
             .map_err(ApiError::store)?;
-        app.auth.access_changed();
     }
     audit::record(
         &app,

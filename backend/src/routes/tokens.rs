@@ -72,7 +72,6 @@ pub async fn revoke(
         .await
         .map_err(ApiError::store)?
         .ok_or_else(|| ApiError::not_found("token"))?;
-    app.auth.access_changed();
     audit::record(
         &app,
         &meta,

@@ -95,7 +95,6 @@ pub async fn update(
         .update_user(id, change.role, hash)
         .await
         .map_err(account_error)?;
-    app.auth.access_changed();
     audit::record(
         &app,
         &meta,
@@ -114,7 +113,6 @@ pub async fn remove(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let user = app.store.delete_user(id).await.map_err(account_error)?;
-    app.auth.access_changed();
     audit::record(
         &app,
         &meta,

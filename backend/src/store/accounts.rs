@@ -304,6 +304,7 @@ impl Store {
             })
         })
         .await?
+        .inspect(|_| self.access_changed())
     }
 
     /// Removes a user (and so their sessions), unless they are the last admin.
@@ -336,6 +337,7 @@ impl Store {
             })
         })
         .await?
+        .inspect(|_| self.access_changed())
     }
 
     pub async fn create_session(
@@ -415,6 +417,7 @@ impl Store {
             token_hash,
         )
         .await
+        .inspect(|_| self.access_changed())
     }
 
     pub async fn create_token(
@@ -486,6 +489,7 @@ impl Store {
             })
         })
         .await
+        .inspect(|_| self.access_changed())
     }
 
     pub async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {

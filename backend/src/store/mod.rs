@@ -19,8 +19,9 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Connection};
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 #[derive(Debug)]
 pub struct StoreError(pub String);
@@ -49,6 +50,9 @@ impl From<serde_json::Error> for StoreError {
 pub struct Store {
     pool: SqlitePool,
     writer: mpsc::Sender<writer::Op>,
+    /// Ticks when a session or token ends early (logout, revocation, a user changed or removed),
+    /// so open feed streams check theirs at once instead of at the next heartbeat.
+    access: Arc<watch::Sender<u64>>,
 }
 
 /// The file name inside the data directory.
@@ -81,7 +85,20 @@ impl Store {
             .connect_with(options.read_only(true))
             .await?;
         let writer = writer::start(conn, feed).await?;
-        Ok(Store { pool, writer })
+        Ok(Store {
+            pool,
+            writer,
+            access: Arc::new(watch::channel(0).0),
+        })
+    }
+
+    /// Ticks after each write that may have ended sessions or tokens.
+    pub fn access_changes(&self) -> watch::Receiver<u64> {
+        self.access.subscribe()
+    }
+
+    fn access_changed(&self) {
+        self.access.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Readiness: the file answers a query.
