@@ -15,6 +15,8 @@ export PATH := $(TOOLS_DIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 
 BIN := $(CURDIR)/target/debug/hermod-console
+# The tools run at build time only: their fat-LTO release profiles cost minutes and gain nothing here.
+FAST_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help demo test tools browser-tools dist build lint bench clean-data
@@ -30,10 +32,10 @@ tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  || rustup target add wasm32-unknown-unknown
 	@[ "$$(trunk --version 2>/dev/null)" = "trunk $(TRUNK_VERSION)" ] \
-	  || cargo install trunk --version =$(TRUNK_VERSION) --locked
+	  || $(FAST_INSTALL) cargo install trunk --version =$(TRUNK_VERSION) --locked
 	@# --locked fails here: wasm-bindgen-cli's lockfile names a crate version the registry lacks.
 	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] \
-	  || cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
+	  || $(FAST_INSTALL) cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
 	@# Debian's binaryen is too old and silently breaks the bundle; npm's 132 is the tested one.
 	@wasm-opt --version 2>/dev/null | grep -q "version 132" \
 	  || (mkdir -p $(TOOLS_DIR) && npm install --prefix $(TOOLS_DIR) --no-fund --no-audit --loglevel=error binaryen@$(BINARYEN_VERSION))
