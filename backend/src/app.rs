@@ -11,7 +11,7 @@ use crate::feed::Feed;
 use crate::hermod::HermodClient;
 use crate::metrics::Metrics;
 use crate::routes;
-use crate::store::Store;
+use crate::store::{Store, sqlite};
 use crate::web::Web;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -39,7 +39,7 @@ pub struct Client {
 }
 
 pub struct Inner {
-    pub store: Store,
+    pub store: Arc<dyn Store>,
     pub feed: Feed,
     pub clients: BTreeMap<String, Client>,
     pub public_url: String,
@@ -56,6 +56,8 @@ pub struct Inner {
     security_headers: Vec<(HeaderName, HeaderValue)>,
     /// Flips to `true` when the server starts shutting down; open streams end on it.
     pub shutdown: watch::Receiver<bool>,
+    /// Ticks every `feed.heartbeat_secs`: one clock for every open feed stream.
+    pub heartbeat: watch::Sender<u64>,
 }
 
 #[derive(Clone)]
@@ -126,10 +128,15 @@ impl AppState {
             max_streams: a.max_streams_per_session,
         };
         let feed = Feed::new(config.feed.channel_capacity);
-        let store = Store::open(data_dir, feed.clone())
-            .await
-            .map_err(|e| ConfigError(format!("store: {e}")))?;
+        let store =
+            sqlite::open(data_dir, feed.clone()).map_err(|e| ConfigError(format!("store: {e}")))?;
         let web = Web::load(config.dist_dir.as_deref());
+        let heartbeat = watch::channel(0).0;
+        tick(
+            heartbeat.clone(),
+            Duration::from_secs(config.feed.heartbeat_secs.max(1)),
+            shutdown.clone(),
+        );
         let security_headers = security_headers(&web, config.is_https());
         Ok(AppState(Arc::new(Inner {
             store,
@@ -151,6 +158,7 @@ impl AppState {
             audit_throttle: Default::default(),
             security_headers,
             shutdown,
+            heartbeat,
         })))
     }
 
@@ -172,6 +180,21 @@ impl AppState {
             callback_user: c.callback.as_ref().map(|(u, _)| u.clone()),
         }
     }
+}
+
+/// Ticks `clock` every `every` until shutdown.
+fn tick(clock: watch::Sender<u64>, every: Duration, mut shutdown: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval.tick().await;
+        loop {
+            tokio::select! {
+                _ = interval.tick() => clock.send_modify(|n| *n = n.wrapping_add(1)),
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
 }
 
 /// The page's CSP allows Trunk's inline loader by its hash, never `'unsafe-inline'`.

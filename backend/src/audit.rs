@@ -93,6 +93,27 @@ impl<'a> Event<'a> {
     }
 }
 
+/// The line as it will be stored.
+pub fn entry(meta: &RequestMeta, caller: Option<&Caller>, event: Event<'_>) -> AuditEntry {
+    let (actor, actor_kind) = match caller {
+        Some(c) => (c.name.clone(), c.kind()),
+        None => (
+            event.anonymous_as.unwrap_or("anonymous").to_string(),
+            "anonymous",
+        ),
+    };
+    AuditEntry {
+        actor,
+        actor_kind,
+        source: meta.source.clone(),
+        action: event.action,
+        target: event.target,
+        outcome: event.outcome,
+        request_id: Some(meta.request_id.clone()),
+        detail: event.detail,
+    }
+}
+
 /// Appends the line (refused anonymous requests at most [`DENIED_PER_MINUTE`] a minute per source).
 /// A failure to write it is logged, and does not undo what it describes.
 pub async fn record(
@@ -112,25 +133,9 @@ pub async fn record(
             }
         }
     }
-    let (actor, actor_kind) = match caller {
-        Some(c) => (c.name.clone(), c.kind()),
-        None => (
-            event.anonymous_as.unwrap_or("anonymous").to_string(),
-            "anonymous",
-        ),
-    };
-    let entry = AuditEntry {
-        actor,
-        actor_kind,
-        source: meta.source.clone(),
-        action: event.action,
-        target: event.target,
-        outcome: event.outcome,
-        request_id: Some(meta.request_id.clone()),
-        detail: event.detail,
-    };
-    if let Err(e) = app.store.audit(entry).await {
-        tracing::error!(error = %e, action = event.action, "cannot write the audit log");
+    let action = event.action;
+    if let Err(e) = app.store.audit(entry(meta, caller, event)).await {
+        tracing::error!(error = %e, action, "cannot write the audit log");
     }
 }
 

@@ -3,7 +3,7 @@
 //! SignedData, as base64, base64url or PEM. Signatures are checked where the material carries the
 //! certificate to check them with (hermod-api.md §2.6–2.11, §3.2, §7).
 //!
-//! Pure and synchronous (RSA verification takes a few milliseconds: async callers may want
+//! Pure and synchronous (RSA verification takes a few milliseconds: async callers want
 //! `spawn_blocking`). Bodies are untrusted: nothing here panics, recursion is capped, and material
 //! that looks like material but does not parse is reported with the reason instead of dropped.
 //!
@@ -47,22 +47,11 @@ const MAX_SEARCH_TEXT: usize = 4096;
 /// JWS payload strings longer than this are material or blobs, not words worth searching.
 const MAX_SEARCH_WORD: usize = 256;
 
-/// The searchable words of everything decodable in `body`, worked out on a blocking thread (signature
-/// checks take milliseconds). Empty when there is nothing, or no body.
-pub async fn words_in_text(body: Option<String>) -> String {
-    let Some(body) = body else {
-        return String::new();
-    };
-    tokio::task::spawn_blocking(move || search_text(&decode_text(&body)))
-        .await
-        .unwrap_or_default()
-}
-
-/// The same for a body already parsed.
-pub async fn words_in_value(body: Value) -> String {
-    tokio::task::spawn_blocking(move || search_text(&decode_body(&body)))
-        .await
-        .unwrap_or_default()
+/// The searchable words of everything decodable in a body (JSON or not): certificate subjects and
+/// serials, signers, decoded text. Empty when there is nothing. Checks signatures, so it takes
+/// milliseconds for some bodies: the search indexer calls it, off the request path.
+pub fn words(body: &str) -> String {
+    search_text(&decode_text(body))
 }
 
 /// Everything decodable found in a JSON body, in document order.

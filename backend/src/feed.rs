@@ -1,17 +1,35 @@
 //! The live half of the feed: events are published here after their transaction commits, in sequence
-//! order (there is one writer). The stored half, for replay, is the `feed` table.
+//! order (there is one writer). The stored half, for replay, is the store's. Each event is framed for
+//! server-sent events once, here; every stream writes the same bytes.
 
+use bytes::Bytes;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// A committed feed event, already serialised for SSE.
+/// A committed feed event, framed for SSE.
 #[derive(Debug, Clone)]
 pub struct Published {
     pub seq: i64,
-    /// SSE event name: `command` or `callback`.
-    pub name: &'static str,
-    /// One JSON `FeedEvent`.
-    pub data: String,
+    /// `id: …`, `event: …` and `data: …` lines and the blank line that ends the event.
+    pub frame: Bytes,
+}
+
+impl Published {
+    /// `data` is one JSON `FeedEvent`; compact JSON has no line breaks, so it is one `data:` line.
+    pub fn new(seq: i64, name: &str, data: &str) -> Published {
+        let mut frame = String::with_capacity(data.len() + name.len() + 40);
+        frame.push_str("id: ");
+        frame.push_str(&seq.to_string());
+        frame.push_str("\nevent: ");
+        frame.push_str(name);
+        frame.push_str("\ndata: ");
+        frame.push_str(data);
+        frame.push_str("\n\n");
+        Published {
+            seq,
+            frame: Bytes::from(frame),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -35,5 +53,19 @@ impl Feed {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Published;
+
+    #[test]
+    fn an_event_is_framed_once_as_sse() {
+        let p = Published::new(7, "callback", r#"{"a":"b\nc"}"#);
+        assert_eq!(
+            &p.frame[..],
+            b"id: 7\nevent: callback\ndata: {\"a\":\"b\\nc\"}\n\n"
+        );
     }
 }

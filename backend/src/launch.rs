@@ -6,7 +6,7 @@ use crate::config::{Config, ConfigError};
 use crate::feed::Feed;
 use crate::server::{bind, serve as serve_router, shutdown_on_signal, tls_acceptor};
 use crate::simulator::{self, SimConfig, Simulator};
-use crate::store::{AccountError, AuditEntry, Store};
+use crate::store::{AccountError, AuditEntry, Store, sqlite};
 use hermod_shared::console::Role;
 use serde_json::{Value, json};
 use std::io::BufRead;
@@ -57,7 +57,7 @@ fn cost(config: &Config) -> Cost {
 
 /// With no accounts at all, `admin` is made from `HERMOD_CONSOLE_ADMIN_PASSWORD` (or `fallback`).
 async fn bootstrap_admin(
-    store: &Store,
+    store: &dyn Store,
     cost: Cost,
     fallback: Option<String>,
 ) -> Result<bool, BoxError> {
@@ -122,7 +122,7 @@ async fn run_console(
         None => None,
     };
     let state = AppState::new(&config, data_dir, shutdown.clone()).await?;
-    bootstrap_admin(&state.store, cost(&config), admin_fallback).await?;
+    bootstrap_admin(state.store.as_ref(), cost(&config), admin_fallback).await?;
     tracing::info!(
         public_url = %state.public_url,
         data = %data_dir.display(),
@@ -326,12 +326,12 @@ pub async fn user(
         memory_kib: crate::config::AuthConfig::default().argon2_memory_kib,
         passes: crate::config::AuthConfig::default().argon2_passes,
     });
-    let store = Store::open(&data_dir_of(config.as_ref(), data_dir), Feed::new(1)).await?;
+    let store = sqlite::open(&data_dir_of(config.as_ref(), data_dir), Feed::new(1))?;
     let find = |name: String| {
         let store = store.clone();
         async move {
             store
-                .user_by_name(&name)
+                .user_by_name(name.clone())
                 .await?
                 .map(|(u, _)| u)
                 .ok_or_else(|| BoxError::from(format!("no user `{name}`")))

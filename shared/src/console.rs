@@ -277,6 +277,14 @@ pub struct ListPage<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
     pub feed_seq: i64,
+    /// With a text search: how many of the newest records were not yet indexed, so not searched.
+    /// Indexing runs beside the writes and catches up within moments.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unindexed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// An error answer of the console API.

@@ -1212,31 +1212,24 @@ impl Console {
     /// stand-in for the passage of time (an API token a year old) where no API could make it.
     /// Returns the rows changed.
     pub async fn sql(&self, statement: &str) -> Result<u64, String> {
-        let mut conn = self.connect_db().await.map_err(|e| e.to_string())?;
-        let done = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(done.rows_affected())
+        let conn = self.connect_db().map_err(|e| e.to_string())?;
+        conn.execute(statement, [])
+            .map(|n| n as u64)
+            .map_err(|e| e.to_string())
     }
 
     /// A connection of our own to the console's database file, beside the running console.
-    async fn connect_db(&self) -> Result<sqlx::SqliteConnection, sqlx::Error> {
-        use sqlx::ConnectOptions;
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(self.data_dir().join("hermod-console.sqlite3"))
-            .busy_timeout(Duration::from_secs(10))
-            .connect()
-            .await
+    fn connect_db(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open(self.data_dir().join("hermod-console.sqlite3"))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        Ok(conn)
     }
 
     /// Takes the database's write lock beside the running console, as another program might: the
-    /// console's writes fail (after its busy timeout) until the connection is closed.
-    pub async fn hold_write_lock(&self) -> sqlx::SqliteConnection {
-        let mut conn = self.connect_db().await.expect("open the database");
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut conn)
-            .await
+    /// console's writes fail (after its busy timeout) until the connection is dropped.
+    pub fn hold_write_lock(&self) -> rusqlite::Connection {
+        let conn = self.connect_db().expect("open the database");
+        conn.execute_batch("BEGIN IMMEDIATE")
             .expect("take the write lock");
         conn
     }

@@ -45,6 +45,7 @@ pub enum Principal {
     },
     Token {
         id: i64,
+        token_hash: String,
     },
 }
 
@@ -60,7 +61,7 @@ impl Caller {
     pub fn stream_key(&self) -> String {
         match &self.principal {
             Principal::Session { token_hash, .. } => format!("session:{token_hash}"),
-            Principal::Token { id } => format!("token:{id}"),
+            Principal::Token { id, .. } => format!("token:{id}"),
         }
     }
 }
@@ -124,60 +125,49 @@ pub fn session_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderVal
     .expect("cookie text is ASCII")
 }
 
-/// Whether the credentials in `headers` still hold: for an open feed stream, which must end when its
-/// session or token does. Unlike a request, an open stream does not count as activity, so a tab left
-/// open is still logged out after the idle time.
-pub async fn still_valid(app: &AppState, headers: &HeaderMap) -> bool {
-    matches!(identify(app, headers, false).await, Ok(Some(_)))
+/// What a request offers as proof of who makes it, hashed as the store keeps it.
+enum Credential {
+    Session(String),
+    Token(String),
 }
 
-/// Finds the caller, if any. `Err` when credentials were offered but are not (or no longer) good.
-/// `touch` records the use, for the idle expiry and the token's last use.
-async fn identify(
-    app: &AppState,
-    headers: &HeaderMap,
-    touch: bool,
-) -> Result<Option<Caller>, ApiError> {
-    let now = now_ms();
+/// The request's credential, if it offers one. `Err` for an `Authorization` that is not a Bearer token.
+fn credential(headers: &HeaderMap) -> Result<Option<Credential>, ApiError> {
     if let Some(token) = bearer(headers) {
         let token = token
             .ok_or_else(|| unauthenticated("the Authorization header is not a Bearer token"))?;
-        let record = app
-            .store
-            .token(&token_hash(&token))
-            .await
-            .map_err(ApiError::store)?
-            .ok_or_else(|| unauthenticated("unknown API token"))?;
-        if record.revoked_at.is_some() {
-            return Err(unauthenticated("this API token was revoked"));
-        }
-        let expires_at = crate::clock::parse_rfc3339(&record.expires_at).unwrap_or(0);
-        if expires_at <= now {
-            return Err(unauthenticated("this API token has expired"));
-        }
-        let stale = record
-            .last_used_at
-            .as_deref()
-            .and_then(crate::clock::parse_rfc3339)
-            .is_none_or(|t| now - t > 60_000);
-        if touch && stale {
-            app.store
-                .touch_token(record.id)
-                .await
-                .map_err(ApiError::store)?;
-        }
-        return Ok(Some(Caller {
-            name: format!("token:{}", record.name),
-            role: record.role,
-            principal: Principal::Token { id: record.id },
-            expires_at,
-        }));
+        return Ok(Some(Credential::Token(token_hash(&token))));
     }
-    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
-        return Ok(None);
+    Ok(cookie(headers, SESSION_COOKIE)
+        .filter(|t| !t.is_empty())
+        .map(|t| Credential::Session(token_hash(&t))))
+}
+
+/// Whether the caller's session or token still holds: for an open feed stream, which must end when
+/// its session or token does. Unlike a request, an open stream does not count as activity, so a tab
+/// left open is still logged out after the idle time.
+pub async fn still_valid(app: &AppState, principal: &Principal) -> bool {
+    let credential = match principal {
+        Principal::Session { token_hash, .. } => Credential::Session(token_hash.clone()),
+        Principal::Token { token_hash, .. } => Credential::Token(token_hash.clone()),
     };
-    let hash = token_hash(&token);
-    let Some(session) = app.store.session(&hash).await.map_err(ApiError::store)? else {
+    identify(app, credential, false).await.is_ok()
+}
+
+/// Who the credential belongs to; `Err` when it is not (or no longer) good. `touch` records the
+/// use, for the idle expiry and the token's last use.
+async fn identify(app: &AppState, credential: Credential, touch: bool) -> Result<Caller, ApiError> {
+    let now = now_ms();
+    let hash = match credential {
+        Credential::Token(hash) => return identify_token(app, hash, touch, now).await,
+        Credential::Session(hash) => hash,
+    };
+    let Some(session) = app
+        .store
+        .session(hash.clone())
+        .await
+        .map_err(ApiError::store)?
+    else {
         return Err(unauthenticated("your session has ended; log in again"));
     };
     let idle = app.auth.idle_ms;
@@ -187,7 +177,6 @@ async fn identify(
     {
         return Err(unauthenticated("your session has ended; log in again"));
     }
-    let role = Role::parse(&session.role).ok_or_else(|| ApiError::store("unknown role"))?;
     // Idle expiry needs a fresh last-seen, but not a write on every request.
     if touch && now - session.last_seen_at > (idle / 4).min(60_000) {
         app.store
@@ -195,16 +184,57 @@ async fn identify(
             .await
             .map_err(ApiError::store)?;
     }
-    Ok(Some(Caller {
+    Ok(Caller {
         name: session.username,
-        role,
+        role: session.role,
         principal: Principal::Session {
             user_id: session.user_id,
             token_hash: hash,
             csrf_token: session.csrf_token,
         },
         expires_at: session.expires_at.min(now + idle),
-    }))
+    })
+}
+
+async fn identify_token(
+    app: &AppState,
+    hash: String,
+    touch: bool,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    let record = app
+        .store
+        .token(hash.clone())
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| unauthenticated("unknown API token"))?;
+    if record.revoked_at.is_some() {
+        return Err(unauthenticated("this API token was revoked"));
+    }
+    let expires_at = crate::clock::parse_rfc3339(&record.expires_at).unwrap_or(0);
+    if expires_at <= now {
+        return Err(unauthenticated("this API token has expired"));
+    }
+    let stale = record
+        .last_used_at
+        .as_deref()
+        .and_then(crate::clock::parse_rfc3339)
+        .is_none_or(|t| now - t > 60_000);
+    if touch && stale {
+        app.store
+            .touch_token(record.id)
+            .await
+            .map_err(ApiError::store)?;
+    }
+    Ok(Caller {
+        name: format!("token:{}", record.name),
+        role: record.role,
+        principal: Principal::Token {
+            id: record.id,
+            token_hash: hash,
+        },
+        expires_at,
+    })
 }
 
 /// A browser session's state-changing request must come from our own pages: `Origin` (or, without
@@ -262,9 +292,10 @@ pub async fn guard(
         .and_then(|path| roles.get(&(method, path)).copied())
         .flatten();
     if let Some(required) = required {
-        let caller = identify(&app, req.headers(), true).await?.ok_or_else(|| {
+        let offered = credential(req.headers())?.ok_or_else(|| {
             unauthenticated("log in first (or send an API token as Authorization: Bearer)")
         })?;
+        let caller = identify(&app, offered, true).await?;
         let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if let Principal::Session { csrf_token, .. } = &caller.principal
             && changes_state

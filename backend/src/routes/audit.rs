@@ -13,11 +13,7 @@ fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
     Ok(AuditFilter {
         actor: q.actor.clone().filter(|s| !s.is_empty()),
         action: c.kind,
-        since: c.since,
-        until: c.until,
-        q: c.q,
-        limit: c.limit,
-        before_id: c.before_id,
+        query: c.query,
     })
 }
 
@@ -25,14 +21,12 @@ pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<AuditRecord>>, ApiError> {
-    let f = filter(&q)?;
-    let feed_seq = app.store.current_seq().await.map_err(ApiError::store)?;
-    let (items, next_cursor) = app.store.list_audit(&f).await.map_err(ApiError::store)?;
-    Ok(Json(ListPage {
-        items,
-        next_cursor,
-        feed_seq,
-    }))
+    Ok(Json(
+        app.store
+            .list_audit(filter(&q)?)
+            .await
+            .map_err(ApiError::store)?,
+    ))
 }
 
 const COLUMNS: &[&str] = &[
@@ -69,6 +63,6 @@ pub async fn export(
 ) -> Result<axum::response::Response, ApiError> {
     export::stream_pages(&q.format, "audit", COLUMNS, row, filter(&q)?, move |f| {
         let store = app.store.clone();
-        async move { store.list_audit(&f).await }
+        async move { store.list_audit(f).await }
     })
 }

@@ -15,13 +15,9 @@ fn filter(q: &ListQuery) -> Result<CallbackFilter, ApiError> {
         callback_type: c.kind,
         state: c.state,
         client: c.client,
-        since: c.since,
-        until: c.until,
-        q: c.q,
         unmatched: q.unmatched()?,
         command: int("command", &q.command)?,
-        limit: c.limit,
-        before_id: c.before_id,
+        query: c.query,
     })
 }
 
@@ -31,7 +27,7 @@ pub async fn list(
 ) -> Result<Json<ListPage<CallbackRecord>>, ApiError> {
     Ok(Json(
         app.store
-            .list_callbacks(&filter(&q)?)
+            .list_callbacks(filter(&q)?)
             .await
             .map_err(ApiError::store)?,
     ))
@@ -82,7 +78,7 @@ pub async fn export(
         filter(&q)?,
         move |f| {
             let store = app.store.clone();
-            async move { store.export_callbacks(&f).await }
+            async move { store.export_callbacks(f).await }
         },
     )
 }

@@ -17,7 +17,7 @@ use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, ListPage, PollResult, QrCode, SendCommand,
     TimelineEntry,
 };
-use hermod_shared::hermod::{CommandBody, CommandType, CreateResponse, Envelope};
+use hermod_shared::hermod::{CommandBody, CommandType, CreateResponse, Destination, Envelope};
 use serde_json::json;
 
 fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
@@ -26,11 +26,7 @@ fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
         command_type: c.kind,
         state: c.state,
         client: c.client,
-        since: c.since,
-        until: c.until,
-        q: c.q,
-        limit: c.limit,
-        before_id: c.before_id,
+        query: c.query,
     })
 }
 
@@ -40,7 +36,7 @@ pub async fn list(
 ) -> Result<Json<ListPage<CommandRecord>>, ApiError> {
     Ok(Json(
         app.store
-            .list_commands(&filter(&q)?)
+            .list_commands(filter(&q)?)
             .await
             .map_err(ApiError::store)?,
     ))
@@ -101,7 +97,7 @@ pub async fn export(
         filter(&q)?,
         move |f| {
             let store = app.store.clone();
-            async move { store.export_commands(&f).await }
+            async move { store.export_commands(f).await }
         },
     )
 }
@@ -243,11 +239,10 @@ pub async fn send(
             request: req.body.clone(),
             reissue_of: req.reissue_of,
             created_by: Some(caller.name.clone()),
-            decoded: decode::words_in_value(req.body.clone()).await,
         })
         .await
         .map_err(ApiError::store)?;
-    // The exchange runs in its own task, its audit row included: a browser that goes away mid-send
+    // The exchange runs in its own task, its audit line included: a browser that goes away mid-send
     // (or the API's request timeout) must neither leave the command at SENDING forever nor leave
     // the send out of the audit log.
     let hermod = client.hermod.clone();
@@ -255,39 +250,35 @@ pub async fn send(
     let timeout = body.timeout_secs();
     let task = tokio::spawn(async move {
         let exchange = hermod.create(ty, &req.body).await;
-        let (mut result, problem) = interpret_create(record.id, &exchange, timeout);
-        result.decoded = decode::words_in_text(exchange.reply.body.clone()).await;
-        let outcome = match app.store.finish_send(result).await {
-            Ok(record) => match problem {
-                None => Ok(record),
-                Some(p) => Err(p.with_record(record)),
-            },
-            Err(e) => Err(ApiError::store(e)),
-        };
-        let (record, outcome_word) = match &outcome {
-            Ok(r) => (Some(r), "ok"),
-            Err(e) => (e.problem.record.as_ref(), "failed"),
-        };
+        let (created, problem) = interpret_create(&exchange, timeout);
+        let event = Event::ok("command_sent", None)
+            .outcome(if problem.is_none() { "ok" } else { "failed" })
+            .detail(json!({
+                "type": ty.as_str(),
+                "client": client_id,
+                "reissue_of": req.reissue_of,
+            }));
+        let finished = app
+            .store
+            .finish_send(SendResult {
+                id: record.id,
+                state: created.state,
+                command_id: created.command_id,
+                destinations: created.destinations,
+                reply: exchange.reply,
+                expires_at: created.expires_at,
+                audit: audit::entry(&meta, Some(&caller), event),
+            })
+            .await;
         Metrics::inc(&app.metrics.commands_sent);
-        if outcome.is_err() {
+        if problem.is_some() || finished.is_err() {
             Metrics::inc(&app.metrics.commands_failed);
         }
-        audit::record(
-            &app,
-            &meta,
-            Some(&caller),
-            Event::ok("command_sent", record.map(|r| r.id.to_string()))
-                .outcome(outcome_word)
-                .detail(json!({
-                    "type": ty.as_str(),
-                    "client": client_id,
-                    "reissue_of": req.reissue_of,
-                    "command_id": record.and_then(|r| r.command_id.clone()),
-                    "state": record.map(|r| r.state.to_string()),
-                })),
-        )
-        .await;
-        outcome
+        match (finished, problem) {
+            (Ok(record), None) => Ok(record),
+            (Ok(record), Some(p)) => Err(p.with_record(record)),
+            (Err(e), _) => Err(ApiError::store(e)),
+        }
     });
     let outcome = task.await.map_err(|e| {
         ApiError::new(
@@ -299,38 +290,39 @@ pub async fn send(
     Ok((StatusCode::CREATED, Json(outcome?)))
 }
 
+/// What Hermod's answer to a create request says was created.
+struct Created {
+    state: CommandState,
+    command_id: Option<String>,
+    destinations: Vec<Destination>,
+    expires_at: Option<i64>,
+}
+
 /// Reads Hermod's answer to a create request: what to record, and the error to answer with, if any.
-fn interpret_create(
-    id: i64,
-    exchange: &Exchange,
-    timeout_secs: Option<u64>,
-) -> (SendResult, Option<ApiError>) {
-    let mut result = SendResult {
-        id,
+fn interpret_create(exchange: &Exchange, timeout_secs: Option<u64>) -> (Created, Option<ApiError>) {
+    let mut created = Created {
         state: CommandState::SendFailed,
         command_id: None,
         destinations: Vec::new(),
-        reply: exchange.reply.clone(),
         expires_at: None,
-        decoded: String::new(),
     };
     if let Some(failure) = exchange.failure {
-        result.state = match failure {
+        created.state = match failure {
             Failure::Unreachable | Failure::Certificate => CommandState::SendFailed,
             Failure::Timeout | Failure::BrokenAnswer => CommandState::SendUnknown,
         };
-        return (result, Some(exchange_error(exchange, failure)));
+        return (created, Some(exchange_error(exchange, failure)));
     }
     let status = exchange.reply.status.unwrap_or_default();
     if !(200..300).contains(&status) {
-        return (result, Some(refused(exchange)));
+        return (created, Some(refused(exchange)));
     }
     let answer = exchange
         .success_json()
         .and_then(|v| serde_json::from_value::<CreateResponse>(v).ok());
     let Some((answer, command_id)) = answer.and_then(|a| a.command_id.clone().map(|id| (a, id)))
     else {
-        result.state = CommandState::SendUnknown;
+        created.state = CommandState::SendUnknown;
         let mut e = ApiError::new(
             StatusCode::BAD_GATEWAY,
             "hermod_bad_answer",
@@ -341,17 +333,17 @@ fn interpret_create(
         );
         e.problem.hermod_status = Some(status);
         e.problem.hermod_body = exchange.reply.body.clone();
-        return (result, Some(e));
+        return (created, Some(e));
     };
-    result.state = answer
+    created.state = answer
         .state
         .as_deref()
         .map(CommandState::parse)
         .unwrap_or(CommandState::InProgress);
-    result.command_id = Some(command_id);
-    result.destinations = answer.destinations.unwrap_or_default();
-    result.expires_at = timeout_secs.map(|s| now_ms() + (s as i64).saturating_mul(1000));
-    (result, None)
+    created.command_id = Some(command_id);
+    created.destinations = answer.destinations.unwrap_or_default();
+    created.expires_at = timeout_secs.map(|s| now_ms() + (s as i64).saturating_mul(1000));
+    (created, None)
 }
 
 /// 502 for "Hermod said no", with its status and body.
@@ -419,7 +411,6 @@ pub async fn poll(
             command: id,
             reply: exchange.reply.clone(),
             state,
-            decoded: decode::words_in_text(exchange.reply.body.clone()).await,
         })
         .await
         .map_err(ApiError::store)?;

@@ -1,27 +1,35 @@
-//! `GET /api/events`: the live feed over server-sent events (DESIGN.md §4).
+//! `GET /api/events`: the live feed over server-sent events (docs/ARCHITECTURE.md, "The live feed").
 //!
 //! Subscribe to the live channel first, then replay the store after `Last-Event-ID` (or `?after=`), then
 //! forward live events whose sequence is past the last one sent: no gap, no duplicate. A subscriber that
 //! falls behind the channel is closed, never skipped; the browser reconnects with `Last-Event-ID` and
 //! replays what it missed from the store.
+//!
+//! A stream is one small state machine polled by its connection: no task, channel or copy of the
+//! request of its own, so ten thousand idle streams cost little more than their sockets. Events go
+//! out as the bytes the writer framed once for everyone; heartbeats come from one shared clock.
 
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Principal, StreamSlot};
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiQuery};
+use crate::feed::Published;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use hermod_shared::console::Heartbeat;
 use serde::Deserialize;
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, watch};
 
-/// Stored events read per round trip while replaying.
-const REPLAY_PAGE: i64 = 500;
+/// Stored events read per round trip while replaying…
+const REPLAY_EVENTS: usize = 500;
+/// …and no more than about this much of them at once, whatever their bodies weigh.
+const REPLAY_BYTES: usize = 1 << 20;
 
 #[derive(Deserialize)]
 pub struct EventsQuery {
@@ -53,96 +61,140 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_string());
     let after = super::int("after", &last_event_id.or(q.after))?;
+    // Subscribed before the replay is read, so nothing committed in between is missed.
     let live = app.feed.subscribe();
-    let after = match after {
-        Some(a) => a,
-        None => app.store.current_seq().await.map_err(ApiError::store)?,
+    let last = after.unwrap_or_else(|| app.store.current_seq());
+    app.metrics.streams_open.fetch_add(1, Ordering::Relaxed);
+    let feed = Feed {
+        shutdown: app.shutdown.clone(),
+        access: app.store.access_changes(),
+        beat: app.heartbeat.subscribe(),
+        principal: caller.principal,
+        live,
+        last,
+        replay: Some(VecDeque::new()),
+        open: Open { app, _slot: slot },
     };
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(async move {
-        app.metrics.streams_open.fetch_add(1, Ordering::Relaxed);
-        pump(app.clone(), headers, live, after, tx).await;
-        app.metrics.streams_open.fetch_sub(1, Ordering::Relaxed);
-        drop(slot);
-    });
-    let events = stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (Ok::<Event, Infallible>(e), rx))
-    });
-    let mut response = Sse::new(events).into_response();
+    let mut response = Body::from_stream(stream::unfold(feed, Feed::next)).into_response();
     let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
 }
 
-/// Feeds one subscriber until it goes away, falls behind, its session or token ends (checked at each
-/// heartbeat and whenever access changes), or the server shuts down.
-async fn pump(
+/// Holds a stream's place (per session, and in the open-streams gauge) until it ends.
+struct Open {
     app: AppState,
-    credentials: HeaderMap,
-    mut live: broadcast::Receiver<std::sync::Arc<crate::feed::Published>>,
-    mut last: i64,
-    tx: mpsc::Sender<Event>,
-) {
-    let mut shutdown = app.shutdown.clone();
-    if *shutdown.borrow_and_update() {
-        return;
+    _slot: StreamSlot,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.app
+            .metrics
+            .streams_open
+            .fetch_sub(1, Ordering::Relaxed);
     }
-    let mut access = app.store.access_changes();
-    loop {
-        let rows = match app.store.feed_after(last, REPLAY_PAGE).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::error!(error = %e, "feed replay failed; closing the stream");
-                return;
-            }
-        };
-        let full = rows.len() as i64 == REPLAY_PAGE;
-        for (seq, name, data) in rows {
-            let event = Event::default().event(name).id(seq.to_string()).data(data);
-            if tx.send(event).await.is_err() {
-                return;
-            }
-            last = seq;
-        }
-        if !full {
-            break;
-        }
+}
+
+/// One subscriber's stream.
+struct Feed {
+    shutdown: watch::Receiver<bool>,
+    access: watch::Receiver<u64>,
+    beat: watch::Receiver<u64>,
+    principal: Principal,
+    live: broadcast::Receiver<Arc<Published>>,
+    /// The sequence of the last event sent (or asked to start after).
+    last: i64,
+    /// While replaying: stored events read and not yet sent. `None` once live.
+    replay: Option<VecDeque<Published>>,
+    open: Open,
+}
+
+type Item = Result<Bytes, Infallible>;
+
+impl Feed {
+    fn app(&self) -> &AppState {
+        &self.open.app
     }
-    let every_secs = app.feed_config.heartbeat_secs.max(1);
-    let mut beat = tokio::time::interval(Duration::from_secs(every_secs));
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => return,
-            _ = tx.closed() => return,
-            received = live.recv() => match received {
-                Ok(e) if e.seq > last => {
-                    let event = Event::default().event(e.name).id(e.seq.to_string()).data(e.data.clone());
-                    if tx.send(event).await.is_err() {
-                        return;
+
+    /// The next bytes to send, or `None` to end the stream: the subscriber fell behind, its session
+    /// or token ended, or the server is shutting down.
+    async fn next(mut self) -> Option<(Item, Feed)> {
+        if *self.shutdown.borrow_and_update() {
+            return None;
+        }
+        if let Some(replay) = &mut self.replay {
+            if let Some(event) = replay.pop_front() {
+                self.last = event.seq;
+                return Some((Ok(event.frame), self));
+            }
+            let page = self
+                .app()
+                .store
+                .feed_after(self.last, REPLAY_EVENTS, REPLAY_BYTES)
+                .await;
+            match page {
+                Ok(page) if !page.is_empty() => {
+                    let mut page = VecDeque::from(page);
+                    let first = page.pop_front()?;
+                    self.last = first.seq;
+                    self.replay = Some(page);
+                    return Some((Ok(first.frame), self));
+                }
+                Ok(_) => {
+                    // Caught up: say so at once, then go live.
+                    self.replay = None;
+                    let beat = self.heartbeat();
+                    return Some((Ok(beat), self));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "feed replay failed; closing the stream");
+                    return None;
+                }
+            }
+        }
+        loop {
+            tokio::select! {
+                _ = self.shutdown.changed() => return None,
+                received = self.live.recv() => match received {
+                    Ok(e) if e.seq > self.last => {
+                        self.last = e.seq;
+                        return Some((Ok(e.frame.clone()), self));
                     }
-                    last = e.seq;
+                    Ok(_) => {}
+                    // Lagged: close rather than skip; the browser resumes from its Last-Event-ID.
+                    Err(_) => return None,
+                },
+                Ok(()) = self.access.changed() => {
+                    if !crate::auth::still_valid(self.app(), &self.principal).await {
+                        return None;
+                    }
                 }
-                Ok(_) => {}
-                // Lagged: close rather than skip; the browser resumes from its Last-Event-ID.
-                Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => return,
-            },
-            Ok(()) = access.changed() => {
-                if !crate::auth::still_valid(&app, &credentials).await {
-                    return;
-                }
-            }
-            _ = beat.tick() => {
-                if !crate::auth::still_valid(&app, &credentials).await {
-                    return;
-                }
-                let beat = Heartbeat { server_time: rfc3339(now_ms()), seq: last, every_secs };
-                let data = serde_json::to_string(&beat).unwrap_or_default();
-                let event = Event::default().event("heartbeat").data(data).retry(Duration::from_secs(2));
-                if tx.send(event).await.is_err() {
-                    return;
+                Ok(()) = self.beat.changed() => {
+                    if !crate::auth::still_valid(self.app(), &self.principal).await {
+                        return None;
+                    }
+                    let beat = self.heartbeat();
+                    return Some((Ok(beat), self));
                 }
             }
         }
+    }
+
+    /// A `heartbeat` event: no `id:`, so it never moves `Last-Event-ID`; it sets the browser's
+    /// reconnection delay too.
+    fn heartbeat(&self) -> Bytes {
+        let beat = Heartbeat {
+            server_time: rfc3339(now_ms()),
+            seq: self.last,
+            every_secs: self.app().feed_config.heartbeat_secs.max(1),
+        };
+        let data = serde_json::to_string(&beat).unwrap_or_default();
+        Bytes::from(format!("event: heartbeat\ndata: {data}\nretry: 2000\n\n"))
     }
 }

@@ -3,12 +3,12 @@
 
 use super::invalid;
 use crate::error::ApiError;
-use crate::store::StoreError;
-use crate::store::reads::PagedFilter;
+use crate::store::{Paged, StoreError};
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
+use hermod_shared::console::ListPage;
 use serde::Serialize;
 use std::future::Future;
 use tokio::sync::mpsc;
@@ -65,9 +65,9 @@ pub fn stream_pages<T, Fl, F, Fut>(
 ) -> Result<Response, ApiError>
 where
     T: Serialize + Send + 'static,
-    Fl: PagedFilter,
+    Fl: Paged,
     F: Fn(Fl) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), StoreError>> + Send,
+    Fut: Future<Output = Result<ListPage<T>, StoreError>> + Send,
 {
     let format = self::format(format)?;
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
@@ -91,7 +91,9 @@ where
         let mut cursor = None;
         let mut first = true;
         loop {
-            let (items, next) = match fetch(filter.export_page(cursor)).await {
+            let ListPage {
+                items, next_cursor, ..
+            } = match fetch(filter.export_page(cursor)).await {
                 Ok(page) => page,
                 Err(e) => {
                     tracing::error!(error = %e, "export failed part-way");
@@ -116,7 +118,7 @@ where
             if !chunk.is_empty() && !send(chunk).await {
                 return;
             }
-            match next.and_then(|c| c.parse().ok()) {
+            match next_cursor.and_then(|c| c.parse().ok()) {
                 Some(c) => cursor = Some(c),
                 None => break,
             }

@@ -15,7 +15,9 @@ pub mod users;
 
 use crate::clock::parse_rfc3339;
 use crate::error::ApiError;
-use crate::store::reads::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::store::Page;
+use crate::store::Query;
+use crate::store::filter::{DEFAULT_LIMIT, MAX_LIMIT};
 use hermod_shared::hermod::FieldError;
 use serde::Deserialize;
 
@@ -45,11 +47,7 @@ pub struct Common {
     pub kind: Option<String>,
     pub state: Option<String>,
     pub client: Option<String>,
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-    pub q: Option<String>,
-    pub limit: i64,
-    pub before_id: Option<i64>,
+    pub query: Query,
 }
 
 pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -98,11 +96,15 @@ impl ListQuery {
             kind: non_empty(&self.kind).map(|s| s.to_ascii_lowercase()),
             state: non_empty(&self.state).map(|s| s.to_ascii_uppercase()),
             client: non_empty(&self.client),
-            since: time("since", &self.since)?,
-            until: time("until", &self.until)?,
-            q: non_empty(&self.q),
-            limit,
-            before_id: int("cursor", &self.cursor)?,
+            query: Query {
+                since: time("since", &self.since)?,
+                until: time("until", &self.until)?,
+                q: non_empty(&self.q),
+                page: Page {
+                    limit,
+                    before_id: int("cursor", &self.cursor)?,
+                },
+            },
         })
     }
 

@@ -6,7 +6,6 @@ use crate::app::{AppState, Client};
 use crate::audit::{self, Event};
 use crate::auth::RequestMeta;
 use crate::clock::now_ms;
-use crate::decode;
 use crate::error::{ApiError, discard_body, read_body};
 use crate::metrics::Metrics;
 use crate::store::{CallbackSaved, NewCallback};
@@ -122,7 +121,6 @@ async fn receive(
             command_id: field(|e| &e.command_id),
             state: field(|e| &e.state),
             external_id: field(|e| &e.external_id),
-            decoded: decode::words_in_text(Some(text.clone())).await,
             body: text,
             headers,
             auth,

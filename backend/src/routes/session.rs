@@ -7,6 +7,7 @@ use crate::auth::{
 };
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiJson};
+use crate::store::NewSession;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -69,7 +70,7 @@ pub async fn login(
     }
     let found = app
         .store
-        .user_by_name(&username)
+        .user_by_name(username.clone())
         .await
         .map_err(ApiError::store)?;
     let stored = found.as_ref().map(|(_, hash)| hash.clone());
@@ -97,13 +98,13 @@ pub async fn login(
     let now = now_ms();
     let expires_at = now + app.auth.absolute_ms;
     app.store
-        .create_session(
-            token_hash(&token),
-            user.id,
-            csrf.clone(),
+        .create_session(NewSession {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            csrf_token: csrf.clone(),
             expires_at,
-            meta.source.clone(),
-        )
+            source: meta.source.clone(),
+        })
         .await
         .map_err(ApiError::store)?;
     let caller = Caller {

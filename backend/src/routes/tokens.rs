@@ -7,6 +7,7 @@ use crate::audit::{self, Event};
 use crate::auth::{Caller, RequestMeta, TOKEN_PREFIX, random_token, token_hash};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiJson};
+use crate::store::NewApiToken;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -40,13 +41,13 @@ pub async fn create(
     let expires_at = now_ms() + i64::from(new.expires_in_days) * 86_400_000;
     let record = app
         .store
-        .create_token(
+        .create_token(NewApiToken {
             name,
-            token_hash(&token),
-            new.role,
-            caller.name.clone(),
+            token_hash: token_hash(&token),
+            role: new.role,
+            created_by: caller.name.clone(),
             expires_at,
-        )
+        })
         .await
         .map_err(ApiError::store)?;
     audit::record(

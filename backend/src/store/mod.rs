@@ -1,29 +1,28 @@
-//! The store: one SQLite file in WAL mode. Reads go through a small read-only pool; every write goes
-//! through the single writer task ([`writer`]), which commits concurrent writes in one transaction.
+//! The store's boundary: everything the routes may ask of the database, as the [`Store`] trait, with
+//! the types that cross it. The routes see nothing else, so a second engine implements this trait and
+//! no route changes. The one implementation today is SQLite ([`sqlite`]), described in
+//! docs/ARCHITECTURE.md ("The store").
 
-mod accounts;
-pub mod reads;
-mod rows;
-mod templates;
-mod writer;
+pub mod filter;
+pub mod search;
+pub mod sqlite;
 
-pub use accounts::{AccountError, AuditEntry, AuditFilter, SessionRow};
-pub use reads::{CallbackFilter, CommandFilter, Exported};
-pub use templates::TemplateError;
-pub use writer::{CallbackSaved, NewCallback, NewCommand, NewPoll, SendResult};
+pub use filter::{AuditFilter, CallbackFilter, CommandFilter, Page, Paged, Query};
 
-use crate::feed::Feed;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+use crate::feed::Published;
+use futures_util::future::BoxFuture;
+use hermod_shared::console::{
+    AuditRecord, CallbackRecord, CommandDetail, CommandRecord, CommandState, HermodReply, ListPage,
+    PollRecord, Role, TemplateInput, TemplateRecord, TokenRecord, UserRecord,
 };
-use sqlx::{ConnectOptions, Connection};
+use hermod_shared::hermod::Destination;
+use serde::Serialize;
+use serde_json::Value;
 use std::fmt;
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
-#[derive(Debug)]
+/// The database failed (or is unavailable): nothing was written. Routes answer 503.
+#[derive(Debug, Clone)]
 pub struct StoreError(pub String);
 
 impl fmt::Display for StoreError {
@@ -34,77 +33,242 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        StoreError(e.to_string())
-    }
-}
-
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError(format!("stored JSON: {e}"))
     }
 }
 
-#[derive(Clone)]
-pub struct Store {
-    pool: SqlitePool,
-    writer: mpsc::Sender<writer::Op>,
-    /// Ticks when a session or token ends early (logout, revocation, a user changed or removed),
-    /// so open feed streams check theirs at once instead of at the next heartbeat.
-    access: Arc<watch::Sender<u64>>,
+/// A store call's future.
+pub type Fut<'a, T, E = StoreError> = BoxFuture<'a, Result<T, E>>;
+
+/// A command about to be sent: recorded as `SENDING` first, so nothing is lost if the send never ends.
+pub struct NewCommand {
+    pub client: String,
+    pub command_type: String,
+    pub external_id: Option<String>,
+    pub request: Value,
+    pub reissue_of: Option<i64>,
+    pub created_by: Option<String>,
 }
 
-/// The file name inside the data directory.
-pub const DB_FILE: &str = "hermod-console.sqlite3";
+/// What came of sending a command to Hermod, and the audit line that says so: both are committed
+/// together, so a send is never finished without its audit line or audited without its outcome.
+pub struct SendResult {
+    pub id: i64,
+    pub state: CommandState,
+    pub command_id: Option<String>,
+    pub destinations: Vec<Destination>,
+    pub reply: HermodReply,
+    pub expires_at: Option<i64>,
+    /// Written with the outcome; `detail` gains the command's `command_id` and `state` as stored.
+    pub audit: AuditEntry,
+}
 
-impl Store {
-    /// Opens (or creates) the database under `data_dir`, runs the migrations and starts the writer,
-    /// which publishes committed events to `feed`.
-    pub async fn open(data_dir: &Path, feed: Feed) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError(format!(
-                "cannot create data dir {}: {e}",
-                data_dir.display()
-            ))
-        })?;
-        let options = SqliteConnectOptions::new()
-            .filename(data_dir.join(DB_FILE))
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a callback is acknowledged only once it would survive a power cut.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let mut conn = options.clone().create_if_missing(true).connect().await?;
-        sqlx::migrate!("./migrations")
-            .run(&mut conn)
-            .await
-            .map_err(|e| StoreError(format!("migrating the database: {e}")))?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.read_only(true))
-            .await?;
-        let writer = writer::start(conn, feed).await?;
-        Ok(Store {
-            pool,
-            writer,
-            access: Arc::new(watch::channel(0).0),
-        })
-    }
+pub struct NewCallback {
+    pub received_at: i64,
+    pub client: Option<String>,
+    pub callback_type: String,
+    pub command_id: Option<String>,
+    pub state: Option<String>,
+    pub external_id: Option<String>,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+    pub auth: String,
+}
 
-    /// Ticks after each write that may have ended sessions or tokens.
-    pub fn access_changes(&self) -> watch::Receiver<u64> {
-        self.access.subscribe()
-    }
+pub enum CallbackSaved {
+    Stored(Box<CallbackRecord>),
+    /// The same delivery was stored before, under this id.
+    Duplicate(i64),
+}
 
-    fn access_changed(&self) {
-        self.access.send_modify(|n| *n = n.wrapping_add(1));
-    }
+pub struct NewPoll {
+    pub command: i64,
+    pub reply: HermodReply,
+    /// The state the answer reports, if it reports one.
+    pub state: Option<CommandState>,
+}
 
-    /// Readiness: the file answers a query.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        conn.ping().await?;
-        Ok(())
+/// A record as exported: with the words decoded from it (certificate subjects, serials, expiry…).
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported<T> {
+    #[serde(flatten)]
+    pub record: T,
+    pub decoded: String,
+}
+
+/// A live session with its user, as the authentication middleware needs it.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub csrf_token: String,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A session about to start; the store keeps only the token's hash.
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub expires_at: i64,
+    pub source: String,
+}
+
+/// An API token about to be minted.
+pub struct NewApiToken {
+    pub name: String,
+    pub token_hash: String,
+    pub role: Role,
+    pub created_by: String,
+    pub expires_at: i64,
+}
+
+/// What an audit line records; the id and time are the store's.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub actor_kind: &'static str,
+    pub source: String,
+    pub action: &'static str,
+    pub target: Option<String>,
+    pub outcome: &'static str,
+    pub request_id: Option<String>,
+    pub detail: Value,
+}
+
+/// Why a user change was refused.
+#[derive(Debug)]
+pub enum AccountError {
+    Store(StoreError),
+    /// The username is taken.
+    Exists,
+    NotFound,
+    /// It would leave no admin.
+    LastAdmin,
+}
+
+impl fmt::Display for AccountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AccountError::Store(e) => write!(f, "{e}"),
+            AccountError::Exists => f.write_str("that username is taken"),
+            AccountError::NotFound => f.write_str("no such user"),
+            AccountError::LastAdmin => f.write_str(
+                "this would leave the console without an admin; make someone else admin first",
+            ),
+        }
     }
+}
+
+impl std::error::Error for AccountError {}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        AccountError::Store(e)
+    }
+}
+
+/// Why a template change did not happen.
+#[derive(Debug)]
+pub enum TemplateError {
+    Store(StoreError),
+    /// Another template has that name.
+    NameTaken,
+    NotFound,
+}
+
+impl From<StoreError> for TemplateError {
+    fn from(e: StoreError) -> Self {
+        TemplateError::Store(e)
+    }
+}
+
+/// Everything the console keeps. Writes are durable when their future resolves `Ok` (the callback
+/// receiver acknowledges only then), and every feed event they make is published, in sequence order,
+/// after its transaction commits.
+pub trait Store: Send + Sync {
+    /// Readiness: the database answers and its writer runs.
+    fn ping(&self) -> Fut<'_, ()>;
+
+    // Commands, their polls and callbacks.
+    fn insert_command(&self, c: NewCommand) -> Fut<'_, CommandRecord>;
+    fn finish_send(&self, s: SendResult) -> Fut<'_, CommandRecord>;
+    fn insert_poll(&self, p: NewPoll) -> Fut<'_, (PollRecord, CommandRecord)>;
+    fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved>;
+    fn command(&self, id: i64) -> Fut<'_, Option<CommandRecord>>;
+    /// One command and everything that happened to it, in time order (not yet decoded).
+    fn command_detail(&self, id: i64) -> Fut<'_, Option<CommandDetail>>;
+    fn list_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<CommandRecord>>;
+    fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>>;
+    fn export_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<Exported<CommandRecord>>>;
+    fn export_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<Exported<CallbackRecord>>>;
+
+    // The feed's history.
+    /// Stored events after `after`, oldest first: at most `max_events`, and no more than about
+    /// `max_bytes` of event data (always at least one event when there is one).
+    fn feed_after(
+        &self,
+        after: i64,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Fut<'_, Vec<Published>>;
+    /// The sequence of the newest committed event.
+    fn current_seq(&self) -> i64;
+
+    // Accounts.
+    fn user_count(&self) -> Fut<'_, i64>;
+    fn users(&self) -> Fut<'_, Vec<UserRecord>>;
+    /// The user and their password hash.
+    fn user_by_name(&self, username: String) -> Fut<'_, Option<(UserRecord, String)>>;
+    fn create_user(
+        &self,
+        username: String,
+        password_hash: String,
+        role: Role,
+    ) -> Fut<'_, UserRecord, AccountError>;
+    /// Changes a user's role and/or password. Changing the password ends their sessions.
+    fn update_user(
+        &self,
+        id: i64,
+        role: Option<Role>,
+        password_hash: Option<String>,
+    ) -> Fut<'_, UserRecord, AccountError>;
+    /// Removes a user (and so their sessions), unless they are the last admin.
+    fn delete_user(&self, id: i64) -> Fut<'_, UserRecord, AccountError>;
+
+    // Sessions and API tokens.
+    fn create_session(&self, s: NewSession) -> Fut<'_, ()>;
+    fn session(&self, token_hash: String) -> Fut<'_, Option<SessionRow>>;
+    fn touch_session(&self, token_hash: String) -> Fut<'_, ()>;
+    fn revoke_session(&self, token_hash: String) -> Fut<'_, ()>;
+    fn create_token(&self, t: NewApiToken) -> Fut<'_, TokenRecord>;
+    fn tokens(&self) -> Fut<'_, Vec<TokenRecord>>;
+    /// The token behind a hash; the caller checks expiry and revocation.
+    fn token(&self, token_hash: String) -> Fut<'_, Option<TokenRecord>>;
+    fn touch_token(&self, id: i64) -> Fut<'_, ()>;
+    /// Revokes a token; `None` when there is no such token.
+    fn revoke_token(&self, id: i64) -> Fut<'_, Option<TokenRecord>>;
+    /// Ticks after each write that may have ended sessions or tokens (logout, revocation, a user
+    /// changed or removed), so open feed streams check theirs at once.
+    fn access_changes(&self) -> watch::Receiver<u64>;
+
+    // The audit log (append-only).
+    fn audit(&self, entry: AuditEntry) -> Fut<'_, ()>;
+    fn list_audit(&self, f: AuditFilter) -> Fut<'_, ListPage<AuditRecord>>;
+
+    // Templates.
+    fn templates(&self) -> Fut<'_, Vec<TemplateRecord>>;
+    /// Creates a template (`id` None) or replaces one.
+    fn save_template(
+        &self,
+        id: Option<i64>,
+        input: TemplateInput,
+        by: String,
+    ) -> Fut<'_, TemplateRecord, TemplateError>;
+    fn delete_template(&self, id: i64) -> Fut<'_, Option<TemplateRecord>>;
 }

@@ -1,0 +1,80 @@
+//! The audit log: appended to, never changed (triggers refuse updates and deletes).
+
+use super::sql::Sql;
+use super::writer::Batch;
+use super::{json, snapshot, sql_error, time};
+use crate::store::filter::page;
+use crate::store::{AuditEntry, AuditFilter, StoreError};
+use hermod_shared::console::{AuditRecord, ListPage};
+use rusqlite::{Connection, Row};
+
+pub fn append(b: &mut Batch<'_>, e: &AuditEntry) -> Result<(), StoreError> {
+    b.conn()
+        .prepare_cached(
+            "INSERT INTO audit (at, actor, actor_kind, source, action, target, outcome, \
+             request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .and_then(|mut s| {
+            s.execute((
+                b.now(),
+                &e.actor,
+                e.actor_kind,
+                &e.source,
+                e.action,
+                &e.target,
+                e.outcome,
+                &e.request_id,
+                e.detail.to_string(),
+            ))
+        })
+        .map(drop)
+        .map_err(sql_error)
+}
+
+fn record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        id: r.get(0)?,
+        at: time(r.get(1)?),
+        actor: r.get(2)?,
+        actor_kind: r.get(3)?,
+        source: r.get(4)?,
+        action: r.get(5)?,
+        target: r.get(6)?,
+        outcome: r.get(7)?,
+        request_id: r.get(8)?,
+        detail: json(r, 9)?,
+    })
+}
+
+pub fn list(conn: &Connection, f: &AuditFilter) -> Result<ListPage<AuditRecord>, StoreError> {
+    let mut sql = Sql::new(
+        "SELECT id, at, actor, actor_kind, source, action, target, outcome, request_id, detail \
+         FROM audit WHERE 1 = 1",
+    );
+    sql.and_eq("actor", &f.actor).and_eq("action", &f.action);
+    if let Some(q) = f.query.search() {
+        // The log is small next to the bodies, and searched rarely: a scan.
+        sql.push(" AND (");
+        for (i, column) in ["actor", "action", "target", "source", "detail"]
+            .iter()
+            .enumerate()
+        {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("instr(lower(COALESCE(")
+                .push(column)
+                .push(", '')), ")
+                .bind(q.clone())
+                .push(") > 0");
+        }
+        sql.push(")");
+    }
+    sql.and_window("at", "id", &f.query)
+        .newest_first("id", &f.query);
+    snapshot(conn, |conn| {
+        let feed_seq = super::feed::seq(conn)?;
+        let rows = sql.rows(conn, record)?;
+        Ok(page(rows, f.query.page, |a| a.id, feed_seq))
+    })
+}

@@ -1,0 +1,234 @@
+//! Callbacks: stored once each (a repeat is recognised by its digest), matched to their command,
+//! listed, searched and exported. Storing one is the hot path of the whole console: a handful of
+//! prepared statements, no read-back, nothing that grows with history.
+
+use super::indexer::Doc;
+use super::sql::Sql;
+use super::states::{self, advance_state};
+use super::writer::Batch;
+use super::{json, snapshot, sql_error, time};
+use crate::store::filter::page;
+use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
+use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent, ListPage};
+use rusqlite::{Connection, OptionalExtension, Row};
+use sha2::{Digest, Sha256};
+
+const COLUMNS: &str = "id, received_at, client, type, command_id, command, state, external_id, \
+     body, headers, auth";
+
+fn record(r: &Row<'_>) -> rusqlite::Result<CallbackRecord> {
+    Ok(CallbackRecord {
+        id: r.get(0)?,
+        received_at: time(r.get(1)?),
+        client: r.get(2)?,
+        callback_type: r.get(3)?,
+        command_id: r.get(4)?,
+        command: r.get(5)?,
+        state: r.get(6)?,
+        external_id: r.get(7)?,
+        body: r.get(8)?,
+        headers: json(r, 9)?,
+        auth: r.get(10)?,
+    })
+}
+
+/// 16 bytes of SHA-256 over what makes a delivery the same one: client, type, commandId and body.
+fn digest(c: &NewCallback) -> [u8; 16] {
+    let mut h = Sha256::new();
+    for part in [
+        c.client.as_deref().unwrap_or(""),
+        &c.callback_type,
+        c.command_id.as_deref().unwrap_or(""),
+        &c.body,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let mut d = [0u8; 16];
+    d.copy_from_slice(&h.finalize()[..16]);
+    d
+}
+
+pub fn insert(b: &mut Batch<'_>, c: NewCallback) -> Result<CallbackSaved, StoreError> {
+    let digest = digest(&c);
+    let conn = b.conn();
+    let command = match_command(conn, &c)?;
+    let headers = serde_json::to_string(&c.headers)?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO callbacks (received_at, client, type, command_id, command, state, \
+             external_id, body, headers, auth, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (digest) DO NOTHING",
+        )
+        .and_then(|mut s| {
+            s.execute((
+                c.received_at,
+                &c.client,
+                &c.callback_type,
+                &c.command_id,
+                command,
+                &c.state,
+                &c.external_id,
+                &c.body,
+                &headers,
+                &c.auth,
+                &digest[..],
+            ))
+        })
+        .map_err(sql_error)?;
+    if inserted == 0 {
+        let first: i64 = conn
+            .prepare_cached("SELECT id FROM callbacks WHERE digest = ?")
+            .and_then(|mut s| s.query_row([&digest[..]], |r| r.get(0)))
+            .map_err(sql_error)?;
+        return Ok(CallbackSaved::Duplicate(first));
+    }
+    let id = conn.last_insert_rowid();
+    b.unindexed(Doc::Callback.key(id))?;
+    let record = CallbackRecord {
+        id,
+        received_at: time(c.received_at),
+        client: c.client,
+        callback_type: c.callback_type,
+        command_id: c.command_id,
+        command,
+        state: c.state,
+        external_id: c.external_id,
+        body: c.body,
+        headers: c.headers,
+        auth: c.auth,
+    };
+    let event = record.clone();
+    b.event(|seq| FeedEvent::Callback {
+        seq,
+        callback: event,
+    })?;
+    if let (Some(command), Some(state)) = (command, &record.state)
+        && advance_state(b, command, &CommandState::parse(state))?
+    {
+        states::changed(b, command)?;
+    }
+    Ok(CallbackSaved::Stored(Box::new(record)))
+}
+
+/// The command a callback belongs to: by (client, commandId); failing that, a command whose send ended
+/// unknown (so its commandId was never learnt) with the same client and externalId, which then adopts
+/// the callback's commandId.
+fn match_command(conn: &Connection, c: &NewCallback) -> Result<Option<i64>, StoreError> {
+    let (Some(client), Some(command_id)) = (&c.client, &c.command_id) else {
+        return Ok(None);
+    };
+    let by_id: Option<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM commands WHERE client = ? AND command_id = ? ORDER BY id DESC LIMIT 1",
+        )
+        .and_then(|mut s| s.query_row((client, command_id), |r| r.get(0)).optional())
+        .map_err(sql_error)?;
+    if by_id.is_some() {
+        return Ok(by_id);
+    }
+    let Some(external_id) = &c.external_id else {
+        return Ok(None);
+    };
+    conn.prepare_cached(
+        "UPDATE commands SET command_id = ? WHERE id = (SELECT id FROM commands WHERE client = ? \
+         AND external_id = ? AND command_id IS NULL AND state = ? ORDER BY id DESC LIMIT 1) \
+         RETURNING id",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            (
+                command_id,
+                client,
+                external_id,
+                CommandState::SendUnknown.as_str(),
+            ),
+            |r| r.get(0),
+        )
+        .optional()
+    })
+    .map_err(sql_error)
+}
+
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CallbackRecord>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM callbacks WHERE id = ?"))
+        .and_then(|mut s| s.query_row([id], record).optional())
+        .map_err(sql_error)
+}
+
+/// Publishes the callback as it now is (matched to its command, say).
+pub fn changed(b: &mut Batch<'_>, id: i64) -> Result<(), StoreError> {
+    let callback = by_id(b.conn(), id)?
+        .ok_or_else(|| StoreError(format!("callback {id} is not in the store")))?;
+    b.event(|seq| FeedEvent::Callback { seq, callback })
+}
+
+pub fn of_command(conn: &Connection, command: i64) -> Result<Vec<CallbackRecord>, StoreError> {
+    let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM callbacks WHERE command = "));
+    sql.bind(command).push(" ORDER BY id");
+    sql.rows(conn, record)
+}
+
+/// `SELECT <select> FROM callbacks WHERE <filters> ORDER BY id DESC LIMIT <limit + 1>`.
+fn query(f: &CallbackFilter, select: &str) -> Sql {
+    let mut sql = Sql::new(format!("SELECT {select} FROM callbacks WHERE 1 = 1"));
+    match f.query.search() {
+        Some(q) if q.chars().count() >= 3 => {
+            sql.push(" AND id IN (SELECT rowid >> 2 FROM search WHERE search MATCH ")
+                .bind(super::phrase(&q))
+                .push(" AND rowid & 3 = 1)");
+        }
+        Some(q) => {
+            // Too short for the index: a scan of the texts.
+            sql.push(" AND (instr(lower(body), ")
+                .bind(q.clone())
+                .push(") > 0 OR instr(lower(COALESCE(command_id, '')), ")
+                .bind(q.clone())
+                .push(") > 0 OR instr(lower(COALESCE(external_id, '')), ")
+                .bind(q)
+                .push(") > 0)");
+        }
+        None => {}
+    }
+    sql.and_eq("type", &f.callback_type)
+        .and_eq("state", &f.state)
+        .and_eq("client", &f.client);
+    match f.unmatched {
+        Some(true) => drop(sql.push(" AND command IS NULL")),
+        Some(false) => drop(sql.push(" AND command IS NOT NULL")),
+        None => {}
+    }
+    if let Some(c) = f.command {
+        sql.push(" AND command = ").bind(c);
+    }
+    sql.and_window("received_at", "id", &f.query)
+        .newest_first("id", &f.query);
+    sql
+}
+
+pub fn list(conn: &Connection, f: &CallbackFilter) -> Result<ListPage<CallbackRecord>, StoreError> {
+    snapshot(conn, |conn| {
+        let feed_seq = super::feed::seq(conn)?;
+        let rows = query(f, COLUMNS).rows(conn, record)?;
+        Ok(page(rows, f.query.page, |c| c.id, feed_seq))
+    })
+}
+
+/// A page of the export: each callback with what was decoded from it.
+pub fn export(
+    conn: &Connection,
+    f: &CallbackFilter,
+) -> Result<ListPage<Exported<CallbackRecord>>, StoreError> {
+    let select =
+        format!("{COLUMNS}, COALESCE((SELECT words FROM decoded WHERE doc = id * 4 + 1), '')");
+    snapshot(conn, |conn| {
+        let feed_seq = super::feed::seq(conn)?;
+        let rows = query(f, &select).rows(conn, |r| {
+            Ok(Exported {
+                record: record(r)?,
+                decoded: r.get(11)?,
+            })
+        })?;
+        Ok(page(rows, f.query.page, |e| e.record.id, feed_seq))
+    })
+}

@@ -1,0 +1,285 @@
+//! Commands and their polls: recorded before they are sent, finished with Hermod's answer, listed,
+//! searched, exported, and shown with their timeline.
+
+use super::indexer::Doc;
+use super::sql::Sql;
+use super::states::{COLUMNS, advance_state, by_id, changed, existing, record};
+use super::writer::Batch;
+use super::{audit, callbacks, json, snapshot, sql_error};
+use crate::store::filter::page;
+use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult, StoreError};
+use hermod_shared::console::{
+    CommandDetail, CommandRecord, CommandState, HermodReply, ListPage, PollRecord, TimelineEntry,
+};
+use rusqlite::{Connection, OptionalExtension};
+
+pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreError> {
+    let id: i64 = b
+        .conn()
+        .prepare_cached(
+            "INSERT INTO commands (client, type, state, external_id, created_at, updated_at, \
+             request, reissue_of, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                (
+                    &c.client,
+                    &c.command_type,
+                    CommandState::Sending.as_str(),
+                    &c.external_id,
+                    b.now(),
+                    b.now(),
+                    serde_json::to_string(&c.request).unwrap_or_default(),
+                    c.reissue_of,
+                    &c.created_by,
+                ),
+                |r| r.get(0),
+            )
+        })
+        .map_err(sql_error)?;
+    b.unindexed(Doc::Request.key(id))?;
+    changed(b, id)
+}
+
+pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, StoreError> {
+    let current = existing(b.conn(), s.id)?;
+    let mut command_id = s.command_id.clone();
+    if command_id.is_none()
+        && s.state == CommandState::SendUnknown
+        && let Some(external_id) = &current.external_id
+    {
+        // Hermod's callback may have come while the send was still waiting for its answer: it
+        // names the command Hermod created (by externalId), so that commandId is adopted.
+        command_id = b
+            .conn()
+            .prepare_cached(
+                "SELECT command_id FROM callbacks WHERE client = ? AND external_id = ? \
+                 AND command IS NULL AND command_id IS NOT NULL \
+                 AND received_at >= (SELECT created_at FROM commands WHERE id = ?) \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .and_then(|mut st| {
+                st.query_row((&current.client, external_id, s.id), |r| r.get(0))
+                    .optional()
+            })
+            .map_err(sql_error)?;
+    }
+    b.conn()
+        .prepare_cached(
+            "UPDATE commands SET state = ?, command_id = ?, destinations = ?, answer = ?, \
+             expires_at = ?, updated_at = ? WHERE id = ?",
+        )
+        .and_then(|mut st| {
+            st.execute((
+                s.state.as_str(),
+                &command_id,
+                serde_json::to_string(&s.destinations).unwrap_or_default(),
+                serde_json::to_string(&s.reply).unwrap_or_default(),
+                s.expires_at,
+                b.now(),
+                s.id,
+            ))
+        })
+        .map_err(sql_error)?;
+    b.unindexed(Doc::Answer.key(s.id))?;
+    if let Some(command_id) = &command_id {
+        // Callbacks that beat Hermod's answer here are matched now.
+        let early: Vec<(i64, Option<String>)> = b
+            .conn()
+            .prepare_cached(
+                "UPDATE callbacks SET command = ? WHERE client = ? AND command_id = ? \
+                 AND command IS NULL RETURNING id, state",
+            )
+            .and_then(|mut st| {
+                st.query_map((s.id, &current.client, command_id), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect()
+            })
+            .map_err(sql_error)?;
+        for (callback, state) in early {
+            callbacks::changed(b, callback)?;
+            if let Some(state) = state {
+                advance_state(b, s.id, &CommandState::parse(&state))?;
+            }
+        }
+    }
+    let command = changed(b, s.id)?;
+    let mut entry = s.audit;
+    if let serde_json::Value::Object(detail) = &mut entry.detail {
+        detail.insert("command_id".into(), command.command_id.clone().into());
+        detail.insert("state".into(), command.state.as_str().into());
+    }
+    entry.target = Some(command.id.to_string());
+    audit::append(b, &entry)?;
+    Ok(command)
+}
+
+pub fn insert_poll(
+    b: &mut Batch<'_>,
+    p: NewPoll,
+) -> Result<(PollRecord, CommandRecord), StoreError> {
+    let id: i64 = b
+        .conn()
+        .prepare_cached("INSERT INTO polls (command, at, reply) VALUES (?, ?, ?) RETURNING id")
+        .and_then(|mut s| {
+            s.query_row(
+                (
+                    p.command,
+                    b.now(),
+                    serde_json::to_string(&p.reply).unwrap_or_default(),
+                ),
+                |r| r.get(0),
+            )
+        })
+        .map_err(sql_error)?;
+    b.unindexed(Doc::Poll.key(id))?;
+    let moved = match &p.state {
+        Some(state) => advance_state(b, p.command, state)?,
+        None => false,
+    };
+    let command = if moved {
+        changed(b, p.command)?
+    } else {
+        existing(b.conn(), p.command)?
+    };
+    let poll = PollRecord {
+        id,
+        command: p.command,
+        reply: p.reply,
+    };
+    Ok((poll, command))
+}
+
+/// One command and everything that happened to it, in time order.
+pub fn detail(conn: &Connection, id: i64) -> Result<Option<CommandDetail>, StoreError> {
+    snapshot(conn, |conn| {
+        let Some(command) = by_id(conn, id)? else {
+            return Ok(None);
+        };
+        let callbacks = callbacks::of_command(conn, id)?;
+        let polls: Vec<PollRecord> = conn
+            .prepare_cached("SELECT id, command, reply FROM polls WHERE command = ? ORDER BY id")
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    Ok(PollRecord {
+                        id: r.get(0)?,
+                        command: r.get(1)?,
+                        reply: json(r, 2)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(sql_error)?;
+        let mut timeline = vec![TimelineEntry::Sent {
+            at: command.created_at.clone(),
+            decoded: Vec::new(),
+        }];
+        if let Some(reply) = &command.answer {
+            timeline.push(TimelineEntry::Answer {
+                reply: HermodReply::clone(reply),
+                decoded: Vec::new(),
+            });
+        }
+        timeline.extend(
+            callbacks
+                .into_iter()
+                .map(|callback| TimelineEntry::Callback {
+                    callback,
+                    decoded: Vec::new(),
+                }),
+        );
+        timeline.extend(polls.into_iter().map(|poll| TimelineEntry::Poll {
+            poll,
+            decoded: Vec::new(),
+        }));
+        // Our timestamps are fixed-width UTC, so they sort as text.
+        timeline.sort_by(|a, b| a.at().cmp(b.at()));
+        Ok(Some(CommandDetail {
+            command,
+            timeline,
+            qr: Vec::new(),
+            curl: String::new(),
+        }))
+    })
+}
+
+/// `SELECT <select> FROM commands c WHERE <filters> ORDER BY c.id DESC LIMIT <limit + 1>`.
+fn query(f: &CommandFilter, select: &str) -> Sql {
+    let mut sql = match f.query.search() {
+        Some(q) if q.chars().count() >= 3 => {
+            // Through the index: the command's own documents, and those of its callbacks and polls.
+            let mut sql =
+                Sql::new("WITH hits(doc) AS (SELECT rowid FROM search WHERE search MATCH ");
+            sql.bind(super::phrase(&q)).push(") SELECT ");
+            sql.push(select).push(
+                " FROM commands c WHERE c.id IN (\
+                 SELECT doc >> 2 FROM hits WHERE doc & 3 IN (0, 3) \
+                 UNION SELECT b.command FROM hits JOIN callbacks b ON b.id = hits.doc >> 2 \
+                   WHERE hits.doc & 3 = 1 AND b.command IS NOT NULL \
+                 UNION SELECT p.command FROM hits JOIN polls p ON p.id = hits.doc >> 2 \
+                   WHERE hits.doc & 3 = 2)",
+            );
+            sql
+        }
+        Some(q) => {
+            // Too short for the index (it holds three-character pieces): a scan of the texts.
+            let mut sql = Sql::new(format!("SELECT {select} FROM commands c WHERE ("));
+            for (i, column) in ["c.request", "c.answer", "c.command_id", "c.external_id"]
+                .iter()
+                .enumerate()
+            {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push("instr(lower(COALESCE(")
+                    .push(column)
+                    .push(", '')), ")
+                    .bind(q.clone())
+                    .push(") > 0");
+            }
+            sql.push(" OR c.id IN (SELECT command FROM callbacks WHERE instr(lower(body), ")
+                .bind(q)
+                .push(") > 0))");
+            sql
+        }
+        None => Sql::new(format!("SELECT {select} FROM commands c WHERE 1 = 1")),
+    };
+    sql.and_eq("c.type", &f.command_type)
+        .and_eq("c.state", &f.state)
+        .and_eq("c.client", &f.client)
+        .and_window("c.created_at", "c.id", &f.query)
+        .newest_first("c.id", &f.query);
+    sql
+}
+
+pub fn list(conn: &Connection, f: &CommandFilter) -> Result<ListPage<CommandRecord>, StoreError> {
+    snapshot(conn, |conn| {
+        let feed_seq = super::feed::seq(conn)?;
+        let rows = query(f, COLUMNS).rows(conn, record)?;
+        Ok(page(rows, f.query.page, |c| c.id, feed_seq))
+    })
+}
+
+/// A page of the export: each command with everything decoded from it and its callbacks.
+pub fn export(
+    conn: &Connection,
+    f: &CommandFilter,
+) -> Result<ListPage<Exported<CommandRecord>>, StoreError> {
+    let select = format!(
+        "{COLUMNS}, trim(COALESCE((SELECT group_concat(words, ' ') FROM decoded \
+         WHERE doc IN (c.id * 4, c.id * 4 + 3)), '') || ' ' || \
+         COALESCE((SELECT group_concat(d.words, ' ') FROM callbacks b \
+         JOIN decoded d ON d.doc = b.id * 4 + 1 WHERE b.command = c.id), ''))"
+    );
+    snapshot(conn, |conn| {
+        let feed_seq = super::feed::seq(conn)?;
+        let rows = query(f, &select).rows(conn, |r| {
+            Ok(Exported {
+                record: record(r)?,
+                decoded: r.get(14)?,
+            })
+        })?;
+        Ok(page(rows, f.query.page, |e| e.record.id, feed_seq))
+    })
+}

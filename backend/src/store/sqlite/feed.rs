@@ -1,0 +1,73 @@
+//! The feed's history: each row points at the record it is about. Replay rebuilds the events from the
+//! records, so a body is stored once; a command event keeps the state the command had then, and a
+//! callback shows whether it is matched now.
+
+use super::{callbacks, sql_error, states, time};
+use crate::feed::Published;
+use crate::store::StoreError;
+use hermod_shared::console::{CommandState, FeedEvent};
+use rusqlite::Connection;
+
+/// The sequence of the newest stored event (0 when there is none).
+pub fn seq(conn: &Connection) -> Result<i64, StoreError> {
+    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM feed")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(sql_error)
+}
+
+type Row = (i64, i64, String, i64, Option<String>);
+
+/// Events after `after`, oldest first: at most `max_events`, and no more once `max_bytes` of them are
+/// read (but always one, when there is one).
+pub fn after(
+    conn: &Connection,
+    after: i64,
+    max_events: usize,
+    max_bytes: usize,
+) -> Result<Vec<Published>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, at, kind, ref, state FROM feed WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .map_err(sql_error)?;
+    let rows = stmt
+        .query_map((after, max_events as i64), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .map_err(sql_error)?;
+    let mut events = Vec::new();
+    let mut bytes = 0;
+    for row in rows {
+        let (seq, at, kind, id, state): Row = row.map_err(sql_error)?;
+        let Some(event) = event(conn, seq, at, &kind, id, state)? else {
+            continue;
+        };
+        let published = Published::new(seq, &kind, &serde_json::to_string(&event)?);
+        bytes += published.frame.len();
+        events.push(published);
+        if bytes >= max_bytes {
+            break;
+        }
+    }
+    Ok(events)
+}
+
+fn event(
+    conn: &Connection,
+    seq: i64,
+    at: i64,
+    kind: &str,
+    id: i64,
+    state: Option<String>,
+) -> Result<Option<FeedEvent>, StoreError> {
+    Ok(match kind {
+        "command" => states::by_id(conn, id)?.map(|mut command| {
+            if let Some(state) = state {
+                command.state = CommandState::parse(&state);
+                command.updated_at = time(at);
+            }
+            FeedEvent::Command { seq, command }
+        }),
+        _ => callbacks::by_id(conn, id)?.map(|callback| FeedEvent::Callback { seq, callback }),
+    })
+}

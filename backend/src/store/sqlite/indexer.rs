@@ -1,0 +1,211 @@
+//! The search indexer. Indexing a body (and decoding it: signatures are checked) costs far more than
+//! storing it, so it is not done while a callback waits for its acknowledgement: the write queues the
+//! body's document key in `unindexed`, in the same transaction, and this task indexes queued documents
+//! in small batches when the writer has nothing else to do. The queue is a table, so whatever a crash
+//! or a restart interrupted is indexed after the next start; nothing is left unindexed.
+
+use super::readers::Readers;
+use super::sql_error;
+use super::writer::{Batch, Writer};
+use crate::clock::now_ms;
+use crate::decode;
+use crate::store::StoreError;
+use crate::store::search::document;
+use hermod_shared::console::HermodReply;
+use rusqlite::{Connection, OptionalExtension};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Documents per write: small, so a request that comes in meanwhile waits little for the writer.
+const PER_BATCH: usize = 32;
+/// The writer counts as busy for this long after it committed requests' writes…
+const BUSY_FOR_MS: i64 = 5;
+/// …but the indexer waits at most this long for a pause before it takes a batch anyway, so search
+/// never falls behind for good under a constant load.
+const MOST_DEFERRED: Duration = Duration::from_secs(2);
+
+/// What a search document is: the part of the key below the record's id (`id * 4 + kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    Request = 0,
+    Callback = 1,
+    Poll = 2,
+    Answer = 3,
+}
+
+impl Doc {
+    pub fn key(self, id: i64) -> i64 {
+        id * 4 + self as i64
+    }
+}
+
+/// How far indexing has come.
+#[derive(Clone)]
+pub struct Handle {
+    /// Documents indexed since start.
+    indexed: watch::Receiver<u64>,
+}
+
+impl Handle {
+    /// Waits up to `wait` until `target` documents (counted like the writer's `docs_queued`) are
+    /// indexed; how many are still not.
+    pub async fn caught_up(&self, target: u64, wait: Duration) -> u64 {
+        let mut indexed = self.indexed.clone();
+        let _ = tokio::time::timeout(wait, indexed.wait_for(|n| *n >= target)).await;
+        let done = *indexed.borrow();
+        target.saturating_sub(done)
+    }
+}
+
+/// Starts indexing what is queued, now and whenever the writer queues more.
+pub fn start(writer: &Writer, readers: Readers) -> Result<Handle, StoreError> {
+    let (indexed_tx, indexed) = watch::channel(0u64);
+    let writer = writer.clone();
+    let mut queued = writer.progress.docs.subscribe();
+    tokio::spawn(async move {
+        let mut done = 0u64;
+        loop {
+            let docs = match readers.scan(|c| next_documents(c, PER_BATCH)).await {
+                Ok(docs) => docs,
+                Err(e) => {
+                    tracing::error!(error = %e, "search indexer: cannot read the queue");
+                    Vec::new()
+                }
+            };
+            if docs.is_empty() {
+                if queued.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            wait_for_a_pause(&writer).await;
+            let n = docs.len() as u64;
+            match writer
+                .write_in_background(move |b| write_documents(b, &docs))
+                .await
+            {
+                Ok(()) => {
+                    done += n;
+                    indexed_tx.send_replace(done);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "search indexer: cannot write; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(Handle { indexed })
+}
+
+async fn wait_for_a_pause(writer: &Writer) {
+    let deadline = tokio::time::Instant::now() + MOST_DEFERRED;
+    while now_ms() - writer.progress.last_foreground.load(Ordering::Relaxed) < BUSY_FOR_MS
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A queued document, ready to be written: its key, its text, and the words decoded from it.
+struct Indexed {
+    doc: i64,
+    text: Option<String>,
+    words: String,
+}
+
+/// The oldest queued documents, decoded and turned into text (`text` None: the record is gone).
+fn next_documents(conn: &Connection, n: usize) -> Result<Vec<Indexed>, StoreError> {
+    let keys: Vec<i64> = conn
+        .prepare_cached("SELECT doc FROM unindexed ORDER BY doc LIMIT ?")
+        .and_then(|mut s| s.query_map([n as i64], |r| r.get(0))?.collect())
+        .map_err(sql_error)?;
+    Ok(keys
+        .into_iter()
+        .map(|doc| {
+            let found = source(conn, doc).unwrap_or_else(|e| {
+                // One unreadable record must not hold up the queue behind it.
+                tracing::warn!(doc, error = %e, "search indexer: record left unindexed");
+                None
+            });
+            let (text, words) = match found {
+                Some((parts, body)) => {
+                    let words = body.as_deref().map(decode::words).unwrap_or_default();
+                    let text = document(parts.iter().map(String::as_str), &words);
+                    (Some(text), words)
+                }
+                None => (None, String::new()),
+            };
+            Indexed { doc, text, words }
+        })
+        .collect())
+}
+
+/// The searchable parts of a document, and the body to decode.
+type Source = (Vec<String>, Option<String>);
+/// A text column and two optional ones.
+type Columns = (String, Option<String>, Option<String>);
+
+fn source(conn: &Connection, doc: i64) -> Result<Option<Source>, StoreError> {
+    let id = doc >> 2;
+    let one = |sql: &str| -> Result<Option<Columns>, StoreError> {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| {
+                s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(sql_error)
+    };
+    let reply = |text: &str| -> Result<(Vec<String>, Option<String>), StoreError> {
+        let reply: HermodReply = serde_json::from_str(text)?;
+        let parts = [reply.body.clone(), reply.error].into_iter().flatten();
+        Ok((parts.collect(), reply.body))
+    };
+    Ok(match doc & 3 {
+        0 => one("SELECT request, external_id, created_by FROM commands WHERE id = ?")?.map(
+            |(request, external_id, created_by)| {
+                let parts = [Some(request.clone()), external_id, created_by];
+                (parts.into_iter().flatten().collect(), Some(request))
+            },
+        ),
+        1 => one("SELECT body, command_id, external_id FROM callbacks WHERE id = ?")?.map(
+            |(body, command_id, external_id)| {
+                let parts = [Some(body.clone()), command_id, external_id];
+                (parts.into_iter().flatten().collect(), Some(body))
+            },
+        ),
+        2 => match one("SELECT reply, NULL, NULL FROM polls WHERE id = ?")? {
+            Some((text, ..)) => Some(reply(&text)?),
+            None => None,
+        },
+        _ => match one("SELECT answer, command_id, NULL FROM commands WHERE id = ?")? {
+            Some((text, command_id, _)) => {
+                let (mut parts, body) = reply(&text)?;
+                parts.extend(command_id);
+                Some((parts, body))
+            }
+            None => None,
+        },
+    })
+}
+
+fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(), StoreError> {
+    let conn = b.conn();
+    for d in docs {
+        if let Some(text) = &d.text {
+            conn.prepare_cached("INSERT OR REPLACE INTO search (rowid, text) VALUES (?, ?)")
+                .and_then(|mut s| s.execute((d.doc, text)))
+                .map_err(sql_error)?;
+        }
+        if !d.words.is_empty() {
+            conn.prepare_cached("INSERT OR REPLACE INTO decoded (doc, words) VALUES (?, ?)")
+                .and_then(|mut s| s.execute((d.doc, &d.words)))
+                .map_err(sql_error)?;
+        }
+        conn.prepare_cached("DELETE FROM unindexed WHERE doc = ?")
+            .and_then(|mut s| s.execute([d.doc]))
+            .map_err(sql_error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,369 @@
+//! The SQLite store: one file in WAL mode beside its journal. One thread writes ([`writer`]), in
+//! batches, on its own connection with prepared statements; reads use their own read-only
+//! connections ([`readers`]); a second thread indexes bodies for search after they are acknowledged
+//! ([`indexer`]). One module per kind of record holds that record's SQL.
+
+mod audit;
+mod callbacks;
+mod commands;
+mod feed;
+mod indexer;
+mod readers;
+mod schema;
+mod sessions;
+mod sql;
+mod states;
+mod templates;
+mod tokens;
+mod users;
+mod writer;
+
+pub use schema::BUSY_TIMEOUT;
+
+use crate::feed::{Feed, Published};
+use crate::store::{
+    AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Exported,
+    Fut, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession, SendResult, SessionRow, Store,
+    StoreError, TemplateError,
+};
+use hermod_shared::console::{
+    AuditRecord, CallbackRecord, CommandDetail, CommandRecord, ListPage, PollRecord, Role,
+    TemplateInput, TemplateRecord, TokenRecord, UserRecord,
+};
+use readers::Readers;
+use rusqlite::types::{Type, ValueRef};
+use rusqlite::{Connection, Row};
+use serde::de::DeserializeOwned;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::watch;
+use writer::Writer;
+
+/// The file name inside the data directory.
+pub const DB_FILE: &str = "hermod-console.sqlite3";
+
+/// How long a search or export waits for the indexer to catch up with what was written before it.
+const INDEX_WAIT: Duration = Duration::from_secs(2);
+
+fn sql_error(e: rusqlite::Error) -> StoreError {
+    StoreError(e.to_string())
+}
+
+/// A stored time (ms) as the API shows it.
+fn time(ms: i64) -> String {
+    crate::clock::rfc3339(ms)
+}
+
+/// A column that holds JSON.
+fn json<T: DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+}
+
+/// A column that holds JSON, or NULL.
+fn json_or_none<T: DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<T>> {
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        _ => json(r, i).map(Some),
+    }
+}
+
+/// A role column (the schema allows only the three roles).
+fn role(r: &Row<'_>, i: usize) -> rusqlite::Result<Role> {
+    let text: String = r.get(i)?;
+    Role::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(i, Type::Text, format!("role `{text}`").into())
+    })
+}
+
+/// Runs `f` in one read transaction: everything it reads is of the same moment (a list and the feed
+/// sequence it is current to, a command and its timeline).
+fn snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = conn.unchecked_transaction().map_err(sql_error)?;
+    let out = f(&tx)?;
+    tx.finish().map_err(sql_error)?;
+    Ok(out)
+}
+
+/// A full-text query for `q` as one phrase: with the trigram index, any substring of three
+/// characters or more.
+fn phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
+}
+
+pub struct Sqlite {
+    /// Ends the writer thread with the store.
+    _stop: writer::StopOnDrop,
+    writer: Writer,
+    readers: Readers,
+    indexer: indexer::Handle,
+    /// Ticks when a session or token ends early (logout, revocation, a user changed or removed).
+    access: watch::Sender<u64>,
+}
+
+/// Opens (or creates) the database under `data_dir`, brings its layout up to date, and starts the
+/// writer, which publishes committed events to `feed`, and the indexer.
+pub fn open(data_dir: &Path, feed: Feed) -> Result<Arc<dyn Store>, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        StoreError(format!(
+            "cannot create data dir {}: {e}",
+            data_dir.display()
+        ))
+    })?;
+    let path = data_dir.join(DB_FILE);
+    let mut conn = schema::connect(&path, false)?;
+    schema::migrate(&mut conn)?;
+    let writer = Writer::start(conn, feed)?;
+    let readers = Readers::new(path);
+    let indexer = indexer::start(&writer, readers.clone())?;
+    Ok(Arc::new(Sqlite {
+        _stop: writer.stop_on_drop(),
+        writer,
+        readers,
+        indexer,
+        access: watch::channel(0).0,
+    }))
+}
+
+impl Sqlite {
+    /// Waits (briefly) until what was written before this call is searchable; how many records are
+    /// still not.
+    async fn searchable(&self) -> u64 {
+        self.indexer
+            .caught_up(
+                self.writer.progress.docs_queued.load(Ordering::Relaxed),
+                INDEX_WAIT,
+            )
+            .await
+    }
+
+    /// Passes `r` on, first telling open streams to check their session or token when it succeeded.
+    fn ended_access<T, E>(&self, r: Result<T, E>) -> Result<T, E> {
+        if r.is_ok() {
+            self.access.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        r
+    }
+}
+
+impl Store for Sqlite {
+    fn ping(&self) -> Fut<'_, ()> {
+        Box::pin(async move {
+            self.readers
+                .lookup(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(sql_error))?;
+            self.writer.write(|_| Ok::<_, StoreError>(())).await
+        })
+    }
+
+    fn insert_command(&self, c: NewCommand) -> Fut<'_, CommandRecord> {
+        Box::pin(self.writer.write(move |b| commands::insert(b, c)))
+    }
+
+    fn finish_send(&self, s: SendResult) -> Fut<'_, CommandRecord> {
+        Box::pin(self.writer.write(move |b| commands::finish_send(b, s)))
+    }
+
+    fn insert_poll(&self, p: NewPoll) -> Fut<'_, (PollRecord, CommandRecord)> {
+        Box::pin(self.writer.write(move |b| commands::insert_poll(b, p)))
+    }
+
+    fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved> {
+        Box::pin(self.writer.write(move |b| callbacks::insert(b, c)))
+    }
+
+    fn command(&self, id: i64) -> Fut<'_, Option<CommandRecord>> {
+        Box::pin(async move { self.readers.lookup(|c| states::by_id(c, id)) })
+    }
+
+    fn command_detail(&self, id: i64) -> Fut<'_, Option<CommandDetail>> {
+        Box::pin(self.readers.scan(move |c| commands::detail(c, id)))
+    }
+
+    fn list_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<CommandRecord>> {
+        Box::pin(async move {
+            self.searchable_list(f.query.search().is_some(), move |c| commands::list(c, &f))
+                .await
+        })
+    }
+
+    fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>> {
+        Box::pin(async move {
+            self.searchable_list(f.query.search().is_some(), move |c| callbacks::list(c, &f))
+                .await
+        })
+    }
+
+    fn export_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<Exported<CommandRecord>>> {
+        Box::pin(async move {
+            self.searchable_list(true, move |c| commands::export(c, &f))
+                .await
+        })
+    }
+
+    fn export_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<Exported<CallbackRecord>>> {
+        Box::pin(async move {
+            self.searchable_list(true, move |c| callbacks::export(c, &f))
+                .await
+        })
+    }
+
+    fn feed_after(
+        &self,
+        after: i64,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Fut<'_, Vec<Published>> {
+        Box::pin(
+            self.readers
+                .scan(move |c| feed::after(c, after, max_events, max_bytes)),
+        )
+    }
+
+    fn current_seq(&self) -> i64 {
+        self.writer.progress.seq.load(Ordering::Relaxed)
+    }
+
+    fn user_count(&self) -> Fut<'_, i64> {
+        Box::pin(async move { self.readers.lookup(users::count) })
+    }
+
+    fn users(&self) -> Fut<'_, Vec<UserRecord>> {
+        Box::pin(self.readers.scan(users::all))
+    }
+
+    fn user_by_name(&self, username: String) -> Fut<'_, Option<(UserRecord, String)>> {
+        Box::pin(async move { self.readers.lookup(|c| users::by_name(c, &username)) })
+    }
+
+    fn create_user(
+        &self,
+        username: String,
+        password_hash: String,
+        role: Role,
+    ) -> Fut<'_, UserRecord, AccountError> {
+        Box::pin(
+            self.writer
+                .write(move |b| users::create(b, &username, &password_hash, role)),
+        )
+    }
+
+    fn update_user(
+        &self,
+        id: i64,
+        role: Option<Role>,
+        password_hash: Option<String>,
+    ) -> Fut<'_, UserRecord, AccountError> {
+        Box::pin(async move {
+            let r = self
+                .writer
+                .write(move |b| users::update(b, id, role, password_hash))
+                .await;
+            self.ended_access(r)
+        })
+    }
+
+    fn delete_user(&self, id: i64) -> Fut<'_, UserRecord, AccountError> {
+        Box::pin(async move {
+            let r = self.writer.write(move |b| users::delete(b, id)).await;
+            self.ended_access(r)
+        })
+    }
+
+    fn create_session(&self, s: NewSession) -> Fut<'_, ()> {
+        Box::pin(self.writer.write(move |b| sessions::create(b, s)))
+    }
+
+    fn session(&self, token_hash: String) -> Fut<'_, Option<SessionRow>> {
+        Box::pin(async move { self.readers.lookup(|c| sessions::by_hash(c, &token_hash)) })
+    }
+
+    fn touch_session(&self, token_hash: String) -> Fut<'_, ()> {
+        Box::pin(self.writer.write(move |b| sessions::touch(b, &token_hash)))
+    }
+
+    fn revoke_session(&self, token_hash: String) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let r = self
+                .writer
+                .write(move |b| sessions::revoke(b, &token_hash))
+                .await;
+            self.ended_access(r)
+        })
+    }
+
+    fn create_token(&self, t: NewApiToken) -> Fut<'_, TokenRecord> {
+        Box::pin(self.writer.write(move |b| tokens::create(b, t)))
+    }
+
+    fn tokens(&self) -> Fut<'_, Vec<TokenRecord>> {
+        Box::pin(self.readers.scan(tokens::all))
+    }
+
+    fn token(&self, token_hash: String) -> Fut<'_, Option<TokenRecord>> {
+        Box::pin(async move { self.readers.lookup(|c| tokens::by_hash(c, &token_hash)) })
+    }
+
+    fn touch_token(&self, id: i64) -> Fut<'_, ()> {
+        Box::pin(self.writer.write(move |b| tokens::touch(b, id)))
+    }
+
+    fn revoke_token(&self, id: i64) -> Fut<'_, Option<TokenRecord>> {
+        Box::pin(async move {
+            let r = self.writer.write(move |b| tokens::revoke(b, id)).await;
+            self.ended_access(r)
+        })
+    }
+
+    fn access_changes(&self) -> watch::Receiver<u64> {
+        self.access.subscribe()
+    }
+
+    fn audit(&self, entry: AuditEntry) -> Fut<'_, ()> {
+        Box::pin(self.writer.write(move |b| audit::append(b, &entry)))
+    }
+
+    fn list_audit(&self, f: AuditFilter) -> Fut<'_, ListPage<AuditRecord>> {
+        Box::pin(self.readers.scan(move |c| audit::list(c, &f)))
+    }
+
+    fn templates(&self) -> Fut<'_, Vec<TemplateRecord>> {
+        Box::pin(self.readers.scan(templates::all))
+    }
+
+    fn save_template(
+        &self,
+        id: Option<i64>,
+        input: TemplateInput,
+        by: String,
+    ) -> Fut<'_, TemplateRecord, TemplateError> {
+        Box::pin(
+            self.writer
+                .write(move |b| templates::save(b, id, &input, &by)),
+        )
+    }
+
+    fn delete_template(&self, id: i64) -> Fut<'_, Option<TemplateRecord>> {
+        Box::pin(self.writer.write(move |b| templates::delete(b, id)))
+    }
+}
+
+impl Sqlite {
+    /// A list read. With `search`, it first waits (briefly) for the indexer, and says how many of the
+    /// newest records it could not search yet.
+    async fn searchable_list<T: Send + 'static>(
+        &self,
+        search: bool,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<ListPage<T>, StoreError> + Send + 'static,
+    ) -> Result<ListPage<T>, StoreError> {
+        let unindexed = if search { self.searchable().await } else { 0 };
+        let mut page = self.readers.scan(read).await?;
+        page.unindexed = unindexed;
+        Ok(page)
+    }
+}

@@ -1,0 +1,89 @@
+//! Opening the database file and bringing its layout up to date. The layout's version is SQLite's
+//! `user_version`; each step runs once, forward only, in one transaction.
+
+use super::sql_error;
+use crate::store::StoreError;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+
+/// `(version it brings the database to, SQL)`, in order.
+const STEPS: &[(i64, &str)] = &[(1, include_str!("schema/1_tables.sql"))];
+
+/// A write that finds the file locked by another program waits this long, then fails (503).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connection with the settings every connection of ours has.
+pub fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(sql_error)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // FULL: a callback is acknowledged only once it would survive a power cut.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(sql_error)?;
+    Ok(conn)
+}
+
+/// Brings the database to the newest layout. A database this binary is too old for is refused.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    if first_layout(conn)? {
+        run(conn, 1, include_str!("schema/0_first_layout.sql"))?;
+        tracing::info!("upgraded the database from the first layout; bodies are being re-indexed");
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql_error)?;
+    let newest = STEPS.last().map_or(0, |s| s.0);
+    if version > newest {
+        return Err(StoreError(format!(
+            "the database is of layout {version}, newer than this binary knows ({newest}); \
+             run the newer binary"
+        )));
+    }
+    for &(to, sql) in STEPS.iter().filter(|s| s.0 > version) {
+        run(conn, to, sql)?;
+    }
+    Ok(())
+}
+
+/// The layout before `user_version` was used: sqlx kept its own migrations table.
+fn first_layout(conn: &Connection) -> Result<bool, StoreError> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = '_sqlx_migrations')",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(sql_error)
+}
+
+fn run(conn: &mut Connection, to: i64, sql: &str) -> Result<(), StoreError> {
+    // Tables are rebuilt by some steps; their references are checked once, at the end.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(sql_error)?;
+    let tx = conn.transaction().map_err(sql_error)?;
+    tx.execute_batch(sql)
+        .and_then(|()| tx.pragma_update(None, "user_version", to))
+        .map_err(|e| StoreError(format!("upgrading the database to layout {to}: {e}")))?;
+    let broken: i64 = tx
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .map_err(sql_error)?;
+    if broken > 0 {
+        return Err(StoreError(format!(
+            "upgrading the database to layout {to} left {broken} broken references; nothing was changed"
+        )));
+    }
+    tx.commit().map_err(sql_error)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON")
+        .map_err(sql_error)
+}

@@ -1,0 +1,76 @@
+//! Lists are built from the filters that are set: a small builder that keeps the SQL text and its
+//! parameters together, so a value is always bound, never pasted in.
+
+use super::sql_error;
+use crate::store::{Query, StoreError};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params_from_iter};
+
+pub struct Sql {
+    text: String,
+    params: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Sql {
+        Sql {
+            text: text.into(),
+            params: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// A `?` in the text, bound to `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Sql {
+        self.text.push('?');
+        self.params.push(value.into());
+        self
+    }
+
+    /// `AND <column> = ?` when the filter is set.
+    pub fn and_eq(&mut self, column: &str, value: &Option<String>) -> &mut Sql {
+        if let Some(v) = value {
+            self.push(" AND ").push(column).push(" = ").bind(v.clone());
+        }
+        self
+    }
+
+    /// The time window of `q` on `column`, and its page's cursor on `id`.
+    pub fn and_window(&mut self, column: &str, id: &str, q: &Query) -> &mut Sql {
+        if let Some(s) = q.since {
+            self.push(" AND ").push(column).push(" >= ").bind(s);
+        }
+        if let Some(u) = q.until {
+            self.push(" AND ").push(column).push(" < ").bind(u);
+        }
+        if let Some(b) = q.page.before_id {
+            self.push(" AND ").push(id).push(" < ").bind(b);
+        }
+        self
+    }
+
+    /// `ORDER BY <id> DESC LIMIT <limit + 1>`: one row more than the page shows whether there is a next.
+    pub fn newest_first(&mut self, id: &str, q: &Query) -> &mut Sql {
+        self.push(" ORDER BY ")
+            .push(id)
+            .push(" DESC LIMIT ")
+            .bind(q.page.limit + 1)
+    }
+
+    pub fn rows<T>(
+        &self,
+        conn: &Connection,
+        f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        conn.prepare_cached(&self.text)
+            .and_then(|mut s| {
+                s.query_map(params_from_iter(self.params.iter()), f)?
+                    .collect()
+            })
+            .map_err(sql_error)
+    }
+}

@@ -1,0 +1,75 @@
+//! A command's row, and how its state moves: what callbacks, polls and Hermod's answer do to a
+//! command, shared by the modules that store them.
+
+use super::writer::Batch;
+use super::{json, json_or_none, sql_error, time};
+use crate::store::StoreError;
+use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+pub const COLUMNS: &str = "c.id, c.client, c.type, c.state, c.command_id, c.external_id, c.created_at, \
+     c.updated_at, c.expires_at, c.request, c.destinations, c.answer, c.reissue_of, c.created_by";
+
+pub fn record(r: &Row<'_>) -> rusqlite::Result<CommandRecord> {
+    Ok(CommandRecord {
+        id: r.get(0)?,
+        client: r.get(1)?,
+        command_type: r.get(2)?,
+        state: CommandState::parse(&r.get::<_, String>(3)?),
+        command_id: r.get(4)?,
+        external_id: r.get(5)?,
+        created_at: time(r.get(6)?),
+        updated_at: time(r.get(7)?),
+        expires_at: r.get::<_, Option<i64>>(8)?.map(time),
+        request: json(r, 9)?,
+        destinations: json(r, 10)?,
+        answer: json_or_none(r, 11)?,
+        reissue_of: r.get(12)?,
+        created_by: r.get(13)?,
+    })
+}
+
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CommandRecord>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM commands c WHERE c.id = ?"))
+        .and_then(|mut s| s.query_row([id], record).optional())
+        .map_err(sql_error)
+}
+
+pub fn existing(conn: &Connection, id: i64) -> Result<CommandRecord, StoreError> {
+    by_id(conn, id)?.ok_or_else(|| StoreError(format!("command {id} is not in the store")))
+}
+
+/// Publishes the command as it now is, and returns it.
+pub fn changed(b: &mut Batch<'_>, id: i64) -> Result<CommandRecord, StoreError> {
+    let command = existing(b.conn(), id)?;
+    let event = command.clone();
+    b.event(|seq| FeedEvent::Command {
+        seq,
+        command: event,
+    })?;
+    Ok(command)
+}
+
+/// Moves a command to `state` unless it already reached a terminal state (the first outcome Hermod
+/// reports is the outcome). Returns whether anything changed; the caller publishes the change.
+pub fn advance_state(b: &Batch<'_>, id: i64, state: &CommandState) -> Result<bool, StoreError> {
+    let current: String = b
+        .conn()
+        .prepare_cached("SELECT state FROM commands WHERE id = ?")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+        .map_err(sql_error)?;
+    let current = CommandState::parse(&current);
+    let sticky = current.is_terminal() && current != CommandState::SendFailed;
+    if sticky || &current == state {
+        return Ok(false);
+    }
+    // A decided command no longer counts down to its expiry.
+    b.conn()
+        .prepare_cached(
+            "UPDATE commands SET state = ?1, updated_at = ?2, \
+             expires_at = CASE WHEN ?3 THEN NULL ELSE expires_at END WHERE id = ?4",
+        )
+        .and_then(|mut s| s.execute((state.as_str(), b.now(), state.is_terminal(), id)))
+        .map_err(sql_error)?;
+    Ok(true)
+}

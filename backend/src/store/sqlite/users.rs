@@ -1,0 +1,133 @@
+//! Accounts. The last admin can be neither demoted nor removed.
+
+use super::writer::Batch;
+use super::{role, sql_error, time};
+use crate::store::{AccountError, StoreError};
+use hermod_shared::console::{Role, UserRecord};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+const COLUMNS: &str = "id, username, role, created_at, updated_at";
+
+fn record(r: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        role: role(r, 2)?,
+        created_at: time(r.get(3)?),
+        updated_at: time(r.get(4)?),
+    })
+}
+
+pub fn count(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+        .map_err(sql_error)
+}
+
+pub fn all(conn: &Connection) -> Result<Vec<UserRecord>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
+        .and_then(|mut s| s.query_map([], record)?.collect())
+        .map_err(sql_error)
+}
+
+/// The user and their password hash.
+pub fn by_name(
+    conn: &Connection,
+    username: &str,
+) -> Result<Option<(UserRecord, String)>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, password_hash FROM users WHERE username = ?"
+    ))
+    .and_then(|mut s| {
+        s.query_row([username], |r| Ok((record(r)?, r.get(5)?)))
+            .optional()
+    })
+    .map_err(sql_error)
+}
+
+fn by_id(conn: &Connection, id: i64) -> Result<Option<UserRecord>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+        .and_then(|mut s| s.query_row([id], record).optional())
+        .map_err(sql_error)
+}
+
+pub fn create(
+    b: &mut Batch<'_>,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<UserRecord, AccountError> {
+    b.conn()
+        .prepare_cached(&format!(
+            "INSERT INTO users (username, password_hash, role, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING {COLUMNS}"
+        ))
+        .and_then(|mut s| {
+            s.query_row(
+                (username, password_hash, role.as_str(), b.now(), b.now()),
+                record,
+            )
+            .optional()
+        })
+        .map_err(sql_error)?
+        .ok_or(AccountError::Exists)
+}
+
+/// Refuses to take the admin role from the last admin.
+fn keep_an_admin(conn: &Connection, user: &UserRecord) -> Result<(), AccountError> {
+    if user.role != Role::Admin {
+        return Ok(());
+    }
+    let admins: i64 = conn
+        .query_row("SELECT COUNT(*) FROM users WHERE role = 'admin'", [], |r| {
+            r.get(0)
+        })
+        .map_err(sql_error)?;
+    if admins <= 1 {
+        return Err(AccountError::LastAdmin);
+    }
+    Ok(())
+}
+
+pub fn update(
+    b: &mut Batch<'_>,
+    id: i64,
+    role: Option<Role>,
+    password_hash: Option<String>,
+) -> Result<UserRecord, AccountError> {
+    let conn = b.conn();
+    let user = by_id(conn, id)?.ok_or(AccountError::NotFound)?;
+    if role.is_some_and(|r| r != Role::Admin) {
+        keep_an_admin(conn, &user)?;
+    }
+    if let Some(r) = role {
+        conn.execute(
+            "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
+            (r.as_str(), b.now(), id),
+        )
+        .map_err(sql_error)?;
+    }
+    if let Some(hash) = &password_hash {
+        conn.execute(
+            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+            (hash, b.now(), id),
+        )
+        .map_err(sql_error)?;
+        // A new password ends every session the old one opened.
+        conn.execute(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            (b.now(), id),
+        )
+        .map_err(sql_error)?;
+    }
+    by_id(conn, id)?.ok_or(AccountError::NotFound)
+}
+
+/// Removes a user (and so their sessions), unless they are the last admin.
+pub fn delete(b: &mut Batch<'_>, id: i64) -> Result<UserRecord, AccountError> {
+    let conn = b.conn();
+    let user = by_id(conn, id)?.ok_or(AccountError::NotFound)?;
+    keep_an_admin(conn, &user)?;
+    conn.execute("DELETE FROM users WHERE id = ?", [id])
+        .map_err(sql_error)?;
+    Ok(user)
+}
