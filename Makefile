@@ -19,7 +19,7 @@ BIN := $(CURDIR)/target/debug/hermod-console
 FAST_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help demo test tools browser-tools dist build lint bench clean-data
+.PHONY: help demo test node tools browser-tools dist build lint bench clean-data
 
 help:
 	@echo "make demo   build everything and serve the console with the simulator on http://127.0.0.1:8080"
@@ -45,8 +45,14 @@ browser-tools:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 	  || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null)
 
-## The browser console, built by Trunk into dist/.
-dist: tools
+## Node.js: npm installs wasm-opt, and Trunk's post_build hook (Trunk.toml) precompresses dist/ with
+## node's zlib. Checked first, so a machine without it fails with this message, not mid-build.
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null \
+	  || { echo "Node.js is missing: install node and npm (Debian: apt-get install nodejs npm), then run make again" >&2; exit 1; }
+
+## The browser console, built by Trunk into dist/, with X.br and X.gz beside each .wasm, .js and .css.
+dist: node tools
 	trunk build
 
 ## The backend binary (it serves dist/).
@@ -56,7 +62,7 @@ build:
 demo: dist build
 	$(BIN) demo --listen 127.0.0.1:8080 --data-dir ./data
 
-test: tools browser-tools dist build
+test: node tools browser-tools dist build
 	cargo fmt --all -- --check
 	HERMOD_CONSOLE_BIN=$(BIN) CHROMEDRIVER=$$(command -v chromedriver) cargo test
 

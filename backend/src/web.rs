@@ -1,7 +1,12 @@
 //! Serves the built frontend (Trunk's `dist/`). Page routes (`/commands/12`) get `index.html` so the
 //! browser's router can take over; missing asset files stay 404, so a broken build shows as one.
+//!
+//! Every other file Trunk writes has a hash of its content in its name, so a browser may keep it for a
+//! year without asking again: a new build names new files, and the page that names them is never
+//! cached. The build also writes `X.br` and `X.gz` beside each of them (`frontend/precompress.mjs`),
+//! compressed once at the strongest settings; they are sent as they are, never compressed per request.
 
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -61,30 +66,61 @@ impl Web {
 
     pub fn service(&self) -> BoxCloneSyncService<axum::extract::Request, Response, Infallible> {
         let index = self.index.clone();
-        let fallback = tower::service_fn(move |req: axum::extract::Request| {
+        // No `fallback` and no index.html for directories: ServeDir's own 404 then tells a file apart
+        // from everything else, so only files get the year-long Cache-Control.
+        let files = ServeDir::new(&self.dist)
+            .append_index_html_on_directories(false)
+            .precompressed_br()
+            .precompressed_gzip();
+        BoxCloneSyncService::new(tower::service_fn(move |req: axum::extract::Request| {
+            let files = files.clone();
             let index = index.clone();
-            async move { Ok::<_, Infallible>(spa_fallback(req.uri(), index.as_deref())) }
-        });
-        BoxCloneSyncService::new(
-            ServeDir::new(&self.dist)
-                .fallback(fallback)
-                .map_response(IntoResponse::into_response),
-        )
+            async move {
+                let uri = req.uri().clone();
+                // The page by its name is the page at `/`: never cached, and the copy read at start,
+                // whose inline script is the one the CSP allows.
+                if uri.path() == "/index.html" {
+                    return Ok(page(index.as_deref()));
+                }
+                let Ok(response) = files.oneshot(req).await;
+                let mut response = response.into_response();
+                let status = response.status();
+                if status == StatusCode::NOT_FOUND {
+                    return Ok(spa_fallback(&uri, index.as_deref()));
+                }
+                if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                    let headers = response.headers_mut();
+                    let html = headers
+                        .get(header::CONTENT_TYPE)
+                        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+                    // HTML here is index.html under another spelling (`/%69ndex.html`): still the page.
+                    let cache = if html { NO_STORE } else { IMMUTABLE };
+                    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                    // Which file was sent depended on Accept-Encoding: a shared cache must not hand
+                    // the brotli one to a client that asked for none.
+                    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                }
+                Ok(response)
+            }
+        }))
     }
 }
+
+/// The page must not come back from the back/forward cache after a logout.
+const NO_STORE: &str = "no-store";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn spa_fallback(uri: &Uri, index: Option<&str>) -> Response {
     let last = uri.path().rsplit('/').next().unwrap_or("");
     if last.contains('.') {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     }
+    page(index)
+}
+
+fn page(index: Option<&str>) -> Response {
     match index {
-        // no-store: the page must not come back from the back/forward cache after a logout.
-        Some(html) => (
-            [(header::CACHE_CONTROL, "no-store")],
-            Html(html.to_string()),
-        )
-            .into_response(),
+        Some(html) => ([(header::CACHE_CONTROL, NO_STORE)], Html(html.to_string())).into_response(),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             Html(

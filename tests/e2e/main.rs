@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod assets;
 mod audit;
 mod bad_input;
 mod browser;
