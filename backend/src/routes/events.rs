@@ -133,11 +133,17 @@ impl Feed {
                 self.last = event.seq;
                 return Some((Ok(event.frame), self));
             }
-            let page = self
-                .app()
-                .store
-                .feed_after(self.last, REPLAY_EVENTS, REPLAY_BYTES)
-                .await;
+            // Read only when there is something to read: a subscriber that starts at the newest
+            // event (the usual case) never touches the store. Nothing newer can have been missed:
+            // the sequence moves before its events are published, and the subscription came first.
+            let page = if self.last >= self.app().store.current_seq() {
+                Ok(Vec::new())
+            } else {
+                self.app()
+                    .store
+                    .feed_after(self.last, REPLAY_EVENTS, REPLAY_BYTES)
+                    .await
+            };
             match page {
                 Ok(page) if !page.is_empty() => {
                     let mut page = VecDeque::from(page);

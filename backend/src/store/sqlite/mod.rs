@@ -226,7 +226,7 @@ impl Store for Sqlite {
     }
 
     fn current_seq(&self) -> i64 {
-        self.writer.progress.seq.load(Ordering::Relaxed)
+        self.writer.progress.seq.load(Ordering::Acquire)
     }
 
     fn user_count(&self) -> Fut<'_, i64> {

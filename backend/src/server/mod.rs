@@ -1,19 +1,26 @@
 //! Listening and shutting down, the same way for the console and the simulator.
 
+mod stream;
+
 use axum::Router;
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use axum::routing::future::RouteFuture;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
+use tower::Service;
 
 /// A TLS handshake that takes longer than this is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,119 +67,105 @@ pub fn tls_acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, St
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// A listener that hands over connections once their TLS handshake is done; handshakes run
-/// concurrently, so a slow client cannot hold up the others.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    pub fn new(listener: TcpListener, acceptor: TlsAcceptor) -> io::Result<TlsListener> {
-        let local = listener.local_addr()?;
-        let (tx, ready) = mpsc::channel(64);
-        tokio::spawn(async move {
-            loop {
-                let Ok((tcp, peer)) = listener.accept().await else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                };
-                let _ = tcp.set_nodelay(true);
-                if tx.is_closed() {
-                    return;
-                }
-                let (acceptor, ready) = (acceptor.clone(), tx.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => {
-                            let _ = ready.send((stream, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(TlsListener { ready, local })
-    }
-}
-
-impl Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(conn) => conn,
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local)
-    }
-}
-
-/// The peer's address, for plain and TLS listeners alike (`ConnectInfo<PeerAddr>`).
+/// The peer's address, for plain and TLS connections alike (`ConnectInfo<PeerAddr>`).
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 
-impl Connected<IncomingStream<'_, TlsListener>> for PeerAddr {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        PeerAddr(*stream.remote_addr())
-    }
-}
-
-/// A plain TCP listener whose connections have Nagle off: it would hold small SSE events back until
-/// the client's delayed ACK.
-pub struct PlainListener(TcpListener);
-
-impl Listener for PlainListener {
-    type Io = TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (tcp, peer) = Listener::accept(&mut self.0).await;
-        let _ = tcp.set_nodelay(true);
-        (tcp, peer)
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-impl Connected<IncomingStream<'_, PlainListener>> for PeerAddr {
-    fn connect_info(stream: IncomingStream<'_, PlainListener>) -> Self {
-        PeerAddr(*stream.remote_addr())
-    }
-}
-
-async fn wait_for_stop(mut shutdown: watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
-}
-
 /// Serves until `shutdown` flips to true, then lets open requests finish (the feed's streams end on the
 /// same signal, so none holds the shutdown up). With `tls`, over HTTPS.
+///
+/// Connections are driven by hyper's HTTP/1 server directly (the console speaks HTTP/1.1 only), with
+/// Nagle off: it would hold small feed events back until the client's delayed ACK. A plain connection
+/// whose first request opens the live feed is served by [`stream`] instead, which keeps far less per
+/// connection than hyper does for what is, from then on, one long response.
 pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
     shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let service = router.into_make_service_with_connect_info::<PeerAddr>();
-    match tls {
-        Some(acceptor) => {
-            axum::serve(TlsListener::new(listener, acceptor)?, service)
-                .with_graceful_shutdown(wait_for_stop(shutdown))
-                .await
-        }
-        None => {
-            axum::serve(PlainListener(listener), service)
-                .with_graceful_shutdown(wait_for_stop(shutdown))
-                .await
+    let connections = GracefulShutdown::new();
+    let stop = wait_for_stop(shutdown);
+    tokio::pin!(stop);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let router = router.clone();
+        match &tls {
+            Some(acceptor) => {
+                let (acceptor, watcher) = (acceptor.clone(), connections.watcher());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => drop(watcher.watch(http1(stream, peer, router)).await),
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+            }
+            None => {
+                let watcher = connections.watcher();
+                tokio::spawn(async move {
+                    if stream::opens_the_feed(&tcp).await {
+                        stream::serve(tcp, peer, router).await;
+                    } else {
+                        // A connection that breaks off ends here; there is no one to tell.
+                        let _ = watcher.watch(http1(tcp, peer, router)).await;
+                    }
+                });
+            }
         }
     }
+    drop(listener);
+    connections.shutdown().await;
+    Ok(())
+}
+
+/// One HTTP/1 connection served by hyper.
+fn http1<I>(
+    io: I,
+    peer: SocketAddr,
+    router: Router,
+) -> hyper::server::conn::http1::Connection<TokioIo<I>, WithPeer>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(io), WithPeer { router, peer })
+}
+
+/// The router, with the peer's address on every request.
+#[derive(Clone)]
+pub struct WithPeer {
+    router: Router,
+    peer: SocketAddr,
+}
+
+impl hyper::service::Service<Request<Incoming>> for WithPeer {
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = RouteFuture<Infallible>;
+
+    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+        req.extensions_mut()
+            .insert(ConnectInfo(PeerAddr(self.peer)));
+        // The router is always ready: it needs no `poll_ready` first.
+        self.router.clone().call(req)
+    }
+}
+
+async fn wait_for_stop(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
 /// A shutdown switch that flips on Ctrl-C or SIGTERM.
