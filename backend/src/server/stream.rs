@@ -58,7 +58,7 @@ pub async fn opens_the_feed(tcp: &TcpStream) -> bool {
 pub async fn serve(mut tcp: TcpStream, peer: SocketAddr, router: Router) {
     let request = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut tcp)).await {
         Ok(Ok(Ok(request))) => request,
-        Ok(Ok(Err(refusal))) => return drop(answer(&mut tcp, refusal).await),
+        Ok(Ok(Err(status))) => return drop(answer(&mut tcp, refused(status)).await),
         Ok(Err(_)) => return,
         Err(_) => return drop(answer(&mut tcp, refused(StatusCode::REQUEST_TIMEOUT)).await),
     };
@@ -77,7 +77,7 @@ fn refused(status: StatusCode) -> Response<Body> {
 
 /// Reads and parses the request head. The outer `Err` is a broken connection; the inner one the
 /// answer to give a request that cannot be served.
-async fn read_head(tcp: &mut TcpStream) -> io::Result<Result<Request<Body>, Response<Body>>> {
+async fn read_head(tcp: &mut TcpStream) -> io::Result<Result<Request<Body>, StatusCode>> {
     let mut buf = Vec::with_capacity(1024);
     loop {
         tcp.readable().await?;
@@ -94,20 +94,20 @@ async fn read_head(tcp: &mut TcpStream) -> io::Result<Result<Request<Body>, Resp
             Ok(httparse::Status::Complete(_)) => return Ok(request(&parsed)),
             Ok(httparse::Status::Partial) if buf.len() < MOST_HEAD => {}
             Ok(httparse::Status::Partial) => {
-                return Ok(Err(refused(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)));
+                return Ok(Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
             }
             Err(httparse::Error::TooManyHeaders) => {
-                return Ok(Err(refused(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)));
+                return Ok(Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
             }
-            Err(_) => return Ok(Err(refused(StatusCode::BAD_REQUEST))),
+            Err(_) => return Ok(Err(StatusCode::BAD_REQUEST)),
         }
     }
 }
 
 /// The parsed head as a request for the router. A feed request has no body; one that says it has
 /// is refused rather than half-read.
-fn request(parsed: &httparse::Request<'_, '_>) -> Result<Request<Body>, Response<Body>> {
-    let bad = || refused(StatusCode::BAD_REQUEST);
+fn request(parsed: &httparse::Request<'_, '_>) -> Result<Request<Body>, StatusCode> {
+    let bad = || StatusCode::BAD_REQUEST;
     let uri: Uri = parsed.path.ok_or_else(bad)?.parse().map_err(|_| bad())?;
     let version = match parsed.version {
         Some(1) => Version::HTTP_11,
