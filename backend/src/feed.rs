@@ -17,13 +17,19 @@ pub struct Published {
 impl Published {
     /// `data` is one JSON `FeedEvent`; compact JSON has no line breaks, so it is one `data:` line.
     pub fn new(seq: i64, name: &str, data: &str) -> Published {
-        let mut frame = String::with_capacity(data.len() + name.len() + 40);
+        Published::writing(seq, name, data.len(), |frame| frame.push_str(data))
+    }
+
+    /// [`Published::new`] for data written straight into the frame (`size`: about how long it is),
+    /// so a big event is copied once.
+    pub fn writing(seq: i64, name: &str, size: usize, data: impl FnOnce(&mut String)) -> Published {
+        let mut frame = String::with_capacity(size + name.len() + 40);
         frame.push_str("id: ");
         frame.push_str(&seq.to_string());
         frame.push_str("\nevent: ");
         frame.push_str(name);
         frame.push_str("\ndata: ");
-        frame.push_str(data);
+        data(&mut frame);
         frame.push_str("\n\n");
         Published {
             seq,

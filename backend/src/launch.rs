@@ -137,10 +137,13 @@ async fn run_console(
             shutdown.clone(),
         ))
     });
+    let store = state.store.clone();
     serve_router(listener, tls, app(state), shutdown).await?;
     if let Some(task) = callbacks {
         task.await??;
     }
+    // Every answered write is durable already; this folds the log into the database file.
+    store.close().await?;
     Ok(())
 }
 

@@ -520,30 +520,58 @@ pub struct Envelope {
     pub raw: Value,
 }
 
+/// The first non-null value at any of `pointers`.
+fn find<'v>(raw: &'v Value, pointers: &[String]) -> Option<&'v Value> {
+    pointers
+        .iter()
+        .filter_map(|p| raw.pointer(p))
+        .find(|v| !v.is_null())
+}
+
+/// [`find`], as text when it is a scalar (ids may come as numbers).
+fn text(raw: &Value, pointers: &[String]) -> Option<String> {
+    find(raw, pointers).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    })
+}
+
+/// What ties a body to its command, read without copying the rest of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Correlation {
+    pub command_id: Option<String>,
+    pub external_id: Option<String>,
+    /// Upper-cased.
+    pub state: Option<String>,
+}
+
+impl Correlation {
+    pub fn of(raw: &Value, keys: &EnvelopeKeys) -> Correlation {
+        Correlation {
+            command_id: text(raw, &keys.command_id),
+            external_id: text(raw, &keys.external_id),
+            state: text(raw, &keys.state).map(|s| s.to_ascii_uppercase()),
+        }
+    }
+}
+
 impl Envelope {
     /// Tolerant: ids may be strings or numbers, missing fields stay `None`, nothing is rejected.
     pub fn extract(raw: Value, keys: &EnvelopeKeys) -> Envelope {
-        let find = |ptrs: &[String]| {
-            ptrs.iter()
-                .filter_map(|p| raw.pointer(p))
-                .find(|v| !v.is_null())
-                .cloned()
-        };
-        let text = |ptrs: &[String]| {
-            find(ptrs).and_then(|v| match v {
-                Value::String(s) => Some(s),
-                Value::Number(n) => Some(n.to_string()),
-                Value::Bool(b) => Some(b.to_string()),
-                _ => None,
-            })
-        };
+        let Correlation {
+            command_id,
+            external_id,
+            state,
+        } = Correlation::of(&raw, keys);
         Envelope {
-            command_id: text(&keys.command_id),
-            external_id: text(&keys.external_id),
-            command_type: text(&keys.command_type),
-            state: text(&keys.state).map(|s| s.to_ascii_uppercase()),
-            response: find(&keys.response),
-            error: find(&keys.error),
+            command_id,
+            external_id,
+            command_type: text(&raw, &keys.command_type),
+            state,
+            response: find(&raw, &keys.response).cloned(),
+            error: find(&raw, &keys.error).cloned(),
             raw,
         }
     }

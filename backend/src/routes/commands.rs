@@ -17,7 +17,7 @@ use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, ListPage, PollResult, QrCode, SendCommand,
     TimelineEntry,
 };
-use hermod_shared::hermod::{CommandBody, CommandType, CreateResponse, Destination, Envelope};
+use hermod_shared::hermod::{CommandBody, CommandType, Correlation, CreateResponse, Destination};
 use serde_json::json;
 
 fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
@@ -403,7 +403,7 @@ pub async fn poll(
     let exchange = client.hermod.poll(&hermod_id).await;
     let state = exchange
         .success_json()
-        .and_then(|v| Envelope::extract(v, &app.envelope).state)
+        .and_then(|v| Correlation::of(&v, &app.envelope).state)
         .map(|s| CommandState::parse(&s));
     let (poll, command) = app
         .store

@@ -14,7 +14,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use hermod_shared::hermod::Envelope;
+use hermod_shared::hermod::Correlation;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -108,27 +108,26 @@ async fn receive(
         Err(e) => return e.into_response(),
     };
     let text = String::from_utf8_lossy(&body).into_owned();
-    let envelope = serde_json::from_str(&text)
-        .ok()
-        .map(|v| Envelope::extract(v, &app.envelope));
-    let field = |f: fn(&Envelope) -> &Option<String>| envelope.as_ref().and_then(|e| f(e).clone());
+    let found = serde_json::from_str(&text)
+        .map(|v| Correlation::of(&v, &app.envelope))
+        .unwrap_or_default();
     let saved = app
         .store
         .insert_callback(NewCallback {
             received_at: now_ms(),
             client: Some(client_id),
             callback_type: kind,
-            command_id: field(|e| &e.command_id),
-            state: field(|e| &e.state),
-            external_id: field(|e| &e.external_id),
+            command_id: found.command_id,
+            state: found.state,
+            external_id: found.external_id,
             body: text,
             headers,
             auth,
         })
         .await;
     match saved {
-        Ok(CallbackSaved::Stored(r)) => {
-            Json(json!({"status": "stored", "id": r.id})).into_response()
+        Ok(CallbackSaved::Stored(id)) => {
+            Json(json!({"status": "stored", "id": id})).into_response()
         }
         Ok(CallbackSaved::Duplicate(id)) => {
             Json(json!({"status": "duplicate", "id": id})).into_response()

@@ -78,7 +78,8 @@ pub struct NewCallback {
 }
 
 pub enum CallbackSaved {
-    Stored(Box<CallbackRecord>),
+    /// Stored under this id.
+    Stored(i64),
     /// The same delivery was stored before, under this id.
     Duplicate(i64),
 }
@@ -192,6 +193,9 @@ impl From<StoreError> for TemplateError {
 /// receiver acknowledges only then), and every feed event they make is published, in sequence order,
 /// after its transaction commits.
 pub trait Store: Send + Sync {
+    /// Finishes the writes asked for so far and stops writing; later writes fail. For a clean stop.
+    fn close(&self) -> Fut<'_, ()>;
+
     /// Readiness: the database answers and its writer runs.
     fn ping(&self) -> Fut<'_, ()>;
 

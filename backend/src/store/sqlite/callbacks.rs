@@ -5,12 +5,13 @@
 use super::indexer::Doc;
 use super::sql::Sql;
 use super::states::{self, advance_state};
-use super::writer::Batch;
+use super::writer::{Batch, FeedKind};
 use super::{json, snapshot, sql_error, time};
 use crate::store::filter::page;
 use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
 use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent, ListPage};
 use rusqlite::{Connection, OptionalExtension, Row};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 const COLUMNS: &str = "id, received_at, client, type, command_id, command, state, external_id, \
@@ -32,122 +33,183 @@ fn record(r: &Row<'_>) -> rusqlite::Result<CallbackRecord> {
     })
 }
 
-/// 16 bytes of SHA-256 over what makes a delivery the same one: client, type, commandId and body.
-fn digest(c: &NewCallback) -> [u8; 16] {
-    let mut h = Sha256::new();
-    for part in [
-        c.client.as_deref().unwrap_or(""),
-        &c.callback_type,
-        c.command_id.as_deref().unwrap_or(""),
-        &c.body,
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    let mut d = [0u8; 16];
-    d.copy_from_slice(&h.finalize()[..16]);
-    d
+/// A callback made ready to store, off the writer's thread: what takes time per byte of body (its
+/// digest, its JSON for the feed) is done by the request that brought it, in parallel with others.
+pub struct Prepared {
+    c: NewCallback,
+    /// 16 bytes of SHA-256 over what makes a delivery the same one: client, type, commandId and body.
+    digest: [u8; 16],
+    headers: String,
+    /// The feed event's record without its `id` and `command`, which the writer fills in.
+    fields: String,
 }
 
-pub fn insert(b: &mut Batch<'_>, c: NewCallback) -> Result<CallbackSaved, StoreError> {
-    let digest = digest(&c);
+/// The record's fields the request knows, in the event's JSON.
+#[derive(Serialize)]
+struct Fields<'a> {
+    received_at: String,
+    client: &'a Option<String>,
+    #[serde(rename = "type")]
+    callback_type: &'a str,
+    command_id: &'a Option<String>,
+    state: &'a Option<String>,
+    external_id: &'a Option<String>,
+    body: &'a str,
+    headers: &'a [(String, String)],
+    auth: &'a str,
+}
+
+impl Prepared {
+    pub fn new(c: NewCallback) -> Result<Prepared, StoreError> {
+        let mut h = Sha256::new();
+        for part in [
+            c.client.as_deref().unwrap_or(""),
+            &c.callback_type,
+            c.command_id.as_deref().unwrap_or(""),
+            &c.body,
+        ] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        let mut digest = [0u8; 16];
+        digest.copy_from_slice(&h.finalize()[..16]);
+        let fields = serde_json::to_string(&Fields {
+            received_at: time(c.received_at),
+            client: &c.client,
+            callback_type: &c.callback_type,
+            command_id: &c.command_id,
+            state: &c.state,
+            external_id: &c.external_id,
+            body: &c.body,
+            headers: &c.headers,
+            auth: &c.auth,
+        })?;
+        Ok(Prepared {
+            headers: serde_json::to_string(&c.headers)?,
+            digest,
+            fields,
+            c,
+        })
+    }
+
+    /// Writes the `callback` feed event, once the writer knows the record's id and command.
+    fn event(&self, seq: i64, id: i64, command: Option<i64>, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(
+            out,
+            "{{\"callback\":{{\"seq\":{seq},\"callback\":{{\"id\":{id},\"command\":"
+        );
+        match command {
+            Some(c) => drop(write!(out, "{c},")),
+            None => out.push_str("null,"),
+        }
+        // `fields` is a JSON object: its members follow `id` and `command` in the record.
+        out.push_str(&self.fields[1..]);
+        out.push_str("}}");
+    }
+}
+
+/// Stores the callback. `p` comes back with the answer, so that its body is freed by the request's
+/// thread: freeing on the writer what another thread allocated costs the allocator a lock per
+/// callback, contended.
+pub fn insert(b: &mut Batch<'_>, p: Prepared) -> Result<(CallbackSaved, Prepared), StoreError> {
+    let saved = store(b, &p)?;
+    Ok((saved, p))
+}
+
+fn store(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
+    let c = &p.c;
     let conn = b.conn();
-    let command = match_command(conn, &c)?;
-    let headers = serde_json::to_string(&c.headers)?;
-    let inserted = conn
+    // One writer: nothing can come between this look and the insert.
+    let first: Option<i64> = conn
         .prepare_cached(
-            "INSERT INTO callbacks (received_at, client, type, command_id, command, state, \
-             external_id, body, headers, auth, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (digest) DO NOTHING",
+            "SELECT id FROM callbacks WHERE client IS ?1 AND command_id IS ?2 AND digest = ?3",
         )
         .and_then(|mut s| {
-            s.execute((
-                c.received_at,
-                &c.client,
-                &c.callback_type,
-                &c.command_id,
-                command,
-                &c.state,
-                &c.external_id,
-                &c.body,
-                &headers,
-                &c.auth,
-                &digest[..],
-            ))
+            s.query_row((&c.client, &c.command_id, &p.digest[..]), |r| r.get(0))
+                .optional()
         })
         .map_err(sql_error)?;
-    if inserted == 0 {
-        let first: i64 = conn
-            .prepare_cached("SELECT id FROM callbacks WHERE digest = ?")
-            .and_then(|mut s| s.query_row([&digest[..]], |r| r.get(0)))
-            .map_err(sql_error)?;
+    if let Some(first) = first {
         return Ok(CallbackSaved::Duplicate(first));
     }
+    let command = match_command(conn, c)?;
+    conn.prepare_cached(
+        "INSERT INTO callbacks (received_at, client, type, command_id, command, state, \
+         external_id, body, headers, auth, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut s| {
+        s.execute((
+            c.received_at,
+            &c.client,
+            &c.callback_type,
+            &c.command_id,
+            command,
+            &c.state,
+            &c.external_id,
+            &c.body,
+            &p.headers,
+            &c.auth,
+            &p.digest[..],
+        ))
+    })
+    .map_err(sql_error)?;
     let id = conn.last_insert_rowid();
     b.unindexed(Doc::Callback.key(id))?;
-    let record = CallbackRecord {
+    b.event_json(
+        FeedKind::Callback,
         id,
-        received_at: time(c.received_at),
-        client: c.client,
-        callback_type: c.callback_type,
-        command_id: c.command_id,
-        command,
-        state: c.state,
-        external_id: c.external_id,
-        body: c.body,
-        headers: c.headers,
-        auth: c.auth,
-    };
-    let event = record.clone();
-    b.event(|seq| FeedEvent::Callback {
-        seq,
-        callback: event,
-    })?;
-    if let (Some(command), Some(state)) = (command, &record.state)
+        None,
+        p.fields.len() + 64,
+        |seq, frame| p.event(seq, id, command, frame),
+    )?;
+    if let (Some(command), Some(state)) = (command, &c.state)
         && advance_state(b, command, &CommandState::parse(state))?
     {
         states::changed(b, command)?;
     }
-    Ok(CallbackSaved::Stored(Box::new(record)))
+    Ok(CallbackSaved::Stored(id))
 }
 
 /// The command a callback belongs to: by (client, commandId); failing that, a command whose send ended
 /// unknown (so its commandId was never learnt) with the same client and externalId, which then adopts
-/// the callback's commandId.
+/// the callback's commandId. The newest, when there are several.
+///
+/// No `ORDER BY … LIMIT 1` here: with it SQLite compiles the statement anew on every run (its planner
+/// weighs the bound values), which cost more than the rest of storing a callback.
 fn match_command(conn: &Connection, c: &NewCallback) -> Result<Option<i64>, StoreError> {
     let (Some(client), Some(command_id)) = (&c.client, &c.command_id) else {
         return Ok(None);
     };
-    let by_id: Option<i64> = conn
-        .prepare_cached(
-            "SELECT id FROM commands WHERE client = ? AND command_id = ? ORDER BY id DESC LIMIT 1",
-        )
-        .and_then(|mut s| s.query_row((client, command_id), |r| r.get(0)).optional())
-        .map_err(sql_error)?;
+    let newest = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<Option<i64>, StoreError> {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| {
+                s.query_map(params, |r| r.get::<_, i64>(0))?
+                    .try_fold(None, |newest: Option<i64>, id| Ok(newest.max(Some(id?))))
+            })
+            .map_err(sql_error)
+    };
+    let by_id = newest(
+        "SELECT id FROM commands WHERE client = ?1 AND command_id = ?2",
+        &[client, command_id],
+    )?;
     if by_id.is_some() {
         return Ok(by_id);
     }
     let Some(external_id) = &c.external_id else {
         return Ok(None);
     };
-    conn.prepare_cached(
-        "UPDATE commands SET command_id = ? WHERE id = (SELECT id FROM commands WHERE client = ? \
-         AND external_id = ? AND command_id IS NULL AND state = ? ORDER BY id DESC LIMIT 1) \
-         RETURNING id",
-    )
-    .and_then(|mut s| {
-        s.query_row(
-            (
-                command_id,
-                client,
-                external_id,
-                CommandState::SendUnknown.as_str(),
-            ),
-            |r| r.get(0),
-        )
-        .optional()
-    })
-    .map_err(sql_error)
+    let unknown = newest(
+        "SELECT id FROM commands WHERE client = ?1 AND external_id = ?2 AND command_id IS NULL \
+         AND state = ?3",
+        &[client, external_id, &CommandState::SendUnknown.as_str()],
+    )?;
+    if let Some(id) = unknown {
+        conn.prepare_cached("UPDATE commands SET command_id = ?1 WHERE id = ?2")
+            .and_then(|mut s| s.execute((command_id, id)))
+            .map_err(sql_error)?;
+    }
+    Ok(unknown)
 }
 
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CallbackRecord>, StoreError> {

@@ -153,6 +153,15 @@ impl Sqlite {
 }
 
 impl Store for Sqlite {
+    fn close(&self) -> Fut<'_, ()> {
+        let writer = self.writer.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || writer.close())
+                .await
+                .map_err(|e| StoreError(format!("closing the store: {e}")))
+        })
+    }
+
     fn ping(&self) -> Fut<'_, ()> {
         Box::pin(async move {
             self.readers
@@ -174,7 +183,14 @@ impl Store for Sqlite {
     }
 
     fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved> {
-        Box::pin(self.writer.write(move |b| callbacks::insert(b, c)))
+        // Prepared here, on the request's thread, so the writer's own work per callback stays small.
+        match callbacks::Prepared::new(c) {
+            Ok(p) => {
+                let written = self.writer.write(move |b| callbacks::insert(b, p));
+                Box::pin(async move { written.await.map(|(saved, _)| saved) })
+            }
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 
     fn command(&self, id: i64) -> Fut<'_, Option<CommandRecord>> {

@@ -73,23 +73,38 @@ impl Batch<'_> {
     /// Records a feed event and queues it for publication after the commit. The row points at the
     /// record; `state` is kept for command events, whose record changes later.
     pub fn event(&mut self, event: impl FnOnce(i64) -> FeedEvent) -> Result<(), StoreError> {
-        let seq = self.next_seq;
-        let event = event(seq);
+        let event = event(self.next_seq);
         let (kind, id, state) = match &event {
             FeedEvent::Command { command, .. } => {
                 (FeedKind::Command, command.id, Some(command.state.as_str()))
             }
             FeedEvent::Callback { callback, .. } => (FeedKind::Callback, callback.id, None),
         };
+        let json = serde_json::to_string(&event)?;
+        self.event_json(kind, id, state, json.len(), |_, frame| {
+            frame.push_str(&json)
+        })
+    }
+
+    /// [`Batch::event`] for an event whose JSON the caller writes (about `size` bytes), given the
+    /// event's sequence number.
+    pub fn event_json(
+        &mut self,
+        kind: FeedKind,
+        id: i64,
+        state: Option<&str>,
+        size: usize,
+        json: impl FnOnce(i64, &mut String),
+    ) -> Result<(), StoreError> {
+        let seq = self.next_seq;
         self.conn
             .prepare_cached("INSERT INTO feed (seq, at, kind, ref, state) VALUES (?, ?, ?, ?, ?)")
             .and_then(|mut s| s.execute((seq, self.now, kind.as_str(), id, state)))
             .map_err(sql_error)?;
-        self.events.push(Published::new(
-            seq,
-            kind.as_str(),
-            &serde_json::to_string(&event)?,
-        ));
+        self.events
+            .push(Published::writing(seq, kind.as_str(), size, |frame| {
+                json(seq, frame)
+            }));
         self.next_seq += 1;
         Ok(())
     }
@@ -139,6 +154,7 @@ pub struct Progress {
 pub struct Writer {
     queue: Arc<(Mutex<Queue>, Condvar)>,
     pub progress: Arc<Progress>,
+    thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl Writer {
@@ -158,11 +174,25 @@ impl Writer {
         });
         let queue = Arc::new((Mutex::new(Queue::default()), Condvar::new()));
         let (q, p) = (queue.clone(), progress.clone());
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || run(conn, &q, &feed, &p))
             .map_err(|e| StoreError(format!("cannot start the store's writer: {e}")))?;
-        Ok(Writer { queue, progress })
+        Ok(Writer {
+            queue,
+            progress,
+            thread: Arc::new(Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Finishes what is queued, folds the log into the database file, and stops. Blocks until done;
+    /// writes asked for after this fail.
+    pub fn close(&self) {
+        stop(&self.queue);
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
     }
 
     /// Runs `f` in the writer's next transaction. Resolves once that transaction has committed (or
@@ -253,10 +283,14 @@ impl Writer {
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        let (lock, wake) = &*self.0;
-        lock.lock().unwrap_or_else(|p| p.into_inner()).stopped = true;
-        wake.notify_one();
+        stop(&self.0);
     }
+}
+
+fn stop(queue: &(Mutex<Queue>, Condvar)) {
+    let (lock, wake) = queue;
+    lock.lock().unwrap_or_else(|p| p.into_inner()).stopped = true;
+    wake.notify_one();
 }
 
 fn run(conn: Connection, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress: &Progress) {
@@ -270,6 +304,11 @@ fn run(conn: Connection, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress:
                 q = wake.wait(q).unwrap_or_else(|p| p.into_inner());
             }
             if q.jobs.is_empty() && q.background.is_empty() {
+                // Stopped with nothing left: leave the database file whole, its log empty.
+                drop(q);
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "the last checkpoint failed; the log is kept");
+                }
                 return;
             }
             foreground = !q.jobs.is_empty();
@@ -345,7 +384,8 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &Feed, progress: &Pro
     };
     match result {
         Ok(()) => {
-            progress.seq.store(batch.next_seq - 1, Ordering::Relaxed);
+            // Before the events go out, so a subscriber that sees an event sees its sequence too.
+            progress.seq.store(batch.next_seq - 1, Ordering::Release);
             feed.publish(batch.events);
             for finish in finishes {
                 finish(Ok(()));

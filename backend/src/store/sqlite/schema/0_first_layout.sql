@@ -21,7 +21,7 @@ CREATE TABLE callbacks_1 (
     body        TEXT    NOT NULL,
     headers     TEXT    NOT NULL,
     auth        TEXT    NOT NULL,
-    digest      BLOB    NOT NULL UNIQUE
+    digest      BLOB    NOT NULL
 );
 -- The digest was the whole SHA-256 in hex; the same hash, cut to 16 bytes, still finds repeats.
 INSERT INTO callbacks_1
@@ -30,7 +30,7 @@ SELECT id, received_at, client, type, command_id, command, state, external_id, b
 FROM callbacks;
 DROP TABLE callbacks;
 ALTER TABLE callbacks_1 RENAME TO callbacks;
-CREATE INDEX callbacks_by_hermod_id ON callbacks (client, command_id);
+CREATE INDEX callbacks_by_hermod_id ON callbacks (client, command_id, digest);
 CREATE INDEX callbacks_by_command ON callbacks (command);
 CREATE INDEX callbacks_by_received ON callbacks (received_at);
 

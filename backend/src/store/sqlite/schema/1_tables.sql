@@ -38,9 +38,12 @@ CREATE TABLE callbacks (
     headers     TEXT    NOT NULL,
     auth        TEXT    NOT NULL,
     -- 16 bytes of SHA-256 over client, type, commandId and body: a repeated delivery is stored once.
-    digest      BLOB    NOT NULL UNIQUE
+    digest      BLOB    NOT NULL
 );
-CREATE INDEX callbacks_by_hermod_id ON callbacks (client, command_id);
+-- Finds a command's callbacks by Hermod's id, and repeats by their digest. Keyed by commandId first,
+-- which grows with time, so new entries land on the same few pages; a key of the digest alone would
+-- scatter them over the whole index and make every commit rewrite a page per callback.
+CREATE INDEX callbacks_by_hermod_id ON callbacks (client, command_id, digest);
 CREATE INDEX callbacks_by_command ON callbacks (command);
 CREATE INDEX callbacks_by_received ON callbacks (received_at);
 
