@@ -3,9 +3,9 @@
 
 use super::indexer::Doc;
 use super::sql::Sql;
-use super::states::{COLUMNS, advance_state, by_id, changed, existing, record};
+use super::states::{COLUMNS, advance_state, by_id, changed, existing, publish, record};
 use super::writer::Batch;
-use super::{audit, callbacks, json, snapshot, sql_error};
+use super::{audit, callbacks, json, snapshot, sql_error, time};
 use crate::store::filter::page;
 use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult, StoreError};
 use hermod_shared::console::{
@@ -14,6 +14,7 @@ use hermod_shared::console::{
 use rusqlite::{Connection, OptionalExtension};
 
 pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreError> {
+    let request = serde_json::to_string(&c.request)?;
     let id: i64 = b
         .conn()
         .prepare_cached(
@@ -29,7 +30,7 @@ pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreEr
                     &c.external_id,
                     b.now(),
                     b.now(),
-                    serde_json::to_string(&c.request).unwrap_or_default(),
+                    &request,
                     c.reissue_of,
                     &c.created_by,
                 ),
@@ -38,15 +39,32 @@ pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreEr
         })
         .map_err(sql_error)?;
     b.unindexed(Doc::Request.key(id))?;
-    changed(b, id)
+    let command = CommandRecord {
+        id,
+        client: c.client,
+        command_type: c.command_type,
+        state: CommandState::Sending,
+        command_id: None,
+        external_id: c.external_id,
+        created_at: time(b.now()),
+        updated_at: time(b.now()),
+        expires_at: None,
+        destinations: Vec::new(),
+        request: c.request,
+        answer: None,
+        reissue_of: c.reissue_of,
+        created_by: c.created_by,
+    };
+    publish(b, &command)?;
+    Ok(command)
 }
 
 pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, StoreError> {
-    let current = existing(b.conn(), s.id)?;
-    let mut command_id = s.command_id.clone();
+    let mut command = existing(b.conn(), s.id)?;
+    let mut command_id = s.command_id;
     if command_id.is_none()
         && s.state == CommandState::SendUnknown
-        && let Some(external_id) = &current.external_id
+        && let Some(external_id) = &command.external_id
     {
         // Hermod's callback may have come while the send was still waiting for its answer: it
         // names the command Hermod created (by externalId), so that commandId is adopted.
@@ -54,13 +72,19 @@ pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, St
             .conn()
             .prepare_cached(
                 "SELECT command_id FROM callbacks WHERE client = ? AND external_id = ? \
-                 AND command IS NULL AND command_id IS NOT NULL \
-                 AND received_at >= (SELECT created_at FROM commands WHERE id = ?) \
+                 AND command IS NULL AND command_id IS NOT NULL AND received_at >= ? \
                  ORDER BY id DESC LIMIT 1",
             )
             .and_then(|mut st| {
-                st.query_row((&current.client, external_id, s.id), |r| r.get(0))
-                    .optional()
+                st.query_row(
+                    (
+                        &command.client,
+                        external_id,
+                        crate::clock::parse_rfc3339(&command.created_at),
+                    ),
+                    |r| r.get(0),
+                )
+                .optional()
             })
             .map_err(sql_error)?;
     }
@@ -82,7 +106,13 @@ pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, St
         })
         .map_err(sql_error)?;
     b.unindexed(Doc::Answer.key(s.id))?;
-    if let Some(command_id) = &command_id {
+    command.state = s.state;
+    command.command_id = command_id;
+    command.destinations = s.destinations;
+    command.answer = Some(s.reply);
+    command.expires_at = s.expires_at.map(time);
+    command.updated_at = time(b.now());
+    if let Some(command_id) = &command.command_id {
         // Callbacks that beat Hermod's answer here are matched now.
         let early: Vec<(i64, Option<String>)> = b
             .conn()
@@ -91,7 +121,7 @@ pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, St
                  AND command IS NULL RETURNING id, state",
             )
             .and_then(|mut st| {
-                st.query_map((s.id, &current.client, command_id), |r| {
+                st.query_map((s.id, &command.client, command_id), |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?
                 .collect()
@@ -99,12 +129,17 @@ pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, St
             .map_err(sql_error)?;
         for (callback, state) in early {
             callbacks::changed(b, callback)?;
-            if let Some(state) = state {
-                advance_state(b, s.id, &CommandState::parse(&state))?;
+            if let Some(state) = state.map(|s| CommandState::parse(&s))
+                && advance_state(b, s.id, &state)?
+            {
+                if state.is_terminal() {
+                    command.expires_at = None;
+                }
+                command.state = state;
             }
         }
     }
-    let command = changed(b, s.id)?;
+    publish(b, &command)?;
     let mut entry = s.audit;
     if let serde_json::Value::Object(detail) = &mut entry.detail {
         detail.insert("command_id".into(), command.command_id.clone().into());

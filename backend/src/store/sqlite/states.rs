@@ -42,12 +42,16 @@ pub fn existing(conn: &Connection, id: i64) -> Result<CommandRecord, StoreError>
 /// Publishes the command as it now is, and returns it.
 pub fn changed(b: &mut Batch<'_>, id: i64) -> Result<CommandRecord, StoreError> {
     let command = existing(b.conn(), id)?;
-    let event = command.clone();
+    publish(b, &command)?;
+    Ok(command)
+}
+
+/// Publishes `command`, as the caller knows it to be now.
+pub fn publish(b: &mut Batch<'_>, command: &CommandRecord) -> Result<(), StoreError> {
     b.event(|seq| FeedEvent::Command {
         seq,
-        command: event,
-    })?;
-    Ok(command)
+        command: command.clone(),
+    })
 }
 
 /// Moves a command to `state` unless it already reached a terminal state (the first outcome Hermod
