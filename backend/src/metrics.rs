@@ -27,43 +27,54 @@ impl Metrics {
 
 pub async fn render(State(app): State<AppState>) -> impl IntoResponse {
     let m = &app.metrics;
+    let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let (commits, writes) = app.store.commits();
     let counters = [
         (
             "hermod_console_callbacks_stored_total",
             "Callbacks stored.",
-            &m.callbacks_stored,
+            read(&m.callbacks_stored),
         ),
         (
             "hermod_console_callbacks_duplicate_total",
             "Repeated callbacks acknowledged and not stored again.",
-            &m.callbacks_duplicate,
+            read(&m.callbacks_duplicate),
         ),
         (
             "hermod_console_callbacks_rejected_total",
             "Callbacks refused for their credential.",
-            &m.callbacks_rejected,
+            read(&m.callbacks_rejected),
         ),
         (
             "hermod_console_commands_sent_total",
             "Commands sent to Hermod.",
-            &m.commands_sent,
+            read(&m.commands_sent),
         ),
         (
             "hermod_console_commands_failed_total",
             "Sends that failed or ended unknown.",
-            &m.commands_failed,
+            read(&m.commands_failed),
         ),
         (
             "hermod_console_logins_failed_total",
             "Failed logins.",
-            &m.logins_failed,
+            read(&m.logins_failed),
+        ),
+        (
+            "hermod_console_store_commits_total",
+            "Transactions the store committed (each one sync to disk).",
+            commits,
+        ),
+        (
+            "hermod_console_store_writes_total",
+            "Writes in those transactions: writes / commits is the batch size.",
+            writes,
         ),
     ];
     let mut text = String::new();
     for (name, help, value) in counters {
         text.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
-            value.load(Ordering::Relaxed)
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
         ));
     }
     text.push_str(&format!(

@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod console;
 mod console_pages;
+mod crash;
 mod deployment;
 mod feed;
 mod headers;

@@ -1048,6 +1048,16 @@ impl Console {
             .expect("hermod-console did not shut down within 10 s of SIGTERM")
     }
 
+    /// The running process's id.
+    pub fn pid(&self) -> u32 {
+        self.process.as_ref().expect("running").pid()
+    }
+
+    /// Reaps a process that was killed (or kills it with SIGKILL if it still runs).
+    pub fn kill(&mut self) {
+        drop(self.process.take().expect("started"));
+    }
+
     pub fn sim(&self) -> &str {
         self.sim_url
             .as_deref()

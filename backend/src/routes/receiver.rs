@@ -127,9 +127,11 @@ async fn receive(
         .await;
     match saved {
         Ok(CallbackSaved::Stored(id)) => {
+            Metrics::inc(&app.metrics.callbacks_stored);
             Json(json!({"status": "stored", "id": id})).into_response()
         }
         Ok(CallbackSaved::Duplicate(id)) => {
+            Metrics::inc(&app.metrics.callbacks_duplicate);
             Json(json!({"status": "duplicate", "id": id})).into_response()
         }
         Err(e) => ApiError::store(e).into_response(),

@@ -65,6 +65,7 @@ pub struct SendResult {
     pub audit: AuditEntry,
 }
 
+#[derive(Clone)]
 pub struct NewCallback {
     pub received_at: i64,
     pub client: Option<String>,
@@ -195,6 +196,9 @@ impl From<StoreError> for TemplateError {
 pub trait Store: Send + Sync {
     /// Finishes the writes asked for so far and stops writing; later writes fail. For a clean stop.
     fn close(&self) -> Fut<'_, ()>;
+
+    /// Transactions committed so far, and the writes in them (their ratio is the batch size).
+    fn commits(&self) -> (u64, u64);
 
     /// Readiness: the database answers and its writer runs.
     fn ping(&self) -> Fut<'_, ()>;

@@ -294,3 +294,49 @@ pub fn export(
         Ok(page(rows, f.query.page, |e| e.record.id, feed_seq))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_made_around_the_prepared_fields_is_the_feed_event_of_the_record() {
+        let c = NewCallback {
+            received_at: 1_790_000_000_123,
+            client: Some("idm".into()),
+            callback_type: "sign".into(),
+            command_id: Some("1011".into()),
+            state: None,
+            external_id: Some("ext \"quoted\"\n".into()),
+            body: "{\"commandId\":\"1011\",\"x\":\"é\\u0000\"}".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            auth: "basic ok (idm-callback)".into(),
+        };
+        let record = |command| CallbackRecord {
+            id: 42,
+            received_at: time(c.received_at),
+            client: c.client.clone(),
+            callback_type: c.callback_type.clone(),
+            command_id: c.command_id.clone(),
+            command,
+            state: c.state.clone(),
+            external_id: c.external_id.clone(),
+            body: c.body.clone(),
+            headers: c.headers.clone(),
+            auth: c.auth.clone(),
+        };
+        let p = Prepared::new(c.clone()).unwrap();
+        for command in [None, Some(7)] {
+            let mut json = String::new();
+            p.event(9, 42, command, &mut json);
+            let event: FeedEvent = serde_json::from_str(&json).unwrap();
+            assert_eq!(
+                event,
+                FeedEvent::Callback {
+                    seq: 9,
+                    callback: record(command)
+                }
+            );
+        }
+    }
+}

@@ -162,6 +162,14 @@ impl Store for Sqlite {
         })
     }
 
+    fn commits(&self) -> (u64, u64) {
+        let p = &self.writer.progress;
+        (
+            p.commits.load(Ordering::Relaxed),
+            p.writes.load(Ordering::Relaxed),
+        )
+    }
+
     fn ping(&self) -> Fut<'_, ()> {
         Box::pin(async move {
             self.readers
