@@ -3,6 +3,7 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::json_block::JsonBlock;
+use crate::components::search_lag::SearchLag;
 use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
 use crate::live::use_live;
@@ -24,6 +25,7 @@ pub fn CallbacksPage() -> impl IntoView {
     let next = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<ApiFail>);
     let loading = RwSignal::new(true);
+    let unindexed = RwSignal::new(0);
     let load = move |cursor: Option<String>| {
         let qs = filter_qs.get_untracked();
         loading.set(true);
@@ -35,6 +37,7 @@ pub fn CallbacksPage() -> impl IntoView {
             match api::callbacks(&query).await {
                 Ok(page) => {
                     failure.set(None);
+                    unindexed.set(page.unindexed);
                     if cursor.is_some() {
                         rows.update(|r| r.extend(page.items));
                     } else {
@@ -129,6 +132,7 @@ pub fn CallbacksPage() -> impl IntoView {
                     </li>
                 </For>
             </ol>
+            <SearchLag unindexed/>
             <Show when=move || loading.get()><p class="loading">"Loading callbacks…"</p></Show>
             <Show when=move || !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)>
                 <p class="empty">"No callback matches."</p>

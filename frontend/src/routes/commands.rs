@@ -2,6 +2,7 @@
 //! (a view can be bookmarked and shared); the backend filters, searches and pages.
 
 use crate::api::{self, ApiFail};
+use crate::components::search_lag::SearchLag;
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime};
 use crate::live::use_live;
@@ -61,6 +62,7 @@ pub fn CommandsPage() -> impl IntoView {
     let next = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<ApiFail>);
     let loading = RwSignal::new(true);
+    let unindexed = RwSignal::new(0);
     let load = move |cursor: Option<String>| {
         let qs = filter_qs.get_untracked();
         loading.set(true);
@@ -72,6 +74,7 @@ pub fn CommandsPage() -> impl IntoView {
             match api::commands(&query).await {
                 Ok(page) => {
                     failure.set(None);
+                    unindexed.set(page.unindexed);
                     if cursor.is_none() {
                         rows.set(Vec::new());
                     }
@@ -194,6 +197,7 @@ pub fn CommandsPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            <SearchLag unindexed/>
             <Show when=move || loading.get()>
                 <p class="loading">"Loading commands…"</p>
             </Show>

@@ -66,6 +66,8 @@ pub fn start(writer: &Writer, readers: Readers) -> Result<Handle, StoreError> {
     tokio::spawn(async move {
         let mut done = 0u64;
         loop {
+            // Decoding takes CPU from the requests too: it waits for the same pause as the write.
+            wait_for_a_pause(&writer).await;
             let docs = match readers.scan(|c| next_documents(c, PER_BATCH)).await {
                 Ok(docs) => docs,
                 Err(e) => {
@@ -79,7 +81,6 @@ pub fn start(writer: &Writer, readers: Readers) -> Result<Handle, StoreError> {
                 }
                 continue;
             }
-            wait_for_a_pause(&writer).await;
             let n = docs.len() as u64;
             match writer
                 .write_in_background(move |b| write_documents(b, &docs))
@@ -89,6 +90,8 @@ pub fn start(writer: &Writer, readers: Readers) -> Result<Handle, StoreError> {
                     done += n;
                     indexed_tx.send_replace(done);
                 }
+                // The store is closing: what is left stays queued for the next start.
+                Err(_) if writer.stopped() => return,
                 Err(e) => {
                     tracing::error!(error = %e, "search indexer: cannot write; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;

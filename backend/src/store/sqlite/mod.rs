@@ -110,28 +110,32 @@ pub struct Sqlite {
 /// Opens (or creates) the database under `data_dir`, brings its layout up to date, and starts the
 /// writer, which publishes committed events to `feed`, and the indexer.
 pub fn open(data_dir: &Path, feed: Feed) -> Result<Arc<dyn Store>, StoreError> {
-    std::fs::create_dir_all(data_dir).map_err(|e| {
-        StoreError(format!(
-            "cannot create data dir {}: {e}",
-            data_dir.display()
-        ))
-    })?;
-    let path = data_dir.join(DB_FILE);
-    let mut conn = schema::connect(&path, false)?;
-    schema::migrate(&mut conn)?;
-    let writer = Writer::start(conn, feed)?;
-    let readers = Readers::new(path);
-    let indexer = indexer::start(&writer, readers.clone())?;
-    Ok(Arc::new(Sqlite {
-        _stop: writer.stop_on_drop(),
-        writer,
-        readers,
-        indexer,
-        access: watch::channel(0).0,
-    }))
+    Ok(Arc::new(Sqlite::open(data_dir, feed)?))
 }
 
 impl Sqlite {
+    fn open(data_dir: &Path, feed: Feed) -> Result<Sqlite, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError(format!(
+                "cannot create data dir {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = schema::connect(&path, false)?;
+        schema::migrate(&mut conn)?;
+        let writer = Writer::start(conn, feed)?;
+        let readers = Readers::new(path);
+        let indexer = indexer::start(&writer, readers.clone())?;
+        Ok(Sqlite {
+            _stop: writer.stop_on_drop(),
+            writer,
+            readers,
+            indexer,
+            access: watch::channel(0).0,
+        })
+    }
+
     /// Waits (briefly) until what was written before this call is searchable; how many records are
     /// still not.
     async fn searchable(&self) -> u64 {
@@ -391,3 +395,6 @@ impl Sqlite {
         Ok(page)
     }
 }
+
+#[cfg(test)]
+mod tests;

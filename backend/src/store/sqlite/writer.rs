@@ -190,6 +190,15 @@ impl Writer {
         })
     }
 
+    /// Whether the writer was stopped (and so takes no more writes).
+    pub fn stopped(&self) -> bool {
+        self.queue
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .stopped
+    }
+
     /// Finishes what is queued, folds the log into the database file, and stops. Blocks until done;
     /// writes asked for after this fail.
     pub fn close(&self) {

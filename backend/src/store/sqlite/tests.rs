@@ -1,0 +1,305 @@
+//! The store through its boundary, on a real file: search and its indexer, matching that does not
+//! grow with history, and opening a database of the first layout.
+
+use super::*;
+use crate::store::{CallbackSaved, NewCallback, Query};
+use hermod_shared::console::{CommandState, FeedEvent, TimelineEntry};
+use std::path::PathBuf;
+
+struct Fixture {
+    dir: PathBuf,
+    store: Sqlite,
+}
+
+impl Fixture {
+    fn new(tag: &str) -> Fixture {
+        let dir = std::env::temp_dir().join(format!(
+            "hermod-store-{tag}-{}-{:x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let store = Sqlite::open(&dir, Feed::new(64)).expect("open the store");
+        Fixture { dir, store }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn callback(command_id: &str, body: String) -> NewCallback {
+    NewCallback {
+        received_at: crate::clock::now_ms(),
+        client: Some("idm".into()),
+        callback_type: "sign".into(),
+        command_id: Some(command_id.into()),
+        state: Some("COMPLETED".into()),
+        external_id: None,
+        body,
+        headers: Vec::new(),
+        auth: "basic ok (idm-callback)".into(),
+    }
+}
+
+fn search(q: &str) -> CallbackFilter {
+    CallbackFilter {
+        query: Query {
+            q: Some(q.into()),
+            ..Query::default()
+        },
+        ..CallbackFilter::default()
+    }
+}
+
+/// Holds the writer until the returned sender is dropped.
+async fn hold(store: &Sqlite) -> std::sync::mpsc::Sender<()> {
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (taken, started) = tokio::sync::oneshot::channel();
+    let busy = store.writer.write(move |_| {
+        let _ = taken.send(());
+        let _ = held.recv();
+        Ok::<_, StoreError>(())
+    });
+    tokio::spawn(busy);
+    started.await.expect("the writer took the holding job");
+    release
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_waits_for_the_indexer_and_says_what_it_could_not_search_yet() {
+    let f = Fixture::new("lag");
+    for i in 0..3 {
+        let body = format!(r#"{{"commandId":"{i}","note":"zebra-{i}"}}"#);
+        f.store
+            .insert_callback(callback(&i.to_string(), body))
+            .await
+            .unwrap();
+    }
+    // Stored moments ago: the search waits for the indexer rather than miss them.
+    let page = f.store.list_callbacks(search("zebra")).await.unwrap();
+    assert_eq!((page.items.len(), page.unindexed), (3, 0));
+
+    // With the writer busy the indexer cannot write: the newest are not searchable, and the page
+    // says how many it could not look at.
+    for i in 3..5 {
+        let body = format!(r#"{{"commandId":"{i}","note":"zebra-{i}"}}"#);
+        f.store
+            .insert_callback(callback(&i.to_string(), body))
+            .await
+            .unwrap();
+    }
+    let release = hold(&f.store).await;
+    let page = f.store.list_callbacks(search("zebra")).await.unwrap();
+    assert_eq!((page.items.len(), page.unindexed), (3, 2));
+    drop(release);
+    let page = f.store.list_callbacks(search("zebra")).await.unwrap();
+    assert_eq!((page.items.len(), page.unindexed), (5, 0));
+    // Substrings, as before the index moved: the middle of a word, across punctuation.
+    let page = f.store.list_callbacks(search("ebra-4")).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    let page = f
+        .store
+        .list_callbacks(search("\"note\":\"zebra-2"))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storing_a_callback_costs_the_same_however_many_its_command_has() {
+    use crate::store::{AuditEntry, NewCommand, SendResult};
+    use hermod_shared::console::{CommandState, HermodReply};
+    let f = Fixture::new("history");
+    let command = f
+        .store
+        .insert_command(NewCommand {
+            client: "idm".into(),
+            command_type: "sign".into(),
+            external_id: Some("long-history".into()),
+            request: serde_json::json!({"signCommand": {}}),
+            reissue_of: None,
+            created_by: None,
+        })
+        .await
+        .unwrap();
+    let reply = HermodReply {
+        at: crate::clock::rfc3339(0),
+        status: Some(200),
+        body: Some(r#"{"commandId":"1011"}"#.into()),
+        error: None,
+        duration_ms: 1,
+    };
+    f.store
+        .finish_send(SendResult {
+            id: command.id,
+            state: CommandState::InProgress,
+            command_id: Some("1011".into()),
+            destinations: Vec::new(),
+            reply,
+            expires_at: None,
+            audit: AuditEntry {
+                actor: "test".into(),
+                actor_kind: "system",
+                source: "test".into(),
+                action: "command_sent",
+                target: None,
+                outcome: "ok",
+                request_id: None,
+                detail: serde_json::json!({}),
+            },
+        })
+        .await
+        .unwrap();
+    // The first layout rebuilt the command's search text from all its bodies on every one of them:
+    // 300 of 64 KiB each made that quadratic (and, with bigger bodies, past SQLite's length limit).
+    let padding = "word ".repeat(64 << 10 >> 3);
+    for i in 0..300 {
+        let body = format!(r#"{{"commandId":"1011","n":"marker-{i:03}","padding":"{padding}"}}"#);
+        let saved = f
+            .store
+            .insert_callback(callback("1011", body))
+            .await
+            .unwrap();
+        assert!(matches!(saved, CallbackSaved::Stored(_)), "callback {i}");
+    }
+    let detail = f.store.command_detail(command.id).await.unwrap().unwrap();
+    assert_eq!(detail.command.state, CommandState::Completed);
+    assert_eq!(detail.timeline.len(), 2 + 300);
+    let found = f
+        .store
+        .list_commands(CommandFilter {
+            query: Query {
+                q: Some("marker-299".into()),
+                ..Query::default()
+            },
+            ..CommandFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [command.id]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
+    let dir = std::env::temp_dir().join(format!(
+        "hermod-store-upgrade-{}-{:x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/store/sqlite/testdata/first-layout.sqlite3"
+        ),
+        dir.join(DB_FILE),
+    )
+    .unwrap();
+    let f = Fixture {
+        store: Sqlite::open(&dir, Feed::new(64)).expect("the old layout opens"),
+        dir,
+    };
+    // Made by the console before the store was rebuilt: a sign, a ping, a rejected ping and a held
+    // ping, with their callbacks, a poll, a template, two users and a token.
+    let commands = f
+        .store
+        .list_commands(CommandFilter::default())
+        .await
+        .unwrap();
+    let states: Vec<String> = commands.items.iter().map(|c| c.state.to_string()).collect();
+    assert_eq!(
+        states,
+        ["IN_PROGRESS", "REJECTED", "COMPLETED", "COMPLETED"]
+    );
+    assert_eq!(commands.feed_seq, 14);
+    let sign = f.store.command_detail(1).await.unwrap().unwrap();
+    assert_eq!(sign.command.external_id.as_deref(), Some("fixture-sign"));
+    assert!(
+        matches!(&sign.timeline[2], TimelineEntry::Callback { callback, .. } if callback.command == Some(1))
+    );
+    let held = f.store.command_detail(4).await.unwrap().unwrap();
+    assert!(
+        held.timeline
+            .iter()
+            .any(|e| matches!(e, TimelineEntry::Poll { .. }))
+    );
+    assert_eq!(f.store.users().await.unwrap().len(), 2);
+    assert_eq!(f.store.tokens().await.unwrap().len(), 1);
+    assert_eq!(f.store.templates().await.unwrap().len(), 1);
+
+    // The feed's history replays from the records it now points at.
+    let replay = f.store.feed_after(0, 100, 1 << 20).await.unwrap();
+    assert_eq!(
+        replay.iter().map(|p| p.seq).collect::<Vec<_>>(),
+        (1..=14).collect::<Vec<_>>()
+    );
+    let first: FeedEvent = serde_json::from_slice(
+        replay[0]
+            .frame
+            .split(|b| *b == b'\n')
+            .nth(2)
+            .unwrap()
+            .strip_prefix(b"data: ")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        matches!(first, FeedEvent::Command { command, .. } if command.state == CommandState::Sending)
+    );
+
+    // Every old body was queued again: search finds them, decoded material included.
+    let found = f
+        .store
+        .list_callbacks(search("fixture-ping"))
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    let signer = f
+        .store
+        .list_commands(CommandFilter {
+            query: Query {
+                q: Some("Hermod Simulator Device".into()),
+                ..Query::default()
+            },
+            ..CommandFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(signer.items.iter().map(|c| c.id).collect::<Vec<_>>(), [1]);
+
+    // A repeat of an old delivery is still recognised (the digest was carried over).
+    let old = &f
+        .store
+        .list_callbacks(search("fixture-ping"))
+        .await
+        .unwrap()
+        .items[0];
+    let again = f
+        .store
+        .insert_callback(NewCallback {
+            received_at: crate::clock::now_ms(),
+            client: old.client.clone(),
+            callback_type: old.callback_type.clone(),
+            command_id: old.command_id.clone(),
+            state: old.state.clone(),
+            external_id: old.external_id.clone(),
+            body: old.body.clone(),
+            headers: Vec::new(),
+            auth: old.auth.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(again, CallbackSaved::Duplicate(id) if id == old.id));
+    // New records go on after the old ones.
+    let next = f
+        .store
+        .insert_callback(callback("1", "{}".into()))
+        .await
+        .unwrap();
+    assert!(matches!(next, CallbackSaved::Stored(4)));
+}
