@@ -932,6 +932,11 @@ impl Console {
         self.dir.path().join("data")
     }
 
+    /// The running process's id (`None` while stopped): what the benchmark reads `/proc` of.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(Process::pid)
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("console.log")
     }
