@@ -1,6 +1,6 @@
 //! Measures 1 (durable ingest) and 5 (disk per stored callback).
 
-use crate::load::{Bodies, Kind, Load, Stop, Target, closed_loop, ms, thousands};
+use crate::load::{Bodies, Kind, Load, Stop, Target, closed_loop, cpu_seconds, ms, thousands};
 use crate::report::Outcome;
 use hermod_console_tests::Console;
 use hermod_shared::console::{CallbackRecord, ListPage};
@@ -44,6 +44,7 @@ pub async fn durable_ingest(kind: Kind) -> Outcome {
         WARMUP.as_secs(),
         WINDOW.as_secs()
     );
+    let cpu_before = cpu_seconds(target.pid());
     let load = send_callbacks(
         &target,
         Stop::Time {
@@ -52,7 +53,17 @@ pub async fn durable_ingest(kind: Kind) -> Outcome {
         },
     )
     .await;
+    let cpu = cpu_before
+        .zip(cpu_seconds(target.pid()))
+        .map(|(before, after)| after - before);
     let mut out = Outcome::default();
+    // Less sensitive than the rate to what else runs on the machine.
+    if let Some(cpu) = cpu {
+        out.cell(
+            "ingest.cpu",
+            format!("{:.0} µs", cpu * 1e6 / load.total_ok.max(1) as f64),
+        );
+    }
     out.cell(
         "ingest.rate",
         format!("{}/s", thousands(load.rate() as u64)),

@@ -317,6 +317,18 @@ pub async fn closed_loop(
     total
 }
 
+/// User + system CPU seconds process `pid` has used so far (`/proc/PID/stat`).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces: state is the
+    // first, utime the twelfth, stime the thirteenth.
+    let rest: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
+    let ticks: u64 = rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Some(ticks as f64 / per_second)
+}
+
 /// Milliseconds with a precision that suits the value.
 pub fn ms(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;

@@ -37,6 +37,7 @@ pub const ROWS: &[(&str, &str)] = &[
     ),
     ("ingest.latency", "   latency p50 / p99"),
     ("ingest.errors", "   non-2xx"),
+    ("ingest.cpu", "   server CPU per 2xx (user + system)"),
     ("ingest.stored", "   every 2xx stored"),
     (
         "fanout.1000",
@@ -73,7 +74,8 @@ How each figure is taken (one run; every measure on a fresh server with a fresh 
 1. 32 keep-alive connections (a lean HTTP/1.1 client of this program), each posting its next callback
    as soon as the last is answered, to /clients/idm/rest/callback/sign with idm's Basic credential:
    sign callbacks of ~1.9 KB (unique commandId and externalId, a 1.5 KB base64 PKCS#7-like blob in a
-   nested result). 1 s warm-up, then 8 s counted: 2xx per second, latency of each 2xx. \"Stored\":
+   nested result). 1 s warm-up, then 8 s counted: 2xx per second, latency of each 2xx. CPU: the
+   server process's user + system time over the whole run (/proc/PID/stat) / its 2xx. \"Stored\":
    /api/callbacks paged back (for at most 20 s) holds every callback answered 2xx in the run;
    hermod_console_callbacks_stored_total from /metrics is compared too, and stands in for the rows
    the 20 s leave unread.
