@@ -1,6 +1,8 @@
 //! Measures 1 (durable ingest) and 5 (disk per stored callback).
 
-use crate::load::{Bodies, Kind, Load, Stop, Target, closed_loop, cpu_seconds, ms, thousands};
+use crate::load::{
+    Bodies, Kind, Load, Stop, Target, closed_loop, cpu_seconds, ms, running, thousands,
+};
 use crate::report::Outcome;
 use hermod_console_tests::Console;
 use hermod_shared::console::{CallbackRecord, ListPage};
@@ -80,6 +82,14 @@ pub async fn durable_ingest(kind: Kind) -> Outcome {
         errors.push_str(&format!(" first: {first}"));
     }
     out.cell("ingest.errors", errors);
+    if !running(target.pid()) {
+        out.cell("ingest.stored", "NO: the server process ended".into());
+        out.problem(format!(
+            "durable ingest: the server process ended during the load; its log ends:\n{}",
+            target.log_tail().unwrap_or_default()
+        ));
+        return out;
+    }
     if let Some(console) = target.console() {
         let verdict = check_stored(console, &load.ok_seqs).await;
         if !verdict.0 {

@@ -109,6 +109,37 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The end of the console's log (stderr and stdout), for saying why it failed.
+    pub fn log_tail(&self) -> Option<String> {
+        let log = self.console()?.log();
+        let lines: Vec<&str> = log.lines().collect();
+        Some(lines[lines.len().saturating_sub(20)..].join("\n"))
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        // A failed measure unwinds through here, and the console's log goes with its directory.
+        if std::thread::panicking()
+            && let Some(tail) = self.log_tail()
+        {
+            eprintln!("[bench] the console's log ended:\n{tail}");
+        }
+    }
+}
+
+/// Whether `pid` is still running (not gone, not a zombie waiting to be reaped).
+pub fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            Some(!matches!(state, 'Z' | 'X'))
+        })
+        .unwrap_or(false)
+}
+
 pub fn host_port(url: &str) -> String {
     url.split_once("://")
         .map_or(url, |(_, rest)| rest)

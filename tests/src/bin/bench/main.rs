@@ -328,7 +328,7 @@ fn main() -> ExitCode {
     println!(
         "{cores} cores, shared: the load generator (this program) runs on the same cores as the \
          server it measures, so every figure includes its cost. Other processes took {:.0} % of \
-         the cores during the run (more than a few %, and the figures are low).",
+         the cores during the run (when that is more than a few %, the figures are low).",
         others * 100.0
     );
     println!();

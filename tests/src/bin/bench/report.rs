@@ -84,7 +84,8 @@ How each figure is taken (one run; every measure on a fresh server with a fresh 
    scheduled time (1 ms or 2 ms apart) on an idle keep-alive connection or a new one, whatever became
    of the ones before. Latency: from the moment a callback is written to the moment each stream has
    read its event, over all streams × events. A stream the server closes resumes with
-   Last-Event-ID, as a browser does (counted as a reconnect).
+   Last-Event-ID, as a browser does (counted as a reconnect). Beside the check, the POSTs' own answer
+   times: events cannot flow faster than the callbacks are taken.
 3. Raw TCP connections each sending GET /api/events and reading only the answer's head, then left
    idle. (VmRSS of the server process with N open − VmRSS before) / N, each VmRSS read from
    /proc/PID/status once it holds within 1 % for a second.
