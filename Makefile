@@ -25,7 +25,7 @@ help:
 	@echo "make demo   build everything and serve the console with the simulator on http://127.0.0.1:8080"
 	@echo "make test   every test, the browser ones included"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
-	@echo "make bench  the 100,000-command benchmark (release build)"
+	@echo "make bench  the performance measures beside a bare axum server, then the 100,000-command benchmark"
 
 ## The toolchain for the WebAssembly build. Each step is skipped when the right version is there.
 tools:
@@ -71,8 +71,12 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p hermod-console-frontend --target wasm32-unknown-unknown -- -D warnings
 
+## Issue 8's measures beside a bare axum server, then the 100,000-command list benchmark; release builds.
+## HERMOD_CONSOLE_BASELINE_BIN=path/to/another/hermod-console adds that binary's figures as a column.
+## The bench lifts its open-file limit to the hard limit itself (10,000 held streams need ~10,500).
 bench: dist
 	cargo build --release -p hermod-console
+	HERMOD_CONSOLE_BIN=$(CURDIR)/target/release/hermod-console cargo run --release -p hermod-console-tests --bin bench
 	HERMOD_CONSOLE_BIN=$(CURDIR)/target/release/hermod-console cargo run --release -p hermod-console-tests --bin scale-bench
 
 clean-data:

@@ -59,7 +59,7 @@ async fn every_acknowledged_callback_survives_a_kill_mid_burst_once() {
         let kill = async {
             tokio::time::sleep(BEFORE_KILL).await;
             // The senders are mid-request: some callbacks are in a transaction, some answered.
-            let pid = c.pid();
+            let pid = c.pid().expect("running");
             std::process::Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
                 .status()

@@ -932,6 +932,11 @@ impl Console {
         self.dir.path().join("data")
     }
 
+    /// The running process's id (`None` while stopped): what the benchmark reads `/proc` of.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(Process::pid)
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("console.log")
     }
@@ -1046,11 +1051,6 @@ impl Console {
             .terminate(Duration::from_secs(10))
             .await
             .expect("hermod-console did not shut down within 10 s of SIGTERM")
-    }
-
-    /// The running process's id.
-    pub fn pid(&self) -> u32 {
-        self.process.as_ref().expect("running").pid()
     }
 
     /// Reaps a process that was killed (or kills it with SIGKILL if it still runs).

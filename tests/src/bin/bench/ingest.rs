@@ -1,0 +1,225 @@
+//! Measures 1 (durable ingest) and 5 (disk per stored callback).
+
+use crate::load::{
+    Bodies, Kind, Load, Stop, Target, closed_loop, cpu_seconds, ms, running, thousands,
+};
+use crate::report::Outcome;
+use hermod_console_tests::Console;
+use hermod_shared::console::{CallbackRecord, ListPage};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const SENDERS: usize = 32;
+pub const WARMUP: Duration = Duration::from_secs(1);
+pub const WINDOW: Duration = Duration::from_secs(8);
+pub const DISK_CALLBACKS: u64 = 20_000;
+/// Paging the stored callbacks back is the direct check of "every 2xx committed", but a fast store
+/// can take more in 9 s than is worth reading back; past this, the metric alone says it.
+const PAGE_BUDGET: Duration = Duration::from_secs(20);
+
+async fn send_callbacks(target: &Target, stop: Stop) -> Load {
+    let bodies = Bodies::new();
+    let request = {
+        // Built once: each request only differs in its body.
+        let head = target.callback_request(b"");
+        let head = String::from_utf8(head).expect("ASCII head");
+        let head = head
+            .strip_suffix("content-length: 0\r\n\r\n")
+            .expect("a POST head ends with its length")
+            .to_string();
+        Arc::new(move |seq: u64| {
+            let body = bodies.sign_callback(seq);
+            let mut request = format!("{head}content-length: {}\r\n\r\n", body.len()).into_bytes();
+            request.extend_from_slice(&body);
+            (request, body.len())
+        })
+    };
+    closed_loop(&target.addr(), SENDERS, stop, request).await
+}
+
+pub async fn durable_ingest(kind: Kind) -> Outcome {
+    let target = Target::start(kind).await;
+    eprintln!(
+        "[bench]   {SENDERS} senders, {} s warm-up + {} s",
+        WARMUP.as_secs(),
+        WINDOW.as_secs()
+    );
+    let cpu_before = cpu_seconds(target.pid());
+    let load = send_callbacks(
+        &target,
+        Stop::Time {
+            warmup: WARMUP,
+            window: WINDOW,
+        },
+    )
+    .await;
+    let cpu = cpu_before
+        .zip(cpu_seconds(target.pid()))
+        .map(|(before, after)| after - before);
+    let mut out = Outcome::default();
+    // Less sensitive than the rate to what else runs on the machine.
+    if let Some(cpu) = cpu {
+        out.cell(
+            "ingest.cpu",
+            format!("{:.0} µs", cpu * 1e6 / load.total_ok.max(1) as f64),
+        );
+    }
+    out.cell(
+        "ingest.rate",
+        format!("{}/s", thousands(load.rate() as u64)),
+    );
+    out.cell(
+        "ingest.latency",
+        format!("{} / {}", ms(load.p(0.50)), ms(load.p(0.99))),
+    );
+    let mut errors = format!("{}", load.non_2xx);
+    if load.errors > 0 {
+        errors.push_str(&format!(" (+{} unanswered)", load.errors));
+    }
+    if let Some(first) = &load.first_failure {
+        errors.push_str(&format!(" first: {first}"));
+    }
+    out.cell("ingest.errors", errors);
+    if !running(target.pid()) {
+        out.cell("ingest.stored", "NO: the server process ended".into());
+        out.problem(format!(
+            "durable ingest: the server process ended during the load; its log ends:\n{}",
+            target.log_tail().unwrap_or_default()
+        ));
+        return out;
+    }
+    if let Some(console) = target.console() {
+        let verdict = check_stored(console, &load.ok_seqs).await;
+        if !verdict.0 {
+            out.problem(format!("durable ingest: {}", verdict.1));
+        }
+        out.cell("ingest.stored", verdict.1);
+    }
+    out
+}
+
+/// Reads the stored callbacks back and compares them with the 2xx answers; the console's own count
+/// (`/metrics`) is shown beside, and stands in for the rows the time budget left unread.
+async fn check_stored(console: &Console, ok_seqs: &[u64]) -> (bool, String) {
+    let acknowledged = ok_seqs.len() as u64;
+    let metrics = console.get("/metrics").await;
+    let counted = metrics
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("hermod_console_callbacks_stored_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let started = Instant::now();
+    let mut seen = HashSet::new();
+    let mut cursor: Option<String> = None;
+    let mut complete = false;
+    while started.elapsed() < PAGE_BUDGET {
+        let query = match &cursor {
+            Some(c) => format!(
+                "?limit=500&cursor={}",
+                url::form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
+            ),
+            None => "?limit=500".to_string(),
+        };
+        let page: ListPage<CallbackRecord> = console.callbacks(&query).await;
+        for c in &page.items {
+            if let Some(seq) = c
+                .external_id
+                .as_deref()
+                .and_then(|e| e.strip_prefix("bench-seq-"))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                seen.insert(seq);
+            }
+        }
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            complete = true;
+            break;
+        }
+    }
+    let found = ok_seqs.iter().filter(|s| seen.contains(s)).count() as u64;
+    let metric = match counted {
+        Some(n) if n == acknowledged => "= /metrics".to_string(),
+        Some(n) => format!("(/metrics says {}: wrong)", thousands(n)),
+        None => format!("(no count in /metrics: {})", metrics.status),
+    };
+    if complete {
+        let ok = found == acknowledged;
+        let verdict = if ok { "yes" } else { "NO" };
+        return (
+            ok,
+            format!(
+                "{verdict}: {} 2xx, {} of them read back {metric}",
+                thousands(acknowledged),
+                thousands(found)
+            ),
+        );
+    }
+    let ok = counted == Some(acknowledged);
+    let verdict = if ok { "yes" } else { "NOT SHOWN" };
+    (
+        ok,
+        format!(
+            "{verdict}: {} 2xx {metric}; {} read back in {} s, the rest unread",
+            thousands(acknowledged),
+            thousands(found),
+            PAGE_BUDGET.as_secs()
+        ),
+    )
+}
+
+pub async fn disk(kind: Kind) -> Outcome {
+    assert_eq!(kind, Kind::Console, "only the console stores");
+    let mut target = Target::start(kind).await;
+    eprintln!(
+        "[bench]   {} callbacks, {SENDERS} senders",
+        thousands(DISK_CALLBACKS)
+    );
+    let load = send_callbacks(&target, Stop::Count(DISK_CALLBACKS)).await;
+    let console = target.console_mut().expect("a console");
+    let status = console.stop().await;
+    assert!(
+        status.success(),
+        "the console exited with {status} on SIGTERM"
+    );
+    let bytes = dir_size(&console.data_dir());
+    let stored = load.total_ok.max(1);
+    let per = bytes as f64 / stored as f64;
+    let body = load.ok_body_bytes as f64 / stored as f64;
+    let mut cell = format!(
+        "{:.1} KB ({:.1}× the {:.1} KB body; {} callbacks, {:.1} MB)",
+        per / 1000.0,
+        per / body,
+        body / 1000.0,
+        thousands(load.total_ok),
+        bytes as f64 / 1e6
+    );
+    if load.total_ok != DISK_CALLBACKS {
+        // Still a true figure per stored callback; the shortfall is shown beside it.
+        cell.push_str(&format!(
+            "; {} not acknowledged, first: {}",
+            DISK_CALLBACKS - load.total_ok,
+            load.first_failure.as_deref().unwrap_or("none")
+        ));
+    }
+    let mut out = Outcome::default();
+    out.cell("disk", cell);
+    out
+}
+
+/// Bytes of every file under `dir`.
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
