@@ -2,7 +2,7 @@
 //! listed, searched and exported. Storing one is the hot path of the whole console: a handful of
 //! prepared statements, no read-back, nothing that grows with history.
 
-use super::indexer::Doc;
+use super::find;
 use super::sql::Sql;
 use super::states::{self, advance_state};
 use super::writer::{Batch, FeedKind};
@@ -155,7 +155,7 @@ fn store(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
     })
     .map_err(sql_error)?;
     let id = conn.last_insert_rowid();
-    b.unindexed(Doc::Callback.key(id))?;
+    b.indexable();
     b.event_json(
         FeedKind::Callback,
         id,
@@ -234,23 +234,8 @@ pub fn of_command(conn: &Connection, command: i64) -> Result<Vec<CallbackRecord>
 /// `SELECT <select> FROM callbacks WHERE <filters> ORDER BY id DESC LIMIT <limit + 1>`.
 fn query(f: &CallbackFilter, select: &str) -> Sql {
     let mut sql = Sql::new(format!("SELECT {select} FROM callbacks WHERE 1 = 1"));
-    match f.query.search() {
-        Some(q) if q.chars().count() >= 3 => {
-            sql.push(" AND id IN (SELECT rowid >> 2 FROM search WHERE search MATCH ")
-                .bind(super::phrase(&q))
-                .push(" AND rowid & 3 = 1)");
-        }
-        Some(q) => {
-            // Too short for the index: a scan of the texts.
-            sql.push(" AND (instr(lower(body), ")
-                .bind(q.clone())
-                .push(") > 0 OR instr(lower(COALESCE(command_id, '')), ")
-                .bind(q.clone())
-                .push(") > 0 OR instr(lower(COALESCE(external_id, '')), ")
-                .bind(q)
-                .push(") > 0)");
-        }
-        None => {}
+    if let Some(q) = f.query.search() {
+        find::callbacks(&mut sql, "id", &q);
     }
     sql.and_eq("type", &f.callback_type)
         .and_eq("state", &f.state)

@@ -1,6 +1,7 @@
 //! Commands and their polls: recorded before they are sent, finished with Hermod's answer, listed,
 //! searched, exported, and shown with their timeline.
 
+use super::find;
 use super::indexer::Doc;
 use super::sql::Sql;
 use super::states::{COLUMNS, advance_state, by_id, changed, existing, publish, record};
@@ -38,7 +39,7 @@ pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreEr
             )
         })
         .map_err(sql_error)?;
-    b.unindexed(Doc::Request.key(id))?;
+    b.indexable();
     let command = CommandRecord {
         id,
         client: c.client,
@@ -168,7 +169,7 @@ pub fn insert_poll(
             )
         })
         .map_err(sql_error)?;
-    b.unindexed(Doc::Poll.key(id))?;
+    b.indexable();
     let moved = match &p.state {
         Some(state) => advance_state(b, p.command, state)?,
         None => false,
@@ -241,45 +242,10 @@ pub fn detail(conn: &Connection, id: i64) -> Result<Option<CommandDetail>, Store
 
 /// `SELECT <select> FROM commands c WHERE <filters> ORDER BY c.id DESC LIMIT <limit + 1>`.
 fn query(f: &CommandFilter, select: &str) -> Sql {
-    let mut sql = match f.query.search() {
-        Some(q) if q.chars().count() >= 3 => {
-            // Through the index: the command's own documents, and those of its callbacks and polls.
-            let mut sql =
-                Sql::new("WITH hits(doc) AS (SELECT rowid FROM search WHERE search MATCH ");
-            sql.bind(super::phrase(&q)).push(") SELECT ");
-            sql.push(select).push(
-                " FROM commands c WHERE c.id IN (\
-                 SELECT doc >> 2 FROM hits WHERE doc & 3 IN (0, 3) \
-                 UNION SELECT b.command FROM hits JOIN callbacks b ON b.id = hits.doc >> 2 \
-                   WHERE hits.doc & 3 = 1 AND b.command IS NOT NULL \
-                 UNION SELECT p.command FROM hits JOIN polls p ON p.id = hits.doc >> 2 \
-                   WHERE hits.doc & 3 = 2)",
-            );
-            sql
-        }
-        Some(q) => {
-            // Too short for the index (it holds three-character pieces): a scan of the texts.
-            let mut sql = Sql::new(format!("SELECT {select} FROM commands c WHERE ("));
-            for (i, column) in ["c.request", "c.answer", "c.command_id", "c.external_id"]
-                .iter()
-                .enumerate()
-            {
-                if i > 0 {
-                    sql.push(" OR ");
-                }
-                sql.push("instr(lower(COALESCE(")
-                    .push(column)
-                    .push(", '')), ")
-                    .bind(q.clone())
-                    .push(") > 0");
-            }
-            sql.push(" OR c.id IN (SELECT command FROM callbacks WHERE instr(lower(body), ")
-                .bind(q)
-                .push(") > 0))");
-            sql
-        }
-        None => Sql::new(format!("SELECT {select} FROM commands c WHERE 1 = 1")),
-    };
+    let mut sql = Sql::new(format!("SELECT {select} FROM commands c WHERE 1 = 1"));
+    if let Some(q) = f.query.search() {
+        find::commands(&mut sql, "c.id", &q);
+    }
     sql.and_eq("c.type", &f.command_type)
         .and_eq("c.state", &f.state)
         .and_eq("c.client", &f.client)

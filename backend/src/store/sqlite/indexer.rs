@@ -1,8 +1,9 @@
 //! The search indexer. Indexing a body (and decoding it: signatures are checked) costs far more than
-//! storing it, so it is not done while a callback waits for its acknowledgement: the write queues the
-//! body's document key in `unindexed`, in the same transaction, and this task indexes queued documents
-//! in small batches when the writer has nothing else to do. The queue is a table, so whatever a crash
-//! or a restart interrupted is indexed after the next start; nothing is left unindexed.
+//! storing it, so it is not done while a callback waits for its acknowledgement. This task finds what
+//! is not indexed yet (requests, callbacks and polls past the id indexed up to; answers queued by key
+//! in `unindexed`) and indexes it in small batches when the writer has nothing else to do. Where it
+//! stands is kept in the database, in the same transaction as what it indexed, so whatever a crash or
+//! a restart interrupted is indexed after the next start; nothing is left unindexed.
 
 use super::readers::Readers;
 use super::sql_error;
@@ -118,12 +119,51 @@ struct Indexed {
     words: String,
 }
 
-/// The oldest queued documents, decoded and turned into text (`text` None: the record is gone).
+/// The tables whose rows are indexed in id order, by kind.
+const IN_ID_ORDER: [(Doc, &str); 3] = [
+    (Doc::Request, "commands"),
+    (Doc::Callback, "callbacks"),
+    (Doc::Poll, "polls"),
+];
+
+/// Documents not indexed yet, counted.
+pub fn waiting(conn: &Connection) -> Result<u64, StoreError> {
+    let mut n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM unindexed", [], |r| r.get(0))
+        .map_err(sql_error)?;
+    for (kind, table) in IN_ID_ORDER {
+        n += conn
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM {table} WHERE id > \
+                     (SELECT upto FROM indexed WHERE kind = ?)"
+                ),
+                [kind as i64],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(sql_error)?;
+    }
+    Ok(n as u64)
+}
+
+/// Up to `n` documents not indexed yet, decoded and turned into text (`text` None: the record is
+/// gone): queued answers first, then the oldest of each kind kept in id order.
 fn next_documents(conn: &Connection, n: usize) -> Result<Vec<Indexed>, StoreError> {
-    let keys: Vec<i64> = conn
+    let mut keys: Vec<i64> = conn
         .prepare_cached("SELECT doc FROM unindexed ORDER BY doc LIMIT ?")
         .and_then(|mut s| s.query_map([n as i64], |r| r.get(0))?.collect())
         .map_err(sql_error)?;
+    for (kind, table) in IN_ID_ORDER {
+        let room = n.saturating_sub(keys.len()) as i64;
+        let ids: Vec<i64> = conn
+            .prepare_cached(&format!(
+                "SELECT id FROM {table} WHERE id > (SELECT upto FROM indexed WHERE kind = ?) \
+                 ORDER BY id LIMIT ?"
+            ))
+            .and_then(|mut s| s.query_map([kind as i64, room], |r| r.get(0))?.collect())
+            .map_err(sql_error)?;
+        keys.extend(ids.into_iter().map(|id| kind.key(id)));
+    }
     Ok(keys
         .into_iter()
         .map(|doc| {
@@ -206,7 +246,12 @@ fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(), StoreError
                 .and_then(|mut s| s.execute((d.doc, &d.words)))
                 .map_err(sql_error)?;
         }
-        conn.prepare_cached("DELETE FROM unindexed WHERE doc = ?")
+        let done = if d.doc & 3 == Doc::Answer as i64 {
+            "DELETE FROM unindexed WHERE doc = ?1"
+        } else {
+            "UPDATE indexed SET upto = max(upto, ?1 >> 2) WHERE kind = ?1 & 3"
+        };
+        conn.prepare_cached(done)
             .and_then(|mut s| s.execute([d.doc]))
             .map_err(sql_error)?;
     }

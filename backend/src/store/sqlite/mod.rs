@@ -7,6 +7,7 @@ mod audit;
 mod callbacks;
 mod commands;
 mod feed;
+mod find;
 mod indexer;
 mod readers;
 mod schema;
@@ -89,12 +90,6 @@ fn snapshot<T>(
     let out = f(&tx)?;
     tx.finish().map_err(sql_error)?;
     Ok(out)
-}
-
-/// A full-text query for `q` as one phrase: with the trigram index, any substring of three
-/// characters or more.
-fn phrase(q: &str) -> String {
-    format!("\"{}\"", q.replace('"', "\"\""))
 }
 
 pub struct Sqlite {

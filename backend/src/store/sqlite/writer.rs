@@ -118,7 +118,12 @@ impl Batch<'_> {
             .map_err(sql_error)
     }
 
-    /// Queues a search document for the indexer.
+    /// Tells the indexer there is a new request, callback or poll to index: it finds them by id.
+    pub fn indexable(&mut self) {
+        self.docs += 1;
+    }
+
+    /// Queues a command's answer for the indexer (answers come in any order, so by key).
     pub fn unindexed(&mut self, doc: i64) -> Result<(), StoreError> {
         let added = self
             .conn
@@ -135,6 +140,9 @@ struct Queue {
     jobs: Vec<Job>,
     background: VecDeque<Job>,
     stopped: bool,
+    /// The thread sleeps on the condition variable: only then does a new job need to wake it (a
+    /// wake-up is a system call, paid by the request that queues the job).
+    asleep: bool,
 }
 
 /// What the writer publishes about its progress.
@@ -166,12 +174,10 @@ impl Writer {
         let last_seq: i64 = conn
             .query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))
             .map_err(sql_error)?;
-        let queued: i64 = conn
-            .query_row("SELECT COUNT(*) FROM unindexed", [], |r| r.get(0))
-            .map_err(sql_error)?;
+        let queued = super::indexer::waiting(&conn)?;
         let progress = Arc::new(Progress {
             seq: AtomicI64::new(last_seq),
-            docs_queued: AtomicU64::new(queued as u64),
+            docs_queued: AtomicU64::new(queued),
             docs: watch::channel(0).0,
             last_foreground: AtomicI64::new(0),
             commits: AtomicU64::new(0),
@@ -268,7 +274,9 @@ impl Writer {
                 } else {
                     q.jobs.push(job);
                 }
-                wake.notify_one();
+                if q.asleep {
+                    wake.notify_one();
+                }
                 true
             }
         };
@@ -315,7 +323,9 @@ fn run(conn: Connection, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress:
             let (lock, wake) = queue;
             let mut q = lock.lock().unwrap_or_else(|p| p.into_inner());
             while q.jobs.is_empty() && q.background.is_empty() && !q.stopped {
+                q.asleep = true;
                 q = wake.wait(q).unwrap_or_else(|p| p.into_inner());
+                q.asleep = false;
             }
             if q.jobs.is_empty() && q.background.is_empty() {
                 // Stopped with nothing left: leave the database file whole, its log empty.

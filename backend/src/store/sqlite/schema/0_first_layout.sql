@@ -31,7 +31,7 @@ FROM callbacks;
 DROP TABLE callbacks;
 ALTER TABLE callbacks_1 RENAME TO callbacks;
 CREATE INDEX callbacks_by_hermod_id ON callbacks (client, command_id, digest);
-CREATE INDEX callbacks_by_command ON callbacks (command);
+CREATE INDEX callbacks_by_command ON callbacks (command) WHERE command IS NOT NULL;
 CREATE INDEX callbacks_by_received ON callbacks (received_at);
 
 CREATE TABLE polls_1 (
@@ -90,10 +90,12 @@ FROM api_tokens;
 DROP TABLE api_tokens;
 ALTER TABLE api_tokens_1 RENAME TO api_tokens;
 
+-- Nothing is indexed yet: every request, callback and poll from id 0 on, and every answer.
+CREATE TABLE indexed (kind INTEGER PRIMARY KEY, upto INTEGER NOT NULL);
+INSERT INTO indexed (kind, upto) VALUES (0, 0), (1, 0), (2, 0);
 CREATE TABLE unindexed (doc INTEGER PRIMARY KEY);
 CREATE TABLE decoded (doc INTEGER PRIMARY KEY, words TEXT NOT NULL);
-CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1);
-INSERT INTO unindexed (doc) SELECT id * 4 FROM commands;
+CREATE VIRTUAL TABLE search USING fts5(
+    text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none
+);
 INSERT INTO unindexed (doc) SELECT id * 4 + 3 FROM commands WHERE answer IS NOT NULL;
-INSERT INTO unindexed (doc) SELECT id * 4 + 1 FROM callbacks;
-INSERT INTO unindexed (doc) SELECT id * 4 + 2 FROM polls;

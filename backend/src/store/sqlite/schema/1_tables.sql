@@ -44,7 +44,8 @@ CREATE TABLE callbacks (
 -- which grows with time, so new entries land on the same few pages; a key of the digest alone would
 -- scatter them over the whole index and make every commit rewrite a page per callback.
 CREATE INDEX callbacks_by_hermod_id ON callbacks (client, command_id, digest);
-CREATE INDEX callbacks_by_command ON callbacks (command);
+-- Unmatched callbacks (most, under a flood of strays) take no entry.
+CREATE INDEX callbacks_by_command ON callbacks (command) WHERE command IS NOT NULL;
 CREATE INDEX callbacks_by_received ON callbacks (received_at);
 
 CREATE TABLE polls (
@@ -66,11 +67,19 @@ CREATE TABLE feed (
 );
 
 -- Search (docs/ARCHITECTURE.md, "Search"). A document is one body: a command's request (kind 0),
--- a callback (1), a poll (2) or a command's answer (3); its key is id * 4 + kind. Writes put the
--- key in `unindexed`; the indexer decodes and indexes it off the acknowledgement path and removes it.
+-- a callback (1), a poll (2) or a command's answer (3); its key is id * 4 + kind. The indexer decodes
+-- and indexes documents off the acknowledgement path. Requests, callbacks and polls are written in
+-- the order of their ids: `indexed` keeps, for each of those kinds, the id indexed up to. Answers
+-- come in any order: a write puts their key in `unindexed`, the indexer removes it.
+CREATE TABLE indexed (kind INTEGER PRIMARY KEY, upto INTEGER NOT NULL);
+INSERT INTO indexed (kind, upto) VALUES (0, 0), (1, 0), (2, 0);
 CREATE TABLE unindexed (doc INTEGER PRIMARY KEY);
 CREATE TABLE decoded (doc INTEGER PRIMARY KEY, words TEXT NOT NULL);
-CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1);
+-- Which documents hold each three-character piece, and nothing more (detail = none): a search
+-- confirms its candidates against the records.
+CREATE VIRTUAL TABLE search USING fts5(
+    text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none
+);
 
 -- Accounts, sessions, API tokens and the audit log. Secrets are stored only as hashes: passwords as
 -- argon2id PHC strings, session and API tokens as SHA-256 of the random token.

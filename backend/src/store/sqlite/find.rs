@@ -1,0 +1,131 @@
+//! Text search (docs/ARCHITECTURE.md, "Search"). The index keeps, for each of a document's
+//! three-character pieces, only which documents hold it: a tenth of the disk of keeping where. So it
+//! names candidates (every document holding all of the text's pieces) and each candidate is
+//! confirmed against its record: the text must be in it. Text shorter than three characters has no
+//! pieces: then the records are read whole.
+
+use super::sql::Sql;
+
+/// The index query for the documents holding every three-character piece of `q`.
+fn pieces(q: &str) -> String {
+    let chars: Vec<char> = q.chars().collect();
+    let mut seen = std::collections::HashSet::new();
+    chars
+        .windows(3)
+        .map(|w| w.iter().collect::<String>())
+        .filter(|p| seen.insert(p.clone()))
+        .map(|p| format!("\"{}\"", p.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// `(instr(lower(t1), q) > 0 OR …)` over the texts a document was made of.
+fn holds(sql: &mut Sql, q: &str, texts: &[&str]) {
+    sql.push("(");
+    for (i, text) in texts.iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("instr(lower(COALESCE(")
+            .push(text)
+            .push(", '')), ")
+            .bind(q.to_string())
+            .push(") > 0");
+    }
+    sql.push(")");
+}
+
+/// A kind of document: its table, and what the indexer made it of, as SQL over the table's row.
+struct Kind {
+    /// `<table> <alias>`.
+    from: &'static str,
+    alias: &'static str,
+    /// Its kinds of document key (`id * 4 + kind`), as an SQL list.
+    kinds: &'static str,
+    texts: &'static [&'static str],
+}
+
+const COMMAND: Kind = Kind {
+    from: "commands x",
+    alias: "x",
+    kinds: "(0, 3)",
+    texts: &[
+        "x.request",
+        "json_extract(x.answer, '$.body')",
+        "json_extract(x.answer, '$.error')",
+        "x.command_id",
+        "x.external_id",
+        "x.created_by",
+        "(SELECT group_concat(words, ' ') FROM decoded WHERE doc IN (x.id * 4, x.id * 4 + 3))",
+    ],
+};
+const CALLBACK: Kind = Kind {
+    from: "callbacks b",
+    alias: "b",
+    kinds: "(1)",
+    texts: &[
+        "b.body",
+        "b.command_id",
+        "b.external_id",
+        "(SELECT words FROM decoded WHERE doc = b.id * 4 + 1)",
+    ],
+};
+const POLL: Kind = Kind {
+    from: "polls p",
+    alias: "p",
+    kinds: "(2)",
+    texts: &[
+        "json_extract(p.reply, '$.body')",
+        "json_extract(p.reply, '$.error')",
+        "(SELECT words FROM decoded WHERE doc = p.id * 4 + 2)",
+    ],
+};
+
+/// `SELECT <id> FROM <kind>` for the rows holding `q`: the index's candidates, confirmed (every
+/// row, when `q` is too short for the index).
+fn rows(sql: &mut Sql, q: &str, id: &str, kind: &Kind) {
+    sql.push("SELECT ").push(id).push(" FROM ");
+    if q.chars().count() >= 3 {
+        sql.push("(SELECT rowid >> 2 AS candidate FROM search WHERE search MATCH ")
+            .bind(pieces(q))
+            .push(" AND rowid & 3 IN ")
+            .push(kind.kinds)
+            .push(") JOIN ")
+            .push(kind.from)
+            .push(" ON ")
+            .push(kind.alias)
+            .push(".id = candidate");
+    } else {
+        sql.push(kind.from);
+    }
+    sql.push(" WHERE ");
+    holds(sql, q, kind.texts);
+}
+
+/// ` AND <column> IN (the callbacks holding q)`.
+pub fn callbacks(sql: &mut Sql, column: &str, q: &str) {
+    sql.push(" AND ").push(column).push(" IN (");
+    rows(sql, q, "b.id", &CALLBACK);
+    sql.push(")");
+}
+
+/// ` AND <column> IN (the commands holding q, in their own bodies or their callbacks' or polls')`.
+pub fn commands(sql: &mut Sql, column: &str, q: &str) {
+    sql.push(" AND ").push(column).push(" IN (");
+    rows(sql, q, "x.id", &COMMAND);
+    sql.push(" UNION ");
+    rows(sql, q, "b.command", &CALLBACK);
+    sql.push(" UNION ");
+    rows(sql, q, "p.command", &POLL);
+    sql.push(")");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_text_becomes_its_pieces_once_each_quoted() {
+        assert_eq!(super::pieces("abcab"), r#""abc" AND "bca" AND "cab""#);
+        assert_eq!(super::pieces("ab\"c"), r#""ab""" AND "b""c""#);
+        assert_eq!(super::pieces("ééé"), r#""ééé""#);
+    }
+}
