@@ -1,5 +1,5 @@
 //! Text search (docs/ARCHITECTURE.md, "Search"). The index keeps, for each of a document's
-//! three-character pieces, only which documents hold it: a tenth of the disk of keeping where. So it
+//! three-character pieces, only which documents hold it: a quarter of the disk of keeping where. So it
 //! names candidates (every document holding all of the text's pieces) and each candidate is
 //! confirmed against its record: the text must be in it. Text shorter than three characters has no
 //! pieces: then the records are read whole.
