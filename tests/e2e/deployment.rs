@@ -12,35 +12,13 @@ async fn serve_and_simulate_as_two_processes_send_a_ping_end_to_end() {
     let secrets = Secrets::random();
     let console_port = free_port();
 
-    let sim_toml = dir.path().join("hermod-simulator.toml");
-    std::fs::write(
-        &sim_toml,
-        format!(
-            r#"listen = "127.0.0.1:0"
-public_url = "https://hermod.test/hermod/rest/ms"
-fqdn = "hermod.test"
-complete_after_ms = 200
-
-[clients.idm]
-key = "{key}"
-callback_url = "http://127.0.0.1:{console_port}/clients/idm/rest"
-callback_basic_auth = "{IDM_CALLBACK_USER}:{password}"
-"#,
-            key = secrets.idm_key,
-            password = secrets.idm_password,
-        ),
-    )
-    .expect("write the simulator's config");
-    let mut sim_args = args(["simulate", "--config"]);
-    sim_args.push(sim_toml.into_os_string());
-    let (sim, addrs) = Process::spawn(
-        &sim_args,
-        &[],
-        &dir.path().join("simulator.log"),
-        &["simulator listening"],
+    let (sim, sim_addr) = simulator(
+        dir.path(),
+        &secrets,
+        console_port,
+        "complete_after_ms = 200\n",
     )
     .await;
-    let sim_addr = &addrs[0];
 
     let key_file = dir.path().join("idm-key");
     let password_file = dir.path().join("idm-callback-password");

@@ -377,6 +377,44 @@ impl Drop for Process {
     }
 }
 
+/// A `hermod-console simulate` process with its config in `dir`: `idm` as its client, calling back to a
+/// console on `console_port`, `extra` added to the config's top level. The process and its address.
+pub async fn simulator(
+    dir: &Path,
+    secrets: &Secrets,
+    console_port: u16,
+    extra: &str,
+) -> (Process, String) {
+    let toml = dir.join("hermod-simulator.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            r#"listen = "127.0.0.1:0"
+public_url = "https://hermod.test/hermod/rest/ms"
+fqdn = "hermod.test"
+{extra}
+[clients.idm]
+key = "{key}"
+callback_url = "http://127.0.0.1:{console_port}/clients/idm/rest"
+callback_basic_auth = "{IDM_CALLBACK_USER}:{password}"
+"#,
+            key = secrets.idm_key,
+            password = secrets.idm_password,
+        ),
+    )
+    .expect("write the simulator's config");
+    let mut sim_args = args(["simulate", "--config"]);
+    sim_args.push(toml.into_os_string());
+    let (process, addrs) = Process::spawn(
+        &sim_args,
+        &[],
+        &dir.join("simulator.log"),
+        &["simulator listening"],
+    )
+    .await;
+    (process, addrs[0].clone())
+}
+
 /// The binary with `args`, on a clean environment (no inherited `HERMOD_*` or `RUST_LOG`; `RUST_LOG=info`
 /// unless `env` says otherwise) plus `env`.
 fn command(args: &[OsString], env: &[(String, String)]) -> std::process::Command {

@@ -2,8 +2,7 @@
 
 use super::sql::Sql;
 use super::writer::Batch;
-use super::{json, snapshot, sql_error, time};
-use crate::store::filter::page;
+use super::{json, sql_error, time};
 use crate::store::{AuditEntry, AuditFilter, StoreError};
 use hermod_shared::console::{AuditRecord, ListPage};
 use rusqlite::{Connection, Row};
@@ -54,27 +53,10 @@ pub fn list(conn: &Connection, f: &AuditFilter) -> Result<ListPage<AuditRecord>,
     sql.and_eq("actor", &f.actor).and_eq("action", &f.action);
     if let Some(q) = f.query.search() {
         // The log is small next to the bodies, and searched rarely: a scan.
-        sql.push(" AND (");
-        for (i, column) in ["actor", "action", "target", "source", "detail"]
-            .iter()
-            .enumerate()
-        {
-            if i > 0 {
-                sql.push(" OR ");
-            }
-            sql.push("instr(lower(COALESCE(")
-                .push(column)
-                .push(", '')), ")
-                .bind(q.clone())
-                .push(") > 0");
-        }
-        sql.push(")");
+        sql.push(" AND ")
+            .any_holds(&q, &["actor", "action", "target", "source", "detail"]);
     }
     sql.and_window("at", "id", &f.query)
         .newest_first("id", &f.query);
-    snapshot(conn, |conn| {
-        let feed_seq = super::feed::seq(conn)?;
-        let rows = sql.rows(conn, record)?;
-        Ok(page(rows, f.query.page, |a| a.id, feed_seq))
-    })
+    sql.page(conn, f.query.page, record, |a| a.id)
 }

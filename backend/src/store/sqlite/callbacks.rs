@@ -6,8 +6,7 @@ use super::find;
 use super::sql::Sql;
 use super::states::{self, advance_state};
 use super::writer::{Batch, FeedKind};
-use super::{json, snapshot, sql_error, time};
-use crate::store::filter::page;
+use super::{json, sql_error, time};
 use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
 use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent, ListPage};
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -254,11 +253,7 @@ fn query(f: &CallbackFilter, select: &str) -> Sql {
 }
 
 pub fn list(conn: &Connection, f: &CallbackFilter) -> Result<ListPage<CallbackRecord>, StoreError> {
-    snapshot(conn, |conn| {
-        let feed_seq = super::feed::seq(conn)?;
-        let rows = query(f, COLUMNS).rows(conn, record)?;
-        Ok(page(rows, f.query.page, |c| c.id, feed_seq))
-    })
+    query(f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
 }
 
 /// A page of the export: each callback with what was decoded from it.
@@ -268,16 +263,13 @@ pub fn export(
 ) -> Result<ListPage<Exported<CallbackRecord>>, StoreError> {
     let select =
         format!("{COLUMNS}, COALESCE((SELECT words FROM decoded WHERE doc = id * 4 + 1), '')");
-    snapshot(conn, |conn| {
-        let feed_seq = super::feed::seq(conn)?;
-        let rows = query(f, &select).rows(conn, |r| {
-            Ok(Exported {
-                record: record(r)?,
-                decoded: r.get(11)?,
-            })
-        })?;
-        Ok(page(rows, f.query.page, |e| e.record.id, feed_seq))
-    })
+    let row = |r: &Row<'_>| {
+        Ok(Exported {
+            record: record(r)?,
+            decoded: r.get(11)?,
+        })
+    };
+    query(f, &select).page(conn, f.query.page, row, |e| e.record.id)
 }
 
 #[cfg(test)]

@@ -7,12 +7,11 @@ use super::sql::Sql;
 use super::states::{COLUMNS, advance_state, by_id, changed, existing, publish, record};
 use super::writer::Batch;
 use super::{audit, callbacks, json, snapshot, sql_error, time};
-use crate::store::filter::page;
 use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult, StoreError};
 use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, HermodReply, ListPage, PollRecord, TimelineEntry,
 };
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, Row};
 
 pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreError> {
     let request = serde_json::to_string(&c.request)?;
@@ -255,11 +254,7 @@ fn query(f: &CommandFilter, select: &str) -> Sql {
 }
 
 pub fn list(conn: &Connection, f: &CommandFilter) -> Result<ListPage<CommandRecord>, StoreError> {
-    snapshot(conn, |conn| {
-        let feed_seq = super::feed::seq(conn)?;
-        let rows = query(f, COLUMNS).rows(conn, record)?;
-        Ok(page(rows, f.query.page, |c| c.id, feed_seq))
-    })
+    query(f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
 }
 
 /// A page of the export: each command with everything decoded from it and its callbacks.
@@ -273,14 +268,11 @@ pub fn export(
          COALESCE((SELECT group_concat(d.words, ' ') FROM callbacks b \
          JOIN decoded d ON d.doc = b.id * 4 + 1 WHERE b.command = c.id), ''))"
     );
-    snapshot(conn, |conn| {
-        let feed_seq = super::feed::seq(conn)?;
-        let rows = query(f, &select).rows(conn, |r| {
-            Ok(Exported {
-                record: record(r)?,
-                decoded: r.get(14)?,
-            })
-        })?;
-        Ok(page(rows, f.query.page, |e| e.record.id, feed_seq))
-    })
+    let row = |r: &Row<'_>| {
+        Ok(Exported {
+            record: record(r)?,
+            decoded: r.get(14)?,
+        })
+    };
+    query(f, &select).page(conn, f.query.page, row, |e| e.record.id)
 }

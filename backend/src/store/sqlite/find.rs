@@ -19,22 +19,6 @@ fn pieces(q: &str) -> String {
         .join(" AND ")
 }
 
-/// `(instr(lower(t1), q) > 0 OR …)` over the texts a document was made of.
-fn holds(sql: &mut Sql, q: &str, texts: &[&str]) {
-    sql.push("(");
-    for (i, text) in texts.iter().enumerate() {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        sql.push("instr(lower(COALESCE(")
-            .push(text)
-            .push(", '')), ")
-            .bind(q.to_string())
-            .push(") > 0");
-    }
-    sql.push(")");
-}
-
 /// A kind of document: its table, and what the indexer made it of, as SQL over the table's row.
 struct Kind {
     /// `<table> <alias>`.
@@ -98,8 +82,7 @@ fn rows(sql: &mut Sql, q: &str, id: &str, kind: &Kind) {
     } else {
         sql.push(kind.from);
     }
-    sql.push(" WHERE ");
-    holds(sql, q, kind.texts);
+    sql.push(" WHERE ").any_holds(q, kind.texts);
 }
 
 /// ` AND <column> IN (the callbacks holding q)`.

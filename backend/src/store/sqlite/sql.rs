@@ -1,8 +1,10 @@
 //! Lists are built from the filters that are set: a small builder that keeps the SQL text and its
 //! parameters together, so a value is always bound, never pasted in.
 
-use super::sql_error;
-use crate::store::{Query, StoreError};
+use super::{feed, snapshot, sql_error};
+use crate::store::filter::page;
+use crate::store::{Page, Query, StoreError};
+use hermod_shared::console::ListPage;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
 
@@ -59,6 +61,38 @@ impl Sql {
             .push(id)
             .push(" DESC LIMIT ")
             .bind(q.page.limit + 1)
+    }
+
+    /// `(instr(lower(t), q) > 0 OR …)`: whether any of `texts` (SQL expressions) holds `q`.
+    pub fn any_holds(&mut self, q: &str, texts: &[&str]) -> &mut Sql {
+        self.push("(");
+        for (i, text) in texts.iter().enumerate() {
+            if i > 0 {
+                self.push(" OR ");
+            }
+            self.push("instr(lower(COALESCE(")
+                .push(text)
+                .push(", '')), ")
+                .bind(q.to_string())
+                .push(") > 0");
+        }
+        self.push(")")
+    }
+
+    /// A list page of the rows (read one more than `page.limit`, see [`Sql::newest_first`]), with
+    /// the feed sequence they are current to: both read in one snapshot.
+    pub fn page<T>(
+        &self,
+        conn: &Connection,
+        page_of: Page,
+        row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        id: impl Fn(&T) -> i64,
+    ) -> Result<ListPage<T>, StoreError> {
+        snapshot(conn, |conn| {
+            let feed_seq = feed::seq(conn)?;
+            let rows = self.rows(conn, row)?;
+            Ok(page(rows, page_of, id, feed_seq))
+        })
     }
 
     pub fn rows<T>(

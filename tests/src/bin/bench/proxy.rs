@@ -6,7 +6,7 @@ use crate::http;
 use crate::load::{Load, Stop, closed_loop, host_port, ms, thousands};
 use crate::report::Outcome;
 use hermod_console_tests::{
-    Console, IDM_CALLBACK_USER, Process, Secrets, TempDir, args, free_port, ping_body,
+    Console, IDM_CALLBACK_USER, Secrets, TempDir, free_port, ping_body, simulator,
 };
 use hermod_shared::console::Role;
 use serde_json::json;
@@ -62,34 +62,7 @@ pub async fn proxy_overhead() -> Outcome {
     let dir = TempDir::new("bench-proxy");
     let secrets = Secrets::random();
     let console_port = free_port();
-    let sim_toml = dir.path().join("hermod-simulator.toml");
-    std::fs::write(
-        &sim_toml,
-        format!(
-            r#"listen = "127.0.0.1:0"
-public_url = "https://hermod.test/hermod/rest/ms"
-fqdn = "hermod.test"
-
-[clients.idm]
-key = "{key}"
-callback_url = "http://127.0.0.1:{console_port}/clients/idm/rest"
-callback_basic_auth = "{IDM_CALLBACK_USER}:{password}"
-"#,
-            key = secrets.idm_key,
-            password = secrets.idm_password,
-        ),
-    )
-    .expect("write the simulator's config");
-    let mut sim_args = args(["simulate", "--listen", "127.0.0.1:0", "--config"]);
-    sim_args.push(sim_toml.into_os_string());
-    let (_sim, addrs) = Process::spawn(
-        &sim_args,
-        &[],
-        &dir.path().join("simulator.log"),
-        &["simulator listening"],
-    )
-    .await;
-    let sim_addr = addrs[0].clone();
+    let (_sim, sim_addr) = simulator(dir.path(), &secrets, console_port, "").await;
     let console_toml = dir.path().join("hermod-console.toml");
     std::fs::write(
         &console_toml,
