@@ -1,8 +1,9 @@
 //! The single writer: one thread that owns the only writing connection. SQLite allows one writer at a
-//! time, and a commit costs an fsync; rather than have every request wait for the lock and pay its own
-//! fsync, requests hand their write to this thread as a job. Each time it wakes it runs everything
-//! waiting in one transaction (each job in its own savepoint, so one failure does not sink the others),
-//! commits once, publishes the feed events the batch made, in sequence order, then answers every job.
+//! time, and a commit costs a sync to disk; rather than have every request wait for the lock and pay
+//! its own sync, requests hand their write to this thread as a job. Each time it wakes it runs
+//! everything waiting in one transaction (each job in its own savepoint, so one failure does not sink
+//! the others), commits once, publishes the feed events the batch made, in sequence order, then
+//! answers every job.
 //!
 //! Jobs are plain closures over a [`Batch`] that answer through their own typed channel, so nothing is
 //! type-erased on the way back. Background jobs (the search indexer's) run only when no request waits.
