@@ -2,6 +2,7 @@
 //! `HERMOD_CONSOLE__SECTION__KEY`, secrets from the environment or a `*_FILE`, held in [`Secret`].
 //! Unknown keys are an error that names the key (DESIGN.md §7).
 
+use crate::server::ConnectionLimits;
 use hermod_shared::hermod::EnvelopeKeys;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -123,6 +124,11 @@ pub struct Limits {
     pub callback_body_bytes: usize,
     /// Whole-request timeout of the console's own API (not the feed).
     pub request_timeout_secs: u64,
+    /// A request's head must arrive within this long of the connection opening or of the answer
+    /// before it (so it also ends an idle kept-alive connection); a TLS handshake too.
+    pub header_read_timeout_secs: u64,
+    /// Open connections a listener holds at most; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -131,6 +137,20 @@ impl Default for Limits {
             api_body_bytes: 1 << 20,
             callback_body_bytes: 5 << 20,
             request_timeout_secs: 90,
+            header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
+            max_connections: ConnectionLimits::default().max_connections,
+        }
+    }
+}
+
+impl Limits {
+    /// What the listeners enforce.
+    pub fn connections(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(
+                self.header_read_timeout_secs.max(1),
+            ),
+            max_connections: self.max_connections.max(1),
         }
     }
 }

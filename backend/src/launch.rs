@@ -4,7 +4,9 @@ use crate::app::{AppState, app, callback_app};
 use crate::auth::password::{self, Cost};
 use crate::config::{Config, ConfigError};
 use crate::feed::Feed;
-use crate::server::{bind, serve as serve_router, shutdown_on_signal, tls_acceptor};
+use crate::server::{
+    ConnectionLimits, bind, serve as serve_router, shutdown_on_signal, tls_acceptor,
+};
 use crate::simulator::{self, SimConfig, Simulator};
 use crate::store::{AccountError, AuditEntry, Store, sqlite};
 use hermod_shared::console::Role;
@@ -134,11 +136,19 @@ async fn run_console(
             l,
             tls.clone(),
             callback_app(state.clone()),
+            config.limits.connections(),
             shutdown.clone(),
         ))
     });
     let store = state.store.clone();
-    serve_router(listener, tls, app(state), shutdown).await?;
+    serve_router(
+        listener,
+        tls,
+        app(state),
+        config.limits.connections(),
+        shutdown,
+    )
+    .await?;
     if let Some(task) = callbacks {
         task.await??;
     }
@@ -172,7 +182,14 @@ pub async fn simulate(config_path: &Path, listen: Option<String>) -> Result<(), 
     };
     announce("simulator listening", &listener, tls.is_some())?;
     let router = simulator::router(Simulator::new(config));
-    serve_router(listener, tls, router, shutdown_on_signal()).await?;
+    serve_router(
+        listener,
+        tls,
+        router,
+        ConnectionLimits::default(),
+        shutdown_on_signal(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -245,6 +262,7 @@ pub async fn demo(listen: &str, data_dir: &Path) -> Result<(), BoxError> {
         sim_listener,
         None,
         simulator::router(Simulator::new(sim_config)),
+        ConnectionLimits::default(),
         shutdown.clone(),
     ));
     // A password the operator chose is theirs to know; only the one made here is printed (stdout often

@@ -2,12 +2,14 @@
 
 mod stream;
 
+use stream::First;
+
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use axum::routing::future::RouteFuture;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -18,12 +20,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
-
-/// A TLS handshake that takes longer than this is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A burst of subscribers connecting at once overflows the default backlog of 128.
 const BACKLOG: u32 = 4096;
@@ -71,6 +70,26 @@ pub fn tls_acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, St
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 
+/// What a listener holds its connections to.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// A request's head (or a TLS handshake) must arrive within this long, counted from the
+    /// connection's start or from the previous answer: a client that sends a request slowly, or keeps
+    /// an idle connection open, is cut off.
+    pub header_read_timeout: Duration,
+    /// Connections beyond this many wait in the listen queue until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 16_384,
+        }
+    }
+}
+
 /// Serves until `shutdown` flips to true, then lets open requests finish (the feed's streams end on the
 /// same signal, so none holds the shutdown up). With `tls`, over HTTPS.
 ///
@@ -82,12 +101,23 @@ pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
+    limits: ConnectionLimits,
     shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let connections = GracefulShutdown::new();
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
     let stop = wait_for_stop(shutdown);
     tokio::pin!(stop);
     loop {
+        // At the cap, the next connection waits in the listen queue rather than being taken.
+        let place = tokio::select! {
+            place = open.clone().acquire_owned() => place.expect("the semaphore is never closed"),
+            () = &mut stop => break,
+        };
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -101,27 +131,40 @@ pub async fn serve(
             () = &mut stop => break,
         };
         let _ = tcp.set_nodelay(true);
-        let router = router.clone();
+        let (router, http1) = (router.clone(), http1.clone());
+        let watcher = connections.watcher();
         match &tls {
             Some(acceptor) => {
-                let (acceptor, watcher) = (acceptor.clone(), connections.watcher());
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => drop(watcher.watch(http1(stream, peer, router)).await),
+                    let handshake = acceptor.accept(tcp);
+                    match tokio::time::timeout(limits.header_read_timeout, handshake).await {
+                        Ok(Ok(stream)) => {
+                            let conn = http1
+                                .serve_connection(TokioIo::new(stream), WithPeer { router, peer });
+                            drop(watcher.watch(conn).await);
+                        }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
+                    drop(place);
                 });
             }
             None => {
-                let watcher = connections.watcher();
                 tokio::spawn(async move {
-                    if stream::opens_the_feed(&tcp).await {
-                        stream::serve(tcp, peer, router).await;
-                    } else {
-                        // A connection that breaks off ends here; there is no one to tell.
-                        let _ = watcher.watch(http1(tcp, peer, router)).await;
+                    match stream::first(&tcp, limits.header_read_timeout).await {
+                        First::Feed => {
+                            stream::serve(tcp, peer, router, limits.header_read_timeout).await;
+                        }
+                        First::Other => {
+                            let conn = http1
+                                .serve_connection(TokioIo::new(tcp), WithPeer { router, peer });
+                            // A connection that breaks off ends here; there is no one to tell.
+                            let _ = watcher.watch(conn).await;
+                        }
+                        First::Silent => tracing::debug!(%peer, "nothing sent in time; closed"),
                     }
+                    drop(place);
                 });
             }
         }
@@ -129,19 +172,6 @@ pub async fn serve(
     drop(listener);
     connections.shutdown().await;
     Ok(())
-}
-
-/// One HTTP/1 connection served by hyper.
-fn http1<I>(
-    io: I,
-    peer: SocketAddr,
-    router: Router,
-) -> hyper::server::conn::http1::Connection<TokioIo<I>, WithPeer>
-where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(io), WithPeer { router, peer })
 }
 
 /// The router, with the peer's address on every request.

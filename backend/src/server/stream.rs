@@ -26,37 +26,49 @@ const FEED: &[u8] = b"GET /api/events";
 /// A request head larger than this is refused (431).
 const MOST_HEAD: usize = 16 << 10;
 const MOST_HEADERS: usize = 64;
-/// How long the head may take to arrive, and how long the first bytes may be awaited to tell which
-/// kind of connection this is.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// An error answer bigger than this is cut (they are small JSON problems).
 const MOST_ERROR_BODY: usize = 64 << 10;
 
-/// Whether the connection's first request opens the feed. Looks without reading, so that any other
-/// connection goes to hyper untouched.
-pub async fn opens_the_feed(tcp: &TcpStream) -> bool {
+/// What a connection's first bytes say it is.
+pub enum First {
+    /// A request for the live feed.
+    Feed,
+    /// Anything else: hyper's.
+    Other,
+    /// Nothing came in time: a connection to close.
+    Silent,
+}
+
+/// Looks at the connection's first bytes without reading them, so that any other connection goes to
+/// hyper untouched. They must come within `head_timeout`.
+pub async fn first(tcp: &TcpStream, head_timeout: Duration) -> First {
     let mut first = [0u8; FEED.len() + 1];
-    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + head_timeout;
     loop {
         let n = match tokio::time::timeout_at(deadline, tcp.peek(&mut first)).await {
             Ok(Ok(n)) if n > 0 => n,
-            _ => return false,
+            Ok(_) => return First::Other,
+            Err(_) => return First::Silent,
         };
         let seen = &first[..n];
         if n == first.len() {
-            return seen.starts_with(FEED) && matches!(seen[FEED.len()], b' ' | b'?');
+            return if seen.starts_with(FEED) && matches!(seen[FEED.len()], b' ' | b'?') {
+                First::Feed
+            } else {
+                First::Other
+            };
         }
         if !FEED.starts_with(seen) {
-            return false;
+            return First::Other;
         }
         // The request line is arriving in pieces: look again shortly.
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 
-/// Serves the connection's one request and its streamed answer, until either side ends it.
-pub async fn serve(mut tcp: TcpStream, peer: SocketAddr, router: Router) {
-    let request = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut tcp)).await {
+/// The head must arrive within `head_timeout` of the connection's start.
+pub async fn serve(mut tcp: TcpStream, peer: SocketAddr, router: Router, head_timeout: Duration) {
+    let request = match tokio::time::timeout(head_timeout, read_head(&mut tcp)).await {
         Ok(Ok(Ok(request))) => request,
         Ok(Ok(Err(status))) => return drop(answer(&mut tcp, refused(status)).await),
         Ok(Err(_)) => return,

@@ -9,6 +9,7 @@ mod commands;
 mod feed;
 mod find;
 mod indexer;
+mod private;
 mod readers;
 mod schema;
 mod sessions;
@@ -110,13 +111,8 @@ pub fn open(data_dir: &Path, feed: Feed) -> Result<Arc<dyn Store>, StoreError> {
 
 impl Sqlite {
     fn open(data_dir: &Path, feed: Feed) -> Result<Sqlite, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError(format!(
-                "cannot create data dir {}: {e}",
-                data_dir.display()
-            ))
-        })?;
         let path = data_dir.join(DB_FILE);
+        private::make(data_dir, &path)?;
         let mut conn = schema::connect(&path, false)?;
         schema::migrate(&mut conn)?;
         let writer = Writer::start(conn, feed)?;
