@@ -172,6 +172,13 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer thread on `conn`, publishing committed events to `feed`.
     pub fn start(conn: Connection, feed: Feed) -> Result<Writer, StoreError> {
+        // Each job's savepoint copies the pages it changes to a sub-journal. Left to the default,
+        // SQLite spills that journal past 64 KiB (eight pages) into a new temporary file, one per
+        // transaction: a file created in /var/tmp, written page by page and deleted for nearly every
+        // batch, callbacks' pages included. In memory it is emptied as each job's savepoint is
+        // released, so it stays one job's size.
+        conn.execute_batch("PRAGMA temp_store = MEMORY")
+            .map_err(sql_error)?;
         let last_seq: i64 = conn
             .query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))
             .map_err(sql_error)?;
@@ -643,6 +650,42 @@ mod tests {
         assert!(
             std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
             "the log is empty after a clean close"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_keeps_its_undo_pages_in_memory() {
+        let f = Fixture::new("subjournal");
+        let (release, held) = f.hold();
+        wait_until_taken(&f);
+        // The first job adds about 40 pages; the second changes them all inside its savepoint, so
+        // SQLite keeps a copy of each to undo it: far past the 64 KiB it would spill to a file.
+        let first = f.writer.write(|b| {
+            for i in 0..300 {
+                template(format!("{i:0>1000}"))(b)?;
+            }
+            Ok::<_, StoreError>(())
+        });
+        let second = f.writer.write(|b| {
+            b.conn()
+                .execute("UPDATE templates SET body = '{ }'", [])
+                .map_err(sql_error)?;
+            // An unnamed temporary file (O_TMPFILE) shows in /proc as `…/#<inode> (deleted)`.
+            let open: Vec<String> = std::fs::read_dir("/proc/self/fd")
+                .map_err(|e| StoreError(e.to_string()))?
+                .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                .map(|target| target.display().to_string())
+                .filter(|t| t.contains("/#") && t.ends_with("(deleted)"))
+                .collect();
+            Ok::<_, StoreError>(open)
+        });
+        drop(release);
+        held.await;
+        first.await.unwrap();
+        assert_eq!(second.await.unwrap(), Vec::<String>::new());
+        assert_eq!(
+            f.count("SELECT COUNT(*) FROM templates WHERE body = '{ }'"),
+            300
         );
     }
 }

@@ -91,6 +91,7 @@ pub async fn durable_ingest(kind: Kind) -> Outcome {
         return out;
     }
     if let Some(console) = target.console() {
+        out.cell("ingest.batch", batch_size(console).await);
         let verdict = check_stored(console, &load.ok_seqs).await;
         if !verdict.0 {
             out.problem(format!("durable ingest: {}", verdict.1));
@@ -98,6 +99,31 @@ pub async fn durable_ingest(kind: Kind) -> Outcome {
         out.cell("ingest.stored", verdict.1);
     }
     out
+}
+
+/// The writer's transactions and the writes in them, from `/metrics`: how well commits are shared.
+async fn batch_size(console: &Console) -> String {
+    let metrics = console.get("/metrics").await;
+    let counter = |name: &str| {
+        metrics.text.lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    match (
+        counter("hermod_console_store_writes_total"),
+        counter("hermod_console_store_commits_total"),
+    ) {
+        (Some(writes), Some(commits)) if commits > 0.0 => format!(
+            "{:.1} ({} commits)",
+            writes / commits,
+            thousands(commits as u64)
+        ),
+        _ => format!("(no store counters in /metrics: {})", metrics.status),
+    }
 }
 
 /// Reads the stored callbacks back and compares them with the 2xx answers; the console's own count

@@ -38,6 +38,7 @@ pub const ROWS: &[(&str, &str)] = &[
     ("ingest.latency", "   latency p50 / p99"),
     ("ingest.errors", "   non-2xx"),
     ("ingest.cpu", "   server CPU per 2xx (user + system)"),
+    ("ingest.batch", "   writes per commit (whole run)"),
     ("ingest.stored", "   every 2xx stored"),
     (
         "fanout.1000",
