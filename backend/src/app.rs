@@ -5,7 +5,7 @@
 use crate::auth::{
     self, Auth, RouteRoles, StreamCounter, limiter::LoginLimiter, password::Cost, source::Net,
 };
-use crate::config::{Config, ConfigError, FeedConfig, Limits, Secret};
+use crate::config::{Config, ConfigError, FeedConfig, Limits, Secret, host_name};
 use crate::error::ApiError;
 use crate::feed::Feed;
 use crate::hermod::HermodClient;
@@ -45,6 +45,10 @@ pub struct Inner {
     pub public_url: String,
     /// Where Hermod reaches the callback receiver (the callback listener's URL when there is one).
     pub callback_base: String,
+    /// Callbacks have a listener of their own (`callback_listen`): the main one refuses them.
+    pub callbacks_elsewhere: bool,
+    /// The host names requests may name (`allowed_hosts`).
+    allowed_hosts: Vec<String>,
     pub envelope: EnvelopeKeys,
     pub feed_config: FeedConfig,
     pub limits: Limits,
@@ -149,6 +153,8 @@ impl AppState {
                 .trim_end_matches('/')
                 .to_string(),
             public_url,
+            callbacks_elsewhere: config.callback_listen.is_some(),
+            allowed_hosts: config.answered_hosts(),
             envelope: config.envelope.clone(),
             feed_config: config.feed.clone(),
             limits: config.limits.clone(),
@@ -231,6 +237,36 @@ fn security_headers(web: &Web, https: bool) -> Vec<(HeaderName, HeaderValue)> {
         ));
     }
     headers
+}
+
+/// Refuses a request that names a host the console does not answer to, before any other work: a
+/// page on a name an attacker points at this address (DNS rebinding) would otherwise be same-origin
+/// with the console's API. Health checks are exempt: probes name whatever address they dial, and
+/// the answers hold nothing.
+async fn check_host(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .map(host_name);
+    let allowed = host
+        .as_ref()
+        .is_some_and(|h| app.allowed_hosts.iter().any(|a| a == h));
+    if allowed || matches!(req.uri().path(), "/healthz" | "/readyz") {
+        return next.run(req).await;
+    }
+    let named: String = host.unwrap_or_default().chars().take(64).collect();
+    ApiError::new(
+        StatusCode::MISDIRECTED_REQUEST,
+        "unknown_host",
+        format!(
+            "this console does not answer to the host `{named}`; it answers to {} (allowed_hosts, \
+             public_url)",
+            app.allowed_hosts.join(", ")
+        ),
+    )
+    .into_response()
 }
 
 async fn add_security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
@@ -384,6 +420,7 @@ fn callback_routes(state: &AppState) -> Router<AppState> {
 /// console itself need not be reachable from Hermod's network.
 pub fn callback_app(state: AppState) -> Router {
     callback_routes(&state)
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             add_security_headers,
@@ -437,11 +474,23 @@ pub fn app(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
+    let callbacks = if state.callbacks_elsewhere {
+        // A callback sent here would be lost on a network Hermod should not reach: say where.
+        Router::new()
+            .route("/rest/callback/{kind}", any(callbacks_elsewhere))
+            .route(
+                "/clients/{client}/rest/callback/{kind}",
+                any(callbacks_elsewhere),
+            )
+    } else {
+        callback_routes(&state)
+    };
     Router::new()
         .merge(api)
-        .merge(callback_routes(&state))
+        .merge(callbacks)
         .route("/readyz", get(routes::health::ready))
         .fallback_service(state.web.service())
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             add_security_headers,
@@ -464,6 +513,17 @@ async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> 
         )
         .into_response(),
     }
+}
+
+async fn callbacks_elsewhere(State(app): State<AppState>) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "callbacks are taken on the callback listener (callback_listen), at {}",
+            app.callback_base
+        ),
+    )
 }
 
 async fn api_not_found() -> ApiError {

@@ -114,7 +114,8 @@ pub fn entry(meta: &RequestMeta, caller: Option<&Caller>, event: Event<'_>) -> A
     }
 }
 
-/// Appends the line (refused anonymous requests at most [`DENIED_PER_MINUTE`] a minute per source).
+/// Appends the line (refused or failed anonymous requests, such as wrong passwords, at most
+/// [`DENIED_PER_MINUTE`] a minute per source and action: a stranger's loop cannot fill the log).
 /// A failure to write it is logged, and does not undo what it describes.
 pub async fn record(
     app: &AppState,
@@ -122,7 +123,7 @@ pub async fn record(
     caller: Option<&Caller>,
     mut event: Event<'_>,
 ) {
-    if caller.is_none() && event.outcome == "denied" {
+    if caller.is_none() && event.outcome != "ok" {
         match app.audit_throttle.admit(&meta.source, event.action) {
             None => return,
             Some(0) => {}

@@ -94,6 +94,13 @@ pub struct Config {
     /// How Hermod reaches the callback listener; builds the callback URLs shown. Default: `public_url`.
     #[serde(default)]
     pub callback_public_url: Option<String>,
+    /// The host names (a `Host` header's, port aside) the console answers to; anything else gets
+    /// 421 before any other work, so a name an attacker points at this address (DNS rebinding)
+    /// reaches nothing. Default: the hosts of `public_url` and `callback_public_url`, the listen
+    /// addresses, and `localhost`, `127.0.0.1` and `::1` when one listens on loopback or on all
+    /// addresses.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
     /// Serve HTTPS with this certificate and key.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
@@ -311,6 +318,20 @@ impl ClientConfig {
     }
 }
 
+/// `Host`-style text (`name[:port]`, `[v6][:port]`, maybe followed by a path) as a bare host name.
+pub fn host_name(text: &str) -> String {
+    let authority = text.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    if let Ok(ip) = authority.parse::<std::net::IpAddr>() {
+        return ip.to_string();
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.split(':').next().unwrap_or(authority),
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
 fn resolve_secret(
     inline: Option<&Secret>,
     file: Option<&Path>,
@@ -361,6 +382,9 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        // A callback is told apart by its credential on `/rest/callback/…`: two clients with the
+        // same user would have one's callbacks stored as the other's.
+        let mut callback_users: BTreeMap<String, &str> = BTreeMap::new();
         for (id, c) in &self.clients {
             if id.is_empty()
                 || !id
@@ -372,10 +396,35 @@ impl Config {
                 )));
             }
             c.resolve_key(id)?;
-            c.resolve_callback(id)?;
+            if let Some((user, password)) = c.resolve_callback(id)? {
+                if user.is_empty() || password.expose().is_empty() {
+                    return Err(ConfigError(format!(
+                        "clients.{id}: callback_user and callback_password must not be empty"
+                    )));
+                }
+                if let Some(other) = callback_users.insert(user.clone(), id) {
+                    return Err(ConfigError(format!(
+                        "clients.{other} and clients.{id} have the same callback_user `{user}`: \
+                         each API client needs a callback credential of its own"
+                    )));
+                }
+            }
             if !(c.command_url.starts_with("http://") || c.command_url.starts_with("https://")) {
                 return Err(ConfigError(format!(
                     "clients.{id}.command_url: must be an http(s) URL ending in /command"
+                )));
+            }
+            // Shown to every viewer (the Clients page), and written in logs with the URL.
+            let authority = c.command_url.split("://").nth(1).unwrap_or("");
+            if authority
+                .split(['/', '?', '#'])
+                .next()
+                .unwrap_or("")
+                .contains('@')
+            {
+                return Err(ConfigError(format!(
+                    "clients.{id}.command_url: holds a user name or password, which viewers would \
+                     see; Hermod takes its key in X-Api-Key (api_key or api_key_file)"
                 )));
             }
             // A send must end (answered, or SEND_UNKNOWN) before the browser's request does.
@@ -390,6 +439,32 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The host names requests may name (see `allowed_hosts`), lower case, without port or brackets.
+    pub fn answered_hosts(&self) -> Vec<String> {
+        if !self.allowed_hosts.is_empty() {
+            return self.allowed_hosts.iter().map(|h| host_name(h)).collect();
+        }
+        let urls = [Some(self.public_url()), self.callback_public_url.clone()];
+        let listens = [Some(self.listen.as_str()), self.callback_listen.as_deref()];
+        let mut hosts: Vec<String> = urls
+            .iter()
+            .flatten()
+            .map(|u| host_name(u.split_once("://").map_or(u.as_str(), |(_, rest)| rest)))
+            .chain(listens.iter().flatten().map(|l| host_name(l)))
+            .collect();
+        let local = hosts.iter().any(|h| {
+            h == "localhost"
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+        });
+        if local {
+            hosts.extend(["localhost", "127.0.0.1", "::1"].map(String::from));
+        }
+        hosts.sort();
+        hosts.dedup();
+        hosts
     }
 
     /// Whether browsers reach the console over HTTPS (then cookies are `Secure` and HSTS is sent).
@@ -490,6 +565,88 @@ mod tests {
         command_url = "https://hermod:20400/hermod/rest/command"
         key = "k"
     "#;
+
+    #[test]
+    fn callback_credentials_are_each_clients_own_and_never_empty() {
+        let two = |a: &str, b: &str| {
+            Config::from_toml(
+                &format!(
+                    "[clients.idm]\ncommand_url = \"https://h/command\"\nkey = \"k\"\n{a}\n\
+                     [clients.ra]\ncommand_url = \"https://h/command\"\nkey = \"k\"\n{b}"
+                ),
+                [],
+            )
+        };
+        let cb = |user: &str, password: &str| {
+            format!("callback_user = \"{user}\"\ncallback_password = \"{password}\"")
+        };
+        let err = two(&cb("hermod", "one"), &cb("hermod", "two")).unwrap_err();
+        assert!(
+            err.0.contains("clients.idm")
+                && err.0.contains("clients.ra")
+                && err.0.contains("hermod"),
+            "{err}"
+        );
+        assert!(!err.0.contains("one") && !err.0.contains("two"), "{err}");
+        let err = two(&cb("", "pw"), "").unwrap_err();
+        assert!(err.0.contains("must not be empty"), "{err}");
+        let err = two(&cb("a", ""), "").unwrap_err();
+        assert!(err.0.contains("must not be empty"), "{err}");
+        two(&cb("a", "pw"), &cb("b", "pw")).unwrap();
+    }
+
+    #[test]
+    fn the_hosts_answered_default_to_where_the_console_is_reached() {
+        for (text, host) in [
+            ("Console.Example.:443", "console.example"),
+            ("[::1]:8080", "::1"),
+            ("::1", "::1"),
+            ("10.0.0.1", "10.0.0.1"),
+            ("user@host:1/path?q", "host"),
+        ] {
+            assert_eq!(host_name(text), host, "{text}");
+        }
+        let c = Config::from_toml(
+            "listen = \"0.0.0.0:8080\"\npublic_url = \"https://Console.Example/\"\n\
+             callback_public_url = \"https://hooks.example:8444\"",
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            c.answered_hosts(),
+            [
+                "0.0.0.0",
+                "127.0.0.1",
+                "::1",
+                "console.example",
+                "hooks.example",
+                "localhost"
+            ]
+        );
+        let c = Config::from_toml(
+            "listen = \"10.1.2.3:8080\"\nallowed_hosts = [\"A.example:1\"]",
+            [],
+        )
+        .unwrap();
+        assert_eq!(c.answered_hosts(), ["a.example"]);
+    }
+
+    #[test]
+    fn a_command_url_with_credentials_in_it_is_refused() {
+        let err = Config::from_toml(
+            "[clients.idm]\ncommand_url = \"https://u:secret@hermod/rest/command\"\nkey = \"k\"",
+            [],
+        )
+        .unwrap_err();
+        assert!(err.0.contains("clients.idm.command_url"), "{err}");
+        assert!(!err.0.contains("secret"), "{err}");
+        // An @ further on (a path or query) is not a credential.
+        Config::from_toml(
+            "[clients.idm]\ncommand_url = \"https://hermod/rest/command?by=a@b\"\nkey = \"k\"",
+            [],
+        )
+        .unwrap();
+    }
 
     #[test]
     fn unknown_keys_are_named() {

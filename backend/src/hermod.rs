@@ -41,6 +41,15 @@ impl Exchange {
     }
 }
 
+/// Whether a commandId is of the form Hermod gives (numeric text in its examples; letters, digits
+/// and `-._~` allowed, up to 128): only such an id is put in a URL to Hermod.
+pub fn pollable(command_id: &str) -> bool {
+    (1..=128).contains(&command_id.len())
+        && command_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
 #[derive(Clone)]
 pub struct HermodClient {
     command_url: String,
@@ -101,10 +110,26 @@ impl HermodClient {
         self.exchange(self.http.post(url).json(body)).await
     }
 
-    /// `GET <command_url>/poll/<commandId>`.
+    /// `GET <command_url>/poll/<commandId>`. Call it only with a [`pollable`] id.
     pub async fn poll(&self, command_id: &str) -> Exchange {
-        let url = format!("{}/poll/{}", self.command_url, command_id);
-        self.exchange(self.http.get(url)).await
+        self.exchange(self.http.get(self.poll_url(command_id)))
+            .await
+    }
+
+    /// The id goes in as one path segment, percent-encoded: whatever it holds, it cannot reach
+    /// another path or a query on Hermod.
+    fn poll_url(&self, command_id: &str) -> String {
+        match reqwest::Url::parse(&self.command_url) {
+            Ok(mut url) if !url.cannot_be_a_base() => {
+                url.path_segments_mut()
+                    .expect("a base URL has path segments")
+                    .pop_if_empty()
+                    .extend(["poll", command_id]);
+                url.into()
+            }
+            // The configuration's check lets no such URL through; the request then fails as sent.
+            _ => self.command_url.clone(),
+        }
     }
 
     async fn exchange(&self, request: reqwest::RequestBuilder) -> Exchange {
@@ -251,10 +276,35 @@ impl WithoutUrl for reqwest::Error {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_command_id_is_one_encoded_path_segment_and_only_hermods_form_is_polled() {
+        crate::install_crypto();
+        let config: ClientConfig = toml::from_str(
+            "command_url = \"https://hermod:20400/hermod/rest/command/\"\nkey = \"k\"",
+        )
+        .unwrap();
+        let client = HermodClient::new("idm", &config).unwrap();
+        assert_eq!(
+            client.poll_url("1011"),
+            "https://hermod:20400/hermod/rest/command/poll/1011"
+        );
+        assert_eq!(
+            client.poll_url("../x?y#z"),
+            "https://hermod:20400/hermod/rest/command/poll/..%2Fx%3Fy%23z"
+        );
+        for good in ["1011", "688", "3f2a-11e9.b_~"] {
+            assert!(pollable(good), "{good}");
+        }
+        let long = "9".repeat(129);
+        for bad in ["", "a/b", "../x", "1 2", "a?b", "%2F", long.as_str(), "é"] {
+            assert!(!pollable(bad), "{bad}");
+        }
+    }
+
     /// A TLS server with a certificate from one test CA; a client that trusts another.
     #[tokio::test]
     async fn an_untrusted_server_certificate_is_a_certificate_failure() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_crypto();
         let hosts = ["127.0.0.1".to_string()];
         let served = crate::simulator::material::dev_pki(&hosts).expect("pki");
         let trusted = crate::simulator::material::dev_pki(&hosts).expect("other pki");

@@ -4,6 +4,7 @@ use crate::app::{AppState, app, callback_app};
 use crate::auth::password::{self, Cost};
 use crate::config::{Config, ConfigError};
 use crate::feed::Feed;
+use crate::routes::users::{USERNAME_RULE, check_username};
 use crate::server::{
     ConnectionLimits, bind, serve as serve_router, shutdown_on_signal, tls_acceptor,
 };
@@ -368,6 +369,9 @@ pub async fn user(
             role,
             password_stdin,
         } => {
+            // The page refuses other names at login, so such an account could never log in.
+            check_username(&name)
+                .map_err(|_| format!("`{name}`: a username is {USERNAME_RULE}"))?;
             let (password_text, generated) = new_password(password_stdin)?;
             let hash = password::hash(password_text.clone(), cost).await?;
             let u = match store.create_user(name.clone(), hash, role).await {
@@ -405,9 +409,17 @@ pub async fn user(
         }
         UserCommand::Remove { name } => {
             let user = find(name).await?;
-            store.delete_user(user.id).await?;
-            audit("user_removed", &user.username, json!({})).await?;
-            println!("removed {}", user.username);
+            let removed = store.delete_user(user.id).await?;
+            audit(
+                "user_removed",
+                &user.username,
+                json!({"tokens_revoked": removed.tokens_revoked}),
+            )
+            .await?;
+            println!(
+                "removed {}; {} API token(s) they made revoked",
+                user.username, removed.tokens_revoked
+            );
         }
         UserCommand::List => {
             for u in store.users().await? {

@@ -3,7 +3,7 @@
 
 use hermod_console_tests::*;
 use hermod_shared::console::{
-    CommandRecord, MintedToken, Role, SessionInfo, TokenRecord, UserRecord,
+    AuditRecord, CommandRecord, ListPage, MintedToken, Role, SessionInfo, TokenRecord, UserRecord,
 };
 use serde_json::json;
 use std::ffi::OsString;
@@ -390,4 +390,67 @@ async fn the_user_command_manages_accounts_that_then_log_in_over_http() {
     for secret in [&alice_password, &bob_password, &new_password] {
         assert!(!audit.text.contains(secret.as_str()));
     }
+}
+
+#[tokio::test]
+async fn api_tokens_end_with_their_makers_right_to_make_them() {
+    let c = Console::demo().start().await;
+    let maker = c.agent(Role::Admin).await;
+    let maker_id = maker.user.as_ref().expect("an account").id;
+    let mint = |role: Role| {
+        let maker = &maker;
+        async move {
+            let minted: MintedToken = maker
+                .post_json(
+                    "/api/tokens",
+                    &json!({"name": unique("made-"), "role": role, "expires_in_days": 30}),
+                )
+                .await
+                .expect(201)
+                .parse();
+            minted
+        }
+    };
+    let (as_admin, as_operator, as_viewer) = (
+        mint(Role::Admin).await,
+        mint(Role::Operator).await,
+        mint(Role::Viewer).await,
+    );
+    let someone_elses = c.mint_token("kept", Role::Admin, 30).await;
+    let status = |t: &MintedToken| {
+        let agent = c.agent_with(c.bearer_client(&t.token));
+        async move { agent.get("/api/session").await.status.as_u16() }
+    };
+
+    // Demoted to operator: the admin token they made ends, the others hold.
+    c.put_json(
+        &format!("/api/users/{maker_id}"),
+        &json!({"role": "operator"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(status(&as_admin).await, 401);
+    assert_eq!(status(&as_operator).await, 200);
+    assert_eq!(status(&as_viewer).await, 200);
+    let tokens: Vec<TokenRecord> = c.get("/api/tokens").await.expect(200).parse();
+    let revoked = |id: i64| tokens.iter().any(|t| t.id == id && t.revoked_at.is_some());
+    assert!(revoked(as_admin.record.id) && !revoked(as_operator.record.id));
+
+    // Removed: every token they made ends; another admin's does not.
+    c.delete(&format!("/api/users/{maker_id}"))
+        .await
+        .expect(204);
+    assert_eq!(status(&as_operator).await, 401);
+    assert_eq!(status(&as_viewer).await, 401);
+    assert_eq!(status(&someone_elses).await, 200);
+    let audit: ListPage<AuditRecord> = c
+        .get("/api/audit?type=user_removed&limit=10")
+        .await
+        .expect(200)
+        .parse();
+    assert_eq!(
+        audit.items[0].detail["tokens_revoked"], 2,
+        "{:?}",
+        audit.items[0]
+    );
 }

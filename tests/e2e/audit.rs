@@ -405,3 +405,46 @@ async fn a_flood_of_refused_callbacks_cannot_grow_the_audit_log_without_bound() 
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_stranger_guessing_logins_cannot_grow_the_audit_log_or_memory_without_bound() {
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__AUTH__ARGON2_MEMORY_KIB", "64")
+        .env("HERMOD_CONSOLE__AUTH__LOGIN_FAILURES_PER_SOURCE", "1000")
+        .start()
+        .await;
+    // A name no account can have is refused before any work: not counted, audited or kept.
+    let huge = "x".repeat(100_000);
+    let r = c.try_login(&huge, "whatever").await;
+    r.expect_problem(422, Some("invalid_field"), None);
+    assert_eq!(r.json()["field"], "/username");
+    for i in 0..25 {
+        c.try_login(&format!("nobody-{i}"), "a wrong password")
+            .await
+            .expect_problem(401, Some("invalid_credentials"), None);
+    }
+    let rows: ListPage<AuditRecord> = c
+        .get("/api/audit?type=login&limit=100")
+        .await
+        .expect(200)
+        .parse();
+    let failed: Vec<_> = rows
+        .items
+        .iter()
+        .filter(|r| r.outcome == "failed")
+        .collect();
+    assert_eq!(failed.len(), 10, "ten a minute from one source");
+    assert!(
+        rows.items
+            .iter()
+            .all(|r| r.target.as_deref() != Some(&huge))
+    );
+    // Every one is still counted.
+    let metrics = c.get("/metrics").await.expect(200).text;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hermod_console_logins_failed_total 25"),
+        "{metrics}"
+    );
+}

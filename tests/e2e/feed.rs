@@ -101,7 +101,7 @@ async fn heartbeats_arrive_without_an_id_and_carry_the_sequence() {
         "accept-encoding",
         reqwest::header::HeaderValue::from_static("gzip, deflate, br, zstd"),
     );
-    let cookie = format!("{SESSION_COOKIE}={}", c.admin_session().cookie);
+    let cookie = c.admin_session().cookie_header();
     headers.insert("cookie", cookie.parse().unwrap());
     let http = client_builder(None, headers).build().unwrap();
     let mut sse = c.events_as(&http, None, None).await;

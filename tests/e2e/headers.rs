@@ -174,3 +174,60 @@ async fn the_page_and_the_api_carry_the_security_headers_and_the_csp_allows_only
         Some("nosniff")
     );
 }
+
+#[tokio::test]
+async fn a_request_naming_another_host_reaches_nothing_but_health() {
+    let (default, listed) = tokio::join!(
+        Console::demo().start(),
+        Console::demo()
+            .env(
+                "HERMOD_CONSOLE__ALLOWED_HOSTS",
+                "[\"Console.Example\", \"127.0.0.1\"]"
+            )
+            .start()
+    );
+    let port = default.url.rsplit(':').next().expect("a port").to_string();
+    let with_host = |c: &Console, path: &str, host: String| {
+        let request = c
+            .anonymous()
+            .get(format!("{}{path}", c.url))
+            .header("host", host);
+        async move { Resp::read_unrecorded(request.send().await.expect("request")).await }
+    };
+    // A name pointed at this address (DNS rebinding): refused before any other work, page and API.
+    for path in [
+        "/",
+        "/api/session",
+        "/api/routes",
+        "/clients/idm/rest/callback/sign",
+    ] {
+        let r = with_host(&default, path, format!("rebound.example:{port}")).await;
+        r.expect_problem(421, Some("unknown_host"), None);
+        assert!(
+            r.text.contains("127.0.0.1"),
+            "it says what it answers to: {}",
+            r.text
+        );
+        // Still with the security headers.
+        assert!(r.header("content-security-policy").is_some());
+    }
+    with_host(&default, "/healthz", "rebound.example".into())
+        .await
+        .expect(200);
+    // A console on loopback answers to its loopback names, any port.
+    for host in [
+        format!("localhost:{port}"),
+        "127.0.0.1".into(),
+        format!("[::1]:{port}"),
+    ] {
+        with_host(&default, "/", host).await.expect(200);
+    }
+    // allowed_hosts replaces the default; names compare in any case.
+    let port = listed.url.rsplit(':').next().expect("a port").to_string();
+    with_host(&listed, "/", format!("console.example:{port}"))
+        .await
+        .expect(200);
+    with_host(&listed, "/", format!("localhost:{port}"))
+        .await
+        .expect_problem(421, Some("unknown_host"), None);
+}

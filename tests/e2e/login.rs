@@ -175,7 +175,7 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
     let attempt = |origin: Option<&str>, fetch_site: Option<&str>, token: Option<&str>| {
         let mut request = bare
             .post(format!("{}/api/commands", c.url))
-            .header("cookie", format!("{SESSION_COOKIE}={}", session.cookie))
+            .header("cookie", session.cookie_header())
             .json(&send());
         if let Some(o) = origin {
             request = request.header("origin", o);
@@ -235,7 +235,7 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
     // Other state-changing routes are guarded the same way; reads need no token.
     let cookie_only = |method: reqwest::Method, path: &str| {
         bare.request(method, format!("{}{path}", c.url))
-            .header("cookie", format!("{SESSION_COOKIE}={}", session.cookie))
+            .header("cookie", session.cookie_header())
             .header("origin", "http://evil.example")
     };
     c.read(cookie_only(reqwest::Method::DELETE, "/api/session"))
@@ -338,6 +338,53 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_window_has_passed()
         .await
         .expect(401);
     c.login(&user.username, &password).await;
+}
+
+#[tokio::test]
+async fn a_stranger_failing_from_elsewhere_cannot_lock_the_owner_out() {
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__AUTH__ARGON2_MEMORY_KIB", "64")
+        .start()
+        .await;
+    // Another address on this host: a source of its own, as a stranger's machine would be.
+    let stranger = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .default_headers(
+            [(
+                reqwest::header::ORIGIN,
+                c.url.parse().expect("the URL is a header value"),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .expect("a client bound to 127.0.0.2");
+    let attempt = |password: &str| {
+        let request = stranger
+            .post(format!("{}/api/session", c.url))
+            .json(&json!({"username": "admin", "password": password}));
+        async move { Resp::read_unrecorded(request.send().await.expect("login")).await }
+    };
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for i in 0..100 {
+        *statuses
+            .entry(attempt(&format!("guess {i}")).await.status.as_u16())
+            .or_default() += 1;
+    }
+    // Five guesses were checked; the other 95 were refused before any work.
+    assert_eq!(statuses, [(401, 5), (429, 95)].into_iter().collect());
+    // The owner, from their own address, is let in at once, the delay included.
+    let started = Instant::now();
+    c.login("admin", &c.secrets.admin_password).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the owner waited {:?}",
+        started.elapsed()
+    );
+    // The stranger's address is still held back, even with the right password.
+    attempt(&c.secrets.admin_password)
+        .await
+        .expect_problem(429, Some("too_many_attempts"), None);
 }
 
 #[tokio::test]

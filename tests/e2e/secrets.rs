@@ -181,10 +181,7 @@ async fn no_secret_appears_in_answers_pages_the_feed_the_log_the_audit_log_or_th
         c.anonymous()
             .post(format!("{}/rest/callback/sign", c.url))
             .basic_auth(IDM_CALLBACK_USER, Some(&c.secrets.idm_password))
-            .header(
-                "cookie",
-                format!("{SESSION_COOKIE}={}", c.admin_session().cookie),
-            )
+            .header("cookie", c.admin_session().cookie_header())
             .header("content-type", "application/json")
             .body(callback_body("778", &unique("s-cookie-"), "COMPLETED")),
     )

@@ -55,7 +55,7 @@ async fn half_sent_and_idle_connections_are_cut_off_while_requests_are_answered(
     }
     // An idle kept-alive connection: one answered request, then silence.
     let mut idle = TcpStream::connect(&address).await.expect("connect");
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: console\r\n\r\n")
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .expect("write");
     let mut head = [0u8; 256];
@@ -116,7 +116,7 @@ async fn connections_past_the_cap_wait_for_a_place() {
         let mut tcp = TcpStream::connect(addr(&c)).await.expect("connect");
         tcp.write_all(
             format!(
-                "GET /api/events HTTP/1.1\r\nHost: console\r\nAuthorization: Bearer {token}\r\n\r\n"
+                "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
             )
             .as_bytes(),
         )

@@ -52,16 +52,30 @@ async fn the_console_serves_https_with_hsts_and_secure_session_cookies() {
         .await;
     assert!(c.url.starts_with("https://127.0.0.1:"), "{}", c.url);
 
-    // The harness logged in over HTTPS: the cookie is Secure, HttpOnly, SameSite=Strict.
+    // The harness logged in over HTTPS: the cookie is `__Host-` prefixed (for `/`, no Domain),
+    // Secure, HttpOnly, SameSite=Strict.
+    assert_eq!(c.admin_session().cookie_name, SECURE_SESSION_COOKIE);
     let attributes: Vec<String> = c
         .admin_session()
         .set_cookie
         .split(';')
         .map(|a| a.trim().to_ascii_lowercase())
         .collect();
-    for wanted in ["secure", "httponly", "samesite=strict"] {
+    for wanted in ["secure", "httponly", "samesite=strict", "path=/"] {
         assert!(attributes.iter().any(|a| a == wanted), "{attributes:?}");
     }
+    assert!(
+        !attributes.iter().any(|a| a.starts_with("domain")),
+        "{attributes:?}"
+    );
+    // The plain name is not a credential there: a subdomain could have set it.
+    let plain = c
+        .read(c.anonymous().get(format!("{}/api/session", c.url)).header(
+            "cookie",
+            format!("{SESSION_COOKIE}={}", c.admin_session().cookie),
+        ))
+        .await;
+    plain.expect_problem(401, Some("unauthenticated"), None);
     for r in [
         c.get("/api/session").await.expect(200),
         c.get("/").await,
@@ -260,6 +274,19 @@ callback_basic_auth = "{IDM_CALLBACK_USER}:{idm_password}"
             .is_err()
     );
 
+    // The main listener takes no callbacks then: it says where they go.
+    let r = c
+        .read(
+            c.anonymous()
+                .post(format!("{}/clients/idm/rest/callback/ping", c.url))
+                .basic_auth(IDM_CALLBACK_USER, Some(&secrets.idm_password))
+                .header("content-type", "application/json")
+                .body(callback_body("424243", &unique("cb-main-"), "COMPLETED")),
+        )
+        .await;
+    let p = r.expect_problem(404, Some("not_found"), None);
+    assert!(p.detail.contains(&callbacks_url), "{}", p.detail);
+
     // The callback listener serves callbacks (and health), not the console's API or page.
     let stranger = c.anonymous();
     let get = |path: &str| c.read(stranger.get(format!("{callbacks_url}{path}")));
@@ -280,7 +307,7 @@ callback_basic_auth = "{IDM_CALLBACK_USER}:{idm_password}"
             r.text
         );
     }
-    let cookie = format!("{SESSION_COOKIE}={}", c.admin_session().cookie);
+    let cookie = c.admin_session().cookie_header();
     let with_session = c
         .read(
             stranger

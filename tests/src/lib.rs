@@ -806,19 +806,28 @@ enum Mode {
 
 /// The variable the first admin's password comes from (DESIGN.md §7).
 pub const ADMIN_PASSWORD_ENV: &str = "HERMOD_CONSOLE_ADMIN_PASSWORD";
-/// The session cookie's name.
+/// The session cookie's name; over HTTPS with the `__Host-` prefix.
 pub const SESSION_COOKIE: &str = "hermod_session";
+pub const SECURE_SESSION_COOKIE: &str = "__Host-hermod_session";
 
 /// A logged-in browser session, as the harness holds it.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user: String,
     pub role: Role,
-    /// The value of the session cookie.
+    /// The session cookie's name and value.
+    pub cookie_name: String,
     pub cookie: String,
     pub csrf_token: String,
     /// The login answer's whole `Set-Cookie` header.
     pub set_cookie: String,
+}
+
+impl Session {
+    /// The `Cookie` header a browser sends with it.
+    pub fn cookie_header(&self) -> String {
+        format!("{}={}", self.cookie_name, self.cookie)
+    }
 }
 
 /// A kind of credential the harness was handed, for the secrets scan.
@@ -1132,8 +1141,8 @@ impl Console {
     /// What the page sends in `session`: the cookie, `Origin` and `X-CSRF-Token`.
     pub fn session_client(&self, session: &Session) -> reqwest::Client {
         let mut headers = self.origin_headers();
-        let mut cookie = HeaderValue::from_str(&format!("{SESSION_COOKIE}={}", session.cookie))
-            .expect("cookie is a header value");
+        let mut cookie =
+            HeaderValue::from_str(&session.cookie_header()).expect("cookie is a header value");
         cookie.set_sensitive(true);
         headers.insert("cookie", cookie);
         headers.insert(
@@ -1180,19 +1189,22 @@ impl Console {
             .header("set-cookie")
             .expect("a login sets the session cookie")
             .to_string();
-        let cookie = set_cookie
+        let (cookie_name, cookie) = set_cookie
             .split(';')
             .next()
-            .and_then(|kv| kv.trim().strip_prefix(&format!("{SESSION_COOKIE}=")))
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| panic!("no {SESSION_COOKIE} in {set_cookie}"))
-            .to_string();
+            .and_then(|kv| kv.trim().split_once('='))
+            .filter(|(name, value)| {
+                [SESSION_COOKIE, SECURE_SESSION_COOKIE].contains(name) && !value.is_empty()
+            })
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .unwrap_or_else(|| panic!("no {SESSION_COOKIE} in {set_cookie}"));
         let csrf_token = info.csrf_token.expect("a session has a CSRF token");
         self.issue(Credential::SessionCookie, &cookie);
         self.issue(Credential::CsrfToken, &csrf_token);
         Session {
             user: info.user,
             role: info.role,
+            cookie_name,
             cookie,
             csrf_token,
             set_cookie,

@@ -23,6 +23,17 @@ use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 
 pub const SESSION_COOKIE: &str = "hermod_session";
+/// Over HTTPS the cookie carries the `__Host-` prefix: browsers then keep it only if it is `Secure`,
+/// for `/` and without a `Domain`, so a neighbouring subdomain cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-hermod_session";
+
+fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 /// API tokens start with this, so a leaked one is recognisable in a scan.
 pub const TOKEN_PREFIX: &str = "hct_";
 
@@ -118,9 +129,10 @@ fn bearer(headers: &HeaderMap) -> Option<Option<String>> {
 
 /// The `Set-Cookie` that starts a session, or (with `max_age` 0) ends it.
 pub fn session_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
     ))
     .expect("cookie text is ASCII")
 }
@@ -132,13 +144,13 @@ enum Credential {
 }
 
 /// The request's credential, if it offers one. `Err` for an `Authorization` that is not a Bearer token.
-fn credential(headers: &HeaderMap) -> Result<Option<Credential>, ApiError> {
+fn credential(headers: &HeaderMap, secure: bool) -> Result<Option<Credential>, ApiError> {
     if let Some(token) = bearer(headers) {
         let token = token
             .ok_or_else(|| unauthenticated("the Authorization header is not a Bearer token"))?;
         return Ok(Some(Credential::Token(token_hash(&token))));
     }
-    Ok(cookie(headers, SESSION_COOKIE)
+    Ok(cookie(headers, session_cookie_name(secure))
         .filter(|t| !t.is_empty())
         .map(|t| Credential::Session(token_hash(&t))))
 }
@@ -295,7 +307,7 @@ pub async fn guard(
         .and_then(|path| roles.get(&(method, path)).copied())
         .flatten();
     if let Some(required) = required {
-        let offered = credential(req.headers())?.ok_or_else(|| {
+        let offered = credential(req.headers(), app.auth.secure_cookies)?.ok_or_else(|| {
             unauthenticated("log in first (or send an API token as Authorization: Bearer)")
         })?;
         let caller = identify(&app, offered, true).await?;

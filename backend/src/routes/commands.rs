@@ -7,7 +7,7 @@ use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
 use crate::decode;
 use crate::error::{ApiError, ApiJson, ApiQuery};
-use crate::hermod::{Exchange, Failure};
+use crate::hermod::{Exchange, Failure, pollable};
 use crate::metrics::Metrics;
 use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult};
 use axum::extract::{Path, State};
@@ -393,6 +393,17 @@ pub async fn poll(
             "Hermod never gave this command a commandId, so there is nothing to poll",
         ));
     };
+    if !pollable(&hermod_id) {
+        let shown: String = hermod_id.chars().take(64).collect();
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "unexpected_command_id",
+            format!(
+                "this command's commandId `{shown}` is not of the form Hermod gives (letters, \
+                 digits, '-', '.', '_' or '~', up to 128), so the console does not put it in a URL"
+            ),
+        ));
+    }
     let Some(client) = app.client(&command.client) else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -7,6 +7,7 @@ use crate::auth::{
 };
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiJson};
+use crate::metrics::Metrics;
 use crate::store::NewSession;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -42,32 +43,39 @@ pub async fn login(
         ));
     }
     let username = login.username.trim().to_string();
-    if let Err(wait) = app.auth.limiter.attempt(&username, &meta.source) {
-        audit::record(
-            &app,
-            &meta,
-            None,
-            Event::ok("login", username.clone())
-                .outcome("denied")
-                .detail(json!({"reason": "too many failed logins"}))
-                .by(&username),
-        )
-        .await;
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!(
-                "too many failed logins; try again in {} s",
-                wait.as_secs().max(1)
-            ),
-        )
-        .into_response();
-        e.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(wait.as_secs().max(1)),
-        );
-        return Ok(e);
-    }
+    // Before any work: what no account can be named is neither counted, audited nor kept.
+    super::users::check_username(&username)?;
+    let delay = match app.auth.limiter.attempt(&username, &meta.source) {
+        Ok(delay) => delay,
+        Err(wait) => {
+            audit::record(
+                &app,
+                &meta,
+                None,
+                Event::ok("login", username.clone())
+                    .outcome("denied")
+                    .detail(json!({"reason": "too many failed logins"}))
+                    .by(&username),
+            )
+            .await;
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!(
+                    "too many failed logins; try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+            )
+            .into_response();
+            e.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+            return Ok(e);
+        }
+    };
+    // Failures from elsewhere slow this account down; they never lock it.
+    tokio::time::sleep(delay).await;
     let found = app
         .store
         .user_by_name(username.clone())
@@ -76,6 +84,7 @@ pub async fn login(
     let stored = found.as_ref().map(|(_, hash)| hash.clone());
     let ok = password::verify(login.password, stored, app.auth.cost).await;
     let (user, true) = (found.map(|(u, _)| u), ok) else {
+        Metrics::inc(&app.metrics.logins_failed);
         audit::record(
             &app,
             &meta,

@@ -25,7 +25,9 @@ fn account_error(e: AccountError) -> ApiError {
     }
 }
 
-/// A username is what people type: letters, digits and `.-_@`, 1–64 of them.
+/// A username is what people type.
+pub const USERNAME_RULE: &str = "1 to 64 letters, digits, '.', '-', '_' or '@'";
+
 pub fn check_username(name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -35,10 +37,7 @@ pub fn check_username(name: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
-            "/username",
-            "1 to 64 letters, digits, '.', '-', '_' or '@'",
-        ))
+        Err(invalid("/username", USERNAME_RULE))
     }
 }
 
@@ -90,7 +89,7 @@ pub async fn update(
         None => None,
     };
     let password_changed = hash.is_some();
-    let user = app
+    let changed = app
         .store
         .update_user(id, change.role, hash)
         .await
@@ -99,11 +98,14 @@ pub async fn update(
         &app,
         &meta,
         Some(&caller),
-        Event::ok("user_updated", user.username.clone())
-            .detail(json!({"role": change.role, "password_changed": password_changed})),
+        Event::ok("user_updated", changed.user.username.clone()).detail(json!({
+            "role": change.role,
+            "password_changed": password_changed,
+            "tokens_revoked": changed.tokens_revoked,
+        })),
     )
     .await;
-    Ok(Json(user))
+    Ok(Json(changed.user))
 }
 
 pub async fn remove(
@@ -112,12 +114,13 @@ pub async fn remove(
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let user = app.store.delete_user(id).await.map_err(account_error)?;
+    let removed = app.store.delete_user(id).await.map_err(account_error)?;
     audit::record(
         &app,
         &meta,
         Some(&caller),
-        Event::ok("user_removed", user.username),
+        Event::ok("user_removed", removed.user.username)
+            .detail(json!({"tokens_revoked": removed.tokens_revoked})),
     )
     .await;
     Ok(StatusCode::NO_CONTENT)

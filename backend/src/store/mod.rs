@@ -143,6 +143,13 @@ pub struct AuditEntry {
     pub detail: Value,
 }
 
+/// A user as a change left them, and the API tokens of theirs it revoked.
+#[derive(Debug)]
+pub struct UserChange {
+    pub user: UserRecord,
+    pub tokens_revoked: u64,
+}
+
 /// Why a user change was refused.
 #[derive(Debug)]
 pub enum AccountError {
@@ -239,15 +246,17 @@ pub trait Store: Send + Sync {
         password_hash: String,
         role: Role,
     ) -> Fut<'_, UserRecord, AccountError>;
-    /// Changes a user's role and/or password. Changing the password ends their sessions.
+    /// Changes a user's role and/or password. Changing the password ends their sessions; lowering
+    /// the role revokes the API tokens they made with a role above the new one.
     fn update_user(
         &self,
         id: i64,
         role: Option<Role>,
         password_hash: Option<String>,
-    ) -> Fut<'_, UserRecord, AccountError>;
-    /// Removes a user (and so their sessions), unless they are the last admin.
-    fn delete_user(&self, id: i64) -> Fut<'_, UserRecord, AccountError>;
+    ) -> Fut<'_, UserChange, AccountError>;
+    /// Removes a user (and so their sessions) and revokes every API token they made, unless they
+    /// are the last admin.
+    fn delete_user(&self, id: i64) -> Fut<'_, UserChange, AccountError>;
 
     // Sessions and API tokens.
     fn create_session(&self, s: NewSession) -> Fut<'_, ()>;

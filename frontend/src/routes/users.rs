@@ -127,7 +127,7 @@ pub fn UsersPage() -> impl IntoView {
                                 }>"Set password"</button>
                                 <button type="button" class="danger" on:click={
                                     let who = u.username.clone();
-                                    move |_| if confirm(&format!("Remove {who}? Their sessions end at once.")) {
+                                    move |_| if confirm(&format!("Remove {who}? Their sessions and the API tokens they made end at once.")) {
                                         act(Box::pin(api::delete_user(u.id)));
                                     }
                                 }>"Remove"</button>
@@ -144,7 +144,7 @@ pub fn UsersPage() -> impl IntoView {
             </form>
 
             <h2>"API tokens"</h2>
-            <p class="hint">"For automation: send " <code>"Authorization: Bearer <token>"</code> ". A token is shown once."</p>
+            <p class="hint">"For automation: send " <code>"Authorization: Bearer <token>"</code> ". A token is shown once. It ends with its maker's right to make it: removing a user revokes the tokens they made, and lowering their role revokes those above it."</p>
             {move || minted.get().map(|m| view! {
                 <div class="minted" role="status">
                     <p>{format!("Token “{}” ({}) — copy it now, it will not be shown again:", m.record.name, m.record.role)}</p>

@@ -26,7 +26,7 @@ use crate::feed::{Feed, Published};
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Exported,
     Fut, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession, SendResult, SessionRow, Store,
-    StoreError, TemplateError,
+    StoreError, TemplateError, UserChange,
 };
 use hermod_shared::console::{
     AuditRecord, CallbackRecord, CommandDetail, CommandRecord, ListPage, PollRecord, Role,
@@ -277,7 +277,7 @@ impl Store for Sqlite {
         id: i64,
         role: Option<Role>,
         password_hash: Option<String>,
-    ) -> Fut<'_, UserRecord, AccountError> {
+    ) -> Fut<'_, UserChange, AccountError> {
         Box::pin(async move {
             let r = self
                 .writer
@@ -287,7 +287,7 @@ impl Store for Sqlite {
         })
     }
 
-    fn delete_user(&self, id: i64) -> Fut<'_, UserRecord, AccountError> {
+    fn delete_user(&self, id: i64) -> Fut<'_, UserChange, AccountError> {
         Box::pin(async move {
             let r = self.writer.write(move |b| users::delete(b, id)).await;
             self.ended_access(r)

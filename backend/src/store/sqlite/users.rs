@@ -2,7 +2,7 @@
 
 use super::writer::Batch;
 use super::{role, sql_error, time};
-use crate::store::{AccountError, StoreError};
+use crate::store::{AccountError, StoreError, UserChange};
 use hermod_shared::console::{Role, UserRecord};
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -88,12 +88,38 @@ fn keep_an_admin(conn: &Connection, user: &UserRecord) -> Result<(), AccountErro
     Ok(())
 }
 
+/// Revokes the unrevoked API tokens `username` made with a role above `kept` (all of them for
+/// `None`): a token must not outlast its maker's right to make it.
+fn revoke_tokens_of(
+    b: &mut Batch<'_>,
+    username: &str,
+    kept: Option<Role>,
+) -> Result<u64, AccountError> {
+    let rank = "CASE role WHEN 'viewer' THEN 0 WHEN 'operator' THEN 1 ELSE 2 END";
+    let above = kept.map_or(-1, |r| match r {
+        Role::Viewer => 0,
+        Role::Operator => 1,
+        Role::Admin => 2,
+    });
+    let n = b
+        .conn()
+        .execute(
+            &format!(
+                "UPDATE api_tokens SET revoked_at = ?1 \
+                 WHERE created_by = ?2 AND revoked_at IS NULL AND {rank} > ?3"
+            ),
+            (b.now(), username, above),
+        )
+        .map_err(sql_error)?;
+    Ok(n as u64)
+}
+
 pub fn update(
     b: &mut Batch<'_>,
     id: i64,
     role: Option<Role>,
     password_hash: Option<String>,
-) -> Result<UserRecord, AccountError> {
+) -> Result<UserChange, AccountError> {
     let conn = b.conn();
     let user = by_id(conn, id)?.ok_or(AccountError::NotFound)?;
     if role.is_some_and(|r| r != Role::Admin) {
@@ -119,15 +145,27 @@ pub fn update(
         )
         .map_err(sql_error)?;
     }
-    by_id(conn, id)?.ok_or(AccountError::NotFound)
+    let tokens_revoked = match role {
+        Some(r) => revoke_tokens_of(b, &user.username, Some(r))?,
+        None => 0,
+    };
+    let user = by_id(b.conn(), id)?.ok_or(AccountError::NotFound)?;
+    Ok(UserChange {
+        user,
+        tokens_revoked,
+    })
 }
 
-/// Removes a user (and so their sessions), unless they are the last admin.
-pub fn delete(b: &mut Batch<'_>, id: i64) -> Result<UserRecord, AccountError> {
+/// Removes a user (and so their sessions) and revokes their tokens, unless they are the last admin.
+pub fn delete(b: &mut Batch<'_>, id: i64) -> Result<UserChange, AccountError> {
     let conn = b.conn();
     let user = by_id(conn, id)?.ok_or(AccountError::NotFound)?;
     keep_an_admin(conn, &user)?;
     conn.execute("DELETE FROM users WHERE id = ?", [id])
         .map_err(sql_error)?;
-    Ok(user)
+    let tokens_revoked = revoke_tokens_of(b, &user.username, None)?;
+    Ok(UserChange {
+        user,
+        tokens_revoked,
+    })
 }
