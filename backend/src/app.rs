@@ -468,8 +468,8 @@ pub fn app(state: AppState) -> Router {
             (state.clone(), roles),
             auth::guard,
         ))
-        // `if_not_present`: the feed sets its own `no-cache` (DESIGN.md §4); everything else is no-store,
-        // so the back button after logout shows nothing private.
+        // `if_not_present`: the feed sets its own `no-cache` (docs/ARCHITECTURE.md); everything
+        // else is no-store, so the back button after logout shows nothing private.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

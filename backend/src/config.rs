@@ -1,6 +1,6 @@
 //! Configuration: one TOML file, every key overridable from the environment as
 //! `HERMOD_CONSOLE__SECTION__KEY`, secrets from the environment or a `*_FILE`, held in [`Secret`].
-//! Unknown keys are an error that names the key (DESIGN.md §7).
+//! Unknown keys are an error that names the key (README.md).
 
 use crate::server::ConnectionLimits;
 use hermod_shared::hermod::EnvelopeKeys;

@@ -1,7 +1,7 @@
 //! Finds and decodes what is worth showing in Hermod bodies (requests, answers, callbacks, poll
 //! answers): base64 data items, compact JWS, X.509 certificates, PKCS#10 requests and CMS/PKCS#7
 //! SignedData, as base64, base64url or PEM. Signatures are checked where the material carries the
-//! certificate to check them with (hermod-api.md §2.6–2.11, §3.2, §7).
+//! certificate to check them with (docs/hermod.md §2.4–2.9, §3.2, §7).
 //!
 //! Pure and synchronous (RSA verification takes a few milliseconds: async callers want
 //! `spawn_blocking`). Bodies are untrusted: nothing here panics, recursion is capped, and material
@@ -262,8 +262,8 @@ impl Walker {
         }
     }
 
-    /// A data item (§2.8) whose `data` is base64: its declared type says how to show it.
-    /// `list` is where the item sits (the array's name labels it: "tbs data item 'tbs'").
+    /// A data item (docs/hermod.md §2.6) whose `data` is base64: its declared type says how to show
+    /// it. `list` is where the item sits (the array's name labels it: "tbs data item 'tbs'").
     fn data_item(
         &mut self,
         map: &Map<String, Value>,
@@ -948,7 +948,7 @@ mod tests {
 
     #[test]
     fn sign_request_data_items_are_text_and_references_are_skipped() {
-        // hermod-api.md §7.2/§7.3.
+        // docs/hermod.md §7.2/§7.3.
         let body = json!({
             "commandHeader": {"lifespan": 30, "timeout": 30, "to": ["@tmp"]},
             "signCommand": {"params": {

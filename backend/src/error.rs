@@ -1,5 +1,6 @@
-//! The console API's one error type: every failure becomes a status from DESIGN.md §3's table and a JSON
-//! [`Problem`] body. Client errors are not logged; server-side failures are logged once, here.
+//! The console API's one error type: every failure becomes a status from docs/ARCHITECTURE.md's
+//! table and a JSON [`Problem`] body. Client errors are not logged; server-side failures are logged
+//! once, here.
 
 use crate::app::AppState;
 use axum::Json;

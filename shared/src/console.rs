@@ -1,4 +1,5 @@
-//! The console's own API (browser ↔ backend, DESIGN.md §3) and the live feed's events (§4).
+//! The console's own API (browser ↔ backend; README.md "Console API") and the live feed's events
+//! (docs/ARCHITECTURE.md "The live feed").
 //! Times are RFC 3339 strings in UTC; ids are integers; Hermod's `commandId` is a string of digits.
 
 use crate::decoded::DecodedItem;

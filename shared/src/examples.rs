@@ -1,6 +1,7 @@
-//! A working body for every command type: what the send form starts from, shaped like the documented
-//! examples (hermod-api.md §7) with real base64 where base64 is expected. Kept as one JSON document
-//! rather than code: it costs the WebAssembly bundle a few bytes of data instead of kilobytes of code.
+//! A working body for every command type: what the send form starts from, shaped like the
+//! documented examples (docs/hermod.md §7) with real base64 where base64 is expected. Kept as one
+//! JSON document rather than code: it costs the WebAssembly bundle a few bytes of data instead of
+//! kilobytes of code.
 
 use crate::hermod::CommandType;
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Hermod's wire format, as far as public documentation shows it (`hermod-api.md` §2, §7).
+//! Hermod's wire format, as far as public documentation shows it (docs/hermod.md §1–2, §7).
 //!
 //! Every documented field is typed and optional: Hermod does not document which are required, and the
 //! console must be able to show and resend whatever an operator or Hermod wrote. Every struct keeps the
@@ -70,7 +70,8 @@ impl CommandType {
     }
 
     /// The key of the command-specific object in the request body. `provCommand`, `signCommand` and
-    /// `authCommand` are documented; the others follow the same pattern by inference (hermod-api.md §2.4).
+    /// `authCommand` are documented; the others follow the same pattern by inference
+    /// (docs/hermod.md §2.2).
     pub fn body_key(self) -> &'static str {
         match self {
             CommandType::Provision => "provCommand",
@@ -102,7 +103,7 @@ impl fmt::Display for CommandType {
 }
 
 wire! {
-    /// `commandHeader`, common to every command (§2.4).
+    /// `commandHeader`, common to every command (§2.2).
     pub struct CommandHeader {
         lifespan: u64,
         timeout: u64,
@@ -113,7 +114,7 @@ wire! {
 }
 
 wire! {
-    /// `provCommand` (§2.6).
+    /// `provCommand` (§2.4).
     pub struct ProvCommand {
         nonce: String,
         userid: String,
@@ -183,7 +184,8 @@ wire! {
 }
 
 wire! {
-    /// `signCommand` and `authCommand`: authenticate is a specialised sign with the same parameters (§2.9).
+    /// `signCommand` and `authCommand`: authenticate is a specialised sign with the same parameters
+    /// (§2.7).
     pub struct SignCommand {
         params: SignParams,
     }
@@ -200,7 +202,7 @@ wire! {
 }
 
 wire! {
-    /// A text or image shown to the user or signed (§2.8).
+    /// A text or image shown to the user or signed (§2.6).
     pub struct DataItem {
         key: String,
         description: String,
@@ -220,7 +222,7 @@ wire! {
 }
 
 wire! {
-    /// `certCommand` (§2.7, §7.4; the certificate list's shape is inferred).
+    /// `certCommand` (§2.5, §7.4; the certificate list's shape is inferred).
     pub struct CertCommand {
         profileid: String,
         smartcardid: String,
@@ -239,14 +241,14 @@ wire! {
 }
 
 wire! {
-    /// `pingCommand` (§2.10). `deviceinfo` is the string `"true"` or `"false"`.
+    /// `pingCommand` (§2.8). `deviceinfo` is the string `"true"` or `"false"`.
     pub struct PingCommand {
         deviceinfo: String,
     }
 }
 
 wire! {
-    /// `startpinresetCommand` (§2.11).
+    /// `startpinresetCommand` (§2.9).
     pub struct StartPinResetCommand {
         profileid: String,
         smartcardid: String,
@@ -265,7 +267,7 @@ wire! {
 }
 
 wire! {
-    /// `endpinresetCommand` (§2.11).
+    /// `endpinresetCommand` (§2.9).
     pub struct EndPinResetCommand {
         smartcardid: String,
         encryptednonce: String,
@@ -456,7 +458,7 @@ fn strip_position(msg: &str) -> String {
 }
 
 wire! {
-    /// Hermod's synchronous answer to a create request (§2.5).
+    /// Hermod's synchronous answer to a create request (§2.3).
     pub struct CreateResponse {
         #[serde(rename = "commandId")]
         command_id: String,
@@ -479,9 +481,9 @@ wire! {
     }
 }
 
-/// Where the envelope fields of a callback (or poll answer) are found, as JSON pointers tried in order.
-/// The body shape is not publicly documented (hermod-api.md §3.2), so it is configurable; the first
-/// pointer of each list is also the shape the simulator writes.
+/// Where the envelope fields of a callback (or poll answer) are found, as JSON pointers tried in
+/// order. The body shape is not publicly documented (docs/hermod.md §3.2), so it is configurable;
+/// the first pointer of each list is also the shape the simulator writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EnvelopeKeys {

@@ -1,6 +1,7 @@
-//! What a command body must hold, as tables of its documented fields (hermod-api.md §2.4–2.11), and the
-//! check that walks them. One set of rules for both sides: the send form renders these tables and shows
-//! each message next to its field; the simulator refuses a request with 400 naming the first one.
+//! What a command body must hold, as tables of its documented fields (docs/hermod.md §2.2–2.9), and
+//! the check that walks them. One set of rules for both sides: the send form renders these tables
+//! and shows each message next to its field; the simulator refuses a request with 400 naming the
+//! first one.
 //!
 //! Pure functions over `serde_json::Value` rather than the typed wire structs: the form edits the
 //! operator's own JSON, fields it does not know included, and the WebAssembly bundle is spared the
@@ -285,7 +286,7 @@ static FILTER: [Field; 3] = [
     opt("value", Kind::Text, "Compared with: RSA."),
 ];
 
-/// `signCommand.params` and `authCommand.params`: authenticate is a specialised sign (§2.9), which
+/// `signCommand.params` and `authCommand.params`: authenticate is a specialised sign (§2.7), which
 /// the simulator also lets go without data to be signed (the device signs a fresh challenge).
 const fn sign_params(tbs: Need) -> [Field; 5] {
     [

@@ -1,5 +1,5 @@
-//! Every example of hermod-api.md §7 (copied under `tests/examples/`) parses into the typed view and
-//! serialises back to equal JSON; unknown fields survive; type errors name the field.
+//! Every example of docs/hermod.md §7 (copied under `tests/examples/`) parses into the typed view
+//! and serialises back to equal JSON; unknown fields survive; type errors name the field.
 
 use hermod_shared::console::{CommandState, FeedEvent};
 use hermod_shared::hermod::{

@@ -1,6 +1,7 @@
-//! Every bad input gets a clear answer (invariant 6, DESIGN.md §3's status table): the status, a JSON
-//! problem body naming the field where there is one, nothing half-written, and no panic (the process
-//! still answers afterwards). Also Hermod's own failures: refused, unreachable, broken, too slow.
+//! Every bad input gets a clear answer (invariant 6, docs/ARCHITECTURE.md's table): the status, a
+//! JSON problem body naming the field where there is one, nothing half-written, and no panic (the
+//! process still answers afterwards). Also Hermod's own failures: refused, unreachable, broken, too
+//! slow.
 
 use hermod_console_tests::*;
 use hermod_shared::console::{CommandState, FeedEvent};

@@ -1,5 +1,5 @@
-//! The live feed (DESIGN.md §4, invariant 3): replay after `Last-Event-ID` / `?after=`, no gap, no
-//! duplicate; heartbeats without ids; the stream's headers.
+//! The live feed (docs/ARCHITECTURE.md, invariant 3): replay after `Last-Event-ID` / `?after=`, no
+//! gap, no duplicate; heartbeats without ids; the stream's headers.
 
 use hermod_console_tests::*;
 use std::time::{Duration, Instant};

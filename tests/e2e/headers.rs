@@ -1,4 +1,4 @@
-//! Security headers on everything the console serves (issue 3, DESIGN.md §9): a CSP that allows our
+//! Security headers on everything the console serves (docs/ARCHITECTURE.md): a CSP that allows our
 //! own scripts (Trunk's inline loader by its hash, never `'unsafe-inline'`), wasm, `data:`/`blob:`
 //! images and no framing; `nosniff`, `no-referrer`; `no-store` on the API.
 
@@ -161,7 +161,7 @@ async fn the_page_and_the_api_carry_the_security_headers_and_the_csp_allows_only
             assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
         }
     }
-    // The feed is `no-cache` (DESIGN.md §4), still with the security headers.
+    // The feed is `no-cache` (docs/ARCHITECTURE.md), still with the security headers.
     let feed = c.events(None, None).await;
     let h = feed.headers();
     assert_eq!(

@@ -1,5 +1,5 @@
 //! A subscriber that falls behind the live channel is closed, never silently skipped (invariant 3,
-//! DESIGN.md §9): what it got has no gap, and it resumes from its last id.
+//! docs/ARCHITECTURE.md): what it got has no gap, and it resumes from its last id.
 
 use futures_util::StreamExt;
 use hermod_console_tests::*;

@@ -1,6 +1,6 @@
-//! The callback receiver (DESIGN.md §5, invariants 2, 4 and 5): Basic credentials per client, repeats
-//! stored once, unknown types and non-JSON bodies kept, and a callback that beats Hermod's create
-//! answer matched once the answer is stored.
+//! The callback receiver (docs/ARCHITECTURE.md, invariants 2, 4 and 5): Basic credentials per
+//! client, repeats stored once, unknown types and non-JSON bodies kept, and a callback that beats
+//! Hermod's create answer matched once the answer is stored.
 
 use hermod_console_tests::*;
 use hermod_shared::console::{CommandState, FeedEvent};

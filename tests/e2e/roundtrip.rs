@@ -31,7 +31,8 @@ async fn a_sign_command_reaches_hermod_with_the_clients_key_and_its_callback_rea
         !command_id.is_empty() && command_id.bytes().all(|b| b.is_ascii_digit()),
         "commandId {command_id:?}"
     );
-    // One destination (`@tmp`, as asked) with the plugout link and location of hermod-api.md §2.5.
+    // One destination (`@tmp`, as asked) with the plugout link and location of docs/hermod.md
+    // §2.3.
     let [dest] = sent.destinations.as_slice() else {
         panic!("one destination: {:?}", sent.destinations)
     };

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The flags this machine's headless Chromium needs (toolchain.md).
+/// The flags this machine's headless Chromium needs (README.md, Development).
 const CHROME_FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",

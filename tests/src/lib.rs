@@ -553,8 +553,8 @@ impl Resp {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The JSON problem body of an error answer (DESIGN.md §3): `error` and `detail` present and not
-    /// empty, served as JSON.
+    /// The JSON problem body of an error answer (docs/ARCHITECTURE.md): `error` and `detail`
+    /// present and not empty, served as JSON.
     #[track_caller]
     pub fn problem(&self) -> Problem {
         let content_type = self.header("content-type").unwrap_or_default();
@@ -804,7 +804,7 @@ enum Mode {
     Serve { config: PathBuf },
 }
 
-/// The variable the first admin's password comes from (DESIGN.md §7).
+/// The variable the first admin's password comes from (README.md).
 pub const ADMIN_PASSWORD_ENV: &str = "HERMOD_CONSOLE_ADMIN_PASSWORD";
 /// The session cookie's name; over HTTPS with the `__Host-` prefix.
 pub const SESSION_COOKIE: &str = "hermod_session";
@@ -1540,7 +1540,7 @@ impl Agent {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Sample command bodies (hermod-api.md §7), steered by `externalId`
+// Sample command bodies (docs/hermod.md §7), steered by `externalId`
 
 /// `commandHeader` with `timeout` and `lifespan` of `timeout_secs`.
 pub fn header(external_id: &str, timeout_secs: u64) -> Value {
@@ -1671,7 +1671,7 @@ pub const TYPES: [&str; 7] = [
     "endpinreset",
 ];
 
-/// A callback body in the simulator's default shape (hermod-api.md §7.6).
+/// A callback body in the simulator's default shape (docs/hermod.md §7.6).
 pub fn callback_body(command_id: &str, external_id: &str, state: &str) -> String {
     json!({
         "commandId": command_id,

@@ -1,4 +1,4 @@
-//! One module per resource of the console API (DESIGN.md §3), plus the callback receiver.
+//! One module per resource of the console API (README.md), plus the callback receiver.
 
 pub mod audit;
 pub mod callbacks;

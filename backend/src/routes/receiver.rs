@@ -1,6 +1,6 @@
-//! The callback receiver (DESIGN.md §5): Hermod posts `<callback-url>/callback/<type>` with the API
-//! client's Basic credential. A callback is answered 2xx only after it is committed; a repeat is
-//! acknowledged and not stored twice; an unknown type is stored like any other.
+//! The callback receiver (docs/ARCHITECTURE.md): Hermod posts `<callback-url>/callback/<type>` with
+//! the API client's Basic credential. A callback is answered 2xx only after it is committed; a
+//! repeat is acknowledged and not stored twice; an unknown type is stored like any other.
 
 use crate::app::{AppState, Client};
 use crate::audit::{self, Event};

@@ -21,7 +21,7 @@ pub enum Plan {
 }
 
 impl Outcome {
-    /// Steering by `externalId` prefix (DESIGN.md §6).
+    /// Steering by `externalId` prefix (the README's "Steering the simulator").
     pub fn plan(external_id: &str, delay: Duration) -> Plan {
         if external_id.starts_with("reject-") {
             Plan::After(delay, Outcome::Reject)

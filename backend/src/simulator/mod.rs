@@ -1,7 +1,7 @@
-//! A faithful stand-alone Hermod for demos and tests (DESIGN.md §6): the documented command and poll
-//! endpoints with `X-Api-Key`, validation, never-repeating `commandId`s, plugout destinations, a
-//! lifecycle to a terminal state with exactly one callback, real PKI material in the results, and
-//! steering by `externalId` prefix or by a control endpoint.
+//! A faithful stand-alone Hermod for demos and tests (docs/ARCHITECTURE.md): the documented command
+//! and poll endpoints with `X-Api-Key`, validation, never-repeating `commandId`s, plugout
+//! destinations, a lifecycle to a terminal state with exactly one callback, real PKI material in
+//! the results, and steering by `externalId` prefix or by a control endpoint.
 
 mod config;
 mod lifecycle;
@@ -89,7 +89,8 @@ pub fn router(sim: Simulator) -> Router {
         .route("/command/poll/{id}", get(poll))
         .route("/command/{kind}", post(create));
     Router::new()
-        // Self-hosted Hermod lives under /hermod/rest; Nexus GO has no prefix (hermod-api.md §2.1).
+        // Self-hosted Hermod lives under /hermod/rest; Nexus GO has no prefix (docs/hermod.md
+        // §1.2).
         .nest("/hermod/rest", hermod.clone())
         .merge(hermod)
         .route("/sim/commands/{id}", get(inspect))
@@ -248,7 +249,8 @@ async fn create(State(sim): State<Simulator>, Path(kind): Path<String>, req: Req
     Json(answer).into_response()
 }
 
-/// One mailbox and message per destination, and the plugout link that opens it (hermod-api.md §2.5).
+/// One mailbox and message per destination, and the plugout link that opens it (docs/hermod.md
+/// §2.3).
 fn destinations(public_url: &str, body: &CommandBody) -> Vec<Destination> {
     let to = body
         .header
@@ -408,7 +410,7 @@ async fn control(
     }
 }
 
-/// Hermod's helper for adding an API user (hermod-api.md §5.2), answered in the same spirit.
+/// Hermod's helper for adding an API user (docs/hermod.md §5.2), answered in the same spirit.
 async fn generate_client(Path(id): Path<String>) -> Response {
     let key: String = (0..32)
         .map(|_| format!("{:02x}", rand::random::<u8>()))

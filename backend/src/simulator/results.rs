@@ -1,5 +1,6 @@
 //! What a device "answers" in the simulator: real signatures, real certificate requests. The result
-//! shapes are not publicly documented (hermod-api.md §3.2); these follow the neutral default of §7.6.
+//! shapes are not publicly documented (docs/hermod.md §3.2); these follow the neutral default of
+//! §7.6.
 
 use super::SimCommand;
 use super::material::{self, Identity};

@@ -102,7 +102,8 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
     }
 }
 
-/// `personal://<host>/<path>`: the same message opened in the Smart ID Mobile App (hermod-api.md §2.5).
+/// `personal://<host>/<path>`: the same message opened in the Smart ID Mobile App
+/// (docs/hermod.md §2.3).
 fn mobile_link(location: &str) -> Option<String> {
     let rest = location.split_once("://")?.1;
     Some(format!("personal://{rest}"))

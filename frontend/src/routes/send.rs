@@ -3,8 +3,8 @@
 //!
 //! The form and the JSON tab edit one body (`crate::form`). From the form, a body that breaks the
 //! documented rules is not sent: each message sits next to its field. The JSON tab sends what the
-//! operator wrote, as long as it is JSON, and lists what the rules say about it (DESIGN.md §2,
-//! invariant 4).
+//! operator wrote, as long as it is JSON, and lists what the rules say about it
+//! (docs/ARCHITECTURE.md, invariant 4; invariant 4).
 
 use crate::api::{self, ApiFail};
 use crate::form::{self, Body, Editor, templates::Templates};
