@@ -338,9 +338,13 @@ pub struct CommandBody {
     pub extra: Extra,
 }
 
+/// The longest `lifespan` or `timeout` taken (366 days): Hermod documents no bound, but times are
+/// computed from it, and a number near the integer limit would overflow them.
+pub const MAX_SECONDS: u64 = 366 * 24 * 3600;
+
 impl CommandBody {
-    /// Reads a body for `ty`, checking the documented fields' types. The error names the field as a JSON
-    /// pointer relative to the body.
+    /// Reads a body for `ty`, checking the documented fields' types and the header's durations
+    /// ([`MAX_SECONDS`]). The error names the field as a JSON pointer relative to the body.
     pub fn parse(ty: CommandType, value: &Value) -> Result<CommandBody, FieldError> {
         let Value::Object(map) = value else {
             return Err(FieldError::new(
@@ -360,6 +364,16 @@ impl CommandBody {
                 body.payload = Some(CommandPayload::parse(ty, v)?);
             } else {
                 body.extra.insert(key.clone(), v.clone());
+            }
+        }
+        if let Some(h) = &body.header {
+            for (name, seconds) in [("lifespan", h.lifespan), ("timeout", h.timeout)] {
+                if seconds.is_some_and(|s| s > MAX_SECONDS) {
+                    return Err(FieldError::new(
+                        format!("/commandHeader/{name}"),
+                        format!("at most {MAX_SECONDS} seconds (366 days)"),
+                    ));
+                }
             }
         }
         Ok(body)

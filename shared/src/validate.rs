@@ -7,7 +7,7 @@
 //! operator's own JSON, fields it does not know included, and the WebAssembly bundle is spared the
 //! structs' serde code.
 
-use crate::hermod::{CommandType, FieldError};
+use crate::hermod::{CommandType, FieldError, MAX_SECONDS};
 use serde_json::{Map, Value};
 
 /// What a field holds: how the form edits it and what the check demands.
@@ -504,6 +504,7 @@ fn value(
         },
         Kind::Seconds => match v.as_u64() {
             Some(0) => Some("must be positive".into()),
+            Some(s) if s > MAX_SECONDS => Some(format!("at most {MAX_SECONDS} (366 days)")),
             Some(_) => None,
             None => Some("must be a whole number of seconds".into()),
         },
@@ -738,6 +739,12 @@ mod tests {
                 .unwrap_or_else(|| panic!("{p} in {found:?}"))
         };
         assert_eq!(by("/commandHeader/lifespan"), "must be positive");
+        body["commandHeader"]["lifespan"] = json!(u64::MAX);
+        assert!(
+            check(CommandType::Sign, &body)
+                .iter()
+                .any(|e| e.pointer == "/commandHeader/lifespan" && e.message.starts_with("at most")),
+        );
         assert_eq!(
             by("/commandHeader/timeout"),
             "must be a whole number of seconds"

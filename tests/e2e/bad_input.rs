@@ -54,6 +54,12 @@ async fn bad_command_requests_get_400_415_or_422_naming_the_field() {
     let mut v = good();
     v["body"]["commandHeader"]["to"] = json!("@tmp");
     cases.push((v, "/body/commandHeader/to"));
+    // Durations near the integer limit would overflow the times computed from them.
+    for (field, seconds) in [("timeout", i64::MAX as u64), ("lifespan", u64::MAX)] {
+        let mut v = good();
+        v["body"]["commandHeader"][field] = json!(seconds);
+        cases.push((v, ["/body/commandHeader/", field].concat().leak()));
+    }
     let mut v = good();
     v["body"]["signCommand"]["params"]["tbs"][0]["visible"] = json!("yes");
     cases.push((v, "/body/signCommand/params/tbs/0/visible"));
@@ -166,7 +172,24 @@ async fn bad_query_parameters_unknown_ids_and_paths() {
         ("/api/events?after=1.5", "after"),
         ("/api/commands?since=2026-01-31", "since"),
     ];
-    for (path, field) in cases {
+    // Text filters are bounded before any work: a search of 257 characters, any other of 129.
+    let long = |n: usize| "x".repeat(n);
+    let bounded = [
+        (format!("/api/commands?q={}", long(257)), "q"),
+        (format!("/api/callbacks?q={}", long(257)), "q"),
+        (format!("/api/audit?q={}", long(257)), "q"),
+        (format!("/api/commands?type={}", long(129)), "type"),
+        (format!("/api/callbacks?client={}", long(129)), "client"),
+        (format!("/api/commands?state={}", long(129)), "state"),
+        (format!("/api/audit?actor={}", long(129)), "actor"),
+        (format!("/api/callbacks/export?q={}", long(257)), "q"),
+    ];
+    for (path, field) in cases
+        .iter()
+        .map(|(p, f)| (p.to_string(), *f))
+        .chain(bounded)
+    {
+        let path = path.as_str();
         let r = c.get(path).await;
         let p = r.expect_problem(422, None, None);
         let named = p.field.as_deref().unwrap_or_default();

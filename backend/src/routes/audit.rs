@@ -11,7 +11,7 @@ use hermod_shared::console::{AuditRecord, ListPage};
 fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
     let c = q.common()?;
     Ok(AuditFilter {
-        actor: q.actor.clone().filter(|s| !s.is_empty()),
+        actor: q.actor()?,
         action: c.kind,
         query: c.query,
     })

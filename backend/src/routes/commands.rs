@@ -342,7 +342,9 @@ fn interpret_create(exchange: &Exchange, timeout_secs: Option<u64>) -> (Created,
         .unwrap_or(CommandState::InProgress);
     created.command_id = Some(command_id);
     created.destinations = answer.destinations.unwrap_or_default();
-    created.expires_at = timeout_secs.map(|s| now_ms() + (s as i64).saturating_mul(1000));
+    created.expires_at = timeout_secs.map(|s| {
+        now_ms().saturating_add(i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(1000))
+    });
     (created, None)
 }
 

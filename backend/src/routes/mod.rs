@@ -54,6 +54,20 @@ pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::invalid(&FieldError::new(field, message))
 }
 
+/// The longest search text a list takes, in characters, and the longest of any other text filter.
+pub const MAX_SEARCH: usize = 256;
+pub const MAX_FILTER: usize = 128;
+
+/// A text filter, trimmed; refused when longer than `max` characters, before any work.
+fn text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match non_empty(v) {
+        Some(s) if s.chars().count() > max => {
+            Err(invalid(field, format!("at most {max} characters")))
+        }
+        found => Ok(found),
+    }
+}
+
 fn non_empty(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
@@ -93,19 +107,24 @@ impl ListQuery {
             ));
         }
         Ok(Common {
-            kind: non_empty(&self.kind).map(|s| s.to_ascii_lowercase()),
-            state: non_empty(&self.state).map(|s| s.to_ascii_uppercase()),
-            client: non_empty(&self.client),
+            kind: text("type", &self.kind, MAX_FILTER)?.map(|s| s.to_ascii_lowercase()),
+            state: text("state", &self.state, MAX_FILTER)?.map(|s| s.to_ascii_uppercase()),
+            client: text("client", &self.client, MAX_FILTER)?,
             query: Query {
                 since: time("since", &self.since)?,
                 until: time("until", &self.until)?,
-                q: non_empty(&self.q),
+                q: text("q", &self.q, MAX_SEARCH)?,
                 page: Page {
                     limit,
                     before_id: int("cursor", &self.cursor)?,
                 },
             },
         })
+    }
+
+    /// The audit log's `actor`.
+    pub fn actor(&self) -> Result<Option<String>, ApiError> {
+        text("actor", &self.actor, MAX_FILTER)
     }
 
     pub fn unmatched(&self) -> Result<Option<bool>, ApiError> {

@@ -97,7 +97,7 @@ pub fn CallbacksPage() -> impl IntoView {
                 <a class="button" href=move || format!("/api/callbacks/export?format=json&{}", filter_qs.get())>"Export JSON"</a>
             </header>
             <form class="filters" on:submit=apply aria-label="Filter the callbacks">
-                <label>"Search"<input name="q" type="search" data-search="" prop:value=move || param("q")/></label>
+                <label>"Search"<input name="q" type="search" maxlength="256" data-search="" prop:value=move || param("q")/></label>
                 <label>"Type"<input name="type" prop:value=move || param("type")/></label>
                 <label>"Client"<input name="client" prop:value=move || param("client")/></label>
                 <label>"State"<input name="state" prop:value=move || param("state")/></label>

@@ -154,7 +154,7 @@ pub fn CommandsPage() -> impl IntoView {
             <form class="filters" id="command-filters" on:submit=apply aria-label="Filter and search the commands">
                 <label>
                     "Search"
-                    <input name="q" type="search" id="command-search" data-search="" placeholder="text, commandId, certificate subject…" prop:value=move || param("q")/>
+                    <input name="q" type="search" maxlength="256" id="command-search" data-search="" placeholder="text, commandId, certificate subject…" prop:value=move || param("q")/>
                 </label>
                 {select("type", "Type", CommandType::ALL.iter().map(|t| t.as_str().to_string()).collect())}
                 {select("state", "State", CommandState::KNOWN.iter().map(|s| s.as_str().to_string()).collect())}
