@@ -93,8 +93,19 @@ impl<'a> Event<'a> {
     }
 }
 
+/// The most of a target an anonymous request's line keeps: a stranger's path or name is theirs to
+/// make as long as the request allows, and the log is append-only.
+const ANONYMOUS_TARGET_CHARS: usize = 256;
+
 /// The line as it will be stored.
-pub fn entry(meta: &RequestMeta, caller: Option<&Caller>, event: Event<'_>) -> AuditEntry {
+pub fn entry(meta: &RequestMeta, caller: Option<&Caller>, mut event: Event<'_>) -> AuditEntry {
+    if caller.is_none()
+        && let Some(target) = &mut event.target
+        && let Some((cut, _)) = target.char_indices().nth(ANONYMOUS_TARGET_CHARS)
+    {
+        target.truncate(cut);
+        target.push('…');
+    }
     let (actor, actor_kind) = match caller {
         Some(c) => (c.name.clone(), c.kind()),
         None => (
@@ -143,6 +154,19 @@ pub async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_anonymous_line_keeps_a_bounded_prefix_of_its_target() {
+        let meta = RequestMeta {
+            source: "10.0.0.1".into(),
+            request_id: "r".into(),
+        };
+        let long = "é".repeat(10_000);
+        let line = entry(&meta, None, Event::ok("login", long.clone()));
+        let kept = line.target.unwrap();
+        assert_eq!(kept.chars().count(), ANONYMOUS_TARGET_CHARS + 1);
+        assert!(long.starts_with(kept.trim_end_matches('…')));
+    }
 
     #[test]
     fn refusals_past_the_limit_are_counted_into_the_next_row() {
