@@ -554,6 +554,40 @@ fn text(raw: &Value, pointers: &[String]) -> Option<String> {
     })
 }
 
+/// What a create answer says was created, read as tolerantly as a callback: the envelope's pointers
+/// find the id and state, ids may be numbers, and each destination is read on its own, so one odd
+/// entry (or an unexpected type anywhere else) does not lose the rest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateAnswer {
+    pub command_id: Option<String>,
+    /// Upper-cased.
+    pub state: Option<String>,
+    pub destinations: Vec<Destination>,
+}
+
+impl CreateAnswer {
+    pub fn read(raw: &Value, keys: &EnvelopeKeys) -> CreateAnswer {
+        let Correlation {
+            command_id, state, ..
+        } = Correlation::of(raw, keys);
+        let destinations = raw
+            .get("destinations")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|d| serde_json::from_value(d.clone()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        CreateAnswer {
+            command_id,
+            state,
+            destinations,
+        }
+    }
+}
+
 /// What ties a body to its command, read without copying the rest of it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Correlation {

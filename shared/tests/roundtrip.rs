@@ -3,7 +3,8 @@
 
 use hermod_shared::console::{CommandState, FeedEvent};
 use hermod_shared::hermod::{
-    CommandBody, CommandPayload, CommandType, CreateResponse, Envelope, EnvelopeKeys, set_pointer,
+    CommandBody, CommandPayload, CommandType, CreateAnswer, CreateResponse, Envelope, EnvelopeKeys,
+    set_pointer,
 };
 use serde_json::{Value, json};
 
@@ -204,4 +205,24 @@ fn feed_events_round_trip_to_equal_json() {
         let typed: FeedEvent = serde_json::from_value(event.clone()).unwrap();
         assert_eq!(serde_json::to_value(&typed).unwrap(), event);
     }
+}
+
+#[test]
+fn a_create_answer_is_read_like_a_callback_and_one_odd_destination_loses_no_other() {
+    let raw = json!({
+        "commandId": 1011,
+        "state": "in_progress",
+        "destinations": [
+            {"to": "@tmp", "uri": "https://h/x"},
+            {"to": 7},
+            "not an object",
+            {"to": "alice@example", "extra": true}
+        ],
+        "fqdn": ["unexpected", "type"]
+    });
+    let a = CreateAnswer::read(&raw, &EnvelopeKeys::default());
+    assert_eq!(a.command_id.as_deref(), Some("1011"));
+    assert_eq!(a.state.as_deref(), Some("IN_PROGRESS"));
+    let to: Vec<_> = a.destinations.iter().map(|d| d.to.as_deref()).collect();
+    assert_eq!(to, [Some("@tmp"), Some("alice@example")]);
 }

@@ -280,11 +280,11 @@ async fn hermod_refusing_or_unreachable_is_502_with_the_kept_record() {
         CommandState::SendFailed
     );
 
-    // Hermod answers 500.
+    // Hermod answers 500: it may have created the command before it failed.
     let r = c
         .send_as("idm", "sign", sign_body(&unique("crash-"), 30))
         .await;
-    let p = r.expect_problem(502, None, None);
+    let p = r.expect_problem(502, Some("hermod_server_error"), None);
     assert_eq!(p.hermod_status, Some(500), "{}", r.text);
     assert!(
         p.hermod_body
@@ -295,7 +295,7 @@ async fn hermod_refusing_or_unreachable_is_502_with_the_kept_record() {
         r.text
     );
     let crashed = p.record.expect("the kept record");
-    assert_eq!(crashed.state, CommandState::SendFailed);
+    assert_eq!(crashed.state, CommandState::SendUnknown);
 
     // Hermod answers 200 with an HTML page: no commandId, so the outcome is unknown.
     let r = c
@@ -454,4 +454,38 @@ async fn a_callback_that_comes_while_the_send_is_still_waiting_is_matched_when_i
         "the commandId is learnt from it"
     );
     assert!(c.callbacks("?unmatched=true").await.items.is_empty());
+}
+
+#[tokio::test]
+async fn a_create_answer_is_read_tolerantly_and_a_gateway_error_leaves_the_outcome_open() {
+    let c = Console::demo().start().await;
+
+    // The commandId as a JSON number: still created, with its destinations, then completed.
+    let sent = c.send("sign", sign_body(&unique("numericid-"), 30)).await;
+    assert_eq!(sent.state, CommandState::InProgress);
+    let id = sent.command_id.clone().expect("the commandId, as text");
+    assert!(id.bytes().all(|b| b.is_ascii_digit()), "{id}");
+    assert!(!sent.destinations.is_empty(), "the destinations are kept");
+    c.wait_for_state(sent.id, "COMPLETED").await;
+
+    // A 502 from a proxy in front, after Hermod created the command: unknown, not failed, and the
+    // callback that follows is matched by externalId.
+    let r = c
+        .send_as("idm", "sign", sign_body(&unique("gateway-"), 30))
+        .await;
+    let p = r.expect_problem(502, Some("hermod_server_error"), None);
+    assert_eq!(p.hermod_status, Some(502));
+    assert!(
+        p.hermod_body
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Bad Gateway"),
+        "the proxy's page is kept: {}",
+        r.text
+    );
+    let record = p.record.expect("the kept record");
+    assert_eq!(record.state, CommandState::SendUnknown);
+    let callbacks = c.wait_for_callbacks(record.id, 1).await;
+    assert_eq!(callbacks[0].command, Some(record.id));
+    c.wait_for_state(record.id, "COMPLETED").await;
 }

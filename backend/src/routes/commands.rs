@@ -17,7 +17,9 @@ use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, ListPage, PollResult, QrCode, SendCommand,
     TimelineEntry,
 };
-use hermod_shared::hermod::{CommandBody, CommandType, Correlation, CreateResponse, Destination};
+use hermod_shared::hermod::{
+    CommandBody, CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys,
+};
 use serde_json::json;
 
 fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
@@ -250,7 +252,7 @@ pub async fn send(
     let timeout = body.timeout_secs();
     let task = tokio::spawn(async move {
         let exchange = hermod.create(ty, &req.body).await;
-        let (created, problem) = interpret_create(&exchange, timeout);
+        let (created, problem) = interpret_create(&exchange, timeout, &app.envelope);
         let event = Event::ok("command_sent", None)
             .outcome(if problem.is_none() { "ok" } else { "failed" })
             .detail(json!({
@@ -299,7 +301,11 @@ struct Created {
 }
 
 /// Reads Hermod's answer to a create request: what to record, and the error to answer with, if any.
-fn interpret_create(exchange: &Exchange, timeout_secs: Option<u64>) -> (Created, Option<ApiError>) {
+fn interpret_create(
+    exchange: &Exchange,
+    timeout_secs: Option<u64>,
+    keys: &EnvelopeKeys,
+) -> (Created, Option<ApiError>) {
     let mut created = Created {
         state: CommandState::SendFailed,
         command_id: None,
@@ -314,26 +320,48 @@ fn interpret_create(exchange: &Exchange, timeout_secs: Option<u64>) -> (Created,
         return (created, Some(exchange_error(exchange, failure)));
     }
     let status = exchange.reply.status.unwrap_or_default();
+    if matches!(status, 500 | 502 | 503 | 504) {
+        // A server error, or a gateway in front of Hermod: Hermod may have created the command
+        // before it failed, or may never have seen the request. Only a callback or a poll can tell.
+        created.state = CommandState::SendUnknown;
+        return (
+            created,
+            Some(with_answer(
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "hermod_server_error",
+                    format!(
+                        "Hermod (or a proxy in front of it) answered {status}; the command may or \
+                         may not exist in Hermod. Its callback, if it comes, is matched by externalId."
+                    ),
+                ),
+                exchange,
+            )),
+        );
+    }
     if !(200..300).contains(&status) {
         return (created, Some(refused(exchange)));
     }
     let answer = exchange
         .success_json()
-        .and_then(|v| serde_json::from_value::<CreateResponse>(v).ok());
-    let Some((answer, command_id)) = answer.and_then(|a| a.command_id.clone().map(|id| (a, id)))
-    else {
+        .map(|v| CreateAnswer::read(&v, keys))
+        .unwrap_or_default();
+    let Some(command_id) = answer.command_id else {
         created.state = CommandState::SendUnknown;
-        let mut e = ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "hermod_bad_answer",
-            format!(
-                "Hermod answered {status} without a JSON commandId; the command may or may not \
-                 exist in Hermod. Its answer is kept with the record."
-            ),
+        return (
+            created,
+            Some(with_answer(
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "hermod_bad_answer",
+                    format!(
+                        "Hermod answered {status} without a commandId; the command may or may not \
+                         exist in Hermod. Its answer is kept with the record."
+                    ),
+                ),
+                exchange,
+            )),
         );
-        e.problem.hermod_status = Some(status);
-        e.problem.hermod_body = exchange.reply.body.clone();
-        return (created, Some(e));
     };
     created.state = answer
         .state
@@ -341,24 +369,31 @@ fn interpret_create(exchange: &Exchange, timeout_secs: Option<u64>) -> (Created,
         .map(CommandState::parse)
         .unwrap_or(CommandState::InProgress);
     created.command_id = Some(command_id);
-    created.destinations = answer.destinations.unwrap_or_default();
+    created.destinations = answer.destinations;
     created.expires_at = timeout_secs.map(|s| {
         now_ms().saturating_add(i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(1000))
     });
     (created, None)
 }
 
+/// The error with Hermod's status and body.
+fn with_answer(mut e: ApiError, exchange: &Exchange) -> ApiError {
+    e.problem.hermod_status = exchange.reply.status;
+    e.problem.hermod_body = exchange.reply.body.clone();
+    e
+}
+
 /// 502 for "Hermod said no", with its status and body.
 fn refused(exchange: &Exchange) -> ApiError {
     let status = exchange.reply.status.unwrap_or_default();
-    let mut e = ApiError::new(
-        StatusCode::BAD_GATEWAY,
-        "hermod_refused",
-        format!("Hermod answered {status}; see hermod_body for its reason"),
-    );
-    e.problem.hermod_status = Some(status);
-    e.problem.hermod_body = exchange.reply.body.clone();
-    e
+    with_answer(
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "hermod_refused",
+            format!("Hermod answered {status}; see hermod_body for its reason"),
+        ),
+        exchange,
+    )
 }
 
 /// 502 or 504 for an exchange that produced no usable answer.

@@ -235,13 +235,28 @@ async fn create(State(sim): State<Simulator>, Path(kind): Path<String>, req: Req
         .insert(id.clone(), command);
     let plan = Outcome::plan(steer, Duration::from_millis(sim.0.config.complete_after_ms));
     tokio::spawn(lifecycle::run(sim.clone(), id.clone(), plan, timeout));
+    // Quirks of a Hermod the documentation does not rule out: an id sent as a JSON number.
+    let command_id = match steer.starts_with("numericid-") {
+        true => json!(id.parse::<u64>().expect("the simulator's ids are digits")),
+        false => json!(id),
+    };
     let answer = json!({
-        "commandId": id,
+        "commandId": command_id,
         "destinations": destinations,
         "commandType": ty.wire_name(),
         "state": "IN_PROGRESS",
         "fqdn": sim.0.config.fqdn,
     });
+    if steer.starts_with("gateway-") {
+        // A proxy in front of Hermod gave up after Hermod had created the command: its callback
+        // still comes.
+        return (
+            StatusCode::BAD_GATEWAY,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body><h1>502 Bad Gateway</h1>nginx</body></html>",
+        )
+            .into_response();
+    }
     if steer.starts_with("slow-") {
         // Hermod accepted the command but its answer is late: the console's "outcome unknown" case.
         tokio::time::sleep(Duration::from_millis(sim.0.config.slow_answer_ms)).await;
