@@ -400,14 +400,10 @@ async fn list_routes(Extension(table): Extension<Arc<Vec<RouteInfo>>>) -> Json<V
 fn callback_routes(state: &AppState) -> Router<AppState> {
     let timeout = Duration::from_secs(state.limits.request_timeout_secs);
     Router::new()
-        .route(
-            "/rest/callback/{kind}",
-            post(routes::receiver::by_credential),
-        )
-        .route(
-            "/clients/{client}/rest/callback/{kind}",
-            post(routes::receiver::by_path),
-        )
+        // Anything under a client's URL or `/rest/`: where exactly Hermod posts is a guess, and a
+        // callback posted elsewhere must not be lost (routes/receiver.rs).
+        .route("/rest/{*rest}", post(routes::receiver::by_credential))
+        .route("/clients/{client}/{*rest}", post(routes::receiver::by_path))
         .route("/healthz", get(routes::health::live))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(middleware::from_fn_with_state(
@@ -477,11 +473,8 @@ pub fn app(state: AppState) -> Router {
     let callbacks = if state.callbacks_elsewhere {
         // A callback sent here would be lost on a network Hermod should not reach: say where.
         Router::new()
-            .route("/rest/callback/{kind}", any(callbacks_elsewhere))
-            .route(
-                "/clients/{client}/rest/callback/{kind}",
-                any(callbacks_elsewhere),
-            )
+            .route("/rest/{*rest}", post(callbacks_elsewhere))
+            .route("/clients/{client}/{*rest}", post(callbacks_elsewhere))
     } else {
         callback_routes(&state)
     };

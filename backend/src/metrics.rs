@@ -12,6 +12,8 @@ pub struct Metrics {
     pub callbacks_duplicate: AtomicU64,
     /// Refused for a missing or wrong credential.
     pub callbacks_rejected: AtomicU64,
+    /// Kept though they came to a path not ending in `callback/<type>`.
+    pub callbacks_misrouted: AtomicU64,
     pub commands_sent: AtomicU64,
     /// Sends that did not produce a command in Hermod (or whose outcome is unknown).
     pub commands_failed: AtomicU64,
@@ -44,6 +46,11 @@ pub async fn render(State(app): State<AppState>) -> impl IntoResponse {
             "hermod_console_callbacks_rejected_total",
             "Callbacks refused for their credential.",
             read(&m.callbacks_rejected),
+        ),
+        (
+            "hermod_console_callbacks_misrouted_total",
+            "Callbacks kept though they came to a path not ending in callback/<type>.",
+            read(&m.callbacks_misrouted),
         ),
         (
             "hermod_console_commands_sent_total",

@@ -181,7 +181,13 @@ pub struct CallbackRecord {
     pub headers: Vec<(String, String)>,
     /// `"basic ok (user)"`, `"path only (unauthenticated)"`, …
     pub auth: String,
+    /// The path it was posted to (none for callbacks stored before paths were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
+
+/// The type a callback gets when it came to a path other than `…/callback/<type>`.
+pub const MISROUTED: &str = "misrouted";
 
 impl CallbackRecord {
     pub fn unmatched(&self) -> bool {

@@ -816,11 +816,29 @@ async fn markup_in_callback_bodies_stays_text_on_every_page() {
         )
         .await
         .expect(200);
+    // And one posted to the bare registered URL: kept, flagged where it shows.
+    console
+        .post_callback(
+            "/clients/idm/rest",
+            Some(console.idm_auth()),
+            "application/json",
+            json!({"note": "misrouted"}).to_string(),
+        )
+        .await
+        .expect(200);
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
         login(&c, &url, "admin", &password).await;
         let text = "document.body.textContent";
+
+        // The misrouted callback stands out in the feed.
+        wait_text(
+            &c,
+            ".feed-row[data-kind=callback] .type.misrouted",
+            "misrouted",
+        )
+        .await;
 
         // The feed: the unmatched callback's fields, as text.
         wait_text(
@@ -848,8 +866,15 @@ async fn markup_in_callback_bodies_stays_text_on_every_page() {
         c.goto(&format!("{url}/callbacks")).await.unwrap();
         wait_js(
             &c,
-            "document.querySelectorAll('li.callback').length >= 2",
-            "two callbacks",
+            "document.querySelectorAll('li.callback').length >= 3",
+            "three callbacks",
+        )
+        .await;
+        // The misrouted one says where it came and what to check.
+        wait_text(
+            &c,
+            "li.callback [data-misrouted]",
+            "Posted to /clients/idm/rest",
         )
         .await;
         eval(

@@ -364,3 +364,77 @@ async fn a_callback_the_store_cannot_take_gets_503_and_is_taken_on_the_retry() {
     c.wait_for_state(record.id, "COMPLETED").await;
     c.assert_healthy().await;
 }
+
+#[tokio::test]
+async fn no_callback_is_lost_to_a_guess_about_its_path() {
+    let c = Console::demo().start().await;
+    // A command the simulator holds open, so the only callback for it is the one posted here.
+    let sent = c.send("ping", ping_body(&unique("hold-path-"), 60)).await;
+    let command_id = sent.command_id.clone().expect("a commandId");
+    let body = |tag: &str| callback_body(&command_id, tag, "COMPLETED");
+
+    // `…/callback/<type>` in any case, wherever it ends, is a callback of that type.
+    for (path, kind) in [
+        ("/clients/idm/rest/rest/callback/sign", "sign"),
+        ("/clients/idm/rest/callback/SIGN", "sign"),
+        ("/rest/callback/Ping", "ping"),
+    ] {
+        let r = c
+            .post_callback(path, Some(c.idm_auth()), "application/json", body(path))
+            .await
+            .expect(200);
+        let id = r.json()["id"].as_i64().expect("the stored id");
+        let listed = c.callbacks("?limit=500").await.items;
+        let stored = listed.iter().find(|k| k.id == id).expect("listed");
+        assert_eq!(
+            (stored.callback_type.as_str(), stored.path.as_deref()),
+            (kind, Some(path))
+        );
+    }
+    // Anywhere else under a client's URL, or under /rest/ with a client's credential: kept as
+    // misrouted, with the path it came to, matched to its command all the same.
+    let misrouted = [
+        "/clients/idm/rest",
+        "/clients/idm/hooks/hermod",
+        "/rest/notify",
+        "/clients/nobody/rest/callback/sign",
+    ];
+    for path in misrouted {
+        c.post_callback(path, Some(c.idm_auth()), "application/json", body(path))
+            .await
+            .expect(200);
+    }
+    let kept = c.callbacks("?type=misrouted").await.items;
+    let mut paths: Vec<_> = kept
+        .iter()
+        .map(|k| k.path.clone().unwrap_or_default())
+        .collect();
+    paths.sort();
+    let mut expected = misrouted.map(String::from).to_vec();
+    expected.sort();
+    assert_eq!(paths, expected);
+    assert!(
+        kept.iter()
+            .all(|k| k.command == Some(sent.id) && k.client.as_deref() == Some("idm"))
+    );
+    c.wait_for_state(sent.id, "COMPLETED").await;
+    let metrics = c.get("/metrics").await.expect(200).text;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hermod_console_callbacks_misrouted_total 4"),
+        "{metrics}"
+    );
+    // Without a credential that names a client, a path naming none is still refused.
+    c.post_callback("/clients/nobody/rest", None, "application/json", body("x"))
+        .await
+        .expect_problem(404, Some("not_found"), None);
+    c.post_callback(
+        "/rest/notify",
+        Some(("idm-callback", "wrong")),
+        "application/json",
+        body("y"),
+    )
+    .await
+    .expect(401);
+}

@@ -14,28 +14,42 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use hermod_shared::console::MISROUTED;
 use hermod_shared::hermod::Correlation;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// `/rest/callback/{type}`: the client is the one whose credential matches.
+/// `/rest/…`: the client is the one whose credential matches.
 pub async fn by_credential(
     State(app): State<AppState>,
-    Path(kind): Path<String>,
+    Path(rest): Path<String>,
     req: Request,
 ) -> Response {
-    receive(app, None, kind, req).await
+    receive(app, None, kind_of(&rest), req).await
 }
 
-/// `/clients/{client}/rest/callback/{type}`: the client is named by the path.
+/// `/clients/{client}/…`: the client is named by the path.
 pub async fn by_path(
     State(app): State<AppState>,
-    Path((client, kind)): Path<(String, String)>,
+    Path((client, rest)): Path<(String, String)>,
     req: Request,
 ) -> Response {
-    receive(app, Some(client), kind, req).await
+    receive(app, Some(client), kind_of(&rest), req).await
 }
+
+/// The callback's type, from a path that ends in `callback/<type>` (in any case); `None` for any
+/// other path. Hermod appending `/callback/<type>` to the registered URL is inferred, not
+/// documented (docs/hermod.md §3.1), so a POST elsewhere is kept too, as misrouted.
+fn kind_of(rest: &str) -> Option<String> {
+    let mut segments = rest.trim_end_matches('/').rsplit('/');
+    let (kind, callback) = (segments.next()?, segments.next()?);
+    let letters = (1..=32).contains(&kind.len()) && kind.bytes().all(|b| b.is_ascii_alphabetic());
+    (callback.eq_ignore_ascii_case("callback") && letters).then(|| kind.to_ascii_lowercase())
+}
+
+/// The most of a callback's path kept with it.
+const MAX_PATH: usize = 1024;
 
 /// Who a callback comes from, as far as its credential shows.
 enum Verdict<'a> {
@@ -48,16 +62,20 @@ enum Verdict<'a> {
 async fn receive(
     app: AppState,
     path_client: Option<String>,
-    kind: String,
+    mut kind: Option<String>,
     req: Request,
 ) -> Response {
-    if kind.is_empty() || kind.len() > 32 || !kind.bytes().all(|b| b.is_ascii_lowercase()) {
-        return ApiError::not_found("callback type (lower-case letters only)").into_response();
-    }
     let verdict = match &path_client {
         Some(id) => match app.client(id) {
             Some(client) => check_client(client, req.headers()),
-            None => return ApiError::not_found("API client").into_response(),
+            // A client the path does not know, but a credential that names one: kept, misrouted.
+            None => match find_client(&app, req.headers()) {
+                found @ Verdict::Basic(_) => {
+                    kind = None;
+                    found
+                }
+                _ => return ApiError::not_found("API client").into_response(),
+            },
         },
         None => find_client(&app, req.headers()),
     };
@@ -103,6 +121,12 @@ async fn receive(
     };
     let client_id = client.id.clone();
     let headers = kept_headers(req.headers(), &auth);
+    let path: String = req.uri().path().chars().take(MAX_PATH).collect();
+    let kind = kind.unwrap_or_else(|| {
+        tracing::warn!(%path, client = %client_id, "a callback came to a path not ending in /callback/<type>; kept as misrouted");
+        Metrics::inc(&app.metrics.callbacks_misrouted);
+        MISROUTED.to_string()
+    });
     let body = match read_body(req, app.limits.callback_body_bytes).await {
         Ok(b) => b,
         Err(e) => return e.into_response(),
@@ -123,6 +147,7 @@ async fn receive(
             body: text,
             headers,
             auth,
+            path,
         })
         .await;
     match saved {

@@ -76,6 +76,8 @@ pub struct NewCallback {
     pub body: String,
     pub headers: Vec<(String, String)>,
     pub auth: String,
+    /// The path it was posted to.
+    pub path: String,
 }
 
 pub enum CallbackSaved {

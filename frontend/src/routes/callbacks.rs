@@ -8,7 +8,7 @@ use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
 use crate::live::use_live;
 use crate::nav::{navigate, query_string, use_location};
-use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent};
+use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent, MISROUTED};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -128,6 +128,11 @@ pub fn CallbacksPage() -> impl IntoView {
                             <span class="mono muted">{c.command_id.clone().unwrap_or_default()}</span>
                             <span class="muted">{c.auth.clone()}</span>
                         </div>
+                        {(c.callback_type == MISROUTED).then(|| view! {
+                            <p class="warning" data-misrouted="">
+                                {format!("Posted to {}, a path not ending in /callback/<type>: kept, but check the callback URL registered in Hermod for this client (Clients page).", c.path.clone().unwrap_or_default())}
+                            </p>
+                        })}
                         <JsonBlock label="Body".to_string() text=c.body.clone()/>
                     </li>
                 </For>

@@ -5,7 +5,7 @@ use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
 use crate::live::{Conn, use_live};
 use crate::nav::{navigate, query_string, use_location};
-use hermod_shared::console::{CommandState, FeedEvent};
+use hermod_shared::console::{CommandState, FeedEvent, MISROUTED};
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
 
@@ -214,11 +214,16 @@ fn FeedRow(event: FeedEvent) -> impl IntoView {
             callback.command_id.clone(),
         ),
     };
+    let type_class = if ty == MISROUTED {
+        "type misrouted"
+    } else {
+        "type"
+    };
     let cells = view! {
         <RelTime at=at/>
         <span class="kind">{kind}</span>
         <span class="client">{client}</span>
-        <span class="type">{ty}</span>
+        <span class=type_class>{ty}</span>
         <span>{state.map(|s| view! { <StateBadge state=s/> })}</span>
         {match command {
             Some(id) => view! { <span class="mono">{format!("#{id}")}</span> }.into_any(),

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 const COLUMNS: &str = "id, received_at, client, type, command_id, command, state, external_id, \
-     body, headers, auth";
+     body, headers, auth, path";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<CallbackRecord> {
     Ok(CallbackRecord {
@@ -29,6 +29,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<CallbackRecord> {
         body: r.get(8)?,
         headers: json(r, 9)?,
         auth: r.get(10)?,
+        path: r.get(11)?,
     })
 }
 
@@ -56,6 +57,7 @@ struct Fields<'a> {
     body: &'a str,
     headers: &'a [(String, String)],
     auth: &'a str,
+    path: &'a str,
 }
 
 impl Prepared {
@@ -82,6 +84,7 @@ impl Prepared {
             body: &c.body,
             headers: &c.headers,
             auth: &c.auth,
+            path: &c.path,
         })?;
         Ok(Prepared {
             headers: serde_json::to_string(&c.headers)?,
@@ -135,7 +138,7 @@ fn store(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
     let command = match_command(conn, c)?;
     conn.prepare_cached(
         "INSERT INTO callbacks (received_at, client, type, command_id, command, state, \
-         external_id, body, headers, auth, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         external_id, body, headers, auth, digest, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .and_then(|mut s| {
         s.execute((
@@ -150,6 +153,7 @@ fn store(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
             &p.headers,
             &c.auth,
             &p.digest[..],
+            &c.path,
         ))
     })
     .map_err(sql_error)?;
@@ -266,7 +270,7 @@ pub fn export(
     let row = |r: &Row<'_>| {
         Ok(Exported {
             record: record(r)?,
-            decoded: r.get(11)?,
+            decoded: r.get(12)?,
         })
     };
     query(f, &select).page(conn, f.query.page, row, |e| e.record.id)
@@ -288,6 +292,7 @@ mod tests {
             body: "{\"commandId\":\"1011\",\"x\":\"é\\u0000\"}".into(),
             headers: vec![("content-type".into(), "application/json".into())],
             auth: "basic ok (idm-callback)".into(),
+            path: "/clients/idm/rest/callback/sign".into(),
         };
         let record = |command| CallbackRecord {
             id: 42,
@@ -301,6 +306,7 @@ mod tests {
             body: c.body.clone(),
             headers: c.headers.clone(),
             auth: c.auth.clone(),
+            path: Some(c.path.clone()),
         };
         let p = Prepared::new(c.clone()).unwrap();
         for command in [None, Some(7)] {

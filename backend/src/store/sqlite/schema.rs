@@ -8,7 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 /// `(version it brings the database to, SQL)`, in order.
-const STEPS: &[(i64, &str)] = &[(1, include_str!("schema/1_tables.sql"))];
+const STEPS: &[(i64, &str)] = &[
+    (1, include_str!("schema/1_tables.sql")),
+    (2, include_str!("schema/2_callback_path.sql")),
+];
 
 /// A write that finds the file locked by another program waits this long, then fails (503).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -40,6 +40,7 @@ fn callback(command_id: &str, body: String) -> NewCallback {
         body,
         headers: Vec::new(),
         auth: "basic ok (idm-callback)".into(),
+        path: "/clients/idm/rest/callback/sign".into(),
     }
 }
 
@@ -291,6 +292,7 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
             body: old.body.clone(),
             headers: Vec::new(),
             auth: old.auth.clone(),
+            path: old.path.clone().unwrap_or_default(),
         })
         .await
         .unwrap();
