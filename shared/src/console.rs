@@ -47,11 +47,14 @@ pub enum CommandState {
     Rejected,
     Failed,
     Expired,
+    /// A callback came for it but named no state: Hermod posts callbacks for answers and timeouts,
+    /// so the command has ended, its outcome in the callback's body.
+    CallbackReceived,
     Other(String),
 }
 
 impl CommandState {
-    pub const KNOWN: [CommandState; 8] = [
+    pub const KNOWN: [CommandState; 9] = [
         CommandState::Sending,
         CommandState::SendFailed,
         CommandState::SendUnknown,
@@ -60,6 +63,7 @@ impl CommandState {
         CommandState::Rejected,
         CommandState::Failed,
         CommandState::Expired,
+        CommandState::CallbackReceived,
     ];
 
     pub fn as_str(&self) -> &str {
@@ -72,6 +76,7 @@ impl CommandState {
             CommandState::Rejected => "REJECTED",
             CommandState::Failed => "FAILED",
             CommandState::Expired => "EXPIRED",
+            CommandState::CallbackReceived => "CALLBACK_RECEIVED",
             CommandState::Other(s) => s,
         }
     }
@@ -93,6 +98,7 @@ impl CommandState {
                 | CommandState::Rejected
                 | CommandState::Failed
                 | CommandState::Expired
+                | CommandState::CallbackReceived
         )
     }
 
@@ -103,7 +109,7 @@ impl CommandState {
             CommandState::Completed => "ok",
             CommandState::Rejected | CommandState::Failed | CommandState::SendFailed => "bad",
             CommandState::Expired | CommandState::SendUnknown => "warn",
-            CommandState::Other(_) => "neutral",
+            CommandState::CallbackReceived | CommandState::Other(_) => "neutral",
         }
     }
 }

@@ -438,3 +438,66 @@ async fn no_callback_is_lost_to_a_guess_about_its_path() {
     .await
     .expect(401);
 }
+
+#[tokio::test]
+async fn a_callback_decides_its_command_even_without_a_state_and_a_poll_cannot_undo_it() {
+    let c = Console::demo().start().await;
+    let state_of = |id: i64| {
+        let c = &c;
+        async move { c.detail(id).await.command.state }
+    };
+    // No state in the callback: the command has ended all the same, its countdown too.
+    let held = c
+        .send("ping", ping_body(&unique("hold-nostate-"), 60))
+        .await;
+    assert!(held.expires_at.is_some());
+    let body =
+        serde_json::json!({"commandId": held.command_id, "result": {"ok": true}}).to_string();
+    c.post_callback(
+        "/clients/idm/rest/callback/ping",
+        Some(c.idm_auth()),
+        "application/json",
+        body,
+    )
+    .await
+    .expect(200);
+    let decided = c.wait_for_state(held.id, "CALLBACK_RECEIVED").await;
+    assert_eq!(decided.expires_at, None, "no countdown after the callback");
+    // Hermod's poll still says IN_PROGRESS (the simulator holds the command): it is kept, not applied.
+    let poll = c
+        .post_json(
+            &format!("/api/commands/{}/poll", held.id),
+            &serde_json::Value::Null,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(poll["command"]["state"], "CALLBACK_RECEIVED", "{poll}");
+    assert_eq!(state_of(held.id).await.as_str(), "CALLBACK_RECEIVED");
+
+    // A state the console does not know, from a callback: shown as sent, the countdown ended, and a
+    // poll cannot move it either.
+    let odd = c.send("ping", ping_body(&unique("hold-odd-"), 60)).await;
+    let body = callback_body(
+        odd.command_id.as_deref().expect("an id"),
+        "x",
+        "DELIVERED_TO_VAULT",
+    );
+    c.post_callback(
+        "/clients/idm/rest/callback/ping",
+        Some(c.idm_auth()),
+        "application/json",
+        body,
+    )
+    .await
+    .expect(200);
+    let shown = c.wait_for_state(odd.id, "DELIVERED_TO_VAULT").await;
+    assert_eq!(shown.expires_at, None);
+    c.post_json(
+        &format!("/api/commands/{}/poll", odd.id),
+        &serde_json::Value::Null,
+    )
+    .await
+    .expect(200);
+    assert_eq!(state_of(odd.id).await.as_str(), "DELIVERED_TO_VAULT");
+}

@@ -4,7 +4,7 @@
 
 use super::find;
 use super::sql::Sql;
-use super::states::{self, advance_state};
+use super::states::{self, By, advance_state, reported};
 use super::writer::{Batch, FeedKind};
 use super::{json, sql_error, time};
 use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
@@ -166,8 +166,8 @@ fn store(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
         p.fields.len() + 64,
         |seq, frame| p.event(seq, id, command, frame),
     )?;
-    if let (Some(command), Some(state)) = (command, &c.state)
-        && advance_state(b, command, &CommandState::parse(state))?
+    if let Some(command) = command
+        && advance_state(b, command, &reported(c.state.as_deref()), By::Callback)?
     {
         states::changed(b, command)?;
     }

@@ -4,7 +4,9 @@
 use super::find;
 use super::indexer::Doc;
 use super::sql::Sql;
-use super::states::{COLUMNS, advance_state, by_id, changed, existing, publish, record};
+use super::states::{
+    By, COLUMNS, advance_state, by_id, changed, existing, publish, record, reported,
+};
 use super::writer::Batch;
 use super::{audit, callbacks, json, snapshot, sql_error, time};
 use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult, StoreError};
@@ -129,13 +131,9 @@ pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, St
             .map_err(sql_error)?;
         for (callback, state) in early {
             callbacks::changed(b, callback)?;
-            if let Some(state) = state.map(|s| CommandState::parse(&s))
-                && advance_state(b, s.id, &state)?
-            {
-                if state.is_terminal() {
-                    command.expires_at = None;
-                }
-                command.state = state;
+            let state = reported(state.as_deref());
+            if advance_state(b, s.id, &state, By::Callback)? {
+                command = existing(b.conn(), s.id)?;
             }
         }
     }
@@ -170,7 +168,7 @@ pub fn insert_poll(
         .map_err(sql_error)?;
     b.indexable();
     let moved = match &p.state {
-        Some(state) => advance_state(b, p.command, state)?,
+        Some(state) => advance_state(b, p.command, state, By::Poll)?,
         None => false,
     };
     let command = if moved {

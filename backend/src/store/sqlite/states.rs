@@ -54,26 +54,54 @@ pub fn publish(b: &mut Batch<'_>, command: &CommandRecord) -> Result<(), StoreEr
     })
 }
 
+/// Who reports a command's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    /// Hermod's own word on the outcome: it posts callbacks for answers and timeouts.
+    Callback,
+    /// An answer to our poll, which may lag behind a callback.
+    Poll,
+}
+
+/// What a callback says of its command's state: its own, or [`CommandState::CallbackReceived`]
+/// when it names none.
+pub fn reported(state: Option<&str>) -> CommandState {
+    state.map_or(CommandState::CallbackReceived, CommandState::parse)
+}
+
 /// Moves a command to `state` unless it already reached a terminal state (the first outcome Hermod
-/// reports is the outcome). Returns whether anything changed; the caller publishes the change.
-pub fn advance_state(b: &Batch<'_>, id: i64, state: &CommandState) -> Result<bool, StoreError> {
-    let current: String = b
+/// reports is the outcome), or, for a poll, once any callback came for it. Returns whether anything
+/// changed; the caller publishes the change.
+pub fn advance_state(
+    b: &Batch<'_>,
+    id: i64,
+    state: &CommandState,
+    by: By,
+) -> Result<bool, StoreError> {
+    let (current, called_back): (String, bool) = b
         .conn()
-        .prepare_cached("SELECT state FROM commands WHERE id = ?")
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+        .prepare_cached(
+            "SELECT state, EXISTS (SELECT 1 FROM callbacks WHERE command = ?1) \
+             FROM commands WHERE id = ?1",
+        )
+        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(sql_error)?;
     let current = CommandState::parse(&current);
-    let sticky = current.is_terminal() && current != CommandState::SendFailed;
+    let sticky = (current.is_terminal() && current != CommandState::SendFailed)
+        || (by == By::Poll && called_back);
     if sticky || &current == state {
         return Ok(false);
     }
-    // A decided command no longer counts down to its expiry.
+    // A decided command no longer counts down to its expiry; a state the console does not know,
+    // from a callback, is a decision too.
+    let decided =
+        state.is_terminal() || (by == By::Callback && matches!(state, CommandState::Other(_)));
     b.conn()
         .prepare_cached(
             "UPDATE commands SET state = ?1, updated_at = ?2, \
              expires_at = CASE WHEN ?3 THEN NULL ELSE expires_at END WHERE id = ?4",
         )
-        .and_then(|mut s| s.execute((state.as_str(), b.now(), state.is_terminal(), id)))
+        .and_then(|mut s| s.execute((state.as_str(), b.now(), decided, id)))
         .map_err(sql_error)?;
     Ok(true)
 }
