@@ -56,6 +56,7 @@ pub fn words(body: &str) -> String {
 
 /// Everything decodable found in a JSON body, in document order.
 pub fn decode_body(body: &Value) -> Vec<DecodedItem> {
+    verify::new_budget();
     let mut walker = Walker::default();
     walker.value(body, &Place::root(), 0);
     walker.items
@@ -67,6 +68,7 @@ pub fn decode_text(body: &str) -> Vec<DecodedItem> {
     match serde_json::from_str::<Value>(body) {
         Ok(json) => decode_body(&json),
         Err(_) => {
+            verify::new_budget();
             let mut walker = Walker::default();
             walker.string(body, &Place::root(), 0);
             walker.items

@@ -111,6 +111,9 @@ pub struct Pkcs7Summary {
     pub digest_algorithms: Vec<String>,
     pub signers: Vec<SignerSummary>,
     pub certificates: Vec<CertSummary>,
+    /// What a message with more signers or certificates than are decoded leaves out, said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,6 +17,9 @@ use x509_cert::time::Time;
 use super::verify::{self, Hash, Outcome, Scheme};
 use super::x509;
 
+/// Signers and certificates decoded per message; a crafted one may carry thousands.
+const MAX_SHOWN: usize = 32;
+
 /// `info` must be SignedData (the caller checks the content type to report others by name).
 pub(super) fn signed_data(info: &ContentInfo) -> Result<Pkcs7Summary, String> {
     let signed: SignedData = info
@@ -34,12 +37,23 @@ pub(super) fn signed_data(info: &ContentInfo) -> Result<Pkcs7Summary, String> {
             CertificateChoices::Other(_) => None,
         })
         .collect();
+    let all_signers = signed.signer_infos.0.len();
     let signers = signed
         .signer_infos
         .0
         .iter()
+        .take(MAX_SHOWN)
         .map(|si| signer(si, &certificates, content.as_deref(), &encap.econtent_type))
         .collect();
+    let more =
+        |n: usize, what: &str| (n > MAX_SHOWN).then(|| format!("{} more {what}", n - MAX_SHOWN));
+    let left_out: Vec<String> = [
+        more(all_signers, "signers"),
+        more(certificates.len(), "certificates"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     Ok(Pkcs7Summary {
         content: content.map(|bytes| match String::from_utf8(bytes) {
             Ok(text) => text,
@@ -53,8 +67,15 @@ pub(super) fn signed_data(info: &ContentInfo) -> Result<Pkcs7Summary, String> {
         signers,
         certificates: certificates
             .iter()
+            .take(MAX_SHOWN)
             .filter_map(|cert| Some(x509::certificate(cert, &cert.to_der().ok()?)))
             .collect(),
+        left_out: (!left_out.is_empty()).then(|| {
+            format!(
+                "{}, not decoded: a message shows its first {MAX_SHOWN} of each",
+                left_out.join(" and ")
+            )
+        }),
     })
 }
 
@@ -188,5 +209,70 @@ fn check(
                 .into(),
         ),
         outcome => outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::decode_text;
+    use crate::decode::verify::MAX_CHECKS;
+    use crate::simulator::material::Identity;
+    use cms::signed_data::SignerInfos;
+    use der::asn1::SetOfVec;
+    use der::{Decode, Encode};
+    use hermod_shared::decoded::Decoded;
+
+    /// The simulator's signed message, its one signer copied `n` times, each signature different.
+    fn crafted(n: u16) -> String {
+        let der = Identity::shared().unwrap().pkcs7(b"Pay 100 EUR").unwrap();
+        let mut info = ContentInfo::from_der(&der).unwrap();
+        let mut signed: SignedData = info.content.decode_as().unwrap();
+        let first = signed.signer_infos.0.iter().next().unwrap().clone();
+        let many: Vec<SignerInfo> = (0..n)
+            .map(|i| {
+                let mut si = first.clone();
+                let mut signature = si.signature.as_bytes().to_vec();
+                let end = signature.len();
+                signature[end - 2..].copy_from_slice(&i.to_be_bytes());
+                si.signature = OctetString::new(signature).unwrap();
+                si
+            })
+            .collect();
+        signed.signer_infos = SignerInfos(SetOfVec::try_from(many).unwrap());
+        info.content = Any::encode_from(&signed).unwrap();
+        STANDARD.encode(info.to_der().unwrap())
+    }
+
+    #[test]
+    fn a_message_of_two_thousand_signers_costs_a_bounded_number_of_checks_and_says_so() {
+        let items = decode_text(&crafted(2000));
+        let Decoded::Pkcs7(p7) = &items[0].decoded else {
+            panic!("{items:#?}")
+        };
+        assert_eq!(p7.signers.len(), MAX_SHOWN);
+        let (checked, skipped): (Vec<_>, Vec<_>) = p7
+            .signers
+            .iter()
+            .partition(|s| !matches!(s.verification, Verification::NotChecked { .. }));
+        assert_eq!(checked.len(), MAX_CHECKS as usize);
+        assert!(skipped.iter().all(|s| matches!(
+            &s.verification,
+            Verification::NotChecked { reason } if reason.contains("too many signatures")
+        )));
+        assert_eq!(
+            p7.left_out.as_deref(),
+            Some("1968 more signers, not decoded: a message shows its first 32 of each")
+        );
+        // The next body has a budget of its own.
+        let items = decode_text(&crafted(1));
+        let Decoded::Pkcs7(p7) = &items[0].decoded else {
+            panic!("{items:#?}")
+        };
+        assert!(!matches!(
+            p7.signers[0].verification,
+            Verification::NotChecked { .. }
+        ));
+        assert_eq!(p7.left_out, None);
     }
 }

@@ -9,11 +9,13 @@ use der::referenced::OwnedToRef;
 use hermod_shared::decoded::Verification;
 use rsa::pkcs1::{DecodeRsaPublicKey, RsaPssParamsOwned};
 use rsa::signature::hazmat::PrehashVerifier;
+use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, Pss};
 use sha2::digest::const_oid::AssociatedOid;
 use sha2::digest::{Digest, FixedOutputReset};
 use sha2::{Sha256, Sha384, Sha512};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use std::cell::Cell;
 
 use super::x509::oid_name;
 
@@ -136,8 +138,42 @@ impl Outcome {
     }
 }
 
-/// Checks `signature` over `message` with the key in `spki`.
+/// Signature checks one body may cost: a message can carry thousands of signers, and one check with
+/// a large RSA key takes milliseconds. The rest are reported as not checked.
+pub(super) const MAX_CHECKS: u32 = 16;
+/// The largest RSA key checked, and the longest public exponent: beyond them a check costs seconds
+/// and no real key is that large.
+const MAX_RSA_BITS: u32 = 4096;
+const MAX_RSA_EXPONENT_BITS: u32 = 32;
+
+thread_local! {
+    /// Checks left for the body being decoded on this thread (decoding is synchronous).
+    static CHECKS_LEFT: Cell<u32> = const { Cell::new(MAX_CHECKS) };
+}
+
+/// Starts a body's budget of signature checks.
+pub(super) fn new_budget() {
+    CHECKS_LEFT.set(MAX_CHECKS);
+}
+
+/// Checks `signature` over `message` with the key in `spki`, within the body's budget.
 pub(super) fn verify(
+    spki: &SubjectPublicKeyInfoOwned,
+    scheme: Scheme,
+    message: &[u8],
+    signature: &[u8],
+) -> Outcome {
+    let left = CHECKS_LEFT.get();
+    if left == 0 {
+        return Outcome::NotChecked(format!(
+            "not checked: too many signatures in one body (the first {MAX_CHECKS} were)"
+        ));
+    }
+    CHECKS_LEFT.set(left - 1);
+    check(spki, scheme, message, signature)
+}
+
+fn check(
     spki: &SubjectPublicKeyInfoOwned,
     scheme: Scheme,
     message: &[u8],
@@ -155,6 +191,13 @@ pub(super) fn verify(
                 Ok(key) => key,
                 Err(e) => return Outcome::NotChecked(format!("unusable RSA key: {e}")),
             };
+            let (bits, e_bits) = (key.n().bit_width(), key.e().bit_width());
+            if bits > MAX_RSA_BITS || e_bits > MAX_RSA_EXPONENT_BITS {
+                return Outcome::NotChecked(format!(
+                    "not checked: an RSA key of {bits} bits with a {e_bits}-bit exponent (checked up \
+                     to {MAX_RSA_BITS} bits and {MAX_RSA_EXPONENT_BITS})"
+                ));
+            }
             let pss = matches!(scheme, Scheme::Pss(_));
             match hash {
                 Hash::Sha256 => rsa_verify::<Sha256>(&key, pss, &prehash, signature),
@@ -232,4 +275,56 @@ fn key_mismatch(key_oid: &ObjectIdentifier, needed: &str) -> String {
         oid_name(key_oid)
     };
     format!("the signer's key is {key}, the algorithm needs {needed} key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use der::asn1::{BitString, UintRef};
+    use der::{Any, Tag};
+
+    /// An RSA public key of `bits` bits with exponent `e`, as a certificate carries it.
+    fn rsa_spki(bits: usize, e: &[u8]) -> SubjectPublicKeyInfoOwned {
+        let mut n = vec![0xff; bits / 8];
+        n[bits / 8 - 1] = 0xfb;
+        let key = rsa::pkcs1::RsaPublicKey {
+            modulus: UintRef::new(&n).unwrap(),
+            public_exponent: UintRef::new(e).unwrap(),
+        };
+        SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned {
+                oid: rfc5912::RSA_ENCRYPTION,
+                parameters: Some(Any::new(Tag::Null, Vec::new()).unwrap()),
+            },
+            subject_public_key: BitString::from_bytes(&key.to_der().unwrap()).unwrap(),
+        }
+    }
+
+    #[test]
+    fn rsa_keys_past_4096_bits_or_with_long_exponents_are_not_checked() {
+        let scheme = Scheme::Pkcs1(Hash::Sha256);
+        let not_checked = |spki: &SubjectPublicKeyInfoOwned| {
+            new_budget();
+            match verify(spki, scheme, b"m", &[0; 16]) {
+                Outcome::NotChecked(reason) => reason,
+                other => panic!("{other:?}"),
+            }
+        };
+        let reason = not_checked(&rsa_spki(4096, &[0x01, 0x00, 0x00, 0x00, 0x01]));
+        assert!(reason.contains("33-bit exponent"), "{reason}");
+        // A key within the limits is checked (and this signature does not verify).
+        new_budget();
+        assert!(matches!(
+            verify(
+                &rsa_spki(2048, &[0x01, 0x00, 0x01]),
+                scheme,
+                b"m",
+                &[0; 256]
+            ),
+            Outcome::Invalid(_)
+        ));
+        // Past 4096 bits the key is refused before any work, by the library or by us.
+        let reason = not_checked(&rsa_spki(8192, &[0x01, 0x00, 0x01]));
+        assert!(reason.contains("RSA key"), "{reason}");
+    }
 }

@@ -119,12 +119,18 @@ pub async fn detail(
         .client(&detail.command.client)
         .map(|c| c.hermod.command_url().to_string())
         .unwrap_or_else(|| "<command URL of a client no longer configured>".into());
-    // Decoding checks signatures: milliseconds each, so off the async threads.
+    // Decoding checks signatures: milliseconds each, so off the async threads, and a few at a time
+    // however many pages ask at once.
+    let _turn = DECODING.acquire().await.expect("never closed");
     let detail = tokio::task::spawn_blocking(move || enrich(detail, &command_url))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     Ok(Json(detail))
 }
+
+/// Command pages decoded at once (each decode has its own budget of signature checks:
+/// decode/verify.rs); more wait their turn.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Adds what the page shows beside the stored facts: the decoded material of every step, a QR code
 /// per destination, and the request as a curl command (its key redacted).

@@ -94,6 +94,7 @@ fn Pkcs7(p: Pkcs7Summary) -> impl IntoView {
                 </div>
             }).collect_view()}
             {p.certificates.into_iter().map(|c| view! { <Certificate cert=c/> }).collect_view()}
+            {p.left_out.map(|l| view! { <p class="warning" data-left-out="">{l}</p> })}
         </div>
     }
 }
