@@ -349,6 +349,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
             Some(Viewer),
             get(callbacks::export),
         ),
+        route(
+            M::GET,
+            "/api/callbacks/{id}",
+            Some(Viewer),
+            get(callbacks::one),
+        ),
         route(M::GET, "/api/templates", Some(Viewer), get(templates::list)),
         route(
             M::POST,

@@ -142,7 +142,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             api_body_bytes: 1 << 20,
-            callback_body_bytes: 5 << 20,
+            callback_body_bytes: 1 << 20,
             request_timeout_secs: 90,
             header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
             max_connections: ConnectionLimits::default().max_connections,

@@ -226,6 +226,11 @@ pub async fn poll(id: i64) -> Result<PollResult, ApiFail> {
     post(&format!("/api/commands/{id}/poll"), &serde_json::json!({})).await
 }
 
+/// One callback, its body whole (lists carry the first 16 KiB).
+pub async fn callback(id: i64) -> Result<CallbackRecord, ApiFail> {
+    get(&format!("/api/callbacks/{id}")).await
+}
+
 pub async fn callbacks(query: &str) -> Result<ListPage<CallbackRecord>, ApiFail> {
     get(&format!("/api/callbacks?{query}")).await
 }

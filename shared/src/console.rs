@@ -190,12 +190,41 @@ pub struct CallbackRecord {
     /// The path it was posted to (none for callbacks stored before paths were kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Lists and the live feed carry the first [`SUMMARY_BODY_BYTES`] of a body; the whole one is at
+    /// `GET /api/callbacks/{id}`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body_truncated: bool,
+}
+
+/// How much of a callback's body a list or a feed event carries.
+pub const SUMMARY_BODY_BYTES: usize = 16 << 10;
+
+/// The first `max` bytes of `body` (cut at a character boundary), and whether anything was cut.
+pub fn summary(body: &str, max: usize) -> (&str, bool) {
+    if body.len() <= max {
+        return (body, false);
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| body.is_char_boundary(i))
+        .unwrap_or(0);
+    (&body[..cut], true)
 }
 
 /// The type a callback gets when it came to a path other than `…/callback/<type>`.
 pub const MISROUTED: &str = "misrouted";
 
 impl CallbackRecord {
+    /// The record as lists and the feed carry it: its body cut to [`SUMMARY_BODY_BYTES`].
+    pub fn summarized(mut self) -> CallbackRecord {
+        let (kept, cut) = summary(&self.body, SUMMARY_BODY_BYTES);
+        if cut {
+            self.body = kept.to_string();
+            self.body_truncated = true;
+        }
+        self
+    }
+
     pub fn unmatched(&self) -> bool {
         self.command.is_none()
     }

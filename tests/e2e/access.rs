@@ -90,6 +90,13 @@ fn matrix() -> Vec<Case> {
         ),
         case(
             M::GET,
+            "/api/callbacks/{id}",
+            "/api/callbacks/999999",
+            None,
+            Some(Viewer),
+        ),
+        case(
+            M::GET,
             "/api/templates",
             "/api/templates",
             None,

@@ -816,6 +816,17 @@ async fn markup_in_callback_bodies_stays_text_on_every_page() {
         )
         .await
         .expect(200);
+    // One too big for a list: its end is one click away.
+    let big = json!({"commandId": "4242", "blob": "x".repeat(40_000), "end": "the-very-end"});
+    console
+        .post_callback(
+            "/rest/callback/sign",
+            Some(console.idm_auth()),
+            "application/json",
+            big.to_string(),
+        )
+        .await
+        .expect(200);
     // And one posted to the bare registered URL: kept, flagged where it shows.
     console
         .post_callback(
@@ -866,8 +877,23 @@ async fn markup_in_callback_bodies_stays_text_on_every_page() {
         c.goto(&format!("{url}/callbacks")).await.unwrap();
         wait_js(
             &c,
-            "document.querySelectorAll('li.callback').length >= 3",
-            "three callbacks",
+            "document.querySelectorAll('li.callback').length >= 4",
+            "four callbacks",
+        )
+        .await;
+        // The big one comes cut, and whole on request.
+        click(&c, "li.callback [data-whole-body]").await;
+        eval(
+            &c,
+            "document.querySelectorAll('details').forEach(d => d.open = true)",
+        )
+        .await;
+        wait_js(
+            &c,
+            &format!(
+                "{text}.includes('the-very-end') && !document.querySelector('[data-whole-body]')"
+            ),
+            "the whole body",
         )
         .await;
         // The misrouted one says where it came and what to check.

@@ -501,3 +501,75 @@ async fn a_callback_decides_its_command_even_without_a_state_and_a_poll_cannot_u
     .expect(200);
     assert_eq!(state_of(odd.id).await.as_str(), "DELIVERED_TO_VAULT");
 }
+
+#[tokio::test]
+async fn lists_and_the_feed_carry_a_summary_and_the_whole_body_is_one_request_away() {
+    let c = Console::demo().start().await;
+    let mut feed = c.subscribe().await;
+    let tag = unique("big-");
+    let body =
+        serde_json::json!({"commandId": "77", "note": tag, "blob": "é".repeat(60_000)}).to_string();
+    c.post_callback(
+        "/clients/idm/rest/callback/sign",
+        Some(c.idm_auth()),
+        "application/json",
+        body.clone(),
+    )
+    .await
+    .expect(200);
+    let is_summary = |k: &hermod_shared::console::CallbackRecord| {
+        k.body_truncated && k.body.len() <= 16 << 10 && body.starts_with(&k.body)
+    };
+    // The live event.
+    let event = loop {
+        match feed.next(WAIT).await {
+            Next::Event(e) if e.event == "callback" => break e.feed(),
+            Next::Event(_) => continue,
+            other => panic!("no callback event: {other:?}"),
+        }
+    };
+    let FeedEvent::Callback { callback: live, .. } = event else {
+        unreachable!()
+    };
+    assert!(is_summary(&live), "{} bytes", live.body.len());
+    // The list, and a replay.
+    let listed = c.callbacks("?limit=5").await.items;
+    assert!(is_summary(
+        listed.iter().find(|k| k.id == live.id).expect("listed")
+    ));
+    let mut replay = c.events(None, Some(0)).await;
+    let replayed = loop {
+        match replay.next(WAIT).await {
+            Next::Event(e) if e.event == "callback" => break e.feed(),
+            Next::Event(_) => continue,
+            other => panic!("no replayed callback: {other:?}"),
+        }
+    };
+    let FeedEvent::Callback {
+        callback: replayed, ..
+    } = replayed
+    else {
+        unreachable!()
+    };
+    assert!(is_summary(&replayed));
+    // The whole body, by id.
+    let whole: hermod_shared::console::CallbackRecord = c
+        .get(&format!("/api/callbacks/{}", live.id))
+        .await
+        .expect(200)
+        .parse();
+    assert_eq!(whole.body, body);
+    assert!(!whole.body_truncated);
+    c.get("/api/callbacks/999999")
+        .await
+        .expect_problem(404, Some("not_found"), None);
+    // Over the default 1 MiB a callback is refused, not cut.
+    c.post_callback(
+        "/clients/idm/rest/callback/sign",
+        Some(c.idm_auth()),
+        "application/json",
+        vec![b' '; (1 << 20) + 1],
+    )
+    .await
+    .expect(413);
+}

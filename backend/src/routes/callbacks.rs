@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::error::ApiQuery;
 use crate::store::{CallbackFilter, Exported};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use hermod_shared::console::{CallbackRecord, ListPage};
 
 fn filter(q: &ListQuery) -> Result<CallbackFilter, ApiError> {
@@ -21,16 +21,39 @@ fn filter(q: &ListQuery) -> Result<CallbackFilter, ApiError> {
     })
 }
 
+/// A page of callbacks, each body cut to its first 16 KiB (`body_truncated` says when): a page of
+/// 500 callbacks of 5 MiB each would otherwise be 2.5 GB.
 pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<CallbackRecord>>, ApiError> {
-    Ok(Json(
-        app.store
-            .list_callbacks(filter(&q)?)
-            .await
-            .map_err(ApiError::store)?,
-    ))
+    let mut page = app
+        .store
+        .list_callbacks(filter(&q)?)
+        .await
+        .map_err(ApiError::store)?;
+    page.items = page
+        .items
+        .into_iter()
+        .map(CallbackRecord::summarized)
+        .collect();
+    Ok(Json(page))
+}
+
+/// One callback, its body whole.
+pub async fn one(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CallbackRecord>, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found("callback (ids are integers)"))?;
+    app.store
+        .callback(id)
+        .await
+        .map_err(ApiError::store)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("callback"))
 }
 
 const EXPORT_COLUMNS: &[&str] = &[

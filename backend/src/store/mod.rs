@@ -218,6 +218,8 @@ pub trait Store: Send + Sync {
     fn insert_poll(&self, p: NewPoll) -> Fut<'_, (PollRecord, CommandRecord)>;
     fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved>;
     fn command(&self, id: i64) -> Fut<'_, Option<CommandRecord>>;
+    /// One callback, whole.
+    fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>>;
     /// One command and everything that happened to it, in time order (not yet decoded).
     fn command_detail(&self, id: i64) -> Fut<'_, Option<CommandDetail>>;
     fn list_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<CommandRecord>>;

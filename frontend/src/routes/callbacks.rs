@@ -114,7 +114,7 @@ pub fn CallbacksPage() -> impl IntoView {
             </form>
             {move || failure.get().map(|e| view! { <p class="error" role="alert">{format!("Cannot load the callbacks: {e}")}</p> })}
             <ol class="callbacks">
-                <For each=move || rows.get() key=|c| (c.id, c.command) let:c>
+                <For each=move || rows.get() key=|c| (c.id, c.command, c.body_truncated) let:c>
                     <li class="callback" data-id=c.id>
                         <div class="callback-head">
                             <RelTime at=c.received_at.clone()/>
@@ -134,6 +134,20 @@ pub fn CallbacksPage() -> impl IntoView {
                             </p>
                         })}
                         <JsonBlock label="Body".to_string() text=c.body.clone()/>
+                        {c.body_truncated.then(|| {
+                            let id = c.id;
+                            let whole = move |_| leptos::task::spawn_local(async move {
+                                match api::callback(id).await {
+                                    Ok(whole) => rows.update(|r| {
+                                        if let Some(row) = r.iter_mut().find(|row| row.id == id) {
+                                            *row = whole;
+                                        }
+                                    }),
+                                    Err(e) => failure.set(Some(e)),
+                                }
+                            });
+                            view! { <button type="button" data-whole-body="" on:click=whole>"The body is cut at 16 KiB: load it whole"</button> }
+                        })}
                     </li>
                 </For>
             </ol>

@@ -8,7 +8,9 @@ use super::states::{self, By, advance_state, reported};
 use super::writer::{Batch, FeedKind};
 use super::{json, sql_error, time};
 use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
-use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent, ListPage};
+use hermod_shared::console::{
+    CallbackRecord, CommandState, FeedEvent, ListPage, SUMMARY_BODY_BYTES, summary,
+};
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -30,6 +32,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<CallbackRecord> {
         headers: json(r, 9)?,
         auth: r.get(10)?,
         path: r.get(11)?,
+        body_truncated: false,
     })
 }
 
@@ -58,6 +61,8 @@ struct Fields<'a> {
     headers: &'a [(String, String)],
     auth: &'a str,
     path: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    body_truncated: bool,
 }
 
 impl Prepared {
@@ -74,6 +79,8 @@ impl Prepared {
         }
         let mut digest = [0u8; 16];
         digest.copy_from_slice(&h.finalize()[..16]);
+        // The live feed carries what lists carry: a 5 MiB body would go to every open page.
+        let (body, body_truncated) = summary(&c.body, SUMMARY_BODY_BYTES);
         let fields = serde_json::to_string(&Fields {
             received_at: time(c.received_at),
             client: &c.client,
@@ -81,10 +88,11 @@ impl Prepared {
             command_id: &c.command_id,
             state: &c.state,
             external_id: &c.external_id,
-            body: &c.body,
+            body,
             headers: &c.headers,
             auth: &c.auth,
             path: &c.path,
+            body_truncated,
         })?;
         Ok(Prepared {
             headers: serde_json::to_string(&c.headers)?,
@@ -307,6 +315,7 @@ mod tests {
             headers: c.headers.clone(),
             auth: c.auth.clone(),
             path: Some(c.path.clone()),
+            body_truncated: false,
         };
         let p = Prepared::new(c.clone()).unwrap();
         for command in [None, Some(7)] {

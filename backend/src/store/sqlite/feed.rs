@@ -68,6 +68,9 @@ fn event(
             }
             FeedEvent::Command { seq, command }
         }),
-        _ => callbacks::by_id(conn, id)?.map(|callback| FeedEvent::Callback { seq, callback }),
+        _ => callbacks::by_id(conn, id)?.map(|callback| FeedEvent::Callback {
+            seq,
+            callback: callback.summarized(),
+        }),
     })
 }

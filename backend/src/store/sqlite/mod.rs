@@ -200,6 +200,11 @@ impl Store for Sqlite {
         Box::pin(async move { self.readers.lookup(|c| states::by_id(c, id)) })
     }
 
+    fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>> {
+        // Bodies may be megabytes: off the request threads.
+        Box::pin(self.readers.scan(move |c| callbacks::by_id(c, id)))
+    }
+
     fn command_detail(&self, id: i64) -> Fut<'_, Option<CommandDetail>> {
         Box::pin(self.readers.scan(move |c| commands::detail(c, id)))
     }
