@@ -5,7 +5,7 @@
 use crate::auth::{
     self, Auth, RouteRoles, StreamCounter, limiter::LoginLimiter, password::Cost, source::Net,
 };
-use crate::config::{Config, ConfigError, FeedConfig, Limits, Secret, host_name};
+use crate::config::{Config, ConfigError, FeedConfig, FollowUpConfig, Limits, Secret, host_name};
 use crate::error::ApiError;
 use crate::feed::Feed;
 use crate::hermod::HermodClient;
@@ -36,6 +36,8 @@ pub struct Client {
     /// The Basic credential Hermod's callbacks must carry; `None` accepts them on the client's own
     /// path only, unauthenticated.
     pub callback: Option<(String, Secret)>,
+    /// Its commands whose callback never came are polled (`follow_up.rs`).
+    pub auto_poll: bool,
 }
 
 pub struct Inner {
@@ -51,6 +53,7 @@ pub struct Inner {
     allowed_hosts: Vec<String>,
     pub envelope: EnvelopeKeys,
     pub feed_config: FeedConfig,
+    pub follow_up: FollowUpConfig,
     pub limits: Limits,
     pub web: Web,
     pub auth: Auth,
@@ -100,6 +103,7 @@ impl AppState {
                     label: c.label.clone().unwrap_or_else(|| id.clone()),
                     hermod: HermodClient::new(id, c)?,
                     callback: c.resolve_callback(id)?,
+                    auto_poll: c.auto_poll,
                 },
             );
         }
@@ -157,6 +161,7 @@ impl AppState {
             allowed_hosts: config.answered_hosts(),
             envelope: config.envelope.clone(),
             feed_config: config.feed.clone(),
+            follow_up: config.follow_up.clone(),
             limits: config.limits.clone(),
             web,
             auth,

@@ -125,6 +125,21 @@ pub fn entry(meta: &RequestMeta, caller: Option<&Caller>, mut event: Event<'_>) 
     }
 }
 
+/// A line for what the console did of itself (a follow-up poll) or was told outside any request (the
+/// `user` command, the first start).
+pub fn system_entry(actor: &str, action: &'static str, target: &str, detail: Value) -> AuditEntry {
+    AuditEntry {
+        actor: actor.to_string(),
+        actor_kind: "system",
+        source: "local".to_string(),
+        action,
+        target: Some(target.to_string()),
+        outcome: "ok",
+        request_id: None,
+        detail,
+    }
+}
+
 /// Appends the line (refused or failed anonymous requests, such as wrong passwords, at most
 /// [`DENIED_PER_MINUTE`] a minute per source and action: a stranger's loop cannot fill the log).
 /// A failure to write it is logged, and does not undo what it describes.
@@ -145,8 +160,13 @@ pub async fn record(
             }
         }
     }
-    let action = event.action;
-    if let Err(e) = app.store.audit(entry(meta, caller, event)).await {
+    append(app, entry(meta, caller, event)).await;
+}
+
+/// Appends a line made elsewhere; a failure to write it is logged.
+pub async fn append(app: &AppState, line: AuditEntry) {
+    let action = line.action;
+    if let Err(e) = app.store.audit(line).await {
         tracing::error!(error = %e, action, "cannot write the audit log");
     }
 }

@@ -110,6 +110,8 @@ pub struct Config {
     pub limits: Limits,
     #[serde(default)]
     pub feed: FeedConfig,
+    #[serde(default)]
+    pub follow_up: FollowUpConfig,
     /// Where a callback's `commandId`, `state`, … are found (Hermod does not document the body).
     #[serde(default)]
     pub envelope: EnvelopeKeys,
@@ -222,6 +224,28 @@ impl Default for FeedConfig {
     }
 }
 
+/// Polls for commands whose callback never came (a callback can be lost on the way).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FollowUpConfig {
+    /// A command past its expiry by this long with no callback is polled; 0 turns following up off.
+    pub after_expiry_secs: u64,
+    /// Polls at most, each after twice the wait of the one before.
+    pub max_polls: u32,
+    /// How often the console looks for such commands.
+    pub every_secs: u64,
+}
+
+impl Default for FollowUpConfig {
+    fn default() -> Self {
+        FollowUpConfig {
+            after_expiry_secs: 60,
+            max_polls: 4,
+            every_secs: 15,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
@@ -254,6 +278,13 @@ pub struct ClientConfig {
     pub request_timeout_secs: u64,
     #[serde(default = "default_max_answer")]
     pub max_answer_bytes: usize,
+    /// Whether the console polls this client's commands whose callback never came (`[follow_up]`).
+    #[serde(default = "default_auto_poll")]
+    pub auto_poll: bool,
+}
+
+fn default_auto_poll() -> bool {
+    true
 }
 
 fn default_connect_timeout() -> u64 {
@@ -283,6 +314,7 @@ impl ClientConfig {
             connect_timeout_secs: default_connect_timeout(),
             request_timeout_secs: default_request_timeout(),
             max_answer_bytes: default_max_answer(),
+            auto_poll: default_auto_poll(),
         }
     }
 

@@ -1,15 +1,17 @@
 //! The subcommands: `serve`, `demo`, `simulate`, `user`, `healthcheck`.
 
 use crate::app::{AppState, app, callback_app};
+use crate::audit;
 use crate::auth::password::{self, Cost};
 use crate::config::{Config, ConfigError};
 use crate::feed::Feed;
+use crate::follow_up;
 use crate::routes::users::{USERNAME_RULE, check_username};
 use crate::server::{
     ConnectionLimits, bind, serve as serve_router, shutdown_on_signal, tls_acceptor,
 };
 use crate::simulator::{self, SimConfig, Simulator};
-use crate::store::{AccountError, AuditEntry, Store, sqlite};
+use crate::store::{AccountError, Store, sqlite};
 use hermod_shared::console::Role;
 use serde_json::{Value, json};
 use std::io::BufRead;
@@ -84,7 +86,7 @@ async fn bootstrap_admin(
         Err(e) => return Err(format!("creating admin: {e}").into()),
     }
     store
-        .audit(system_event(
+        .audit(audit::system_entry(
             "startup",
             "user_created",
             "admin",
@@ -126,6 +128,7 @@ async fn run_console(
     };
     let state = AppState::new(&config, data_dir, shutdown.clone()).await?;
     bootstrap_admin(state.store.as_ref(), cost(&config), admin_fallback).await?;
+    follow_up::start(state.clone());
     tracing::info!(
         public_url = %state.public_url,
         data = %data_dir.display(),
@@ -324,20 +327,6 @@ fn new_password(from_stdin: bool) -> Result<(String, bool), BoxError> {
     }
 }
 
-/// An audit line for a change made outside any request: by the `user` command, or at the first start.
-fn system_event(actor: &str, action: &'static str, target: &str, detail: Value) -> AuditEntry {
-    AuditEntry {
-        actor: actor.to_string(),
-        actor_kind: "system",
-        source: "local".to_string(),
-        action,
-        target: Some(target.to_string()),
-        outcome: "ok",
-        request_id: None,
-        detail,
-    }
-}
-
 pub async fn user(
     command: UserCommand,
     config_path: Option<&Path>,
@@ -361,7 +350,7 @@ pub async fn user(
     };
     // What the command changed goes to the audit log, like a change made in the page.
     let audit = |action: &'static str, target: &str, detail: Value| {
-        store.audit(system_event("cli", action, target, detail))
+        store.audit(audit::system_entry("cli", action, target, detail))
     };
     match command {
         UserCommand::Add {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod decode;
 pub mod error;
 pub mod feed;
+pub mod follow_up;
 pub mod hermod;
 pub mod launch;
 pub mod metrics;

@@ -1,8 +1,9 @@
 //! A command's whole way: console → Hermod (with the client's key) → callback → store → live feed.
 
 use hermod_console_tests::*;
-use hermod_shared::console::{CommandState, FeedEvent, TimelineEntry};
+use hermod_shared::console::{AuditRecord, CommandState, FeedEvent, ListPage, TimelineEntry};
 use serde_json::Value;
+use std::time::Duration;
 
 fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
@@ -274,4 +275,57 @@ async fn steered_outcomes_reach_the_record_and_a_poll_reads_hermods_state() {
     ))
     .await
     .expect(404);
+}
+
+#[tokio::test]
+async fn a_command_whose_callback_never_comes_is_polled_after_its_expiry() {
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__FOLLOW_UP__AFTER_EXPIRY_SECS", "1")
+        .env("HERMOD_CONSOLE__FOLLOW_UP__EVERY_SECS", "1")
+        .start()
+        .await;
+    // The simulator completes the command but its callback is lost; the command expires at 1 s.
+    let sent = c.send("ping", ping_body(&unique("silent-"), 1)).await;
+    let done = c.wait_for_state(sent.id, "COMPLETED").await;
+    assert_eq!(done.expires_at, None);
+    assert!(
+        c.callbacks(&format!("?command={}", sent.id))
+            .await
+            .items
+            .is_empty()
+    );
+    // The poll that found it is in the timeline and the audit log, as the console's own.
+    let detail = c.detail(sent.id).await;
+    assert!(
+        detail
+            .timeline
+            .iter()
+            .any(|e| matches!(e, TimelineEntry::Poll { .. })),
+        "{:?}",
+        detail.timeline
+    );
+    let audit: ListPage<AuditRecord> = c
+        .get("/api/audit?type=poll&limit=10")
+        .await
+        .expect(200)
+        .parse();
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|a| a.actor == "follow-up" && a.target.as_deref() == Some(&sent.id.to_string())),
+        "{:?}",
+        audit.items
+    );
+    // A command that got its callback is not polled.
+    let answered = c.send("ping", ping_body(&unique("expire-"), 1)).await;
+    c.wait_for_state(answered.id, "EXPIRED").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let timeline = c.detail(answered.id).await.timeline;
+    assert!(
+        !timeline
+            .iter()
+            .any(|e| matches!(e, TimelineEntry::Poll { .. })),
+        "{timeline:?}"
+    );
 }

@@ -423,6 +423,25 @@ pub async fn poll(
     Path(id): Path<String>,
 ) -> Result<Json<PollResult>, ApiError> {
     let id = command_id(&id)?;
+    poll_command(&app, id, Asker::Caller(&meta, &caller))
+        .await
+        .map(Json)
+}
+
+/// Who asks for a poll, for the audit log.
+pub enum Asker<'a> {
+    Caller(&'a RequestMeta, &'a Caller),
+    /// The console itself, following up a command whose callback never came.
+    FollowUp,
+}
+
+/// Asks Hermod for the command's state and stores the answer, whatever it is; a state it reports
+/// moves the command (unless a callback already decided it).
+pub async fn poll_command(
+    app: &AppState,
+    id: i64,
+    asker: Asker<'_>,
+) -> Result<PollResult, ApiError> {
     let command = app
         .store
         .command(id)
@@ -468,22 +487,26 @@ pub async fn poll(
         })
         .await
         .map_err(ApiError::store)?;
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("poll", id.to_string()).detail(json!({
-            "command_id": hermod_id,
-            "status": exchange.reply.status,
-            "error": exchange.reply.error,
-        })),
-    )
-    .await;
+    let detail = json!({
+        "command_id": hermod_id,
+        "status": exchange.reply.status,
+        "error": exchange.reply.error,
+    });
+    match asker {
+        Asker::Caller(meta, caller) => {
+            let event = Event::ok("poll", id.to_string()).detail(detail);
+            audit::record(app, meta, Some(caller), event).await;
+        }
+        Asker::FollowUp => {
+            let line = audit::system_entry("follow-up", "poll", &id.to_string(), detail);
+            audit::append(app, line).await;
+        }
+    }
     if let Some(failure) = exchange.failure {
         return Err(exchange_error(&exchange, failure).with_record(command));
     }
     if !(200..300).contains(&exchange.reply.status.unwrap_or_default()) {
         return Err(refused(&exchange).with_record(command));
     }
-    Ok(Json(PollResult { poll, command }))
+    Ok(PollResult { poll, command })
 }

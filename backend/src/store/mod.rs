@@ -218,6 +218,16 @@ pub trait Store: Send + Sync {
     fn insert_poll(&self, p: NewPoll) -> Fut<'_, (PollRecord, CommandRecord)>;
     fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved>;
     fn command(&self, id: i64) -> Fut<'_, Option<CommandRecord>>;
+    /// Commands of `clients` to follow up: past their expiry by `after_ms` × 2^(polls since the
+    /// expiry), with a commandId, no callback, and fewer than `max_polls` polls since the expiry.
+    /// Oldest first.
+    fn due_follow_ups(
+        &self,
+        clients: Vec<String>,
+        after_ms: i64,
+        max_polls: u32,
+        limit: usize,
+    ) -> Fut<'_, Vec<i64>>;
     /// One callback, whole.
     fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>>;
     /// One command and everything that happened to it, in time order (not yet decoded).

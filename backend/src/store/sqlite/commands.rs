@@ -274,3 +274,44 @@ pub fn export(
     };
     query(f, &select).page(conn, f.query.page, row, |e| e.record.id)
 }
+
+/// When a follow-up poll is due (see [`crate::store::Store::due_follow_ups`]).
+pub struct Due {
+    pub now: i64,
+    pub after_ms: i64,
+    pub max_polls: u32,
+    pub limit: usize,
+}
+
+pub fn due_follow_ups(
+    conn: &Connection,
+    clients: &[String],
+    due: Due,
+) -> Result<Vec<i64>, StoreError> {
+    let clients = serde_json::to_string(clients)?;
+    conn.prepare_cached(
+        "SELECT id FROM ( \
+           SELECT c.id, c.expires_at, \
+             (SELECT COUNT(*) FROM polls p WHERE p.command = c.id AND p.at > c.expires_at) AS n \
+           FROM commands c \
+           WHERE c.expires_at IS NOT NULL AND c.expires_at <= ?1 AND c.command_id IS NOT NULL \
+             AND c.client IN (SELECT value FROM json_each(?5)) \
+             AND NOT EXISTS (SELECT 1 FROM callbacks k WHERE k.command = c.id)) \
+         WHERE n < ?3 AND expires_at + (?2 << n) <= ?1 \
+         ORDER BY expires_at LIMIT ?4",
+    )
+    .and_then(|mut s| {
+        s.query_map(
+            (
+                due.now,
+                due.after_ms,
+                due.max_polls,
+                due.limit as i64,
+                clients,
+            ),
+            |r| r.get(0),
+        )?
+        .collect()
+    })
+    .map_err(sql_error)
+}

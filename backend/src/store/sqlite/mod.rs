@@ -22,6 +22,7 @@ mod writer;
 
 pub use schema::BUSY_TIMEOUT;
 
+use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Exported,
@@ -198,6 +199,24 @@ impl Store for Sqlite {
 
     fn command(&self, id: i64) -> Fut<'_, Option<CommandRecord>> {
         Box::pin(async move { self.readers.lookup(|c| states::by_id(c, id)) })
+    }
+
+    fn due_follow_ups(
+        &self,
+        clients: Vec<String>,
+        after_ms: i64,
+        max_polls: u32,
+        limit: usize,
+    ) -> Fut<'_, Vec<i64>> {
+        Box::pin(self.readers.scan(move |c| {
+            let due = commands::Due {
+                now: now_ms(),
+                after_ms,
+                max_polls,
+                limit,
+            };
+            commands::due_follow_ups(c, &clients, due)
+        }))
     }
 
     fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>> {

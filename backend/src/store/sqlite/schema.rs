@@ -11,6 +11,7 @@ use std::time::Duration;
 const STEPS: &[(i64, &str)] = &[
     (1, include_str!("schema/1_tables.sql")),
     (2, include_str!("schema/2_callback_path.sql")),
+    (3, include_str!("schema/3_expiry_index.sql")),
 ];
 
 /// A write that finds the file locked by another program waits this long, then fails (503).

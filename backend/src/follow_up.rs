@@ -1,0 +1,61 @@
+//! Following up the callbacks that never came. Hermod posts a callback when a command is answered
+//! or expires, but a callback can be lost on the way (a network, a proxy, a wrong callback URL). A
+//! command still undecided past its expiry is therefore polled: once `[follow_up]
+//! after_expiry_secs` after it, then after twice that wait each time, up to `max_polls` times. Each
+//! poll is stored in the command's timeline and audited as the console's own (`follow-up`).
+
+use crate::app::AppState;
+use crate::routes::commands::{Asker, poll_command};
+use std::time::Duration;
+
+/// Commands followed up per round: a backlog after an outage drains over a few rounds, never in
+/// one burst at Hermod.
+const PER_ROUND: usize = 20;
+
+/// Starts following up, unless `after_expiry_secs` is 0. Ends with the server.
+pub fn start(app: AppState) {
+    let config = app.follow_up.clone();
+    if config.after_expiry_secs == 0 {
+        return;
+    }
+    let mut shutdown = app.shutdown.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(config.every_secs.max(1)));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => round(&app).await,
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
+
+async fn round(app: &AppState) {
+    let after_ms = (app.follow_up.after_expiry_secs as i64).saturating_mul(1000);
+    let clients: Vec<String> = app
+        .clients
+        .values()
+        .filter(|c| c.auto_poll)
+        .map(|c| c.id.clone())
+        .collect();
+    let due = match app
+        .store
+        .due_follow_ups(clients, after_ms, app.follow_up.max_polls, PER_ROUND)
+        .await
+    {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::error!(error = %e, "follow-up: cannot read the commands to poll");
+            return;
+        }
+    };
+    for id in due {
+        match poll_command(app, id, Asker::FollowUp).await {
+            Ok(r) => tracing::info!(command = id, state = %r.command.state, "follow-up poll"),
+            Err(e) => {
+                tracing::warn!(command = id, error = %e.problem.detail, "follow-up poll failed")
+            }
+        }
+    }
+}
