@@ -6,6 +6,7 @@ use crate::auth::password::{self, Cost};
 use crate::config::{Config, ConfigError};
 use crate::feed::Feed;
 use crate::follow_up;
+use crate::lock;
 use crate::routes::users::{USERNAME_RULE, check_username};
 use crate::server::{
     ConnectionLimits, bind, serve as serve_router, shutdown_on_signal, tls_acceptor,
@@ -105,6 +106,7 @@ async fn run_console(
     shutdown: watch::Receiver<bool>,
     admin_fallback: Option<String>,
 ) -> Result<(), BoxError> {
+    let _lock = lock::take(data_dir)?;
     let tls = match &config.tls {
         Some(t) => Some(tls_acceptor(&t.cert_file, &t.key_file)?),
         None => None,
@@ -331,13 +333,24 @@ pub async fn user(
     command: UserCommand,
     config_path: Option<&Path>,
     data_dir: Option<PathBuf>,
+    init: bool,
 ) -> Result<(), BoxError> {
     let config = config_path.map(Config::load).transpose()?;
     let cost = config.as_ref().map(cost).unwrap_or(Cost {
         memory_kib: crate::config::AuthConfig::default().argon2_memory_kib,
         passes: crate::config::AuthConfig::default().argon2_passes,
     });
-    let store = sqlite::open(&data_dir_of(config.as_ref(), data_dir), Feed::new(1))?;
+    let data_dir = data_dir_of(config.as_ref(), data_dir);
+    let db = data_dir.join(sqlite::DB_FILE);
+    if !init && !db.exists() {
+        return Err(format!(
+            "no database at {}: point --config or --data-dir at the console's data, or add --init \
+             to create one there",
+            db.display()
+        )
+        .into());
+    }
+    let store = sqlite::open(&data_dir, Feed::new(1))?;
     let find = |name: String| {
         let store = store.clone();
         async move {

@@ -12,6 +12,7 @@ pub mod feed;
 pub mod follow_up;
 pub mod hermod;
 pub mod launch;
+pub mod lock;
 pub mod metrics;
 pub mod routes;
 pub mod server;

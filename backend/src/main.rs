@@ -62,6 +62,9 @@ enum Command {
         config: Option<PathBuf>,
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
+        /// Create the database when there is none (else a wrong --data-dir would make an empty one).
+        #[arg(long, global = true)]
+        init: bool,
     },
 }
 
@@ -105,6 +108,7 @@ async fn main() -> ExitCode {
             action,
             config,
             data_dir,
+            init,
         } => {
             let command = match action {
                 UserAction::Add {
@@ -126,7 +130,7 @@ async fn main() -> ExitCode {
                 UserAction::Remove { name } => launch::UserCommand::Remove { name },
                 UserAction::List => launch::UserCommand::List,
             };
-            launch::user(command, config.as_deref(), data_dir).await
+            launch::user(command, config.as_deref(), data_dir, init).await
         }
     };
     match result {

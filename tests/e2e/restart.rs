@@ -122,3 +122,66 @@ async fn everything_is_still_there_after_a_restart_on_the_same_data_dir() {
         CommandState::InProgress
     );
 }
+
+#[tokio::test]
+async fn a_second_console_on_the_same_data_directory_refuses_to_start() {
+    let c = Console::demo().start().await;
+    let dir = c.data_dir().into_os_string();
+    let (status, _, stderr) = run_with_input(
+        &args([
+            "demo".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--data-dir".into(),
+            dir.clone(),
+        ]),
+        &[],
+        None,
+        WAIT,
+    )
+    .await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("in use by another hermod-console (pid "),
+        "{stderr}"
+    );
+    // The first one is untouched.
+    c.assert_healthy().await;
+
+    // The user command works beside a running console, but never makes a database by mistake.
+    let empty = tempfile_dir("no-db");
+    let (status, _, stderr) = run_with_input(
+        &args([
+            "user".into(),
+            "list".into(),
+            "--data-dir".into(),
+            empty.clone().into_os_string(),
+        ]),
+        &[],
+        None,
+        WAIT,
+    )
+    .await;
+    assert!(!status.success());
+    assert!(
+        stderr.contains("no database at") && stderr.contains("--init"),
+        "{stderr}"
+    );
+    assert!(!empty.join("hermod-console.sqlite3").exists());
+    let _ = std::fs::remove_dir_all(&empty);
+    let (status, _, stderr) = run_with_input(
+        &args(["user".into(), "list".into(), "--data-dir".into(), dir]),
+        &[],
+        None,
+        WAIT,
+    )
+    .await;
+    assert!(status.success(), "{stderr}");
+}
+
+/// A fresh directory of this test's own under the system's temporary directory.
+fn tempfile_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(unique(&format!("hermod-console-{tag}-")));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
