@@ -1292,3 +1292,41 @@ async fn time_from_navigation_to_the_first_feed_row() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filtered_list_holds_only_what_its_filters_select_live_updates_included() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let waiting = console.send("ping", ping_body(&unique("hold-"), 300)).await;
+    let staying = console.send("ping", ping_body(&unique("hold-"), 300)).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands?state=IN_PROGRESS"))
+            .await
+            .unwrap();
+        wait_listed(&c, &[staying.id, waiting.id]).await;
+        // One completes: under "IN_PROGRESS" it leaves the list, live.
+        let command_id = waiting.command_id.as_deref().expect("a commandId");
+        api.sim_post(&format!("/sim/commands/{command_id}/complete"))
+            .await
+            .expect(200);
+        api.wait_for_state(waiting.id, "COMPLETED").await;
+        wait_listed(&c, &[staying.id]).await;
+        // A refused filter shows no rows under it, and says why.
+        c.goto(&format!(
+            "{url}/commands?state=IN_PROGRESS&since=2026-12-02"
+        ))
+        .await
+        .unwrap();
+        wait_js(
+            &c,
+            "document.querySelectorAll('table.commands tbody tr').length === 0 \
+             && document.body.textContent.includes('since')",
+            "no rows and the reason",
+        )
+        .await;
+    })
+    .await;
+}

@@ -45,7 +45,14 @@ pub fn CallbacksPage() -> impl IntoView {
                     }
                     next.set(page.next_cursor);
                 }
-                Err(e) => failure.set(Some(e)),
+                Err(e) => {
+                    // A refused filter shows no rows: the old ones were selected by other filters.
+                    if cursor.is_none() {
+                        rows.set(Vec::new());
+                        next.set(None);
+                    }
+                    failure.set(Some(e));
+                }
             }
             loading.set(false);
         });
@@ -54,12 +61,17 @@ pub fn CallbacksPage() -> impl IntoView {
         filter_qs.track();
         load(None);
     });
-    // New callbacks (and ones matched later) arrive through the feed; unfiltered views take them live.
+    // New callbacks (and ones matched later) arrive through the feed. A listed one that no longer
+    // matches (matched, under "unmatched") leaves; a new one enters an unfiltered view only.
     Effect::new(move |_| {
         if let Some(FeedEvent::Callback { callback, .. }) = live.latest.get() {
             let unfiltered = filter_qs.with_untracked(String::is_empty);
-            rows.update(|r| match r.iter_mut().find(|c| c.id == callback.id) {
-                Some(existing) => *existing = callback,
+            let left = nav.with_untracked(|l| {
+                l.param("unmatched").as_deref() == Some("true") && callback.command.is_some()
+            });
+            rows.update(|r| match r.iter().position(|c| c.id == callback.id) {
+                Some(at) if left => drop(r.remove(at)),
+                Some(at) => r[at] = callback,
                 None if unfiltered => r.insert(0, callback),
                 None => {}
             });

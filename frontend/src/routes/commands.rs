@@ -30,19 +30,25 @@ fn upsert(rows: &mut Vec<CommandRecord>, record: CommandRecord) {
     }
 }
 
-/// Whether a live update belongs in the filtered view (the text search is the backend's: a command
-/// already listed stays, a new one waits for the next load).
-fn fits(params: &[(&str, String)], c: &CommandRecord) -> bool {
-    params.iter().all(|(key, want)| {
-        want.is_empty()
-            || match *key {
-                "type" => c.command_type.eq_ignore_ascii_case(want),
-                "state" => c.state.as_str().eq_ignore_ascii_case(want),
-                "client" => &c.client == want,
-                "q" | "since" | "until" => false,
-                _ => true,
+/// Whether a command belongs in the filtered view; `None` when only the backend can tell (the text
+/// search, the time window).
+fn fits(params: &[(&str, String)], c: &CommandRecord) -> Option<bool> {
+    let mut known = true;
+    for (key, want) in params.iter().filter(|(_, want)| !want.is_empty()) {
+        let holds = match *key {
+            "type" => c.command_type.eq_ignore_ascii_case(want),
+            "state" => c.state.as_str().eq_ignore_ascii_case(want),
+            "client" => &c.client == want,
+            _ => {
+                known = false;
+                true
             }
-    })
+        };
+        if !holds {
+            return Some(false);
+        }
+    }
+    known.then_some(true)
 }
 
 #[component]
@@ -81,7 +87,14 @@ pub fn CommandsPage() -> impl IntoView {
                     rows.update(|r| page.items.into_iter().for_each(|c| upsert(r, c)));
                     next.set(page.next_cursor);
                 }
-                Err(e) => failure.set(Some(e)),
+                Err(e) => {
+                    // A refused filter shows no rows: the old ones were selected by other filters.
+                    if cursor.is_none() {
+                        rows.set(Vec::new());
+                        next.set(None);
+                    }
+                    failure.set(Some(e));
+                }
             }
             loading.set(false);
         });
@@ -98,8 +111,12 @@ pub fn CommandsPage() -> impl IntoView {
             // loaded yet ("Load more" brings it), not under this one with a gap before it.
             let later_page = next.with_untracked(Option::is_some)
                 && rows.with_untracked(|r| r.last().is_some_and(|last| command.id < last.id));
-            if listed || (fits(&p, &command) && !later_page) {
-                rows.update(|r| upsert(r, command));
+            match (listed, fits(&p, &command)) {
+                // It no longer matches (a state filter, say, once the command moved on): it leaves.
+                (true, Some(false)) => rows.update(|r| r.retain(|c| c.id != command.id)),
+                (true, _) => rows.update(|r| upsert(r, command)),
+                (false, Some(true)) if !later_page => rows.update(|r| upsert(r, command)),
+                _ => {}
             }
         }
     });
