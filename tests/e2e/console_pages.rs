@@ -1330,3 +1330,41 @@ async fn a_filtered_list_holds_only_what_its_filters_select_live_updates_include
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_callback_matched_late_shows_once_in_the_feed_and_matched() {
+    // Hermod answers `slow-` commands after 1.5 s, and the callback comes after 200 ms: it is stored
+    // unmatched, then matched when the answer arrives.
+    let console = Arc::new(
+        Console::demo()
+            .env("HERMOD_SIMULATOR__SLOW_ANSWER_MS", "1500")
+            .start()
+            .await,
+    );
+    let password = console.secrets.admin_password.clone();
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        let sent = api.send("sign", sign_body(&unique("slow-late-"), 30)).await;
+        let callbacks = api.wait_for_callbacks(sent.id, 1).await;
+        let row = format!(
+            "document.querySelectorAll('.feed-row[data-kind=callback][href=\"/commands/{}\"]')",
+            sent.id
+        );
+        wait_js(
+            &c,
+            &format!("{row}.length === 1"),
+            "the matched callback row",
+        )
+        .await;
+        // And no other row for it: the unmatched one it was is gone.
+        let unmatched = eval(
+            &c,
+            "return document.querySelectorAll('.feed-row[data-kind=callback]:not([href])').length",
+        )
+        .await;
+        assert_eq!(unmatched, json!(0), "callback {}", callbacks[0].id);
+    })
+    .await;
+}

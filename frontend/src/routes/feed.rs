@@ -69,11 +69,22 @@ pub fn FeedPage() -> impl IntoView {
     let visible = move |e: &FeedEvent| {
         paused_at.with(|until| until.is_none_or(|u| e.seq() <= u)) && filters.with(|f| f.matches(e))
     };
+    // A callback matched late comes again as a newer event: only its newest version is shown (the
+    // events are newest first), so it is neither listed twice nor left marked unmatched.
     let shown = move || {
         live.events.with(|events| {
+            let mut seen = Vec::new();
             events
                 .iter()
                 .filter(|e| visible(e))
+                .filter(|e| match e {
+                    FeedEvent::Callback { callback, .. } if seen.contains(&callback.id) => false,
+                    FeedEvent::Callback { callback, .. } => {
+                        seen.push(callback.id);
+                        true
+                    }
+                    FeedEvent::Command { .. } => true,
+                })
                 .cloned()
                 .collect::<Vec<_>>()
         })
