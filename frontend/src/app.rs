@@ -4,7 +4,7 @@
 use crate::api;
 use crate::components::time::heard_ago;
 use crate::live::{Conn, Live, use_live};
-use crate::nav::{NavLink, provide_router, use_location};
+use crate::nav::{NavLink, provide_router, set_title, use_location};
 use crate::routes::{
     audit::AuditPage, callbacks::CallbacksPage, command::CommandPage, commands::CommandsPage,
     feed::FeedPage, login::LoginPage, send::SendPage, users::UsersPage,
@@ -118,6 +118,17 @@ fn Page() -> impl IntoView {
     move || {
         let path = path.get();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        set_title(match segments.as_slice() {
+            [] => "Live feed",
+            ["send"] => "Send",
+            ["commands"] => "Commands",
+            // The command page names itself once it knows the command.
+            ["commands", _] => "Command",
+            ["callbacks"] => "Callbacks",
+            ["audit"] => "Audit",
+            ["users"] => "Users",
+            _ => "Not found",
+        });
         match segments.as_slice() {
             [] => view! { <FeedPage/> }.into_any(),
             ["send"] => view! { <SendPage/> }.into_any(),

@@ -151,3 +151,10 @@ pub fn NavLink(href: &'static str, children: Children) -> impl IntoView {
     };
     view! { <a href=href aria-current=current>{children()}</a> }
 }
+
+/// Names the tab after what it shows, so a bookmark, the history and a row of tabs tell pages apart.
+pub fn set_title(page: &str) {
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(&format!("{page} — Hermod Console"));
+    }
+}

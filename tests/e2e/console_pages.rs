@@ -1365,6 +1365,30 @@ async fn a_callback_matched_late_shows_once_in_the_feed_and_matched() {
         )
         .await;
         assert_eq!(unmatched, json!(0), "callback {}", callbacks[0].id);
+
+        // Each page names its tab; the command page after the command; the icon is the page's own.
+        assert_eq!(
+            eval(&c, "return document.title").await,
+            json!("Live feed — Hermod Console")
+        );
+        let icon = eval(&c, "return document.querySelector('link[rel=icon]').href").await;
+        assert!(
+            icon.as_str()
+                .is_some_and(|h| h.starts_with("data:image/svg+xml")),
+            "{icon}"
+        );
+        c.goto(&format!("{url}/commands/{}", sent.id))
+            .await
+            .unwrap();
+        wait_js(
+            &c,
+            &format!(
+                "document.title === 'sign #{} — COMPLETED — Hermod Console'",
+                sent.id
+            ),
+            "the command's title",
+        )
+        .await;
     })
     .await;
 }

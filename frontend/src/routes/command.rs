@@ -9,6 +9,7 @@ use crate::components::qr::Qr;
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime, parse_ms};
 use crate::live::use_live;
+use crate::nav::set_title;
 use crate::session::{allows, use_session};
 use hermod_shared::console::{
     CommandDetail, CommandState, FeedEvent, HermodReply, Role, TimelineEntry,
@@ -42,6 +43,10 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
                         })
                     });
                     if !unchanged {
+                        set_title(&format!(
+                            "{} #{} — {}",
+                            d.command.command_type, d.command.id, d.command.state
+                        ));
                         detail.set(Some(d));
                     }
                 }
