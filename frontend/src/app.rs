@@ -114,6 +114,7 @@ fn Console() -> impl IntoView {
 #[component]
 fn Page() -> impl IntoView {
     let nav = use_location();
+    let session = use_session();
     let path = Memo::new(move |_| nav.with(|l| l.path.clone()));
     move || {
         let path = path.get();
@@ -138,6 +139,10 @@ fn Page() -> impl IntoView {
                 view! { <CommandPage id=id/> }.into_any()
             }
             ["callbacks"] => view! { <CallbacksPage/> }.into_any(),
+            // The server refuses them anyway; the page says so instead of showing forms that fail.
+            ["audit" | "users"] if !allows(session, Role::Admin) => {
+                view! { <AdminsOnly/> }.into_any()
+            }
             ["audit"] => view! { <AuditPage/> }.into_any(),
             ["users"] => view! { <UsersPage/> }.into_any(),
             _ => view! { <NotFound/> }.into_any(),
@@ -189,6 +194,16 @@ fn UserBox() -> impl IntoView {
     view! {
         <span class="who" id="who">{who}</span>
         <button type="button" id="logout" on:click=logout>"Log out"</button>
+    }
+}
+
+#[component]
+fn AdminsOnly() -> impl IntoView {
+    view! {
+        <section class="page">
+            <h1>"For admins"</h1>
+            <p class="empty" data-admins-only="">"This page is for the admin role; ask an admin if you need it."</p>
+        </section>
     }
 }
 

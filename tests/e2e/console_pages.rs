@@ -12,7 +12,7 @@ use hermod_console_tests::browser::{
     wait_js, wait_text, with_browser,
 };
 use hermod_console_tests::*;
-use hermod_shared::console::{CommandDetail, CommandRecord, TimelineEntry};
+use hermod_shared::console::{CommandDetail, CommandRecord, Role, TimelineEntry};
 use hermod_shared::decoded::{Decoded, Verification};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -1389,6 +1389,28 @@ async fn a_callback_matched_late_shows_once_in_the_feed_and_matched() {
             "the command's title",
         )
         .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewer_is_told_what_is_for_admins_instead_of_shown_forms_that_fail() {
+    let console = Arc::new(Console::demo().start().await);
+    let (viewer, password) = console.create_user(Role::Viewer).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, &viewer.username, &password).await;
+        for page in ["users", "audit"] {
+            c.goto(&format!("{url}/{page}")).await.unwrap();
+            wait_css(&c, "[data-admins-only]").await;
+            let forms = eval(
+                &c,
+                "return document.querySelectorAll('main form, main button').length",
+            )
+            .await;
+            assert_eq!(forms, json!(0), "{page}");
+        }
     })
     .await;
 }
