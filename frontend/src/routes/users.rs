@@ -7,6 +7,7 @@ use hermod_shared::console::{
     MintedToken, NewToken, NewUser, Role, TokenRecord, UserRecord, UserUpdate,
 };
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 fn role_options(selected: Role) -> impl IntoView {
     Role::ALL
@@ -64,11 +65,18 @@ pub fn UsersPage() -> impl IntoView {
             password: password.get_untracked(),
             role: role.get_untracked(),
         };
-        name.set(String::new());
-        password.set(String::new());
-        act(Box::pin(async move {
-            api::create_user(&user).await.map(|_| ())
-        }));
+        failure.set(None);
+        // The form keeps what was typed until the user exists: a refusal is fixed, not retyped.
+        leptos::task::spawn_local(async move {
+            match api::create_user(&user).await {
+                Ok(_) => {
+                    name.set(String::new());
+                    password.set(String::new());
+                }
+                Err(e) => failure.set(Some(e)),
+            }
+            reload();
+        });
     };
     let (token_name, token_role, token_days) = (
         RwSignal::new(String::new()),
@@ -107,11 +115,22 @@ pub fn UsersPage() -> impl IntoView {
                         <tr data-user=u.username.clone()>
                             <td>{u.username.clone()}</td>
                             <td>
-                                <select aria-label=format!("Role of {}", u.username) on:change=move |ev| {
-                                    let role = Role::parse(&event_target_value(&ev));
-                                    act(Box::pin(async move {
-                                        api::update_user(u.id, &UserUpdate { role, password: None }).await.map(|_| ())
-                                    }));
+                                <select aria-label=format!("Role of {}", u.username) on:change={
+                                    let (who, was) = (u.username.clone(), u.role);
+                                    move |ev| {
+                                        let role = Role::parse(&event_target_value(&ev));
+                                        // A slip of the mouse wheel must not make a viewer an admin.
+                                        let sure = role.is_some_and(|r| confirm(&format!("Make {who} {r}?")));
+                                        if !sure {
+                                            if let Some(select) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
+                                                select.set_value(was.as_str());
+                                            }
+                                            return;
+                                        }
+                                        act(Box::pin(async move {
+                                            api::update_user(u.id, &UserUpdate { role, password: None }).await.map(|_| ())
+                                        }));
+                                    }
                                 }>{role_options(u.role)}</select>
                             </td>
                             <td><RelTime at=u.created_at.clone()/></td>
@@ -166,7 +185,12 @@ pub fn UsersPage() -> impl IntoView {
                             <td>{match t.revoked_at.clone() {
                                 Some(_) => view! { <span class="tag warn">"revoked"</span> }.into_any(),
                                 None => view! {
-                                    <button type="button" class="danger" on:click=move |_| act(Box::pin(async move { api::revoke_token(t.id).await.map(|_| ()) }))>"Revoke"</button>
+                                    <button type="button" class="danger" on:click={
+                                        let which = t.name.clone();
+                                        move |_| if confirm(&format!("Revoke the token “{which}”? Whatever uses it stops at once.")) {
+                                            act(Box::pin(async move { api::revoke_token(t.id).await.map(|_| ()) }))
+                                        }
+                                    }>"Revoke"</button>
                                 }.into_any(),
                             }}</td>
                         </tr>
