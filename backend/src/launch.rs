@@ -329,6 +329,45 @@ fn new_password(from_stdin: bool) -> Result<(String, bool), BoxError> {
     }
 }
 
+/// `backup`: a consistent copy while the console serves.
+pub fn backup(
+    to: &Path,
+    config_path: Option<&Path>,
+    data_dir: Option<PathBuf>,
+) -> Result<(), BoxError> {
+    let config = config_path.map(Config::load).transpose()?;
+    let data_dir = data_dir_of(config.as_ref(), data_dir);
+    let bytes = sqlite::backup::backup(&data_dir, to)?;
+    println!(
+        "backed up {} to {} ({bytes} bytes)",
+        data_dir.display(),
+        to.display()
+    );
+    Ok(())
+}
+
+/// `restore`: only with the console stopped (the data directory's lock says so).
+pub fn restore(
+    from: &Path,
+    config_path: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    replace: bool,
+) -> Result<(), BoxError> {
+    let config = config_path.map(Config::load).transpose()?;
+    let data_dir = data_dir_of(config.as_ref(), data_dir);
+    let _lock = lock::take(&data_dir)?;
+    if data_dir.join(sqlite::DB_FILE).exists() && !replace {
+        return Err(format!(
+            "{} holds a database; add --replace to put the backup in its place",
+            data_dir.display()
+        )
+        .into());
+    }
+    sqlite::backup::restore(from, &data_dir)?;
+    println!("restored {} into {}", from.display(), data_dir.display());
+    Ok(())
+}
+
 pub async fn user(
     command: UserCommand,
     config_path: Option<&Path>,

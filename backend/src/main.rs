@@ -53,6 +53,28 @@ enum Command {
         #[arg(long = "host")]
         hosts: Vec<String>,
     },
+    /// Copy the database to FILE, consistently, while the console serves.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+        /// The console's configuration (for its data_dir).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Put a backup in place of the database (the console must be stopped).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Replace the database that is there.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Manage accounts in the database (works while the console runs).
     User {
         #[command(subcommand)]
@@ -104,6 +126,17 @@ async fn main() -> ExitCode {
         Command::Simulate { listen, config } => launch::simulate(&config, listen).await,
         Command::Healthcheck { url } => launch::healthcheck(&url).await,
         Command::DevPki { out, hosts } => launch::dev_pki(&out, hosts),
+        Command::Backup {
+            to,
+            config,
+            data_dir,
+        } => launch::backup(&to, config.as_deref(), data_dir),
+        Command::Restore {
+            from,
+            config,
+            data_dir,
+            replace,
+        } => launch::restore(&from, config.as_deref(), data_dir, replace),
         Command::User {
             action,
             config,

@@ -185,3 +185,84 @@ fn tempfile_dir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     dir
 }
+
+#[tokio::test]
+async fn a_backup_taken_under_load_restores_every_callback_acknowledged_before_it() {
+    let mut c = Console::demo().start().await;
+    let dir = c.data_dir();
+    async fn post(c: &Console, n: usize) -> i64 {
+        let body = callback_body(&format!("{n}"), &unique("backup-"), "COMPLETED");
+        c.post_callback(
+            "/clients/idm/rest/callback/sign",
+            Some(c.idm_auth()),
+            "application/json",
+            body,
+        )
+        .await
+        .expect(200)
+        .json()["id"]
+            .as_i64()
+            .expect("an id")
+    }
+    let mut acknowledged = Vec::new();
+    for n in 0..200 {
+        acknowledged.push(post(&c, n).await);
+    }
+    // The backup runs while callbacks keep coming.
+    let file = std::env::temp_dir().join(unique("hermod-console-backup-"));
+    let backup_args = args([
+        "backup".into(),
+        "--to".into(),
+        file.clone().into_os_string(),
+        "--data-dir".into(),
+        dir.clone().into_os_string(),
+    ]);
+    let backup = run_with_input(&backup_args, &[], None, WAIT);
+    let burst = async {
+        for n in 200..400 {
+            post(&c, n).await;
+        }
+    };
+    let ((status, out, err), ()) = tokio::join!(backup, burst);
+    assert!(status.success(), "{out}{err}");
+    assert!(out.contains("backed up"), "{out}");
+
+    let restore = |replace: bool| {
+        let mut words = vec![
+            "restore".into(),
+            "--from".into(),
+            file.clone().into_os_string(),
+            "--data-dir".into(),
+            dir.clone().into_os_string(),
+        ];
+        if replace {
+            words.push("--replace".into());
+        }
+        async move { run_with_input(&args(words), &[], None, WAIT).await }
+    };
+    // Not while the console holds the directory.
+    let (status, _, err) = restore(true).await;
+    assert!(!status.success());
+    assert!(err.contains("in use by another hermod-console"), "{err}");
+    assert!(c.stop().await.success());
+    // Not over a database without --replace.
+    let (status, _, err) = restore(false).await;
+    assert!(!status.success() && err.contains("--replace"), "{err}");
+    let (status, out, err) = restore(true).await;
+    assert!(status.success(), "{out}{err}");
+
+    c.start_again().await;
+    let kept: std::collections::HashSet<i64> = c
+        .callbacks("?limit=500")
+        .await
+        .items
+        .iter()
+        .map(|k| k.id)
+        .collect();
+    let missing: Vec<_> = acknowledged
+        .iter()
+        .filter(|id| !kept.contains(id))
+        .collect();
+    assert!(missing.is_empty(), "lost in the backup: {missing:?}");
+    let _ = std::fs::remove_file(&file);
+}

@@ -4,6 +4,7 @@
 //! ([`indexer`]). One module per kind of record holds that record's SQL.
 
 mod audit;
+pub mod backup;
 mod callbacks;
 mod commands;
 mod feed;

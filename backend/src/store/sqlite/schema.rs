@@ -48,6 +48,15 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         run(conn, 1, include_str!("schema/0_first_layout.sql"))?;
         tracing::info!("upgraded the database from the first layout; bodies are being re-indexed");
     }
+    let version = known_layout(conn)?;
+    for &(to, sql) in STEPS.iter().filter(|s| s.0 > version) {
+        run(conn, to, sql)?;
+    }
+    Ok(())
+}
+
+/// The database's layout; an error for one newer than this binary knows.
+fn known_layout(conn: &Connection) -> Result<i64, StoreError> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(sql_error)?;
@@ -58,8 +67,15 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
              run the newer binary"
         )));
     }
-    for &(to, sql) in STEPS.iter().filter(|s| s.0 > version) {
-        run(conn, to, sql)?;
+    Ok(version)
+}
+
+/// Refuses a file that is not a console database this binary can open (not SQLite, another
+/// program's, or of a newer layout).
+pub fn check_known(conn: &Connection) -> Result<(), StoreError> {
+    let ours = known_layout(conn)? > 0 || first_layout(conn)?;
+    if !ours {
+        return Err(StoreError("not a Hermod Console database".into()));
     }
     Ok(())
 }
