@@ -6,6 +6,7 @@ use crate::auth::password::{self, Cost};
 use crate::config::{Config, ConfigError};
 use crate::feed::Feed;
 use crate::follow_up;
+use crate::hermod::HermodClient;
 use crate::lock;
 use crate::routes::users::{USERNAME_RULE, check_username};
 use crate::server::{
@@ -327,6 +328,20 @@ fn new_password(from_stdin: bool) -> Result<(String, bool), BoxError> {
     } else {
         Ok((random_hex(12), true))
     }
+}
+
+/// `config check`: everything `serve` reads before it listens, without listening.
+pub fn check_config(path: &Path) -> Result<(), BoxError> {
+    let config = Config::load(path)?;
+    for (id, client) in &config.clients {
+        HermodClient::new(id, client)?;
+    }
+    if let Some(tls) = &config.tls {
+        tls_acceptor(&tls.cert_file, &tls.key_file)?;
+    }
+    println!("{config:#?}");
+    println!("{}: good", path.display());
+    Ok(())
 }
 
 /// `backup`: a consistent copy while the console serves.

@@ -53,6 +53,11 @@ enum Command {
         #[arg(long = "host")]
         hosts: Vec<String>,
     },
+    /// Check a configuration file.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Copy the database to FILE, consistently, while the console serves.
     Backup {
         #[arg(long)]
@@ -87,6 +92,16 @@ enum Command {
         /// Create the database when there is none (else a wrong --data-dir would make an empty one).
         #[arg(long, global = true)]
         init: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Load FILE (and the environment's overrides) as `serve` would, read every key and certificate
+    /// file it names, and print the effective configuration with its secrets hidden.
+    Check {
+        #[arg(long)]
+        config: PathBuf,
     },
 }
 
@@ -126,6 +141,9 @@ async fn main() -> ExitCode {
         Command::Simulate { listen, config } => launch::simulate(&config, listen).await,
         Command::Healthcheck { url } => launch::healthcheck(&url).await,
         Command::DevPki { out, hosts } => launch::dev_pki(&out, hosts),
+        Command::Config {
+            action: ConfigAction::Check { config },
+        } => launch::check_config(&config),
         Command::Backup {
             to,
             config,

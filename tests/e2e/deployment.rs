@@ -234,3 +234,35 @@ async fn unknown_configuration_keys_stop_the_start_and_are_named() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn config_check_reads_everything_serve_would_and_shows_no_secret() {
+    let dir = TempDir::new("configcheck");
+    let check = |text: String| {
+        let file = dir.path().join(format!("{}.toml", unique("c")));
+        std::fs::write(&file, text).expect("write the config");
+        let mut arguments = args(["config", "check", "--config"]);
+        arguments.push(file.into_os_string());
+        async move { run_to_exit(&arguments, &[], Duration::from_secs(20)).await }
+    };
+    let key = unique("SeCrEtKey");
+    let password = unique("SeCrEtCallbackPw");
+    let good = format!(
+        "[clients.idm]\ncommand_url = \"https://hermod/hermod/rest/command\"\nkey = \"{key}\"\n\
+         callback_user = \"cb\"\ncallback_password = \"{password}\"\n"
+    );
+    let (status, stdout, stderr) = check(good.clone()).await;
+    assert!(status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("command_url") && stdout.contains(": good"),
+        "{stdout}"
+    );
+    for secret in [&key, &password] {
+        assert!(!stdout.contains(secret.as_str()) && !stderr.contains(secret.as_str()));
+    }
+    // An unknown key, and a file it names that is not there: named, non-zero.
+    let (status, _, stderr) = check(format!("{good}kee = 1\n")).await;
+    assert!(!status.success() && stderr.contains("kee"), "{stderr}");
+    let (status, _, stderr) = check(format!("{good}ca_file = \"/nonexistent/ca.pem\"\n")).await;
+    assert!(!status.success() && stderr.contains("ca_file"), "{stderr}");
+}
