@@ -183,12 +183,26 @@ impl AppState {
     }
 
     pub fn client_info(&self, c: &Client) -> ClientInfo {
+        let callback_url = self.callback_url(&c.id);
+        let callback_user = c.callback.as_ref().map(|(u, _)| u.clone());
+        // The secrets stay placeholders: the console never sends them to a browser.
+        let mut entry = format!(
+            "- client-id: {id}\n  key: <clients.{id}.key of the console>\n  callback-url: {callback_url}\n",
+            id = c.id
+        );
+        if let Some(user) = &callback_user {
+            entry.push_str(&format!(
+                "  callback-basic-auth: \"{user}:<clients.{}.callback_password>\"\n",
+                c.id
+            ));
+        }
         ClientInfo {
             id: c.id.clone(),
             label: c.label.clone(),
             command_url: c.hermod.command_url().to_string(),
-            callback_url: self.callback_url(&c.id),
-            callback_user: c.callback.as_ref().map(|(u, _)| u.clone()),
+            callback_url,
+            callback_user,
+            allowed_clients_entry: entry,
         }
     }
 }
@@ -322,6 +336,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ),
         route(M::GET, "/api/routes", Some(Viewer), get(list_routes)),
         route(M::GET, "/api/clients", Some(Viewer), get(clients::list)),
+        route(
+            M::POST,
+            "/api/clients/{id}/check",
+            Some(Operator),
+            post(clients::check),
+        ),
         route(M::GET, "/api/commands", Some(Viewer), get(commands::list)),
         route(
             M::GET,

@@ -222,6 +222,12 @@ pub async fn send(command: &SendCommand) -> Result<CommandRecord, ApiFail> {
     post("/api/commands", command).await
 }
 
+/// Whether a client's command URL answers and takes its key: a `ClientCheck`, read as JSON (its
+/// two strings are all the page shows, and a typed reader of its own would cost the bundle more).
+pub async fn check_client(id: &str) -> Result<serde_json::Value, ApiFail> {
+    post(&format!("/api/clients/{id}/check"), &serde_json::json!({})).await
+}
+
 pub async fn poll(id: i64) -> Result<PollResult, ApiFail> {
     post(&format!("/api/commands/{id}/poll"), &serde_json::json!({})).await
 }

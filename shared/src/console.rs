@@ -19,6 +19,20 @@ pub struct ClientInfo {
     pub callback_url: String,
     /// The user half of `callback-basic-auth`; `None` when callbacks for this client are unauthenticated.
     pub callback_user: Option<String>,
+    /// Its entry in Hermod's `allowed-clients`, ready to paste; the secrets are placeholders.
+    #[serde(default)]
+    pub allowed_clients_entry: String,
+}
+
+/// `POST /api/clients/{id}/check`: whether the client's command URL answers and takes its key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientCheck {
+    /// `reachable` (the key was taken), `key_refused`, `tls_failed`, `unreachable` or `unexpected`.
+    pub verdict: String,
+    /// Hermod's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// In words, for the page.
+    pub detail: String,
 }
 
 /// `POST /api/commands`.

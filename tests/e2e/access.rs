@@ -96,6 +96,13 @@ fn matrix() -> Vec<Case> {
             Some(Viewer),
         ),
         case(
+            M::POST,
+            "/api/clients/{id}/check",
+            "/api/clients/idm/check",
+            None,
+            Some(Operator),
+        ),
+        case(
             M::GET,
             "/api/templates",
             "/api/templates",

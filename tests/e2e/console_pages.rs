@@ -158,6 +158,23 @@ async fn provision_from_the_typed_form_shows_a_qr_code_and_the_decoded_requests(
             .await
             .unwrap();
         wait_text(&c, "#client-callback", &format!("{url}/clients/da/rest")).await;
+        // Its allowed-clients entry, ready to paste, and a check that Hermod takes its key.
+        let entry = eval(
+            &c,
+            "return document.querySelector('#allowed-client').textContent",
+        )
+        .await;
+        let entry = entry.as_str().unwrap_or_default().to_string();
+        assert!(
+            entry.contains("- client-id: da")
+                && entry.contains(&format!("callback-url: {url}/clients/da/rest"))
+                && entry.contains(
+                    "callback-basic-auth: \"da-callback:<clients.da.callback_password>\""
+                ),
+            "{entry}"
+        );
+        click(&c, "#client-check").await;
+        wait_css(&c, "#client-callback [data-verdict=reachable]").await;
         wait_text(&c, "#client-callback", "da-callback").await;
         assert!(
             c.find(fantoccini::Locator::Css("#client-unauthenticated"))

@@ -266,3 +266,36 @@ async fn config_check_reads_everything_serve_would_and_shows_no_secret() {
     let (status, _, stderr) = check(format!("{good}ca_file = \"/nonexistent/ca.pem\"\n")).await;
     assert!(!status.success() && stderr.contains("ca_file"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_client_check_tells_reachable_from_key_refused_from_unreachable() {
+    let closed = free_port();
+    let c = Console::demo()
+        .env("HERMOD_CONSOLE__CLIENTS__DA__KEY", "not the key Hermod has")
+        .env(
+            "HERMOD_CONSOLE__CLIENTS__DOWN__COMMAND_URL",
+            format!("http://127.0.0.1:{closed}/hermod/rest/command"),
+        )
+        .env("HERMOD_CONSOLE__CLIENTS__DOWN__KEY", "k")
+        .start()
+        .await;
+    for (client, verdict) in [
+        ("idm", "reachable"),
+        ("da", "key_refused"),
+        ("down", "unreachable"),
+    ] {
+        let r = c
+            .post_json(
+                &format!("/api/clients/{client}/check"),
+                &serde_json::Value::Null,
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(r["verdict"], verdict, "{client}: {r}");
+        assert!(!r["detail"].as_str().unwrap_or_default().is_empty(), "{r}");
+    }
+    c.post_json("/api/clients/nobody/check", &serde_json::Value::Null)
+        .await
+        .expect_problem(404, Some("not_found"), None);
+}

@@ -1,10 +1,61 @@
-//! `GET /api/clients`: the configured Hermod API users, without their secrets.
+//! `/api/clients`: the configured Hermod API users, without their secrets, and a check that each
+//! one's command URL answers and takes its key.
 
 use crate::app::AppState;
+use crate::error::ApiError;
+use crate::hermod::Failure;
 use axum::Json;
-use axum::extract::State;
-use hermod_shared::console::ClientInfo;
+use axum::extract::{Path, State};
+use hermod_shared::console::{ClientCheck, ClientInfo};
 
 pub async fn list(State(app): State<AppState>) -> Json<Vec<ClientInfo>> {
     Json(app.clients.values().map(|c| app.client_info(c)).collect())
+}
+
+/// Polls a commandId no command has (`0`): harmless, and every answer tells something. 401 or 403
+/// is the key refused; any other answer means Hermod took the key (a 404, most likely).
+pub async fn check(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ClientCheck>, ApiError> {
+    let client = app
+        .client(&id)
+        .ok_or_else(|| ApiError::not_found("API client"))?;
+    let exchange = client.hermod.poll("0").await;
+    let status = exchange.reply.status;
+    let (verdict, detail) = match (exchange.failure, status) {
+        (Some(Failure::Certificate), _) => (
+            "tls_failed",
+            exchange.reply.error.clone().unwrap_or_default(),
+        ),
+        (Some(Failure::Unreachable), _) => (
+            "unreachable",
+            exchange.reply.error.clone().unwrap_or_default(),
+        ),
+        (Some(_), _) => (
+            "unexpected",
+            exchange.reply.error.clone().unwrap_or_default(),
+        ),
+        (None, Some(401 | 403)) => (
+            "key_refused",
+            format!(
+                "Hermod answered {} to the key: check clients.{id}.key and Hermod's allowed-clients",
+                status.unwrap_or_default()
+            ),
+        ),
+        (None, Some(s)) if s >= 500 => (
+            "unexpected",
+            format!("Hermod (or a proxy in front of it) answered {s}"),
+        ),
+        (None, Some(s)) => (
+            "reachable",
+            format!("Hermod answered {s}: reachable, and the key was taken"),
+        ),
+        (None, None) => ("unexpected", "no answer".to_string()),
+    };
+    Ok(Json(ClientCheck {
+        verdict: verdict.into(),
+        status,
+        detail,
+    }))
 }

@@ -225,11 +225,33 @@ fn SendForm() -> impl IntoView {
 #[component]
 fn ClientCallback(client: ClientInfo) -> impl IntoView {
     let unauthenticated = client.callback_user.is_none();
+    // (verdict, what it means); an error of the console's own is "error".
+    let check = RwSignal::new(None::<(String, String)>);
+    let id = client.id.clone();
+    let run_check = move |_| {
+        let id = id.clone();
+        check.set(None);
+        leptos::task::spawn_local(async move {
+            check.set(Some(match api::check_client(&id).await {
+                Ok(c) => {
+                    let text = |key: &str| c[key].as_str().unwrap_or_default().to_string();
+                    (text("verdict"), text("detail"))
+                }
+                Err(e) => ("error".into(), e.to_string()),
+            }))
+        });
+    };
     view! {
         <p class="client-callback" id="client-callback">
             "Hermod's callback-url for this client: " <code>{client.callback_url.clone()}</code>
             {client.callback_user.map(|u| view! { ", callback-basic-auth user " <code>{u}</code> })}
+            " " <button type="button" id="client-check" on:click=run_check>"Check"</button>
+            {move || check.get().map(|(verdict, text)| view! { <span data-verdict=verdict>" " {text}</span> })}
         </p>
+        <details class="allowed-client">
+            <summary>"Hermod's allowed-clients entry"</summary>
+            <pre id="allowed-client">{client.allowed_clients_entry}</pre>
+        </details>
         {unauthenticated.then(|| view! {
             <p class="warning" role="alert" id="client-unauthenticated">
                 "Callbacks for this client are unauthenticated: whoever reaches "
