@@ -142,7 +142,7 @@ pub fn CallbacksPage() -> impl IntoView {
                         </div>
                         {(c.callback_type == MISROUTED).then(|| view! {
                             <p class="warning" data-misrouted="">
-                                {format!("Posted to {}, a path not ending in /callback/<type>: kept, but check the callback URL registered in Hermod for this client (Clients page).", c.path.clone().unwrap_or_default())}
+                                "Posted to " {c.path.clone()} ", a path not ending in /callback/<type>: kept, but check the callback URL registered in Hermod for this client (Send page)."
                             </p>
                         })}
                         <JsonBlock label="Body".to_string() text=c.body.clone()/>
@@ -163,7 +163,7 @@ pub fn CallbacksPage() -> impl IntoView {
                     </li>
                 </For>
             </ol>
-            <SearchLag unindexed/>
+            <SearchLag unindexed again=move |()| load(None)/>
             <Show when=move || loading.get()><p class="loading">"Loading callbacks…"</p></Show>
             <Show when=move || !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)>
                 <p class="empty">"No callback matches."</p>

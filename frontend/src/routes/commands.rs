@@ -106,16 +106,21 @@ pub fn CommandsPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(FeedEvent::Command { command, .. }) = live.latest.get() {
             let p = params.get_untracked();
-            let listed = rows.with_untracked(|r| r.iter().any(|c| c.id == command.id));
+            // `Some(newer)` when listed: a replayed event may be older than the row it is about.
+            let listed = rows.with_untracked(|r| {
+                r.iter()
+                    .find(|c| c.id == command.id)
+                    .map(|c| c.updated_at <= command.updated_at)
+            });
             // Older than the last row shown while more pages exist: its place is on a page not
             // loaded yet ("Load more" brings it), not under this one with a gap before it.
             let later_page = next.with_untracked(Option::is_some)
                 && rows.with_untracked(|r| r.last().is_some_and(|last| command.id < last.id));
             match (listed, fits(&p, &command)) {
                 // It no longer matches (a state filter, say, once the command moved on): it leaves.
-                (true, Some(false)) => rows.update(|r| r.retain(|c| c.id != command.id)),
-                (true, _) => rows.update(|r| upsert(r, command)),
-                (false, Some(true)) if !later_page => rows.update(|r| upsert(r, command)),
+                (Some(true), Some(false)) => rows.update(|r| r.retain(|c| c.id != command.id)),
+                (Some(true), _) => rows.update(|r| upsert(r, command)),
+                (None, Some(true)) if !later_page => rows.update(|r| upsert(r, command)),
                 _ => {}
             }
         }
@@ -214,7 +219,7 @@ pub fn CommandsPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-            <SearchLag unindexed/>
+            <SearchLag unindexed again=move |()| load(None)/>
             <Show when=move || loading.get()>
                 <p class="loading">"Loading commands…"</p>
             </Show>
