@@ -2,6 +2,7 @@
 //! only their own events and fail each other's writes. The lock is the operating system's (`flock`),
 //! so it ends with the process however the process ends: a stale lock file never blocks a start.
 
+use crate::store::sqlite::make_dir;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::Path;
@@ -16,11 +17,7 @@ pub struct DataDirLock {
 /// Takes the data directory (creating it, private, when missing), or says which process holds it.
 pub fn take(data_dir: &Path) -> Result<DataDirLock, String> {
     let fail = |e: std::io::Error| format!("cannot lock {}: {e}", data_dir.display());
-    let mut dir = std::fs::DirBuilder::new();
-    dir.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
-    dir.create(data_dir).map_err(fail)?;
+    make_dir(data_dir).map_err(|e| e.to_string())?;
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]

@@ -1,6 +1,6 @@
 //! `GET /api/callbacks`: every callback received, those matching no command included.
 
-use super::{ListQuery, export, int};
+use super::{ListQuery, export, int, record_id};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::error::ApiQuery;
@@ -45,11 +45,8 @@ pub async fn one(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<CallbackRecord>, ApiError> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::not_found("callback (ids are integers)"))?;
     app.store
-        .callback(id)
+        .callback(record_id(&id, "callback")?)
         .await
         .map_err(ApiError::store)?
         .map(Json)

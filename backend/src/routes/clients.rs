@@ -23,19 +23,11 @@ pub async fn check(
         .ok_or_else(|| ApiError::not_found("API client"))?;
     let exchange = client.hermod.poll("0").await;
     let status = exchange.reply.status;
+    let failed = exchange.reply.error.clone().unwrap_or_default();
     let (verdict, detail) = match (exchange.failure, status) {
-        (Some(Failure::Certificate), _) => (
-            "tls_failed",
-            exchange.reply.error.clone().unwrap_or_default(),
-        ),
-        (Some(Failure::Unreachable), _) => (
-            "unreachable",
-            exchange.reply.error.clone().unwrap_or_default(),
-        ),
-        (Some(_), _) => (
-            "unexpected",
-            exchange.reply.error.clone().unwrap_or_default(),
-        ),
+        (Some(Failure::Certificate), _) => ("tls_failed", failed),
+        (Some(Failure::Unreachable), _) => ("unreachable", failed),
+        (Some(_), _) => ("unexpected", failed),
         (None, Some(401 | 403)) => (
             "key_refused",
             format!(

@@ -1,6 +1,6 @@
 //! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod.
 
-use super::{ListQuery, export, invalid};
+use super::{ListQuery, export, invalid, record_id};
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, RequestMeta};
@@ -108,7 +108,7 @@ pub async fn detail(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<CommandDetail>, ApiError> {
-    let id = command_id(&id)?;
+    let id = record_id(&id, "command")?;
     let detail = app
         .store
         .command_detail(id)
@@ -188,11 +188,6 @@ fn curl(command_url: &str, command_type: &str, request: &serde_json::Value) -> S
             command_url.trim_end_matches('/')
         ))
     )
-}
-
-fn command_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::not_found("command (ids are integers)"))
 }
 
 pub async fn send(
@@ -330,19 +325,13 @@ fn interpret_create(
         // A server error, or a gateway in front of Hermod: Hermod may have created the command
         // before it failed, or may never have seen the request. Only a callback or a poll can tell.
         created.state = CommandState::SendUnknown;
+        let detail = format!(
+            "Hermod (or a proxy in front of it) answered {status}; the command may or may not \
+             exist in Hermod. Its callback, if it comes, is matched by externalId."
+        );
         return (
             created,
-            Some(with_answer(
-                ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "hermod_server_error",
-                    format!(
-                        "Hermod (or a proxy in front of it) answered {status}; the command may or \
-                         may not exist in Hermod. Its callback, if it comes, is matched by externalId."
-                    ),
-                ),
-                exchange,
-            )),
+            Some(bad_gateway("hermod_server_error", detail, exchange)),
         );
     }
     if !(200..300).contains(&status) {
@@ -354,19 +343,13 @@ fn interpret_create(
         .unwrap_or_default();
     let Some(command_id) = answer.command_id else {
         created.state = CommandState::SendUnknown;
+        let detail = format!(
+            "Hermod answered {status} without a commandId; the command may or may not exist in \
+             Hermod. Its answer is kept with the record."
+        );
         return (
             created,
-            Some(with_answer(
-                ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "hermod_bad_answer",
-                    format!(
-                        "Hermod answered {status} without a commandId; the command may or may not \
-                         exist in Hermod. Its answer is kept with the record."
-                    ),
-                ),
-                exchange,
-            )),
+            Some(bad_gateway("hermod_bad_answer", detail, exchange)),
         );
     };
     created.state = answer
@@ -382,8 +365,9 @@ fn interpret_create(
     (created, None)
 }
 
-/// The error with Hermod's status and body.
-fn with_answer(mut e: ApiError, exchange: &Exchange) -> ApiError {
+/// 502 `code`, with Hermod's status and body.
+fn bad_gateway(code: &str, detail: String, exchange: &Exchange) -> ApiError {
+    let mut e = ApiError::new(StatusCode::BAD_GATEWAY, code, detail);
     e.problem.hermod_status = exchange.reply.status;
     e.problem.hermod_body = exchange.reply.body.clone();
     e
@@ -392,14 +376,8 @@ fn with_answer(mut e: ApiError, exchange: &Exchange) -> ApiError {
 /// 502 for "Hermod said no", with its status and body.
 fn refused(exchange: &Exchange) -> ApiError {
     let status = exchange.reply.status.unwrap_or_default();
-    with_answer(
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "hermod_refused",
-            format!("Hermod answered {status}; see hermod_body for its reason"),
-        ),
-        exchange,
-    )
+    let detail = format!("Hermod answered {status}; see hermod_body for its reason");
+    bad_gateway("hermod_refused", detail, exchange)
 }
 
 /// 502 or 504 for an exchange that produced no usable answer.
@@ -422,7 +400,7 @@ pub async fn poll(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<PollResult>, ApiError> {
-    let id = command_id(&id)?;
+    let id = record_id(&id, "command")?;
     poll_command(&app, id, Asker::Caller(&meta, &caller))
         .await
         .map(Json)

@@ -50,6 +50,12 @@ pub struct Common {
     pub query: Query,
 }
 
+/// A record's id from its path: anything but an integer names no record (404, like an unknown id).
+pub fn record_id(raw: &str, what: &str) -> Result<i64, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(&format!("{what} (ids are integers)")))
+}
+
 pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::invalid(&FieldError::new(field, message))
 }

@@ -2,6 +2,7 @@
 //! SQLite's `VACUUM INTO` run in a read transaction: it sees one committed state, whatever the writer
 //! does meanwhile, and writes a compact file with no log beside it.
 
+use super::private::new_file;
 use super::schema::{self, connect};
 use super::{DB_FILE, sql_error};
 use crate::store::StoreError;
@@ -13,19 +14,18 @@ pub fn backup(data_dir: &Path, to: &Path) -> Result<u64, StoreError> {
     if !db.exists() {
         return Err(StoreError(format!("no database at {}", db.display())));
     }
-    if to.exists() {
-        return Err(StoreError(format!(
-            "{} exists; a backup never overwrites",
-            to.display()
-        )));
-    }
     let target = to
         .to_str()
         .ok_or_else(|| StoreError(format!("{} is not UTF-8", to.display())))?;
-    connect(&db, true)?
-        .execute("VACUUM INTO ?", [target])
-        .map_err(sql_error)?;
-    tighten(to)?;
+    // Made first, empty (VACUUM INTO takes an empty file): a backup never overwrites, and is private
+    // from its first byte.
+    new_file(to)?;
+    let copied = connect(&db, true)
+        .and_then(|conn| conn.execute("VACUUM INTO ?", [target]).map_err(sql_error));
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(to);
+        return Err(e);
+    }
     Ok(std::fs::metadata(to)
         .map_err(|e| StoreError(e.to_string()))?
         .len())
@@ -43,11 +43,13 @@ pub fn restore(from: &Path, data_dir: &Path) -> Result<(), StoreError> {
     drop(conn);
     let db = data_dir.join(DB_FILE);
     let staged = data_dir.join(format!("{DB_FILE}.restoring"));
-    std::fs::copy(from, &staged).map_err(|e| StoreError(format!("cannot copy the backup: {e}")))?;
-    tighten(&staged)?;
-    std::fs::File::open(&staged)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| StoreError(e.to_string()))?;
+    // What an interrupted restore left.
+    let _ = std::fs::remove_file(&staged);
+    let mut copy = new_file(&staged)?;
+    std::fs::File::open(from)
+        .and_then(|mut backup| std::io::copy(&mut backup, &mut copy))
+        .and_then(|_| copy.sync_all())
+        .map_err(|e| StoreError(format!("cannot copy the backup: {e}")))?;
     // The old database's log belongs to the old database.
     for log in ["-wal", "-shm"] {
         let path = data_dir.join(format!("{DB_FILE}{log}"));
@@ -56,17 +58,6 @@ pub fn restore(from: &Path, data_dir: &Path) -> Result<(), StoreError> {
         }
     }
     std::fs::rename(&staged, &db).map_err(|e| StoreError(e.to_string()))
-}
-
-/// Database files hold every callback: only their owner reads them.
-fn tighten(path: &Path) -> Result<(), StoreError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| StoreError(e.to_string()))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

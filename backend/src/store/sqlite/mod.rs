@@ -11,6 +11,7 @@ mod feed;
 mod find;
 mod indexer;
 mod private;
+pub use private::make_dir;
 mod readers;
 mod schema;
 mod sessions;

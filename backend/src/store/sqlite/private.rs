@@ -9,17 +9,40 @@ use std::path::Path;
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
 
-/// Makes (or tightens) `data_dir` and the database file `db` in it.
-pub fn make(data_dir: &Path, db: &Path) -> Result<(), StoreError> {
-    let fail = |what: &Path, e: std::io::Error| {
-        StoreError(format!("cannot make {} private: {e}", what.display()))
-    };
+fn fail(what: &Path, e: std::io::Error) -> StoreError {
+    StoreError(format!("cannot make {} private: {e}", what.display()))
+}
+
+/// Makes (or tightens) `data_dir`.
+pub fn make_dir(data_dir: &Path) -> Result<(), StoreError> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(DIR_MODE)
         .create(data_dir)
         .map_err(|e| fail(data_dir, e))?;
-    tighten(data_dir, DIR_MODE).map_err(|e| fail(data_dir, e))?;
+    tighten(data_dir, DIR_MODE).map_err(|e| fail(data_dir, e))
+}
+
+/// Creates `path` empty and `0600`, failing when it exists: a file that will hold the console's
+/// data (a backup, a restore being staged) is never readable by others, not even for a moment.
+pub fn new_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => StoreError(format!(
+                "{} exists, and is never overwritten",
+                path.display()
+            )),
+            _ => StoreError(format!("cannot create {}: {e}", path.display())),
+        })
+}
+
+/// Makes (or tightens) `data_dir` and the database file `db` in it.
+pub fn make(data_dir: &Path, db: &Path) -> Result<(), StoreError> {
+    make_dir(data_dir)?;
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
