@@ -1,0 +1,177 @@
+//! The configuration's checks: unknown keys, secrets, credentials, hosts, the examples.
+
+use super::*;
+
+const MINIMAL: &str = r#"
+    [clients.idm]
+    command_url = "https://hermod:20400/hermod/rest/command"
+    key = "k"
+"#;
+
+#[test]
+fn callback_credentials_are_each_clients_own_and_never_empty() {
+    let two = |a: &str, b: &str| {
+        Config::from_toml(
+            &format!(
+                "[clients.idm]\ncommand_url = \"https://h/command\"\nkey = \"k\"\n{a}\n\
+                 [clients.ra]\ncommand_url = \"https://h/command\"\nkey = \"k\"\n{b}"
+            ),
+            [],
+        )
+    };
+    let cb = |user: &str, password: &str| {
+        format!("callback_user = \"{user}\"\ncallback_password = \"{password}\"")
+    };
+    let err = two(&cb("hermod", "one"), &cb("hermod", "two")).unwrap_err();
+    assert!(
+        err.0.contains("clients.idm") && err.0.contains("clients.ra") && err.0.contains("hermod"),
+        "{err}"
+    );
+    assert!(!err.0.contains("one") && !err.0.contains("two"), "{err}");
+    let err = two(&cb("", "pw"), "").unwrap_err();
+    assert!(err.0.contains("must not be empty"), "{err}");
+    let err = two(&cb("a", ""), "").unwrap_err();
+    assert!(err.0.contains("must not be empty"), "{err}");
+    two(&cb("a", "pw"), &cb("b", "pw")).unwrap();
+}
+
+#[test]
+fn the_hosts_answered_default_to_where_the_console_is_reached() {
+    for (text, host) in [
+        ("Console.Example.:443", "console.example"),
+        ("[::1]:8080", "::1"),
+        ("::1", "::1"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("user@host:1/path?q", "host"),
+    ] {
+        assert_eq!(host_name(text), host, "{text}");
+    }
+    let c = Config::from_toml(
+        "listen = \"0.0.0.0:8080\"\npublic_url = \"https://Console.Example/\"\n\
+         callback_public_url = \"https://hooks.example:8444\"",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        c.answered_hosts(),
+        [
+            "0.0.0.0",
+            "127.0.0.1",
+            "::1",
+            "console.example",
+            "hooks.example",
+            "localhost"
+        ]
+    );
+    let c = Config::from_toml(
+        "listen = \"10.1.2.3:8080\"\nallowed_hosts = [\"A.example:1\"]",
+        [],
+    )
+    .unwrap();
+    assert_eq!(c.answered_hosts(), ["a.example"]);
+}
+
+#[test]
+fn a_command_url_with_credentials_in_it_is_refused() {
+    let err = Config::from_toml(
+        "[clients.idm]\ncommand_url = \"https://u:secret@hermod/rest/command\"\nkey = \"k\"",
+        [],
+    )
+    .unwrap_err();
+    assert!(err.0.contains("clients.idm.command_url"), "{err}");
+    assert!(!err.0.contains("secret"), "{err}");
+    // An @ further on (a path or query) is not a credential.
+    Config::from_toml(
+        "[clients.idm]\ncommand_url = \"https://hermod/rest/command?by=a@b\"\nkey = \"k\"",
+        [],
+    )
+    .unwrap();
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let err = Config::from_toml("lisen = 1", []).unwrap_err();
+    assert!(err.0.contains("lisen"), "{err}");
+    let err = Config::from_toml(&format!("{MINIMAL}\nkee = 2"), []).unwrap_err();
+    assert!(
+        err.0.contains("clients.idm") && err.0.contains("kee"),
+        "{err}"
+    );
+}
+
+#[test]
+fn env_overrides_reach_nested_keys_and_secrets_stay_hidden() {
+    let env = [
+        (
+            "HERMOD_CONSOLE__LISTEN".to_string(),
+            "0.0.0.0:9000".to_string(),
+        ),
+        (
+            "HERMOD_CONSOLE__CLIENTS__IDM__CALLBACK_USER".into(),
+            "cb".into(),
+        ),
+        (
+            "HERMOD_CONSOLE__CLIENTS__IDM__CALLBACK_PASSWORD".into(),
+            "1234".into(),
+        ),
+        ("HERMOD_CONSOLE__FEED__HEARTBEAT_SECS".into(), "2".into()),
+        ("OTHER".into(), "x".into()),
+    ];
+    let c = Config::from_toml(MINIMAL, env).unwrap();
+    assert_eq!(c.listen, "0.0.0.0:9000");
+    assert_eq!(c.feed.heartbeat_secs, 2);
+    let (user, pass) = c.clients["idm"].resolve_callback("idm").unwrap().unwrap();
+    assert_eq!((user.as_str(), pass.expose()), ("cb", "1234"));
+    assert_eq!(
+        format!("{pass} {pass:?} {:?}", c.clients["idm"])
+            .matches("1234")
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn secrets_from_the_environment_keep_their_exact_text() {
+    for secret in [
+        "1_000", "0x1F", "1e3", "nan", "+5", "007", "3.10", "inf", "true",
+    ] {
+        let env = [
+            (
+                "HERMOD_CONSOLE__CLIENTS__IDM__KEY".to_string(),
+                secret.to_string(),
+            ),
+            ("HERMOD_CONSOLE__FEED__HEARTBEAT_SECS".into(), "7".into()),
+        ];
+        let c = Config::from_toml(MINIMAL, env).unwrap();
+        let key = c.clients["idm"].resolve_key("idm").unwrap();
+        assert_eq!(key.expose(), secret);
+        assert_eq!(c.feed.heartbeat_secs, 7);
+    }
+}
+
+#[test]
+fn a_client_timeout_must_end_before_the_request_does() {
+    let err = Config::from_toml(&format!("{MINIMAL}\nrequest_timeout_secs = 85"), []).unwrap_err();
+    assert!(err.0.contains("clients.idm.request_timeout_secs"), "{err}");
+    Config::from_toml(&format!("{MINIMAL}\nrequest_timeout_secs = 84"), []).unwrap();
+}
+
+#[test]
+fn the_annotated_examples_hold_only_known_keys() {
+    let text = include_str!("../../../hermod-console.example.toml");
+    let c: Config = parse_with_env(text, ENV_PREFIX, []).unwrap();
+    assert_eq!(
+        c.clients["idm"].callback_user.as_deref(),
+        Some("idm-callback")
+    );
+    let sim = include_str!("../../../hermod-simulator.example.toml");
+    crate::simulator::SimConfig::from_toml(sim, []).unwrap();
+}
+
+#[test]
+fn a_client_needs_a_key_and_a_whole_callback_credential() {
+    let err = Config::from_toml("[clients.a]\ncommand_url = \"http://h/command\"", []).unwrap_err();
+    assert!(err.0.contains("key"), "{err}");
+    let err = Config::from_toml(&format!("{MINIMAL}\ncallback_user = \"u\""), []).unwrap_err();
+    assert!(err.0.contains("callback_password"), "{err}");
+}
