@@ -1,262 +1,22 @@
-//! The console's state and its router: `fn app(state) -> Router`, so tests and every subcommand build
-//! exactly the same thing. Every API route is declared once, in [`api_routes`], with the least role it
+//! The console's router: `fn app(state) -> Router`, so tests and every subcommand build exactly the
+//! same thing. Every API route is declared once, in [`api_routes`], with the least role it
 //! needs; the router, the guard and `GET /api/routes` are all made from that one table.
 
-use crate::auth::{
-    self, Auth, RouteRoles, StreamCounter, limiter::LoginLimiter, password::Cost, source::Net,
-};
-use crate::config::{Config, ConfigError, FeedConfig, FollowUpConfig, Limits, Secret, host_name};
+use crate::auth::{self, Gate, RouteRoles};
+use crate::config::host_name;
 use crate::error::ApiError;
-use crate::feed::Feed;
-use crate::hermod::HermodClient;
-use crate::metrics::Metrics;
 use crate::routes;
-use crate::store::{Store, sqlite};
-use crate::web::Web;
+use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, delete, get, post, put};
 use axum::{Extension, Json, Router};
-use hermod_shared::console::{ClientInfo, Role, RouteInfo};
-use hermod_shared::hermod::EnvelopeKeys;
-use std::collections::BTreeMap;
-use std::path::Path;
+use hermod_shared::console::{Role, RouteInfo};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 use tower_http::set_header::SetResponseHeaderLayer;
-
-/// One configured Hermod API user.
-pub struct Client {
-    pub id: String,
-    pub label: String,
-    pub hermod: HermodClient,
-    /// The Basic credential Hermod's callbacks must carry; `None` accepts them on the client's own
-    /// path only, unauthenticated.
-    pub callback: Option<(String, Secret)>,
-    /// Its commands whose callback never came are polled (`follow_up.rs`).
-    pub auto_poll: bool,
-}
-
-pub struct Inner {
-    pub store: Arc<dyn Store>,
-    pub feed: Feed,
-    pub clients: BTreeMap<String, Client>,
-    pub public_url: String,
-    /// Where Hermod reaches the callback receiver (the callback listener's URL when there is one).
-    pub callback_base: String,
-    /// Callbacks have a listener of their own (`callback_listen`): the main one refuses them.
-    pub callbacks_elsewhere: bool,
-    /// The host names requests may name (`allowed_hosts`).
-    allowed_hosts: Vec<String>,
-    pub envelope: EnvelopeKeys,
-    pub feed_config: FeedConfig,
-    pub follow_up: FollowUpConfig,
-    pub limits: Limits,
-    pub web: Web,
-    pub auth: Auth,
-    pub metrics: Metrics,
-    pub audit_throttle: crate::audit::Throttle,
-    /// Sent on every response: CSP, HSTS under HTTPS, and the rest.
-    security_headers: Vec<(HeaderName, HeaderValue)>,
-    /// Flips to `true` when the server starts shutting down; open streams end on it.
-    pub shutdown: watch::Receiver<bool>,
-    /// Ticks every `feed.heartbeat_secs`: one clock for every open feed stream.
-    pub heartbeat: watch::Sender<u64>,
-}
-
-#[derive(Clone)]
-pub struct AppState(pub Arc<Inner>);
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-/// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority = rest.split('/').next().unwrap_or(rest);
-            format!("{scheme}://{authority}")
-        }
-        None => url.to_string(),
-    }
-}
-
-impl AppState {
-    pub async fn new(
-        config: &Config,
-        data_dir: &Path,
-        shutdown: watch::Receiver<bool>,
-    ) -> Result<AppState, ConfigError> {
-        let mut clients = BTreeMap::new();
-        for (id, c) in &config.clients {
-            clients.insert(
-                id.clone(),
-                Client {
-                    id: id.clone(),
-                    label: c.label.clone().unwrap_or_else(|| id.clone()),
-                    hermod: HermodClient::new(id, c)?,
-                    callback: c.resolve_callback(id)?,
-                    auto_poll: c.auto_poll,
-                },
-            );
-        }
-        let mut trusted = Vec::new();
-        for p in &config.trusted_proxies {
-            trusted.push(Net::parse(p).ok_or_else(|| {
-                ConfigError(format!(
-                    "trusted_proxies: `{p}` is not an address or CIDR block"
-                ))
-            })?);
-        }
-        let a = &config.auth;
-        let public_url = config.public_url();
-        let auth = Auth {
-            limiter: LoginLimiter::new(
-                Duration::from_secs(a.login_window_secs),
-                a.login_failures_per_account,
-                a.login_failures_per_source,
-            ),
-            trusted,
-            cost: Cost {
-                memory_kib: a.argon2_memory_kib,
-                passes: a.argon2_passes,
-            },
-            idle_ms: (a.session_idle_secs as i64).saturating_mul(1000),
-            absolute_ms: (a.session_absolute_secs as i64).saturating_mul(1000),
-            secure_cookies: config.is_https(),
-            public_origin: origin_of(&public_url),
-            streams: Arc::new(StreamCounter::default()),
-            max_streams: a.max_streams_per_session,
-        };
-        let feed = Feed::new(config.feed.channel_capacity);
-        let store =
-            sqlite::open(data_dir, feed.clone()).map_err(|e| ConfigError(format!("store: {e}")))?;
-        let web = Web::load(config.dist_dir.as_deref());
-        let heartbeat = watch::channel(0).0;
-        tick(
-            heartbeat.clone(),
-            Duration::from_secs(config.feed.heartbeat_secs.max(1)),
-            shutdown.clone(),
-        );
-        let security_headers = security_headers(&web, config.is_https());
-        Ok(AppState(Arc::new(Inner {
-            store,
-            feed,
-            clients,
-            callback_base: config
-                .callback_public_url
-                .clone()
-                .unwrap_or_else(|| public_url.clone())
-                .trim_end_matches('/')
-                .to_string(),
-            public_url,
-            callbacks_elsewhere: config.callback_listen.is_some(),
-            allowed_hosts: config.answered_hosts(),
-            envelope: config.envelope.clone(),
-            feed_config: config.feed.clone(),
-            follow_up: config.follow_up.clone(),
-            limits: config.limits.clone(),
-            web,
-            auth,
-            metrics: Metrics::default(),
-            audit_throttle: Default::default(),
-            security_headers,
-            shutdown,
-            heartbeat,
-        })))
-    }
-
-    pub fn client(&self, id: &str) -> Option<&Client> {
-        self.clients.get(id)
-    }
-
-    /// What Hermod's `allowed-clients` entry for `client` needs as `callback-url`.
-    pub fn callback_url(&self, client: &str) -> String {
-        format!("{}/clients/{client}/rest", self.callback_base)
-    }
-
-    pub fn client_info(&self, c: &Client) -> ClientInfo {
-        let callback_url = self.callback_url(&c.id);
-        let callback_user = c.callback.as_ref().map(|(u, _)| u.clone());
-        // The secrets stay placeholders: the console never sends them to a browser.
-        let mut entry = format!(
-            "- client-id: {id}\n  key: <clients.{id}.key of the console>\n  callback-url: {callback_url}\n",
-            id = c.id
-        );
-        if let Some(user) = &callback_user {
-            entry.push_str(&format!(
-                "  callback-basic-auth: \"{user}:<clients.{}.callback_password>\"\n",
-                c.id
-            ));
-        }
-        ClientInfo {
-            id: c.id.clone(),
-            label: c.label.clone(),
-            command_url: c.hermod.command_url().to_string(),
-            callback_url,
-            callback_user,
-            allowed_clients_entry: entry,
-        }
-    }
-}
-
-/// Ticks `clock` every `every` until shutdown.
-fn tick(clock: watch::Sender<u64>, every: Duration, mut shutdown: watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        interval.tick().await;
-        loop {
-            tokio::select! {
-                _ = interval.tick() => clock.send_modify(|n| *n = n.wrapping_add(1)),
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
-}
-
-/// The page's CSP allows Trunk's inline loader by its hash, never `'unsafe-inline'`.
-fn security_headers(web: &Web, https: bool) -> Vec<(HeaderName, HeaderValue)> {
-    let script_hashes: String = web
-        .inline_script_hashes()
-        .iter()
-        .map(|h| format!(" 'sha256-{h}'"))
-        .collect();
-    let csp = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{script_hashes}; \
-         img-src 'self' data: blob:; style-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
-    );
-    let mut headers = vec![
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&csp).expect("CSP is ASCII"),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ),
-        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-    ];
-    if https {
-        headers.push((
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        ));
-    }
-    headers
-}
 
 /// Refuses a request that names a host the console does not answer to, before any other work: a
 /// page on a name an attacker points at this address (DNS rebinding) would otherwise be same-origin
@@ -297,11 +57,20 @@ async fn add_security_headers(State(app): State<AppState>, req: Request, next: N
     response
 }
 
-/// One API route: where, the least role it needs (`None`: public), and its handler.
+/// How a route answers: most within the request time limit; a stream stays open for as long as its
+/// reader does, so no time limit applies to it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Request,
+    Stream,
+}
+
+/// One API route: where, the least role it needs (`None`: public), how it answers, and its handler.
 pub struct ApiRoute {
     pub method: Method,
     pub path: &'static str,
     pub role: Option<Role>,
+    pub answer: Answer,
     handler: MethodRouter<AppState>,
 }
 
@@ -315,7 +84,15 @@ fn route(
         method,
         path,
         role,
+        answer: Answer::Request,
         handler,
+    }
+}
+
+fn stream(path: &'static str, role: Role, handler: MethodRouter<AppState>) -> ApiRoute {
+    ApiRoute {
+        answer: Answer::Stream,
+        ..route(Method::GET, path, Some(role), handler)
     }
 }
 
@@ -399,7 +176,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
             Some(Operator),
             delete(templates::remove),
         ),
-        route(M::GET, "/api/events", Some(Viewer), get(events::stream)),
+        stream("/api/events", Viewer, get(events::stream)),
         route(M::GET, "/api/users", Some(Admin), get(users::list)),
         route(M::POST, "/api/users", Some(Admin), post(users::create)),
         route(M::PUT, "/api/users/{id}", Some(Admin), put(users::update)),
@@ -419,12 +196,20 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ),
         route(M::GET, "/api/audit", Some(Admin), get(audit::list)),
         route(M::GET, "/api/audit/export", Some(Admin), get(audit::export)),
-        route(M::GET, "/metrics", Some(Admin), get(crate::metrics::render)),
+        route(M::GET, "/metrics", Some(Admin), get(health::metrics)),
     ]
 }
 
 async fn list_routes(Extension(table): Extension<Arc<Vec<RouteInfo>>>) -> Json<Vec<RouteInfo>> {
     Json(table.as_ref().clone())
+}
+
+fn gate(state: &AppState, roles: RouteRoles) -> Gate {
+    Gate {
+        store: state.store.clone(),
+        auth: state.auth.clone(),
+        roles,
+    }
 }
 
 /// The routes Hermod posts callbacks to.
@@ -438,7 +223,7 @@ fn callback_routes(state: &AppState) -> Router<AppState> {
         .route("/healthz", get(routes::health::live))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(middleware::from_fn_with_state(
-            (state.clone(), RouteRoles::default()),
+            gate(state, RouteRoles::default()),
             auth::guard,
         ))
 }
@@ -477,11 +262,9 @@ pub fn app(state: AppState) -> Router {
     let mut api = Router::new();
     let mut stream = Router::new();
     for r in table {
-        // The feed is a long-lived stream: outside the request timeout.
-        if r.path == "/api/events" {
-            stream = stream.route(r.path, r.handler);
-        } else {
-            api = api.route(r.path, r.handler);
+        match r.answer {
+            Answer::Stream => stream = stream.route(r.path, r.handler),
+            Answer::Request => api = api.route(r.path, r.handler),
         }
     }
     let api = api
@@ -492,7 +275,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{*rest}", any(api_not_found))
         .layer(Extension(infos))
         .layer(middleware::from_fn_with_state(
-            (state.clone(), roles),
+            gate(&state, roles),
             auth::guard,
         ))
         // `if_not_present`: the feed sets its own `no-cache` (docs/ARCHITECTURE.md); everything

@@ -1,11 +1,10 @@
 //! Writing the audit log: who, when, from where, what, the target and the request id; never a secret.
 
-use crate::app::AppState;
 use crate::auth::{Caller, RequestMeta};
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, Store};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Rows a minute for refused anonymous requests (a login while locked out, a callback with a wrong
@@ -17,7 +16,7 @@ const SWEEP_AT: usize = 10_000;
 
 /// How many refused anonymous requests each source had audited, and how many not, this minute.
 #[derive(Default)]
-pub struct Throttle {
+struct Throttle {
     sources: Mutex<HashMap<(String, &'static str), Window>>,
 }
 
@@ -140,34 +139,44 @@ pub fn system_entry(actor: &str, action: &'static str, target: &str, detail: Val
     }
 }
 
-/// Appends the line (refused or failed anonymous requests, such as wrong passwords, at most
-/// [`DENIED_PER_MINUTE`] a minute per source and action: a stranger's loop cannot fill the log).
-/// A failure to write it is logged, and does not undo what it describes.
-pub async fn record(
-    app: &AppState,
-    meta: &RequestMeta,
-    caller: Option<&Caller>,
-    mut event: Event<'_>,
-) {
-    if caller.is_none() && event.outcome != "ok" {
-        match app.audit_throttle.admit(&meta.source, event.action) {
-            None => return,
-            Some(0) => {}
-            Some(left_out) => {
-                if let Value::Object(detail) = &mut event.detail {
-                    detail.insert("left_out_before".into(), left_out.into());
+/// The audit log as requests write to it: the store, and the throttle on anonymous refusals.
+pub struct AuditLog {
+    store: Arc<dyn Store>,
+    throttle: Throttle,
+}
+
+impl AuditLog {
+    pub fn new(store: Arc<dyn Store>) -> AuditLog {
+        AuditLog {
+            store,
+            throttle: Throttle::default(),
+        }
+    }
+
+    /// Appends the line (refused or failed anonymous requests, such as wrong passwords, at most
+    /// [`DENIED_PER_MINUTE`] a minute per source and action: a stranger's loop cannot fill the log).
+    /// A failure to write it is logged, and does not undo what it describes.
+    pub async fn record(&self, meta: &RequestMeta, caller: Option<&Caller>, mut event: Event<'_>) {
+        if caller.is_none() && event.outcome != "ok" {
+            match self.throttle.admit(&meta.source, event.action) {
+                None => return,
+                Some(0) => {}
+                Some(left_out) => {
+                    if let Value::Object(detail) = &mut event.detail {
+                        detail.insert("left_out_before".into(), left_out.into());
+                    }
                 }
             }
         }
+        self.append(entry(meta, caller, event)).await;
     }
-    append(app, entry(meta, caller, event)).await;
-}
 
-/// Appends a line made elsewhere; a failure to write it is logged.
-pub async fn append(app: &AppState, line: AuditEntry) {
-    let action = line.action;
-    if let Err(e) = app.store.audit(line).await {
-        tracing::error!(error = %e, action, "cannot write the audit log");
+    /// Appends a line made elsewhere; a failure to write it is logged.
+    pub async fn append(&self, line: AuditEntry) {
+        let action = line.action;
+        if let Err(e) = self.store.audit(line).await {
+            tracing::error!(error = %e, action, "cannot write the audit log");
+        }
     }
 }
 

@@ -2,10 +2,9 @@
 //! table and a JSON [`Problem`] body. Client errors are not logged; server-side failures are logged
 //! once, here.
 
-use crate::app::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hermod_shared::console::{CommandRecord, Problem};
@@ -104,18 +103,27 @@ impl IntoResponse for ApiError {
 /// is not JSON, 422 naming the field when it does not fit `T`.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+/// The largest body [`ApiJson`] reads (`limits.api_body_bytes`), taken from the app's state.
+#[derive(Clone, Copy)]
+pub struct ApiBodyLimit(pub usize);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+    ApiBodyLimit: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let value = json_body(req, state).await?;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let value = json_body(req, ApiBodyLimit::from_ref(state).0).await?;
         typed(&value, "")
             .map(ApiJson)
             .map_err(|e| ApiError::invalid(&e))
     }
 }
 
-async fn json_body(req: Request, state: &AppState) -> Result<Value, ApiError> {
+async fn json_body(req: Request, limit: usize) -> Result<Value, ApiError> {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -133,7 +141,7 @@ async fn json_body(req: Request, state: &AppState) -> Result<Value, ApiError> {
             "send the body as JSON with Content-Type: application/json",
         ));
     }
-    let bytes = read_body(req, state.limits.api_body_bytes).await?;
+    let bytes = read_body(req, limit).await?;
     serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -4,8 +4,8 @@
 //! after_expiry_secs` after it, then after twice that wait each time, up to `max_polls` times. Each
 //! poll is stored in the command's timeline and audited as the console's own (`follow-up`).
 
-use crate::app::AppState;
 use crate::routes::commands::{Asker, poll_command};
+use crate::state::AppState;
 use std::time::Duration;
 
 /// Commands followed up per round: a backlog after an outage drains over a few rounds, never in

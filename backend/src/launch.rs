@@ -1,6 +1,6 @@
 //! The subcommands: `serve`, `demo`, `simulate`, `user`, `healthcheck`.
 
-use crate::app::{AppState, app, callback_app};
+use crate::app::{app, callback_app};
 use crate::audit;
 use crate::auth::password::{self, Cost};
 use crate::config::{Config, ConfigError};
@@ -13,6 +13,7 @@ use crate::server::{
     ConnectionLimits, bind, serve as serve_router, shutdown_on_signal, tls_acceptor,
 };
 use crate::simulator::{self, SimConfig, Simulator};
+use crate::state::AppState;
 use crate::store::{AccountError, Store, sqlite};
 use hermod_shared::console::Role;
 use serde_json::{Value, json};

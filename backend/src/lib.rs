@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod routes;
 pub mod server;
 pub mod simulator;
+pub mod state;
 pub mod store;
 pub mod web;
 

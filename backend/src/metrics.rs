@@ -1,9 +1,5 @@
-//! `GET /metrics`: Prometheus text (admin or an API token), counted where things happen.
+//! The counters behind `GET /metrics` (Prometheus text, routes/health.rs), counted where things happen.
 
-use crate::app::AppState;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 #[derive(Default)]
@@ -25,68 +21,68 @@ impl Metrics {
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
-}
 
-pub async fn render(State(app): State<AppState>) -> impl IntoResponse {
-    let m = &app.metrics;
-    let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
-    let (commits, writes) = app.store.commits();
-    let counters = [
-        (
-            "hermod_console_callbacks_stored_total",
-            "Callbacks stored.",
-            read(&m.callbacks_stored),
-        ),
-        (
-            "hermod_console_callbacks_duplicate_total",
-            "Repeated callbacks acknowledged and not stored again.",
-            read(&m.callbacks_duplicate),
-        ),
-        (
-            "hermod_console_callbacks_rejected_total",
-            "Callbacks refused for their credential.",
-            read(&m.callbacks_rejected),
-        ),
-        (
-            "hermod_console_callbacks_misrouted_total",
-            "Callbacks kept though they came to a path not ending in callback/<type>.",
-            read(&m.callbacks_misrouted),
-        ),
-        (
-            "hermod_console_commands_sent_total",
-            "Commands sent to Hermod.",
-            read(&m.commands_sent),
-        ),
-        (
-            "hermod_console_commands_failed_total",
-            "Sends that failed or ended unknown.",
-            read(&m.commands_failed),
-        ),
-        (
-            "hermod_console_logins_failed_total",
-            "Failed logins.",
-            read(&m.logins_failed),
-        ),
-        (
-            "hermod_console_store_commits_total",
-            "Transactions the store committed (each one sync to disk).",
-            commits,
-        ),
-        (
-            "hermod_console_store_writes_total",
-            "Writes in those transactions: writes / commits is the batch size.",
-            writes,
-        ),
-    ];
-    let mut text = String::new();
-    for (name, help, value) in counters {
+    /// The Prometheus text of these counters, with the store's `(commits, writes)`.
+    pub fn text(&self, (commits, writes): (u64, u64)) -> String {
+        let m = self;
+        let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let counters = [
+            (
+                "hermod_console_callbacks_stored_total",
+                "Callbacks stored.",
+                read(&m.callbacks_stored),
+            ),
+            (
+                "hermod_console_callbacks_duplicate_total",
+                "Repeated callbacks acknowledged and not stored again.",
+                read(&m.callbacks_duplicate),
+            ),
+            (
+                "hermod_console_callbacks_rejected_total",
+                "Callbacks refused for their credential.",
+                read(&m.callbacks_rejected),
+            ),
+            (
+                "hermod_console_callbacks_misrouted_total",
+                "Callbacks kept though they came to a path not ending in callback/<type>.",
+                read(&m.callbacks_misrouted),
+            ),
+            (
+                "hermod_console_commands_sent_total",
+                "Commands sent to Hermod.",
+                read(&m.commands_sent),
+            ),
+            (
+                "hermod_console_commands_failed_total",
+                "Sends that failed or ended unknown.",
+                read(&m.commands_failed),
+            ),
+            (
+                "hermod_console_logins_failed_total",
+                "Failed logins.",
+                read(&m.logins_failed),
+            ),
+            (
+                "hermod_console_store_commits_total",
+                "Transactions the store committed (each one sync to disk).",
+                commits,
+            ),
+            (
+                "hermod_console_store_writes_total",
+                "Writes in those transactions: writes / commits is the batch size.",
+                writes,
+            ),
+        ];
+        let mut text = String::new();
+        for (name, help, value) in counters {
+            text.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+            ));
+        }
         text.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
-        ));
-    }
-    text.push_str(&format!(
         "# HELP hermod_console_feed_streams Open live-feed streams.\n# TYPE hermod_console_feed_streams gauge\nhermod_console_feed_streams {}\n",
         m.streams_open.load(Ordering::Relaxed)
     ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+        text
+    }
 }

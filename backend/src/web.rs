@@ -6,7 +6,7 @@
 //! cached. The build also writes `X.br` and `X.gz` beside each of them (`frontend/precompress.mjs`),
 //! compressed once at the strongest settings; they are sent as they are, never compressed per request.
 
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -36,6 +36,43 @@ impl Web {
             dist,
             index: index.map(Arc::from),
         }
+    }
+
+    /// The headers every response carries. The page's CSP allows Trunk's inline loader by its hash,
+    /// never `'unsafe-inline'`.
+    pub fn security_headers(&self, https: bool) -> Vec<(HeaderName, HeaderValue)> {
+        let script_hashes: String = self
+            .inline_script_hashes()
+            .iter()
+            .map(|h| format!(" 'sha256-{h}'"))
+            .collect();
+        let csp = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{script_hashes}; \
+             img-src 'self' data: blob:; style-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        );
+        let mut headers = vec![
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_str(&csp).expect("CSP is ASCII"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        ];
+        if https {
+            headers.push((
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            ));
+        }
+        headers
     }
 
     /// SHA-256 (base64) of every inline `<script>` in `index.html`: Trunk's loader, which the CSP must

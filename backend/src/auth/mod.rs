@@ -7,11 +7,12 @@ pub mod limiter;
 pub mod password;
 pub mod source;
 
-use crate::app::AppState;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::server::PeerAddr;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use crate::store::Store;
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -84,6 +85,40 @@ pub struct RequestMeta {
     pub request_id: String,
 }
 
+/// A handler that takes a [`Caller`] runs only for a route the guard checked: the guard puts the
+/// caller in the request. On a public route there is none, and the request is refused as
+/// unauthenticated rather than failing.
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(log_in_first)
+    }
+}
+
+/// Every request the guard saw has its facts; one that bypassed the guard is a wiring mistake.
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<RequestMeta, ApiError> {
+        parts
+            .extensions
+            .get::<RequestMeta>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "this route is not behind the console's guard",
+                )
+            })
+    }
+}
+
 /// The least role each API route needs, by method and matched path; `None` is public.
 pub type RouteRoles = Arc<HashMap<(Method, String), Option<Role>>>;
 
@@ -103,6 +138,10 @@ pub fn token_hash(token: &str) -> String {
 
 fn unauthenticated(detail: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+}
+
+fn log_in_first() -> ApiError {
+    unauthenticated("log in first (or send an API token as Authorization: Bearer)")
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -158,31 +197,31 @@ fn credential(headers: &HeaderMap, secure: bool) -> Result<Option<Credential>, A
 /// Whether the caller's session or token still holds: for an open feed stream, which must end when
 /// its session or token does. Unlike a request, an open stream does not count as activity, so a tab
 /// left open is still logged out after the idle time.
-pub async fn still_valid(app: &AppState, principal: &Principal) -> bool {
+pub async fn still_valid(store: &dyn Store, auth: &Auth, principal: &Principal) -> bool {
     let credential = match principal {
         Principal::Session { token_hash, .. } => Credential::Session(token_hash.clone()),
         Principal::Token { token_hash, .. } => Credential::Token(token_hash.clone()),
     };
-    identify(app, credential, false).await.is_ok()
+    identify(store, auth, credential, false).await.is_ok()
 }
 
 /// Who the credential belongs to; `Err` when it is not (or no longer) good. `touch` records the
 /// use, for the idle expiry and the token's last use.
-async fn identify(app: &AppState, credential: Credential, touch: bool) -> Result<Caller, ApiError> {
+async fn identify(
+    store: &dyn Store,
+    auth: &Auth,
+    credential: Credential,
+    touch: bool,
+) -> Result<Caller, ApiError> {
     let now = now_ms();
     let hash = match credential {
-        Credential::Token(hash) => return identify_token(app, hash, touch, now).await,
+        Credential::Token(hash) => return identify_token(store, hash, touch, now).await,
         Credential::Session(hash) => hash,
     };
-    let Some(session) = app
-        .store
-        .session(hash.clone())
-        .await
-        .map_err(ApiError::store)?
-    else {
+    let Some(session) = store.session(hash.clone()).await.map_err(ApiError::store)? else {
         return Err(unauthenticated("your session has ended; log in again"));
     };
-    let idle = app.auth.idle_ms;
+    let idle = auth.idle_ms;
     if session.revoked_at.is_some()
         || session.expires_at <= now
         || now - session.last_seen_at > idle
@@ -191,7 +230,7 @@ async fn identify(app: &AppState, credential: Credential, touch: bool) -> Result
     }
     // Idle expiry needs a fresh last-seen, but not a write on every request.
     if touch && now - session.last_seen_at > (idle / 4).min(60_000) {
-        app.store
+        store
             .touch_session(hash.clone())
             .await
             .map_err(ApiError::store)?;
@@ -209,13 +248,12 @@ async fn identify(app: &AppState, credential: Credential, touch: bool) -> Result
 }
 
 async fn identify_token(
-    app: &AppState,
+    store: &dyn Store,
     hash: String,
     touch: bool,
     now: i64,
 ) -> Result<Caller, ApiError> {
-    let record = app
-        .store
+    let record = store
         .token(hash.clone())
         .await
         .map_err(ApiError::store)?
@@ -233,7 +271,7 @@ async fn identify_token(
         .and_then(crate::clock::parse_rfc3339)
         .is_none_or(|t| now - t > 60_000);
     if touch && stale {
-        app.store
+        store
             .touch_token(record.id)
             .await
             .map_err(ApiError::store)?;
@@ -251,7 +289,7 @@ async fn identify_token(
 
 /// A browser session's state-changing request must come from our own pages: `Origin` (or, without
 /// it, `Sec-Fetch-Site`) says so, and the session's CSRF token proves it.
-pub fn same_origin(app: &AppState, headers: &HeaderMap) -> bool {
+pub fn same_origin(auth: &Auth, headers: &HeaderMap) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         let own = host.is_some_and(|h| {
@@ -259,7 +297,7 @@ pub fn same_origin(app: &AppState, headers: &HeaderMap) -> bool {
                 .split_once("://")
                 .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(h))
         });
-        return origin.eq_ignore_ascii_case(&app.auth.public_origin) || own;
+        return origin.eq_ignore_ascii_case(&auth.public_origin) || own;
     }
     matches!(
         headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
@@ -267,26 +305,35 @@ pub fn same_origin(app: &AppState, headers: &HeaderMap) -> bool {
     )
 }
 
-fn csrf_ok(app: &AppState, headers: &HeaderMap, expected: &str) -> bool {
+fn csrf_ok(auth: &Auth, headers: &HeaderMap, expected: &str) -> bool {
     let given = headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    same_origin(app, headers) && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+    same_origin(auth, headers) && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// What [`guard`] needs: who may do what, and where sessions and tokens are kept.
+#[derive(Clone)]
+pub struct Gate {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Auth>,
+    pub roles: RouteRoles,
 }
 
 /// The middleware every `/api` route runs behind.
 pub async fn guard(
-    State((app, roles)): State<(AppState, RouteRoles)>,
+    State(gate): State<Gate>,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    let Gate { store, auth, roles } = &gate;
     let peer = req
         .extensions()
         .get::<ConnectInfo<PeerAddr>>()
         .map(|c| c.0.0);
     let meta = RequestMeta {
-        source: source::source(peer, req.headers(), &app.auth.trusted),
+        source: source::source(peer, req.headers(), &auth.trusted),
         // From the thread's own random generator: no system call per request.
         request_id: uuid::Builder::from_random_bytes(rand::random())
             .into_uuid()
@@ -307,14 +354,12 @@ pub async fn guard(
         .and_then(|path| roles.get(&(method, path)).copied())
         .flatten();
     if let Some(required) = required {
-        let offered = credential(req.headers(), app.auth.secure_cookies)?.ok_or_else(|| {
-            unauthenticated("log in first (or send an API token as Authorization: Bearer)")
-        })?;
-        let caller = identify(&app, offered, true).await?;
+        let offered = credential(req.headers(), auth.secure_cookies)?.ok_or_else(log_in_first)?;
+        let caller = identify(store.as_ref(), auth, offered, true).await?;
         let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if let Principal::Session { csrf_token, .. } = &caller.principal
             && changes_state
-            && !csrf_ok(&app, req.headers(), csrf_token)
+            && !csrf_ok(auth, req.headers(), csrf_token)
         {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

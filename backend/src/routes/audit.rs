@@ -1,8 +1,8 @@
 //! `/api/audit`: the audit log (admin), filtered, paged, and exported as CSV or JSON.
 
 use super::{ListQuery, export};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiQuery};
+use crate::state::AppState;
 use crate::store::AuditFilter;
 use axum::Json;
 use axum::extract::State;

@@ -1,9 +1,9 @@
 //! `GET /api/callbacks`: every callback received, those matching no command included.
 
 use super::{ListQuery, export, int, record_id};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::error::ApiQuery;
+use crate::state::AppState;
 use crate::store::{CallbackFilter, Exported};
 use axum::Json;
 use axum::extract::{Path, State};

@@ -1,9 +1,9 @@
 //! `/api/clients`: the configured Hermod API users, without their secrets, and a check that each
 //! one's command URL answers and takes its key.
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::hermod::Failure;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use hermod_shared::console::{ClientCheck, ClientInfo};

@@ -1,7 +1,6 @@
 //! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod.
 
 use super::{ListQuery, export, invalid, record_id};
-use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
@@ -9,10 +8,11 @@ use crate::decode;
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::hermod::{Exchange, Failure, pollable};
 use crate::metrics::Metrics;
+use crate::state::AppState;
 use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::{Extension, Json};
 use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, ListPage, PollResult, QrCode, SendCommand,
     TimelineEntry,
@@ -192,8 +192,8 @@ fn curl(command_url: &str, command_type: &str, request: &serde_json::Value) -> S
 
 pub async fn send(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     ApiJson(req): ApiJson<SendCommand>,
 ) -> Result<(StatusCode, Json<CommandRecord>), ApiError> {
     let Some(client) = app.client(&req.client) else {
@@ -396,8 +396,8 @@ fn exchange_error(exchange: &Exchange, failure: Failure) -> ApiError {
 
 pub async fn poll(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<PollResult>, ApiError> {
     let id = record_id(&id, "command")?;
@@ -473,11 +473,11 @@ pub async fn poll_command(
     match asker {
         Asker::Caller(meta, caller) => {
             let event = Event::ok("poll", id.to_string()).detail(detail);
-            audit::record(app, meta, Some(caller), event).await;
+            app.audit.record(meta, Some(caller), event).await;
         }
         Asker::FollowUp => {
             let line = audit::system_entry("follow-up", "poll", &id.to_string(), detail);
-            audit::append(app, line).await;
+            app.audit.append(line).await;
         }
     }
     if let Some(failure) = exchange.failure {

@@ -9,11 +9,11 @@
 //! request of its own, so ten thousand idle streams cost little more than their sockets. Events go
 //! out as the bytes the writer framed once for everyone; heartbeats come from one shared clock.
 
-use crate::app::AppState;
 use crate::auth::{Caller, Principal, StreamSlot};
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiQuery};
 use crate::feed::Published;
+use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -38,7 +38,7 @@ pub struct EventsQuery {
 
 pub async fn stream(
     axum::extract::State(app): axum::extract::State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
+    caller: Caller,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Response, ApiError> {
@@ -177,12 +177,12 @@ impl Feed {
                     Err(_) => return None,
                 },
                 Ok(()) = self.access.changed() => {
-                    if !crate::auth::still_valid(self.app(), &self.principal).await {
+                    if !crate::auth::still_valid(self.app().store.as_ref(), &self.app().auth, &self.principal).await {
                         return None;
                     }
                 }
                 Ok(()) = self.beat.changed() => {
-                    if !crate::auth::still_valid(self.app(), &self.principal).await {
+                    if !crate::auth::still_valid(self.app().store.as_ref(), &self.app().auth, &self.principal).await {
                         return None;
                     }
                     let beat = self.heartbeat();

@@ -2,12 +2,12 @@
 //! the API client's Basic credential. A callback is answered 2xx only after it is committed; a
 //! repeat is acknowledged and not stored twice; an unknown type is stored like any other.
 
-use crate::app::{AppState, Client};
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::RequestMeta;
 use crate::clock::now_ms;
 use crate::error::{ApiError, discard_body, read_body};
 use crate::metrics::Metrics;
+use crate::state::{AppState, Client};
 use crate::store::{CallbackSaved, NewCallback};
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -95,16 +95,16 @@ async fn receive(
             tracing::warn!(security = true, %path, %source, reason, "callback rejected");
             Metrics::inc(&app.metrics.callbacks_rejected);
             if let Some(meta) = &meta {
-                audit::record(
-                    &app,
-                    meta,
-                    None,
-                    Event::ok("callback_rejected", path)
-                        .outcome("denied")
-                        .detail(json!({"reason": reason, "client": path_client}))
-                        .by("hermod"),
-                )
-                .await;
+                app.audit
+                    .record(
+                        meta,
+                        None,
+                        Event::ok("callback_rejected", path)
+                            .outcome("denied")
+                            .detail(json!({"reason": reason, "client": path_client}))
+                            .by("hermod"),
+                    )
+                    .await;
             }
             discard_body(req).await;
             return (

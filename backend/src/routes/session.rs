@@ -1,18 +1,18 @@
 //! `/api/session`: log in (sets the session cookie), who am I, log out.
 
-use crate::app::AppState;
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::{
     self, Caller, Principal, RequestMeta, password, random_token, session_cookie, token_hash,
 };
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiJson};
 use crate::metrics::Metrics;
+use crate::state::AppState;
 use crate::store::NewSession;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use hermod_shared::console::{Login, SessionInfo};
 use serde_json::json;
 
@@ -30,12 +30,12 @@ fn info(caller: &Caller) -> SessionInfo {
 
 pub async fn login(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
+    meta: RequestMeta,
     headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     // Logging in from another site's page would plant that site's session here (login CSRF).
-    if !auth::same_origin(&app, &headers) {
+    if !auth::same_origin(&app.auth, &headers) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",
@@ -48,16 +48,16 @@ pub async fn login(
     let delay = match app.auth.limiter.attempt(&username, &meta.source) {
         Ok(delay) => delay,
         Err(wait) => {
-            audit::record(
-                &app,
-                &meta,
-                None,
-                Event::ok("login", username.clone())
-                    .outcome("denied")
-                    .detail(json!({"reason": "too many failed logins"}))
-                    .by(&username),
-            )
-            .await;
+            app.audit
+                .record(
+                    &meta,
+                    None,
+                    Event::ok("login", username.clone())
+                        .outcome("denied")
+                        .detail(json!({"reason": "too many failed logins"}))
+                        .by(&username),
+                )
+                .await;
             let mut e = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
@@ -85,15 +85,15 @@ pub async fn login(
     let ok = password::verify(login.password, stored, app.auth.cost).await;
     let (user, true) = (found.map(|(u, _)| u), ok) else {
         Metrics::inc(&app.metrics.logins_failed);
-        audit::record(
-            &app,
-            &meta,
-            None,
-            Event::ok("login", username.clone())
-                .outcome("failed")
-                .by(&username),
-        )
-        .await;
+        app.audit
+            .record(
+                &meta,
+                None,
+                Event::ok("login", username.clone())
+                    .outcome("failed")
+                    .by(&username),
+            )
+            .await;
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
@@ -126,13 +126,13 @@ pub async fn login(
         },
         expires_at: expires_at.min(now + app.auth.idle_ms),
     };
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("login", user.username.clone()),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok("login", user.username.clone()),
+        )
+        .await;
     let mut response = Json(info(&caller)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -141,14 +141,14 @@ pub async fn login(
     Ok(response)
 }
 
-pub async fn whoami(Extension(caller): Extension<Caller>) -> Json<SessionInfo> {
+pub async fn whoami(caller: Caller) -> Json<SessionInfo> {
     Json(info(&caller))
 }
 
 pub async fn logout(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
     if let Principal::Session { token_hash, .. } = &caller.principal {
         app.store
@@ -156,13 +156,13 @@ pub async fn logout(
             .await
             .map_err(ApiError::store)?;
     }
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("logout", caller.name.clone()),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok("logout", caller.name.clone()),
+        )
+        .await;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,

@@ -1,14 +1,14 @@
 //! `/api/templates`: named command templates, shared by everyone; changes are audited.
 
 use super::invalid;
-use crate::app::AppState;
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiJson};
+use crate::state::AppState;
 use crate::store::TemplateError;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::{Extension, Json};
 use hermod_shared::console::{TemplateInput, TemplateRecord};
 use hermod_shared::hermod::{CommandBody, CommandType};
 use serde_json::json;
@@ -65,21 +65,22 @@ async fn save(
     } else {
         "template_created"
     };
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok(action, record.name.clone())
-            .detail(json!({"id": record.id, "type": record.command_type, "client": record.client})),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok(action, record.name.clone()).detail(
+                json!({"id": record.id, "type": record.command_type, "client": record.client}),
+            ),
+        )
+        .await;
     Ok(record)
 }
 
 pub async fn create(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> Result<(StatusCode, Json<TemplateRecord>), ApiError> {
     let record = save(app, meta, caller, None, input).await?;
@@ -88,8 +89,8 @@ pub async fn create(
 
 pub async fn update(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> Result<Json<TemplateRecord>, ApiError> {
@@ -98,8 +99,8 @@ pub async fn update(
 
 pub async fn remove(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let record = app
@@ -108,12 +109,12 @@ pub async fn remove(
         .await
         .map_err(ApiError::store)?
         .ok_or_else(|| ApiError::not_found("template"))?;
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("template_removed", record.name).detail(json!({"id": record.id})),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok("template_removed", record.name).detail(json!({"id": record.id})),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

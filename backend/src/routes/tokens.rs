@@ -2,15 +2,15 @@
 //! keeps only its hash.
 
 use super::invalid;
-use crate::app::AppState;
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta, TOKEN_PREFIX, random_token, token_hash};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiJson};
+use crate::state::AppState;
 use crate::store::NewApiToken;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::{Extension, Json};
 use hermod_shared::console::{MintedToken, NewToken, TokenRecord};
 use serde_json::json;
 
@@ -23,8 +23,8 @@ pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<TokenRecord>>,
 
 pub async fn create(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     ApiJson(new): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<MintedToken>), ApiError> {
     let name = new.name.trim().to_string();
@@ -50,21 +50,22 @@ pub async fn create(
         })
         .await
         .map_err(ApiError::store)?;
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("token_created", record.name.clone())
-            .detail(json!({"id": record.id, "role": record.role, "expires_at": record.expires_at})),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok("token_created", record.name.clone()).detail(
+                json!({"id": record.id, "role": record.role, "expires_at": record.expires_at}),
+            ),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(MintedToken { token, record })))
 }
 
 pub async fn revoke(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<TokenRecord>, ApiError> {
     let record = app
@@ -73,12 +74,12 @@ pub async fn revoke(
         .await
         .map_err(ApiError::store)?
         .ok_or_else(|| ApiError::not_found("token"))?;
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("token_revoked", record.name.clone()).detail(json!({"id": record.id})),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok("token_revoked", record.name.clone()).detail(json!({"id": record.id})),
+        )
+        .await;
     Ok(Json(record))
 }

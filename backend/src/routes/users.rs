@@ -1,14 +1,14 @@
 //! `/api/users`: accounts (admin). Passwords are hashed before they reach the store and never leave it.
 
 use super::invalid;
-use crate::app::AppState;
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta, password};
 use crate::error::{ApiError, ApiJson};
+use crate::state::AppState;
 use crate::store::AccountError;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::{Extension, Json};
 use hermod_shared::console::{NewUser, UserRecord, UserUpdate};
 use serde_json::json;
 
@@ -56,8 +56,8 @@ pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<UserRecord>>, 
 
 pub async fn create(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<UserRecord>), ApiError> {
     check_username(&new.username)?;
@@ -67,20 +67,20 @@ pub async fn create(
         .create_user(new.username, hash, new.role)
         .await
         .map_err(account_error)?;
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("user_created", user.username.clone()).detail(json!({"role": user.role})),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok("user_created", user.username.clone()).detail(json!({"role": user.role})),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
 pub async fn update(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     Path(id): Path<i64>,
     ApiJson(change): ApiJson<UserUpdate>,
 ) -> Result<Json<UserRecord>, ApiError> {
@@ -94,34 +94,34 @@ pub async fn update(
         .update_user(id, change.role, hash)
         .await
         .map_err(account_error)?;
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("user_updated", changed.user.username.clone()).detail(json!({
-            "role": change.role,
-            "password_changed": password_changed,
-            "tokens_revoked": changed.tokens_revoked,
-        })),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok("user_updated", changed.user.username.clone()).detail(json!({
+                "role": change.role,
+                "password_changed": password_changed,
+                "tokens_revoked": changed.tokens_revoked,
+            })),
+        )
+        .await;
     Ok(Json(changed.user))
 }
 
 pub async fn remove(
     State(app): State<AppState>,
-    Extension(meta): Extension<RequestMeta>,
-    Extension(caller): Extension<Caller>,
+    meta: RequestMeta,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let removed = app.store.delete_user(id).await.map_err(account_error)?;
-    audit::record(
-        &app,
-        &meta,
-        Some(&caller),
-        Event::ok("user_removed", removed.user.username)
-            .detail(json!({"tokens_revoked": removed.tokens_revoked})),
-    )
-    .await;
+    app.audit
+        .record(
+            &meta,
+            Some(&caller),
+            Event::ok("user_removed", removed.user.username)
+                .detail(json!({"tokens_revoked": removed.tokens_revoked})),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,13 +8,6 @@ use crate::store::StoreError;
 use hermod_shared::console::{CommandState, FeedEvent};
 use rusqlite::Connection;
 
-/// The sequence of the newest stored event (0 when there is none).
-pub fn seq(conn: &Connection) -> Result<i64, StoreError> {
-    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM feed")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .map_err(sql_error)
-}
-
 type Row = (i64, i64, String, i64, Option<String>);
 
 /// Events after `after`, oldest first: at most `max_events`, and no more once `max_bytes` of them are

@@ -118,7 +118,8 @@ impl Sqlite {
         private::make(data_dir, &path)?;
         let mut conn = schema::connect(&path, false)?;
         schema::migrate(&mut conn)?;
-        let writer = Writer::start(conn, feed)?;
+        let queued = indexer::waiting(&conn)?;
+        let writer = Writer::start(conn, feed, queued)?;
         let readers = Readers::new(path);
         let indexer = indexer::start(&writer, readers.clone())?;
         Ok(Sqlite {

@@ -1,7 +1,7 @@
 //! Lists are built from the filters that are set: a small builder that keeps the SQL text and its
 //! parameters together, so a value is always bound, never pasted in.
 
-use super::{feed, snapshot, sql_error};
+use super::{snapshot, sql_error};
 use crate::store::filter::page;
 use crate::store::{Page, Query, StoreError};
 use hermod_shared::console::ListPage;
@@ -89,7 +89,7 @@ impl Sql {
         id: impl Fn(&T) -> i64,
     ) -> Result<ListPage<T>, StoreError> {
         snapshot(conn, |conn| {
-            let feed_seq = feed::seq(conn)?;
+            let feed_seq = feed_seq(conn)?;
             let rows = self.rows(conn, row)?;
             Ok(page(rows, page_of, id, feed_seq))
         })
@@ -107,4 +107,11 @@ impl Sql {
             })
             .map_err(sql_error)
     }
+}
+
+/// The sequence of the newest stored feed event (0 when there is none).
+pub fn feed_seq(conn: &Connection) -> Result<i64, StoreError> {
+    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM feed")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(sql_error)
 }

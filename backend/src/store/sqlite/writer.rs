@@ -170,8 +170,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`, publishing committed events to `feed`.
-    pub fn start(conn: Connection, feed: Feed) -> Result<Writer, StoreError> {
+    /// Starts the writer thread on `conn`, publishing committed events to `feed`; `queued` search
+    /// documents wait for the indexer from before.
+    pub fn start(conn: Connection, feed: Feed, queued: u64) -> Result<Writer, StoreError> {
         // Each job's savepoint copies the pages it changes to a sub-journal. Left to the default,
         // SQLite spills that journal past 64 KiB (eight pages) into a new temporary file, one per
         // transaction: a file created in /var/tmp, written page by page and deleted for nearly every
@@ -179,10 +180,7 @@ impl Writer {
         // released, so it stays one job's size.
         conn.execute_batch("PRAGMA temp_store = MEMORY")
             .map_err(sql_error)?;
-        let last_seq: i64 = conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))
-            .map_err(sql_error)?;
-        let queued = super::indexer::waiting(&conn)?;
+        let last_seq = super::sql::feed_seq(&conn)?;
         let progress = Arc::new(Progress {
             seq: AtomicI64::new(last_seq),
             docs_queued: AtomicU64::new(queued),
@@ -470,7 +468,7 @@ mod tests {
             let mut conn = schema::connect(&dir.join("db.sqlite3"), false).unwrap();
             schema::migrate(&mut conn).unwrap();
             let feed = Feed::new(1024);
-            let writer = Writer::start(conn, feed.clone()).unwrap();
+            let writer = Writer::start(conn, feed.clone(), 0).unwrap();
             Fixture {
                 dir,
                 _stop: writer.stop_on_drop(),

@@ -1,0 +1,222 @@
+//! What the console holds while it runs: the store, the feed, the configured Hermod clients, the
+//! settings requests need. It sits below the router and the routes (which take it as their state) and
+//! imports none of them, so the modules that use it form no circle.
+
+use crate::audit::AuditLog;
+use crate::auth::{Auth, StreamCounter, limiter::LoginLimiter, password::Cost, source::Net};
+use crate::config::{Config, ConfigError, FeedConfig, FollowUpConfig, Limits, Secret};
+use crate::error::ApiBodyLimit;
+use crate::feed::Feed;
+use crate::hermod::HermodClient;
+use crate::metrics::Metrics;
+use crate::store::{Store, sqlite};
+use crate::web::Web;
+use axum::extract::FromRef;
+use axum::http::{HeaderName, HeaderValue};
+use hermod_shared::console::ClientInfo;
+use hermod_shared::hermod::EnvelopeKeys;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// One configured Hermod API user.
+pub struct Client {
+    pub id: String,
+    pub label: String,
+    pub hermod: HermodClient,
+    /// The Basic credential Hermod's callbacks must carry; `None` accepts them on the client's own
+    /// path only, unauthenticated.
+    pub callback: Option<(String, Secret)>,
+    /// Its commands whose callback never came are polled (`follow_up.rs`).
+    pub auto_poll: bool,
+}
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub feed: Feed,
+    pub clients: BTreeMap<String, Client>,
+    pub public_url: String,
+    /// Where Hermod reaches the callback receiver (the callback listener's URL when there is one).
+    pub callback_base: String,
+    /// Callbacks have a listener of their own (`callback_listen`): the main one refuses them.
+    pub callbacks_elsewhere: bool,
+    /// The host names requests may name (`allowed_hosts`).
+    pub allowed_hosts: Vec<String>,
+    pub envelope: EnvelopeKeys,
+    pub feed_config: FeedConfig,
+    pub follow_up: FollowUpConfig,
+    pub limits: Limits,
+    pub web: Web,
+    pub auth: Arc<Auth>,
+    pub metrics: Metrics,
+    pub audit: AuditLog,
+    /// Sent on every response: CSP, HSTS under HTTPS, and the rest.
+    pub security_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Flips to `true` when the server starts shutting down; open streams end on it.
+    pub shutdown: watch::Receiver<bool>,
+    /// Ticks every `feed.heartbeat_secs`: one clock for every open feed stream.
+    pub heartbeat: watch::Sender<u64>,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            format!("{scheme}://{authority}")
+        }
+        None => url.to_string(),
+    }
+}
+
+impl AppState {
+    pub async fn new(
+        config: &Config,
+        data_dir: &Path,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<AppState, ConfigError> {
+        let mut clients = BTreeMap::new();
+        for (id, c) in &config.clients {
+            clients.insert(
+                id.clone(),
+                Client {
+                    id: id.clone(),
+                    label: c.label.clone().unwrap_or_else(|| id.clone()),
+                    hermod: HermodClient::new(id, c)?,
+                    callback: c.resolve_callback(id)?,
+                    auto_poll: c.auto_poll,
+                },
+            );
+        }
+        let mut trusted = Vec::new();
+        for p in &config.trusted_proxies {
+            trusted.push(Net::parse(p).ok_or_else(|| {
+                ConfigError(format!(
+                    "trusted_proxies: `{p}` is not an address or CIDR block"
+                ))
+            })?);
+        }
+        let a = &config.auth;
+        let public_url = config.public_url();
+        let auth = Auth {
+            limiter: LoginLimiter::new(
+                Duration::from_secs(a.login_window_secs),
+                a.login_failures_per_account,
+                a.login_failures_per_source,
+            ),
+            trusted,
+            cost: Cost {
+                memory_kib: a.argon2_memory_kib,
+                passes: a.argon2_passes,
+            },
+            idle_ms: (a.session_idle_secs as i64).saturating_mul(1000),
+            absolute_ms: (a.session_absolute_secs as i64).saturating_mul(1000),
+            secure_cookies: config.is_https(),
+            public_origin: origin_of(&public_url),
+            streams: Arc::new(StreamCounter::default()),
+            max_streams: a.max_streams_per_session,
+        };
+        let feed = Feed::new(config.feed.channel_capacity);
+        let store =
+            sqlite::open(data_dir, feed.clone()).map_err(|e| ConfigError(format!("store: {e}")))?;
+        let web = Web::load(config.dist_dir.as_deref());
+        let heartbeat = watch::channel(0).0;
+        tick(
+            heartbeat.clone(),
+            Duration::from_secs(config.feed.heartbeat_secs.max(1)),
+            shutdown.clone(),
+        );
+        let security_headers = web.security_headers(config.is_https());
+        Ok(AppState(Arc::new(Inner {
+            store: store.clone(),
+            feed,
+            clients,
+            callback_base: config
+                .callback_public_url
+                .clone()
+                .unwrap_or_else(|| public_url.clone())
+                .trim_end_matches('/')
+                .to_string(),
+            public_url,
+            callbacks_elsewhere: config.callback_listen.is_some(),
+            allowed_hosts: config.answered_hosts(),
+            envelope: config.envelope.clone(),
+            feed_config: config.feed.clone(),
+            follow_up: config.follow_up.clone(),
+            limits: config.limits.clone(),
+            web,
+            auth: Arc::new(auth),
+            metrics: Metrics::default(),
+            audit: AuditLog::new(store.clone()),
+            security_headers,
+            shutdown,
+            heartbeat,
+        })))
+    }
+
+    pub fn client(&self, id: &str) -> Option<&Client> {
+        self.clients.get(id)
+    }
+
+    /// What Hermod's `allowed-clients` entry for `client` needs as `callback-url`.
+    pub fn callback_url(&self, client: &str) -> String {
+        format!("{}/clients/{client}/rest", self.callback_base)
+    }
+
+    pub fn client_info(&self, c: &Client) -> ClientInfo {
+        let callback_url = self.callback_url(&c.id);
+        let callback_user = c.callback.as_ref().map(|(u, _)| u.clone());
+        // The secrets stay placeholders: the console never sends them to a browser.
+        let mut entry = format!(
+            "- client-id: {id}\n  key: <clients.{id}.key of the console>\n  callback-url: {callback_url}\n",
+            id = c.id
+        );
+        if let Some(user) = &callback_user {
+            entry.push_str(&format!(
+                "  callback-basic-auth: \"{user}:<clients.{}.callback_password>\"\n",
+                c.id
+            ));
+        }
+        ClientInfo {
+            id: c.id.clone(),
+            label: c.label.clone(),
+            command_url: c.hermod.command_url().to_string(),
+            callback_url,
+            callback_user,
+            allowed_clients_entry: entry,
+        }
+    }
+}
+
+/// Ticks `clock` every `every` until shutdown.
+fn tick(clock: watch::Sender<u64>, every: Duration, mut shutdown: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval.tick().await;
+        loop {
+            tokio::select! {
+                _ = interval.tick() => clock.send_modify(|n| *n = n.wrapping_add(1)),
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
+
+impl FromRef<AppState> for ApiBodyLimit {
+    fn from_ref(app: &AppState) -> ApiBodyLimit {
+        ApiBodyLimit(app.limits.api_body_bytes)
+    }
+}

@@ -1,0 +1,6 @@
+//! The console's router driven in-process (harness.rs): request-to-answer checks that need no
+//! process, port or browser. What does need one (TLS, restarts, signals, the browser) is in `tests/`.
+
+mod access;
+mod csrf;
+mod harness;
