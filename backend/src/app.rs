@@ -4,11 +4,11 @@
 
 use crate::auth::{self, Gate, RouteRoles};
 use crate::config::host_name;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code, Failure};
 use crate::routes;
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, delete, get, post, put};
@@ -37,8 +37,7 @@ async fn check_host(State(app): State<AppState>, req: Request, next: Next) -> Re
     }
     let named: String = host.unwrap_or_default().chars().take(64).collect();
     ApiError::new(
-        StatusCode::MISDIRECTED_REQUEST,
-        "unknown_host",
+        Code::UnknownHost,
         format!(
             "this console does not answer to the host `{named}`; it answers to {} (allowed_hosts, \
              public_url)",
@@ -233,6 +232,7 @@ fn callback_routes(state: &AppState) -> Router<AppState> {
 pub fn callback_app(state: AppState) -> Router {
     callback_routes(&state)
         .layer(middleware::from_fn_with_state(state.clone(), check_host))
+        .layer(middleware::from_fn(log_failures))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             add_security_headers,
@@ -298,6 +298,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(routes::health::ready))
         .fallback_service(state.web.service())
         .layer(middleware::from_fn_with_state(state.clone(), check_host))
+        .layer(middleware::from_fn(log_failures))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             add_security_headers,
@@ -305,13 +306,36 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Logs each failed request once, with the code and cause its error carried (error.rs, `Failure`)
+/// and the request id its answer names. A console fault is an error; Hermod failing, or a request
+/// that ran out of time, a warning.
+async fn log_failures(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    if let Some(failure) = response.extensions().get::<Failure>() {
+        let status = response.status().as_u16();
+        let code = failure.code.as_str();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        match &failure.cause {
+            Some(cause) => {
+                tracing::error!(%method, path, status, code, request_id, cause, "request failed")
+            }
+            None => tracing::warn!(%method, path, status, code, request_id, "request failed"),
+        }
+    }
+    response
+}
+
 /// The whole-request limit, answered as a JSON problem like every other error.
 async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "request_timeout",
+        Err(_) => ApiError::new(Code::RequestTimeout,
             format!(
                 "the console did not finish this request within {} s (limits.request_timeout_secs); \
                  a command being sent is still recorded: look for it in the commands list",
@@ -324,8 +348,7 @@ async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> 
 
 async fn callbacks_elsewhere(State(app): State<AppState>) -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+        Code::NotFound,
         format!(
             "callbacks are taken on the callback listener (callback_listen), at {}",
             app.callback_base
@@ -335,8 +358,7 @@ async fn callbacks_elsewhere(State(app): State<AppState>) -> ApiError {
 
 async fn api_not_found() -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+        Code::NotFound,
         "no such API endpoint; see the README's API table",
     )
 }
@@ -345,6 +367,7 @@ async fn api_not_found() -> ApiError {
 mod tests {
     use super::*;
     use axum::body::{Body, to_bytes};
+    use axum::http::StatusCode;
     use tower::ServiceExt;
 
     #[tokio::test]

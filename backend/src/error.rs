@@ -1,12 +1,15 @@
-//! The console API's one error type: every failure becomes a status from docs/ARCHITECTURE.md's
-//! table and a JSON [`Problem`] body. Client errors are not logged; server-side failures are logged
-//! once, here.
+//! The console API's one error type: every failure is an [`ErrorCode`](Code), which alone decides the
+//! status (docs/ARCHITECTURE.md's table), and a JSON [`Problem`] body. The store's, the accounts' and
+//! the templates' errors convert into it with `From`, so handlers use `?`. Client errors are not
+//! logged; a 5xx answer carries its cause to the one layer that logs it (`app.rs`, `log_failures`).
 
+use crate::store::StoreError;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+pub use hermod_shared::console::ErrorCode as Code;
 use hermod_shared::console::{CommandRecord, Problem};
 use hermod_shared::hermod::{FieldError, typed};
 use serde::de::DeserializeOwned;
@@ -16,28 +19,61 @@ use serde_json::Value;
 pub struct ApiError {
     pub status: StatusCode,
     pub problem: Box<Problem>,
+    /// What went wrong inside, for the log only: the answer says no more than `problem`.
+    cause: Option<String>,
+}
+
+/// A 5xx answer's code and cause, carried on the answer to the one layer that logs it (`app.rs`,
+/// `log_failures`), so each is logged once, with the request it failed.
+#[derive(Clone)]
+pub struct Failure {
+    pub code: String,
+    pub cause: Option<String>,
+}
+
+/// The one place a code gets its status.
+pub fn status_of(code: Code) -> StatusCode {
+    use Code::*;
+    match code {
+        InvalidJson | InvalidQuery | UnreadableBody => StatusCode::BAD_REQUEST,
+        Unauthenticated | InvalidCredentials | Unauthorized => StatusCode::UNAUTHORIZED,
+        Forbidden | Csrf => StatusCode::FORBIDDEN,
+        NotFound => StatusCode::NOT_FOUND,
+        BodyTooSlow => StatusCode::REQUEST_TIMEOUT,
+        NoCommandId | UnexpectedCommandId | ClientGone | LastAdmin => StatusCode::CONFLICT,
+        BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        UnknownHost => StatusCode::MISDIRECTED_REQUEST,
+        InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
+        TooManyAttempts | TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        HermodRefused | HermodServerError | HermodUnreachable | HermodCertificate
+        | HermodBadAnswer => StatusCode::BAD_GATEWAY,
+        StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        HermodTimeout | RequestTimeout => StatusCode::GATEWAY_TIMEOUT,
+    }
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, error: &str, detail: impl Into<String>) -> ApiError {
+    pub fn new(code: Code, detail: impl Into<String>) -> ApiError {
         ApiError {
-            status,
+            status: status_of(code),
             problem: Box::new(Problem {
-                error: error.into(),
+                error: code.as_str().into(),
                 detail: detail.into(),
                 field: None,
                 hermod_status: None,
                 hermod_body: None,
                 record: None,
             }),
+            cause: None,
         }
     }
 
     pub fn invalid(field: &FieldError) -> ApiError {
         let field = &name_missing_field(field);
         let mut e = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
+            Code::InvalidField,
             if field.pointer.is_empty() {
                 field.message.clone()
             } else {
@@ -49,21 +85,32 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no such {what}"),
-        )
+        ApiError::new(Code::NotFound, format!("no such {what}"))
     }
 
     /// The store failed: a retrying sender should retry, so this is 503, never a 2xx.
-    pub fn store(err: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %err, "store unavailable");
+    pub fn store(err: StoreError) -> ApiError {
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
+            Code::StoreUnavailable,
             "the console's database is unavailable; nothing was stored, try again",
         )
+        .caused_by(err)
+    }
+
+    /// A bug: the answer says so and points at the log, which gets `cause`.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        ApiError::new(
+            Code::Internal,
+            "the console failed to finish this request; its log says why (look for this answer's \
+             X-Request-Id)",
+        )
+        .caused_by(cause)
+    }
+
+    /// Keeps `cause` for the log.
+    pub fn caused_by(mut self, cause: impl std::fmt::Display) -> ApiError {
+        self.cause = Some(cause.to_string());
+        self
     }
 
     pub fn with_record(mut self, record: CommandRecord) -> ApiError {
@@ -93,9 +140,23 @@ fn name_missing_field(field: &FieldError) -> FieldError {
     }
 }
 
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::store(e)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.problem)).into_response()
+        let failure = self.status.is_server_error().then(|| Failure {
+            code: self.problem.error.clone(),
+            cause: self.cause,
+        });
+        let mut response = (self.status, Json(self.problem)).into_response();
+        if let Some(failure) = failure {
+            response.extensions_mut().insert(failure);
+        }
+        response
     }
 }
 
@@ -136,16 +197,14 @@ async fn json_body(req: Request, limit: usize) -> Result<Value, ApiError> {
         .unwrap_or(false);
     if !is_json {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
         ));
     }
     let bytes = read_body(req, limit).await?;
     serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            Code::InvalidJson,
             format!("the body is not valid JSON: {e}"),
         )
     })
@@ -167,8 +226,7 @@ pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
         .and_then(|v| v.trim().parse::<u64>().ok());
     let too_large = || {
         ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            Code::BodyTooLarge,
             format!("the body is over this endpoint's limit of {limit} bytes"),
         )
     };
@@ -181,9 +239,7 @@ pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
     let mut read = 0usize;
     let drained = tokio::time::timeout(DRAIN_TIME, async {
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.to_string())
-            })?;
+            let chunk = chunk.map_err(|e| ApiError::new(Code::UnreadableBody, e.to_string()))?;
             read += chunk.len();
             if over || read > limit {
                 over = true;
@@ -203,8 +259,7 @@ pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
         Ok(Ok(())) => Ok(Bytes::from(body)),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "body_too_slow",
+            Code::BodyTooSlow,
             "the body did not arrive in time",
         )),
     }
@@ -239,6 +294,30 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
     ) -> Result<Self, ApiError> {
         axum::extract::Query::try_from_uri(&parts.uri)
             .map(|q| ApiQuery(q.0))
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
+            .map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_the_status_the_documented_table_gives() {
+        let doc = include_str!("../../docs/ARCHITECTURE.md");
+        let table = &doc[doc.find("### Errors").expect("the errors table")..];
+        for code in Code::ALL {
+            let named = format!("`{}`", code.as_str());
+            let row = table
+                .lines()
+                .take_while(|l| l.starts_with('|') || l.is_empty() || l.starts_with('#'))
+                .find(|l| l.contains(&named))
+                .unwrap_or_else(|| panic!("{named} is not in docs/ARCHITECTURE.md's table"));
+            let status = status_of(code).as_u16().to_string();
+            assert!(
+                row.split('|').any(|cell| cell.trim() == status),
+                "{named} answers {status}, the table says: {row}"
+            );
+        }
     }
 }

@@ -343,10 +343,114 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// The `error` of a [`Problem`]: a short, stable code a program can match on. Each code has one
+/// status (docs/ARCHITECTURE.md, "Errors"). On the wire it is a string, so a page reads a code it
+/// does not know yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    UnsupportedMediaType,
+    InvalidJson,
+    InvalidQuery,
+    UnreadableBody,
+    InvalidField,
+    Unauthenticated,
+    InvalidCredentials,
+    Unauthorized,
+    Forbidden,
+    Csrf,
+    NotFound,
+    BodyTooSlow,
+    NoCommandId,
+    UnexpectedCommandId,
+    ClientGone,
+    LastAdmin,
+    UnknownHost,
+    BodyTooLarge,
+    TooManyAttempts,
+    TooManyStreams,
+    HermodRefused,
+    HermodServerError,
+    HermodUnreachable,
+    HermodCertificate,
+    HermodBadAnswer,
+    HermodTimeout,
+    RequestTimeout,
+    StoreUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 29] = [
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidQuery,
+        ErrorCode::UnreadableBody,
+        ErrorCode::InvalidField,
+        ErrorCode::Unauthenticated,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::Csrf,
+        ErrorCode::NotFound,
+        ErrorCode::BodyTooSlow,
+        ErrorCode::NoCommandId,
+        ErrorCode::UnexpectedCommandId,
+        ErrorCode::ClientGone,
+        ErrorCode::LastAdmin,
+        ErrorCode::UnknownHost,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::TooManyStreams,
+        ErrorCode::HermodRefused,
+        ErrorCode::HermodServerError,
+        ErrorCode::HermodUnreachable,
+        ErrorCode::HermodCertificate,
+        ErrorCode::HermodBadAnswer,
+        ErrorCode::HermodTimeout,
+        ErrorCode::RequestTimeout,
+        ErrorCode::StoreUnavailable,
+        ErrorCode::Internal,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidQuery => "invalid_query",
+            ErrorCode::UnreadableBody => "unreadable_body",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Csrf => "csrf",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::BodyTooSlow => "body_too_slow",
+            ErrorCode::NoCommandId => "no_command_id",
+            ErrorCode::UnexpectedCommandId => "unexpected_command_id",
+            ErrorCode::ClientGone => "client_gone",
+            ErrorCode::LastAdmin => "last_admin",
+            ErrorCode::UnknownHost => "unknown_host",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::TooManyStreams => "too_many_streams",
+            ErrorCode::HermodRefused => "hermod_refused",
+            ErrorCode::HermodServerError => "hermod_server_error",
+            ErrorCode::HermodUnreachable => "hermod_unreachable",
+            ErrorCode::HermodCertificate => "hermod_certificate",
+            ErrorCode::HermodBadAnswer => "hermod_bad_answer",
+            ErrorCode::HermodTimeout => "hermod_timeout",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
 /// An error answer of the console API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
-    /// A short, stable code: `invalid_json`, `invalid_field`, `hermod_unreachable`, …
+    /// An [`ErrorCode`]'s `as_str`: `invalid_json`, `invalid_field`, `hermod_unreachable`, …
     pub error: String,
     /// What happened and what to do.
     pub detail: String,

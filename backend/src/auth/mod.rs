@@ -8,12 +8,12 @@ pub mod password;
 pub mod source;
 
 use crate::clock::now_ms;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::server::PeerAddr;
 use crate::store::Store;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
@@ -109,13 +109,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             .extensions
             .get::<RequestMeta>()
             .cloned()
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "this route is not behind the console's guard",
-                )
-            })
+            .ok_or_else(|| ApiError::internal("a route is not behind the console's guard"))
     }
 }
 
@@ -137,7 +131,7 @@ pub fn token_hash(token: &str) -> String {
 }
 
 fn unauthenticated(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+    ApiError::new(Code::Unauthenticated, detail)
 }
 
 fn log_in_first() -> ApiError {
@@ -218,7 +212,7 @@ async fn identify(
         Credential::Token(hash) => return identify_token(store, hash, touch, now).await,
         Credential::Session(hash) => hash,
     };
-    let Some(session) = store.session(hash.clone()).await.map_err(ApiError::store)? else {
+    let Some(session) = store.session(hash.clone()).await? else {
         return Err(unauthenticated("your session has ended; log in again"));
     };
     let idle = auth.idle_ms;
@@ -230,10 +224,7 @@ async fn identify(
     }
     // Idle expiry needs a fresh last-seen, but not a write on every request.
     if touch && now - session.last_seen_at > (idle / 4).min(60_000) {
-        store
-            .touch_session(hash.clone())
-            .await
-            .map_err(ApiError::store)?;
+        store.touch_session(hash.clone()).await?;
     }
     Ok(Caller {
         name: session.username,
@@ -255,8 +246,7 @@ async fn identify_token(
 ) -> Result<Caller, ApiError> {
     let record = store
         .token(hash.clone())
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| unauthenticated("unknown API token"))?;
     if record.revoked_at.is_some() {
         return Err(unauthenticated("this API token was revoked"));
@@ -271,10 +261,7 @@ async fn identify_token(
         .and_then(crate::clock::parse_rfc3339)
         .is_none_or(|t| now - t > 60_000);
     if touch && stale {
-        store
-            .touch_token(record.id)
-            .await
-            .map_err(ApiError::store)?;
+        store.touch_token(record.id).await?;
     }
     Ok(Caller {
         name: format!("token:{}", record.name),
@@ -362,15 +349,13 @@ pub async fn guard(
             && !csrf_ok(auth, req.headers(), csrf_token)
         {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf",
+                Code::Csrf,
                 "this request did not come from the console's own page (Origin or X-CSRF-Token check failed)",
             ));
         }
         if caller.role < required {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
+                Code::Forbidden,
                 format!("this needs the {required} role; you are {}", caller.role),
             ));
         }

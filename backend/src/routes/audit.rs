@@ -21,12 +21,7 @@ pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<AuditRecord>>, ApiError> {
-    Ok(Json(
-        app.store
-            .list_audit(filter(&q)?)
-            .await
-            .map_err(ApiError::store)?,
-    ))
+    Ok(Json(app.store.list_audit(filter(&q)?).await?))
 }
 
 const COLUMNS: &[&str] = &[

@@ -27,11 +27,7 @@ pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<CallbackRecord>>, ApiError> {
-    let mut page = app
-        .store
-        .list_callbacks(filter(&q)?)
-        .await
-        .map_err(ApiError::store)?;
+    let mut page = app.store.list_callbacks(filter(&q)?).await?;
     page.items = page
         .items
         .into_iter()
@@ -47,8 +43,7 @@ pub async fn one(
 ) -> Result<Json<CallbackRecord>, ApiError> {
     app.store
         .callback(record_id(&id, "callback")?)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("callback"))
 }

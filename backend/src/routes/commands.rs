@@ -5,7 +5,7 @@ use crate::audit::{self, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
 use crate::decode;
-use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::error::{ApiError, ApiJson, ApiQuery, Code};
 use crate::hermod::{Exchange, Failure, pollable};
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -36,12 +36,7 @@ pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<CommandRecord>>, ApiError> {
-    Ok(Json(
-        app.store
-            .list_commands(filter(&q)?)
-            .await
-            .map_err(ApiError::store)?,
-    ))
+    Ok(Json(app.store.list_commands(filter(&q)?).await?))
 }
 
 const EXPORT_COLUMNS: &[&str] = &[
@@ -112,8 +107,7 @@ pub async fn detail(
     let detail = app
         .store
         .command_detail(id)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| ApiError::not_found("command"))?;
     let command_url = app
         .client(&detail.command.client)
@@ -124,7 +118,7 @@ pub async fn detail(
     let _turn = DECODING.acquire().await.expect("never closed");
     let detail = tokio::task::spawn_blocking(move || enrich(detail, &command_url))
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        .map_err(ApiError::internal)?;
     Ok(Json(detail))
 }
 
@@ -221,12 +215,7 @@ pub async fn send(
     let body =
         CommandBody::parse(ty, &req.body).map_err(|e| ApiError::invalid(&e.under("/body")))?;
     if let Some(origin) = req.reissue_of
-        && app
-            .store
-            .command(origin)
-            .await
-            .map_err(ApiError::store)?
-            .is_none()
+        && app.store.command(origin).await?.is_none()
     {
         return Err(invalid(
             "/reissue_of",
@@ -243,8 +232,7 @@ pub async fn send(
             reissue_of: req.reissue_of,
             created_by: Some(caller.name.clone()),
         })
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     // The exchange runs in its own task, its audit line included: a browser that goes away mid-send
     // (or the API's request timeout) must neither leave the command at SENDING forever nor leave
     // the send out of the audit log.
@@ -283,13 +271,9 @@ pub async fn send(
             (Err(e), _) => Err(ApiError::store(e)),
         }
     });
-    let outcome = task.await.map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("the send task failed: {e}"),
-        )
-    })?;
+    let outcome = task
+        .await
+        .map_err(|e| ApiError::internal(format!("the send task failed: {e}")))?;
     Ok((StatusCode::CREATED, Json(outcome?)))
 }
 
@@ -331,7 +315,7 @@ fn interpret_create(
         );
         return (
             created,
-            Some(bad_gateway("hermod_server_error", detail, exchange)),
+            Some(bad_gateway(Code::HermodServerError, detail, exchange)),
         );
     }
     if !(200..300).contains(&status) {
@@ -349,7 +333,7 @@ fn interpret_create(
         );
         return (
             created,
-            Some(bad_gateway("hermod_bad_answer", detail, exchange)),
+            Some(bad_gateway(Code::HermodBadAnswer, detail, exchange)),
         );
     };
     created.state = answer
@@ -365,9 +349,9 @@ fn interpret_create(
     (created, None)
 }
 
-/// 502 `code`, with Hermod's status and body.
-fn bad_gateway(code: &str, detail: String, exchange: &Exchange) -> ApiError {
-    let mut e = ApiError::new(StatusCode::BAD_GATEWAY, code, detail);
+/// A 502 `code`, with Hermod's status and body.
+fn bad_gateway(code: Code, detail: String, exchange: &Exchange) -> ApiError {
+    let mut e = ApiError::new(code, detail);
     e.problem.hermod_status = exchange.reply.status;
     e.problem.hermod_body = exchange.reply.body.clone();
     e
@@ -377,19 +361,19 @@ fn bad_gateway(code: &str, detail: String, exchange: &Exchange) -> ApiError {
 fn refused(exchange: &Exchange) -> ApiError {
     let status = exchange.reply.status.unwrap_or_default();
     let detail = format!("Hermod answered {status}; see hermod_body for its reason");
-    bad_gateway("hermod_refused", detail, exchange)
+    bad_gateway(Code::HermodRefused, detail, exchange)
 }
 
 /// 502 or 504 for an exchange that produced no usable answer.
 fn exchange_error(exchange: &Exchange, failure: Failure) -> ApiError {
     let detail = exchange.reply.error.clone().unwrap_or_default();
-    let (status, code) = match failure {
-        Failure::Unreachable => (StatusCode::BAD_GATEWAY, "hermod_unreachable"),
-        Failure::Certificate => (StatusCode::BAD_GATEWAY, "hermod_certificate"),
-        Failure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "hermod_timeout"),
-        Failure::BrokenAnswer => (StatusCode::BAD_GATEWAY, "hermod_bad_answer"),
+    let code = match failure {
+        Failure::Unreachable => Code::HermodUnreachable,
+        Failure::Certificate => Code::HermodCertificate,
+        Failure::Timeout => Code::HermodTimeout,
+        Failure::BrokenAnswer => Code::HermodBadAnswer,
     };
-    let mut e = ApiError::new(status, code, detail);
+    let mut e = ApiError::new(code, detail);
     e.problem.hermod_status = exchange.reply.status;
     e
 }
@@ -423,21 +407,18 @@ pub async fn poll_command(
     let command = app
         .store
         .command(id)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| ApiError::not_found("command"))?;
     let Some(hermod_id) = command.command_id.clone() else {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "no_command_id",
+            Code::NoCommandId,
             "Hermod never gave this command a commandId, so there is nothing to poll",
         ));
     };
     if !pollable(&hermod_id) {
         let shown: String = hermod_id.chars().take(64).collect();
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "unexpected_command_id",
+            Code::UnexpectedCommandId,
             format!(
                 "this command's commandId `{shown}` is not of the form Hermod gives (letters, \
                  digits, '-', '.', '_' or '~', up to 128), so the console does not put it in a URL"
@@ -446,8 +427,7 @@ pub async fn poll_command(
     }
     let Some(client) = app.client(&command.client) else {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "client_gone",
+            Code::ClientGone,
             format!("API client `{}` is no longer configured", command.client),
         ));
     };
@@ -463,8 +443,7 @@ pub async fn poll_command(
             reply: exchange.reply.clone(),
             state,
         })
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     let detail = json!({
         "command_id": hermod_id,
         "status": exchange.reply.status,

@@ -11,11 +11,11 @@
 
 use crate::auth::{Caller, Principal, StreamSlot};
 use crate::clock::{now_ms, rfc3339};
-use crate::error::{ApiError, ApiQuery};
+use crate::error::{ApiError, ApiQuery, Code};
 use crate::feed::Published;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use hermod_shared::console::Heartbeat;
@@ -48,8 +48,7 @@ pub async fn stream(
         .acquire(caller.stream_key(), app.auth.max_streams)
     else {
         return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_streams",
+            Code::TooManyStreams,
             format!(
                 "at most {} live-feed streams per session; close another tab",
                 app.auth.max_streams

@@ -11,7 +11,7 @@ pub async fn live() -> &'static str {
 }
 
 pub async fn ready(State(app): State<AppState>) -> Result<&'static str, ApiError> {
-    app.store.ping().await.map_err(ApiError::store)?;
+    app.store.ping().await?;
     Ok("ready")
 }
 

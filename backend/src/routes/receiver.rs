@@ -5,7 +5,7 @@
 use crate::audit::Event;
 use crate::auth::RequestMeta;
 use crate::clock::now_ms;
-use crate::error::{ApiError, discard_body, read_body};
+use crate::error::{ApiError, Code, discard_body, read_body};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Client};
 use crate::store::{CallbackSaved, NewCallback};
@@ -110,9 +110,7 @@ async fn receive(
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Basic realm=\"hermod-console callbacks\"")],
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
+                ApiError::new(Code::Unauthorized,
                     "the callback's Basic credential does not match an API client's callback-basic-auth",
                 ),
             )

@@ -5,7 +5,7 @@ use crate::auth::{
     self, Caller, Principal, RequestMeta, password, random_token, session_cookie, token_hash,
 };
 use crate::clock::{now_ms, rfc3339};
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, Code};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::NewSession;
@@ -37,8 +37,7 @@ pub async fn login(
     // Logging in from another site's page would plant that site's session here (login CSRF).
     if !auth::same_origin(&app.auth, &headers) {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf",
+            Code::Csrf,
             "log in from the console's own page",
         ));
     }
@@ -59,8 +58,7 @@ pub async fn login(
                 )
                 .await;
             let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
+                Code::TooManyAttempts,
                 format!(
                     "too many failed logins; try again in {} s",
                     wait.as_secs().max(1)
@@ -76,11 +74,7 @@ pub async fn login(
     };
     // Failures from elsewhere slow this account down; they never lock it.
     tokio::time::sleep(delay).await;
-    let found = app
-        .store
-        .user_by_name(username.clone())
-        .await
-        .map_err(ApiError::store)?;
+    let found = app.store.user_by_name(username.clone()).await?;
     let stored = found.as_ref().map(|(_, hash)| hash.clone());
     let ok = password::verify(login.password, stored, app.auth.cost).await;
     let (user, true) = (found.map(|(u, _)| u), ok) else {
@@ -95,8 +89,7 @@ pub async fn login(
             )
             .await;
         return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            Code::InvalidCredentials,
             "wrong username or password",
         ));
     };
@@ -114,8 +107,7 @@ pub async fn login(
             expires_at,
             source: meta.source.clone(),
         })
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     let caller = Caller {
         name: user.username.clone(),
         role: user.role,
@@ -151,10 +143,7 @@ pub async fn logout(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     if let Principal::Session { token_hash, .. } = &caller.principal {
-        app.store
-            .revoke_session(token_hash.clone())
-            .await
-            .map_err(ApiError::store)?;
+        app.store.revoke_session(token_hash.clone()).await?;
     }
     app.audit
         .record(

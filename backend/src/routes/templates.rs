@@ -13,11 +13,13 @@ use hermod_shared::console::{TemplateInput, TemplateRecord};
 use hermod_shared::hermod::{CommandBody, CommandType};
 use serde_json::json;
 
-fn template_error(e: TemplateError) -> ApiError {
-    match e {
-        TemplateError::Store(e) => ApiError::store(e),
-        TemplateError::NameTaken => invalid("/name", "a template with that name exists"),
-        TemplateError::NotFound => ApiError::not_found("template"),
+impl From<TemplateError> for ApiError {
+    fn from(e: TemplateError) -> ApiError {
+        match e {
+            TemplateError::Store(e) => ApiError::store(e),
+            TemplateError::NameTaken => invalid("/name", "a template with that name exists"),
+            TemplateError::NotFound => ApiError::not_found("template"),
+        }
     }
 }
 
@@ -44,7 +46,7 @@ fn check(app: &AppState, t: &mut TemplateInput) -> Result<(), ApiError> {
 }
 
 pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<TemplateRecord>>, ApiError> {
-    Ok(Json(app.store.templates().await.map_err(ApiError::store)?))
+    Ok(Json(app.store.templates().await?))
 }
 
 async fn save(
@@ -58,8 +60,7 @@ async fn save(
     let record = app
         .store
         .save_template(id, input, caller.name.clone())
-        .await
-        .map_err(template_error)?;
+        .await?;
     let action = if id.is_some() {
         "template_updated"
     } else {
@@ -106,8 +107,7 @@ pub async fn remove(
     let record = app
         .store
         .delete_template(id)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| ApiError::not_found("template"))?;
     app.audit
         .record(

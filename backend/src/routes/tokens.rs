@@ -18,7 +18,7 @@ use serde_json::json;
 const MAX_DAYS: u32 = 366;
 
 pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<TokenRecord>>, ApiError> {
-    Ok(Json(app.store.tokens().await.map_err(ApiError::store)?))
+    Ok(Json(app.store.tokens().await?))
 }
 
 pub async fn create(
@@ -48,8 +48,7 @@ pub async fn create(
             created_by: caller.name.clone(),
             expires_at,
         })
-        .await
-        .map_err(ApiError::store)?;
+        .await?;
     app.audit
         .record(
             &meta,
@@ -71,8 +70,7 @@ pub async fn revoke(
     let record = app
         .store
         .revoke_token(id)
-        .await
-        .map_err(ApiError::store)?
+        .await?
         .ok_or_else(|| ApiError::not_found("token"))?;
     app.audit
         .record(

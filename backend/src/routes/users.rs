@@ -3,7 +3,7 @@
 use super::invalid;
 use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta, password};
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, Code};
 use crate::state::AppState;
 use crate::store::AccountError;
 use axum::Json;
@@ -12,16 +12,17 @@ use axum::http::StatusCode;
 use hermod_shared::console::{NewUser, UserRecord, UserUpdate};
 use serde_json::json;
 
-fn account_error(e: AccountError) -> ApiError {
-    match e {
-        AccountError::Store(e) => ApiError::store(e),
-        AccountError::Exists => invalid("/username", "that username is taken"),
-        AccountError::NotFound => ApiError::not_found("user"),
-        AccountError::LastAdmin => ApiError::new(
-            StatusCode::CONFLICT,
-            "last_admin",
-            "this would leave the console without an admin; make someone else admin first",
-        ),
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> ApiError {
+        match e {
+            AccountError::Store(e) => ApiError::store(e),
+            AccountError::Exists => invalid("/username", "that username is taken"),
+            AccountError::NotFound => ApiError::not_found("user"),
+            AccountError::LastAdmin => ApiError::new(
+                Code::LastAdmin,
+                "this would leave the console without an admin; make someone else admin first",
+            ),
+        }
     }
 }
 
@@ -47,11 +48,11 @@ async fn hashed(app: &AppState, password_text: String) -> Result<String, ApiErro
     }
     password::hash(password_text, app.auth.cost)
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))
+        .map_err(ApiError::internal)
 }
 
 pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<UserRecord>>, ApiError> {
-    Ok(Json(app.store.users().await.map_err(ApiError::store)?))
+    Ok(Json(app.store.users().await?))
 }
 
 pub async fn create(
@@ -62,11 +63,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<UserRecord>), ApiError> {
     check_username(&new.username)?;
     let hash = hashed(&app, new.password).await?;
-    let user = app
-        .store
-        .create_user(new.username, hash, new.role)
-        .await
-        .map_err(account_error)?;
+    let user = app.store.create_user(new.username, hash, new.role).await?;
     app.audit
         .record(
             &meta,
@@ -89,11 +86,7 @@ pub async fn update(
         None => None,
     };
     let password_changed = hash.is_some();
-    let changed = app
-        .store
-        .update_user(id, change.role, hash)
-        .await
-        .map_err(account_error)?;
+    let changed = app.store.update_user(id, change.role, hash).await?;
     app.audit
         .record(
             &meta,
@@ -114,7 +107,7 @@ pub async fn remove(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let removed = app.store.delete_user(id).await.map_err(account_error)?;
+    let removed = app.store.delete_user(id).await?;
     app.audit
         .record(
             &meta,

@@ -18,20 +18,13 @@ use hermod_shared::console::{
 use hermod_shared::hermod::Destination;
 use serde::Serialize;
 use serde_json::Value;
-use std::fmt;
 use tokio::sync::watch;
 
-/// The database failed (or is unavailable): nothing was written. Routes answer 503.
-#[derive(Debug, Clone)]
+/// The database failed (or is unavailable): nothing was written. Routes answer 503. The writer
+/// answers every job of a failed transaction with it, so it is `Clone`: the cause is kept as text.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
 pub struct StoreError(pub String);
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
@@ -153,50 +146,27 @@ pub struct UserChange {
 }
 
 /// Why a user change was refused.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    Store(StoreError),
-    /// The username is taken.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("that username is taken")]
     Exists,
+    #[error("no such user")]
     NotFound,
-    /// It would leave no admin.
+    #[error("this would leave the console without an admin; make someone else admin first")]
     LastAdmin,
 }
 
-impl fmt::Display for AccountError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AccountError::Store(e) => write!(f, "{e}"),
-            AccountError::Exists => f.write_str("that username is taken"),
-            AccountError::NotFound => f.write_str("no such user"),
-            AccountError::LastAdmin => f.write_str(
-                "this would leave the console without an admin; make someone else admin first",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for AccountError {}
-
-impl From<StoreError> for AccountError {
-    fn from(e: StoreError) -> Self {
-        AccountError::Store(e)
-    }
-}
-
 /// Why a template change did not happen.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
-    Store(StoreError),
-    /// Another template has that name.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a template with that name exists")]
     NameTaken,
+    #[error("no such template")]
     NotFound,
-}
-
-impl From<StoreError> for TemplateError {
-    fn from(e: StoreError) -> Self {
-        TemplateError::Store(e)
-    }
 }
 
 /// Everything the console keeps. Writes are durable when their future resolves `Ok` (the callback
