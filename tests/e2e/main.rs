@@ -1,14 +1,13 @@
 //! Black-box tests of the `hermod-console` binary: real processes, real ports, a real SQLite file.
-//! One module per feature; each test starts its own console, so they run in parallel.
+//! One module per feature; each test starts its own console, so they run in parallel. The browser
+//! tests are a target of their own (tests/browser/), so these need no Chromium.
 
 mod access;
 mod accounts;
 mod assets;
 mod audit;
 mod bad_input;
-mod browser;
 mod console;
-mod console_pages;
 mod crash;
 mod deployment;
 mod feed;
@@ -20,6 +19,5 @@ mod receiver;
 mod restart;
 mod roundtrip;
 mod secrets;
-mod send_form;
 mod slow_clients;
 mod tls;

@@ -1,13 +1,16 @@
-//! The send page in a real browser: the typed form and the JSON tab over one body (an unknown field
-//! survives both ways and is sent), validation next to the field, lists, a file as a data item,
-//! templates, and re-issue.
+//! The send page: the typed form and the JSON tab over one body (an unknown field survives both ways
+//! and is sent), validation next to the field, lists, a file as a data item, templates, re-issue, the
+//! client's callback set-up; and a command sent from it followed to its outcome.
 
-use fantoccini::Client;
-use hermod_console_tests::Console;
+use crate::pages::callback_decoded;
+use fantoccini::{Client, Locator};
 use hermod_console_tests::browser::{
-    click, eval, login, screenshot, value_of, wait_css, wait_text, with_browser,
+    click, eval, here, login, screenshot, text_of, value_of, wait_css, wait_text, with_browser,
 };
+use hermod_console_tests::{Console, unique};
+use hermod_shared::decoded::{Decoded, Verification};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The control of the field at JSON pointer `ptr` (its input, select or text area).
@@ -289,4 +292,205 @@ async fn every_command_type_sends_its_example_from_the_form() {
             "endpinreset"
         ]
     );
+}
+
+/// Send a sign command through the page, watch it reach COMPLETED on its own page, and find its
+/// callback in the live feed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sign_command_sent_from_the_page_completes_and_its_callback_reaches_the_feed() {
+    let console = Console::demo()
+        .env("HERMOD_SIMULATOR__COMPLETE_AFTER_MS", "800")
+        .start()
+        .await;
+    let url = console.url.clone();
+    let password = console.secrets.admin_password.clone();
+    with_browser(move |c| async move {
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/send")).await.unwrap();
+        // The client list comes from the API; the sign default body is preloaded.
+        wait_text(&c, "#send-client", "Identity Manager").await;
+        let ty = wait_css(&c, "#send-type").await;
+        assert_eq!(ty.prop("value").await.unwrap().as_deref(), Some("sign"));
+        let body = c.find(Locator::Css("#send-body")).await.unwrap();
+        let text = body.prop("value").await.unwrap().unwrap_or_default();
+        assert!(text.contains("signCommand"), "default body: {text}");
+        c.find(Locator::Css("#send-submit"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+
+        // The page goes to the new command and follows it, through the live feed, to COMPLETED.
+        wait_css(&c, ".command-state").await;
+        let path = c.current_url().await.unwrap().path().to_string();
+        assert!(path.starts_with("/commands/"), "went to {path}");
+        let id: i64 = path.trim_start_matches("/commands/").parse().unwrap();
+        wait_text(&c, ".command-state", "COMPLETED").await;
+        wait_css(&c, ".step[data-kind=callback]").await;
+        wait_text(&c, ".step[data-kind=callback]", "basic ok").await;
+        screenshot(&c, "issue2-command-completed").await;
+
+        // The feed shows the callback, matched to this command, and the connection is live.
+        c.find(Locator::Css(".rail a[href='/']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let callback_row = format!("a.feed-row[data-kind=callback][href='/commands/{id}']");
+        wait_css(&c, &callback_row).await;
+        wait_text(&c, "#connection", "live").await;
+        let rows = eval(&c, "return document.querySelectorAll('.feed-row').length").await;
+        assert!(rows.as_u64().unwrap_or(0) >= 3, "feed rows: {rows}");
+        screenshot(&c, "issue2-feed").await;
+    })
+    .await;
+    // What the page showed is what the API holds.
+    let detail = console.detail(1).await;
+    assert_eq!(detail.command.state.as_str(), "COMPLETED");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn provision_from_the_typed_form_shows_a_qr_code_and_the_decoded_requests() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/send")).await.unwrap();
+        wait_text(&c, "#send-client", "Identity Manager").await;
+        // The second API client; the page says where Hermod must send its callbacks.
+        wait_css(&c, "#send-client")
+            .await
+            .select_by_value("da")
+            .await
+            .unwrap();
+        wait_text(&c, "#client-callback", &format!("{url}/clients/da/rest")).await;
+        // Its allowed-clients entry, ready to paste, and a check that Hermod takes its key.
+        let entry = eval(
+            &c,
+            "return document.querySelector('#allowed-client').textContent",
+        )
+        .await;
+        let entry = entry.as_str().unwrap_or_default().to_string();
+        assert!(
+            entry.contains("- client-id: da")
+                && entry.contains(&format!("callback-url: {url}/clients/da/rest"))
+                && entry.contains(
+                    "callback-basic-auth: \"da-callback:<clients.da.callback_password>\""
+                ),
+            "{entry}"
+        );
+        click(&c, "#client-check").await;
+        wait_css(&c, "#client-callback [data-verdict=reachable]").await;
+        wait_text(&c, "#client-callback", "da-callback").await;
+        assert!(
+            c.find(fantoccini::Locator::Css("#client-unauthenticated"))
+                .await
+                .is_err(),
+            "demo's clients have callback credentials"
+        );
+        wait_css(&c, "#send-type")
+            .await
+            .select_by_value("provision")
+            .await
+            .unwrap();
+        click(&c, "#tab-form").await;
+        let external_id = unique("form-provision-");
+        let field = wait_css(&c, "[data-field=\"/commandHeader/externalId\"] > input").await;
+        field.clear().await.unwrap();
+        field.send_keys(&external_id).await.unwrap();
+        wait_css(
+            &c,
+            "[data-field=\"/provCommand/profile/keygenrequests/0/keytypeprios/0\"]",
+        )
+        .await;
+        click(&c, "#send-submit").await;
+
+        // The command's page: each destination as a QR code drawn in the page and as its deep link.
+        wait_css(&c, ".command-state").await;
+        let path = here(&c).await;
+        let id: i64 = path
+            .trim_start_matches("/commands/")
+            .parse()
+            .unwrap_or_else(|_| panic!("went to {path}"));
+        let record = api.detail(id).await.command;
+        assert_eq!(record.command_type, "provision");
+        assert_eq!(record.client, "da");
+        assert_eq!(record.external_id.as_deref(), Some(external_id.as_str()));
+        let uri = record.destinations[0].uri.clone().expect("a deep link");
+        wait_css(&c, "svg.qr path").await;
+        let drawn = eval(
+            &c,
+            "return document.querySelector('svg.qr path').getAttribute('d').split('M').length - 1",
+        )
+        .await;
+        assert!(drawn.as_u64().unwrap() > 100, "QR modules drawn: {drawn}");
+        let link = wait_css(&c, "a.deep-link").await;
+        assert_eq!(
+            link.attr("href").await.unwrap().as_deref(),
+            Some(uri.as_str())
+        );
+        assert_eq!(link.text().await.unwrap(), uri);
+
+        // COMPLETED, with the requests for the asked keys decoded in the callback step.
+        wait_text(&c, ".command-state", "COMPLETED").await;
+        let csr = ".step[data-kind=callback] [data-decoded=cert-request]";
+        wait_css(&c, csr).await;
+        let detail = api.detail(id).await;
+        let subjects: Vec<String> = callback_decoded(&detail)
+            .into_iter()
+            .filter_map(|d| match d {
+                Decoded::CertRequest(r) => Some(r.subject),
+                _ => None,
+            })
+            .collect();
+        assert!(!subjects.is_empty(), "no decoded request in {detail:?}");
+        let shown = eval(
+            &c,
+            &format!(
+                "return [...document.querySelectorAll('{csr}')].map(e => e.innerText).join('\\n')"
+            ),
+        )
+        .await;
+        let shown = shown.as_str().unwrap_or_default();
+        for subject in &subjects {
+            assert!(shown.contains(subject.as_str()), "{subject} not in {shown}");
+        }
+        assert!(shown.contains("self-signature valid"), "{shown}");
+
+        // The requests came in a JWS: its header, payload and verdict are shown as decoded.
+        let (alg, verified) = callback_decoded(&detail)
+            .into_iter()
+            .find_map(|d| match d {
+                Decoded::Jws {
+                    header,
+                    verification,
+                    ..
+                } => Some((header["alg"].clone(), verification)),
+                _ => None,
+            })
+            .expect("a decoded JWS");
+        let jws = text_of(&c, ".step[data-kind=callback] [data-decoded=jws]").await;
+        assert!(
+            jws.contains(&format!("\"alg\": {alg}")),
+            "{alg} not in {jws}"
+        );
+        let verdict = match verified {
+            Verification::Valid { .. } => "signature valid",
+            Verification::Invalid { .. } => "signature invalid",
+            Verification::NotChecked { .. } => "not checked",
+        };
+        assert!(jws.contains(verdict), "{verdict} not in {jws}");
+        // Its raw form is one click away, as it came in the body.
+        let raw = ".step[data-kind=callback] details.decoded > details[data-raw]";
+        click(&c, &format!("{raw} > summary")).await;
+        let body: Value = serde_json::from_str(&api.wait_for_callbacks(id, 1).await[0].body)
+            .expect("a JSON callback");
+        let compact = body["response"].as_str().expect("the JWS in the response");
+        wait_text(&c, &format!("{raw} pre"), &compact[..40]).await;
+    })
+    .await;
 }

@@ -1,0 +1,100 @@
+//! The admin's pages, Users and Audit: a role change confirmed, a refused new user, and a viewer told
+//! what is for admins.
+
+use hermod_console_tests::browser::{click, eval, login, value_of, wait_css, with_browser};
+use hermod_console_tests::{Console, WAIT, wait_until};
+use hermod_shared::console::Role;
+use serde_json::json;
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_change_is_confirmed_and_a_refused_new_user_keeps_what_was_typed() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let (viewer, _) = console.create_user(Role::Viewer).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/users")).await.unwrap();
+        let select = format!("select[aria-label='Role of {}']", viewer.username);
+        let role_of = || async {
+            let users: Vec<hermod_shared::console::UserRecord> =
+                api.get("/api/users").await.expect(200).parse();
+            users
+                .iter()
+                .find(|u| u.id == viewer.id)
+                .expect("listed")
+                .role
+        };
+        // Declined: nothing changes, and the select shows the role as it is.
+        wait_css(&c, &select)
+            .await
+            .select_by_value("admin")
+            .await
+            .unwrap();
+        c.dismiss_alert().await.unwrap();
+        assert_eq!(role_of().await, Role::Viewer);
+        assert_eq!(value_of(&c, &select).await, "viewer");
+        // Confirmed: it changes.
+        wait_css(&c, &select)
+            .await
+            .select_by_value("operator")
+            .await
+            .unwrap();
+        c.accept_alert().await.unwrap();
+        wait_until("the role to change", WAIT, || async {
+            (role_of().await == Role::Operator).then_some(())
+        })
+        .await;
+
+        // A name that is taken: refused, and the form still holds what was typed.
+        let name = wait_css(
+            &c,
+            "form[aria-label='Add a user'] input[aria-label=Username]",
+        )
+        .await;
+        name.send_keys(&viewer.username).await.unwrap();
+        wait_css(
+            &c,
+            "form[aria-label='Add a user'] input[aria-label=Password]",
+        )
+        .await
+        .send_keys("a long enough password")
+        .await
+        .unwrap();
+        click(&c, "form[aria-label='Add a user'] button[type=submit]").await;
+        wait_css(&c, "p.error").await;
+        assert_eq!(
+            value_of(
+                &c,
+                "form[aria-label='Add a user'] input[aria-label=Username]"
+            )
+            .await,
+            viewer.username
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewer_is_told_what_is_for_admins_instead_of_shown_forms_that_fail() {
+    let console = Arc::new(Console::demo().start().await);
+    let (viewer, password) = console.create_user(Role::Viewer).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, &viewer.username, &password).await;
+        for page in ["users", "audit"] {
+            c.goto(&format!("{url}/{page}")).await.unwrap();
+            wait_css(&c, "[data-admins-only]").await;
+            let forms = eval(
+                &c,
+                "return document.querySelectorAll('main form, main button').length",
+            )
+            .await;
+            assert_eq!(forms, json!(0), "{page}");
+        }
+    })
+    .await;
+}

@@ -1,0 +1,216 @@
+//! A command's page: a sign result decoded (and no key in the page), an expired and a rejected
+//! command, and a held one counting down and polled from there.
+
+use crate::pages::{callback_decoded, sent};
+use hermod_console_tests::browser::{
+    click, eval, login, text_of, wait_css, wait_js, wait_text, with_browser,
+};
+use hermod_console_tests::{Console, ping_body, sign_body, unique};
+use hermod_shared::decoded::{Decoded, Verification};
+use serde_json::json;
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_key() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let secrets = console.secrets.forms();
+    let record = sent(
+        &console,
+        "sign",
+        sign_body(&unique("sign-"), 60),
+        "COMPLETED",
+    )
+    .await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands/{}", record.id))
+            .await
+            .unwrap();
+        wait_text(&c, ".command-state", "COMPLETED").await;
+        let pkcs7 = ".step[data-kind=callback] [data-decoded=pkcs7]";
+        wait_css(&c, pkcs7).await;
+
+        // What the backend decoded is what the page shows.
+        let detail = api.detail(record.id).await;
+        let summary = callback_decoded(&detail)
+            .into_iter()
+            .find_map(|d| match d {
+                Decoded::Pkcs7(p) => Some(p),
+                _ => None,
+            })
+            .expect("a decoded PKCS#7");
+        let signer = &summary.signers[0];
+        assert!(
+            matches!(signer.verification, Verification::Valid { .. }),
+            "{signer:?}"
+        );
+        let shown = text_of(&c, pkcs7).await;
+        assert!(
+            shown.contains(&format!("Signer: {}", signer.signer)),
+            "{shown}"
+        );
+        assert!(shown.contains("signature valid"), "{shown}");
+        // Each certificate it carries, summarised.
+        let certs = eval(
+            &c,
+            &format!(
+                "return document.querySelectorAll('{pkcs7} [data-decoded=certificate]').length"
+            ),
+        )
+        .await;
+        assert_eq!(certs, json!(summary.certificates.len()));
+        for cert in &summary.certificates {
+            for (what, value) in [
+                ("subject", format!("Subject\n{}", cert.subject)),
+                ("serial", format!("Serial\n{}", cert.serial)),
+                (
+                    "validity",
+                    format!("Valid\n{} → {}", cert.not_before, cert.not_after),
+                ),
+            ] {
+                assert!(
+                    shown.contains(&value),
+                    "the certificate's {what} {value} is not in {shown}"
+                );
+            }
+        }
+        assert_eq!(text_of(&c, "#copy-curl").await, "Copy as curl");
+
+        // No form of any key or password anywhere in the page, shown or not.
+        let page = eval(
+            &c,
+            "return document.body.innerText + '\\n' + document.documentElement.outerHTML",
+        )
+        .await;
+        let page = page.as_str().unwrap_or_default();
+        for secret in &secrets {
+            assert!(!page.contains(secret.as_str()), "the page shows a secret");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_command_shows_expired_and_its_callback() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let record = console.send("ping", ping_body(&unique("expire-"), 2)).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands/{}", record.id))
+            .await
+            .unwrap();
+        // The page follows it from IN_PROGRESS to EXPIRED through the live feed.
+        wait_css(&c, ".command-state").await;
+        wait_text(&c, ".command-state", "EXPIRED").await;
+        wait_text(&c, ".step[data-kind=callback]", "Callback EXPIRED").await;
+        assert!(
+            c.find(fantoccini::Locator::Css(".page-head .countdown"))
+                .await
+                .is_err()
+        );
+    })
+    .await;
+    let callbacks = console.wait_for_callbacks(record.id, 1).await;
+    assert_eq!(callbacks[0].state.as_deref(), Some("EXPIRED"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_command_shows_rejected_on_its_page_and_in_the_list() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let record = console
+        .send("sign", sign_body(&unique("reject-"), 60))
+        .await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands/{}", record.id))
+            .await
+            .unwrap();
+        wait_text(&c, ".command-state", "REJECTED").await;
+        wait_text(&c, ".step[data-kind=callback]", "Callback REJECTED").await;
+        c.goto(&format!("{url}/commands")).await.unwrap();
+        wait_text(
+            &c,
+            &format!("tr[data-id='{}'] [data-state]", record.id),
+            "REJECTED",
+        )
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_command_counts_down_and_is_polled_from_its_page() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let record = console.send("sign", sign_body(&unique("hold-"), 300)).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+
+        // In the list, the row counts down to its expiry.
+        c.goto(&format!("{url}/commands")).await.unwrap();
+        let countdown = format!("tr[data-id='{}'] .countdown", record.id);
+        wait_text(&c, &countdown, "expires in 4 min").await;
+        let first = text_of(&c, &countdown).await;
+        wait_js(
+            &c,
+            &format!(
+                "document.querySelector(\"{countdown}\").textContent != {first:?}"
+            ),
+            "the countdown moves",
+        )
+        .await;
+
+        // On its page too; a poll from there lands in the timeline.
+        c.goto(&format!("{url}/commands/{}", record.id))
+            .await
+            .unwrap();
+        wait_text(&c, ".page-head .countdown", "expires in 4 min").await;
+        click(&c, "#poll").await;
+        wait_text(&c, ".step[data-kind=poll]", "Polled: HTTP 200").await;
+
+        // Decided in Hermod: the page follows, and the countdown is gone.
+        let command_id = record.command_id.as_deref().expect("a commandId");
+        api.sim_post(&format!("/sim/commands/{command_id}/complete"))
+            .await
+            .expect(200);
+        wait_text(&c, ".command-state", "COMPLETED").await;
+        wait_js(
+            &c,
+            "!document.querySelector('.page-head .countdown')",
+            "no countdown once decided",
+        )
+        .await;
+        // Every step carries its offset from the send, in order.
+        wait_css(&c, ".step[data-kind=callback]").await;
+        let offsets = eval(
+            &c,
+            "return [...document.querySelectorAll('.step .step-head > .muted')].map(e => e.textContent)",
+        )
+        .await;
+        let offsets: Vec<String> = serde_json::from_value(offsets).unwrap();
+        let tenths: Vec<i64> = offsets
+            .iter()
+            .map(|o| {
+                let n = o
+                    .strip_prefix('+')
+                    .and_then(|o| o.strip_suffix(" s"))
+                    .unwrap_or_else(|| panic!("an offset like +1.2 s: {o:?}"));
+                n.replace('.', "").parse().unwrap()
+            })
+            .collect();
+        assert_eq!(tenths.len(), 4, "sent, answer, poll, callback: {offsets:?}");
+        assert!(tenths.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+    })
+    .await;
+}

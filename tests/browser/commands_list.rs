@@ -1,0 +1,197 @@
+//! The commands list: filters and search in the URL (and the exports that follow them), paging, and
+//! live changes under a filter.
+
+use crate::pages::{sent, wait_listed};
+use hermod_console_tests::browser::{
+    click, here, login, value_of, wait_css, wait_js, wait_text, with_browser,
+};
+use hermod_console_tests::{Console, ping_body, sign_body, unique};
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_and_search_live_in_the_url_and_survive_reload_back_and_forward() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let needle = unique("needle");
+    let a = sent(
+        &console,
+        "sign",
+        sign_body(&format!("{needle}-a"), 60),
+        "COMPLETED",
+    )
+    .await;
+    let b = sent(
+        &console,
+        "sign",
+        sign_body(&format!("reject-{needle}-b"), 60),
+        "REJECTED",
+    )
+    .await;
+    let c3 = sent(
+        &console,
+        "ping",
+        ping_body(&format!("{needle}-c"), 60),
+        "COMPLETED",
+    )
+    .await;
+    let d = sent(
+        &console,
+        "sign",
+        sign_body(&unique("other-"), 60),
+        "COMPLETED",
+    )
+    .await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands")).await.unwrap();
+        wait_listed(&c, &[d.id, c3.id, b.id, a.id]).await;
+
+        // A search, then type and state on top of it: each applied view is in the URL.
+        let search = wait_css(&c, "#command-search").await;
+        search.send_keys(&needle).await.unwrap();
+        click(&c, "#command-filter-apply").await;
+        wait_listed(&c, &[c3.id, b.id, a.id]).await;
+        assert_eq!(here(&c).await, format!("/commands?q={needle}"));
+        wait_css(&c, "select[name=type]")
+            .await
+            .select_by_value("sign")
+            .await
+            .unwrap();
+        wait_css(&c, "select[name=state]")
+            .await
+            .select_by_value("COMPLETED")
+            .await
+            .unwrap();
+        click(&c, "#command-filter-apply").await;
+        wait_listed(&c, &[a.id]).await;
+        let filtered = format!("/commands?q={needle}&type=sign&state=COMPLETED");
+        assert_eq!(here(&c).await, filtered);
+
+        // The exports carry the same filters, and hold the same rows.
+        for (id, format) in [("#export-csv", "csv"), ("#export-json", "json")] {
+            let href = wait_css(&c, id).await.attr("href").await.unwrap().unwrap();
+            assert_eq!(
+                href,
+                format!(
+                    "/api/commands/export?format={format}&q={needle}&type=sign&state=COMPLETED"
+                )
+            );
+            let export = api.get(&href).await.expect(200).text;
+            assert!(export.contains(&format!("{needle}-a")), "{export}");
+            for other in [
+                format!("{needle}-b"),
+                format!("{needle}-c"),
+                "other-".into(),
+            ] {
+                assert!(!export.contains(&other), "{format} export holds {other}");
+            }
+        }
+
+        // Back and forward restore the earlier views, their inputs included.
+        c.back().await.unwrap();
+        wait_listed(&c, &[c3.id, b.id, a.id]).await;
+        assert_eq!(here(&c).await, format!("/commands?q={needle}"));
+        assert_eq!(value_of(&c, "#command-search").await, needle);
+        assert_eq!(value_of(&c, "select[name=type]").await, "");
+        c.back().await.unwrap();
+        wait_listed(&c, &[d.id, c3.id, b.id, a.id]).await;
+        assert_eq!(value_of(&c, "#command-search").await, "");
+        c.forward().await.unwrap();
+        wait_listed(&c, &[c3.id, b.id, a.id]).await;
+        c.forward().await.unwrap();
+        wait_listed(&c, &[a.id]).await;
+        assert_eq!(here(&c).await, filtered);
+
+        // The URL alone, in a fresh page load, gives the same view.
+        c.goto("about:blank").await.unwrap();
+        c.goto(&format!("{url}{filtered}")).await.unwrap();
+        wait_listed(&c, &[a.id]).await;
+        assert_eq!(value_of(&c, "#command-search").await, needle);
+        assert_eq!(value_of(&c, "select[name=type]").await, "sign");
+        assert_eq!(value_of(&c, "select[name=state]").await, "COMPLETED");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn load_more_pages_through_a_filtered_list_and_live_changes_keep_their_place() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    // One more than a page of waiting pings, and a sign that the filter leaves out.
+    let pings = (0..101).map(|_| console.send("ping", ping_body(&unique("hold-"), 300)));
+    let mut pings = futures_util::future::join_all(pings).await;
+    pings.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
+    console.send("sign", sign_body(&unique("hold-"), 300)).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        let mut ids: Vec<i64> = pings.iter().map(|r| r.id).collect();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands?type=ping")).await.unwrap();
+        wait_listed(&c, &ids[..100]).await;
+
+        // The oldest ping, on the page not loaded yet, completes; then a new ping is sent. The new
+        // one goes on top; the old one's change does not put it under the first page.
+        let oldest = &pings[100];
+        let command_id = oldest.command_id.as_deref().expect("a commandId");
+        api.sim_post(&format!("/sim/commands/{command_id}/complete"))
+            .await
+            .expect(200);
+        api.wait_for_state(oldest.id, "COMPLETED").await;
+        let newest = api.send("ping", ping_body(&unique("hold-"), 300)).await;
+        ids.insert(0, newest.id);
+        wait_listed(&c, &ids[..101]).await;
+
+        // "Load more" brings it, in its place and state, and there is nothing further.
+        click(&c, "#load-more").await;
+        wait_listed(&c, &ids).await;
+        wait_text(
+            &c,
+            &format!("tr[data-id='{}'] [data-state]", oldest.id),
+            "COMPLETED",
+        )
+        .await;
+        wait_js(&c, "!document.getElementById('load-more')", "no more pages").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filtered_list_holds_only_what_its_filters_select_live_updates_included() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let waiting = console.send("ping", ping_body(&unique("hold-"), 300)).await;
+    let staying = console.send("ping", ping_body(&unique("hold-"), 300)).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands?state=IN_PROGRESS"))
+            .await
+            .unwrap();
+        wait_listed(&c, &[staying.id, waiting.id]).await;
+        // One completes: under "IN_PROGRESS" it leaves the list, live.
+        let command_id = waiting.command_id.as_deref().expect("a commandId");
+        api.sim_post(&format!("/sim/commands/{command_id}/complete"))
+            .await
+            .expect(200);
+        api.wait_for_state(waiting.id, "COMPLETED").await;
+        wait_listed(&c, &[staying.id]).await;
+        // A refused filter shows no rows under it, and says why.
+        c.goto(&format!(
+            "{url}/commands?state=IN_PROGRESS&since=2026-12-02"
+        ))
+        .await
+        .unwrap();
+        wait_js(
+            &c,
+            "document.querySelectorAll('table.commands tbody tr').length === 0 \
+             && document.body.textContent.includes('since')",
+            "no rows and the reason",
+        )
+        .await;
+    })
+    .await;
+}

@@ -1,0 +1,206 @@
+//! The console's API as the tests call it, as `admin`: requests, commands, callbacks posted as Hermod
+//! posts them, the live feed, and the demo simulator's own endpoints.
+
+use super::Console;
+use crate::{IDM_CALLBACK_USER, Resp, Sse, WAIT, b64, wait_until};
+use hermod_shared::console::{CallbackRecord, CommandDetail, CommandRecord, ListPage};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+impl Console {
+    // ---- HTTP
+
+    pub async fn read(&self, request: reqwest::RequestBuilder) -> Resp {
+        let response = request.send().await.expect("send the request");
+        Resp::read(response, &self.transcript).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.read(self.http.get(format!("{}{path}", self.url)))
+            .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Resp {
+        self.read(self.http.post(format!("{}{path}", self.url)).json(body))
+            .await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> Resp {
+        self.read(self.http.put(format!("{}{path}", self.url)).json(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.read(self.http.delete(format!("{}{path}", self.url)))
+            .await
+    }
+
+    /// A POST with exactly this content type (or none) and body.
+    pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Resp {
+        let mut request = self.http.post(format!("{}{path}", self.url)).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        self.read(request).await
+    }
+
+    /// `GET /healthz` answers 200: the process is alive and well.
+    pub async fn assert_healthy(&self) {
+        let r = self.get("/healthz").await;
+        assert_eq!(r.status, StatusCode::OK, "/healthz: {}", r.text);
+        let r = self.get("/readyz").await;
+        assert_eq!(r.status, StatusCode::OK, "/readyz: {}", r.text);
+    }
+
+    // ---- Commands
+
+    /// `POST /api/commands` as `client`.
+    pub async fn send_as(&self, client: &str, ty: &str, body: Value) -> Resp {
+        self.post_json(
+            "/api/commands",
+            &json!({"client": client, "type": ty, "body": body}),
+        )
+        .await
+    }
+
+    /// `POST /api/commands` as `idm`; must answer 201 with the record.
+    pub async fn send(&self, ty: &str, body: Value) -> CommandRecord {
+        self.send_as("idm", ty, body).await.expect(201).parse()
+    }
+
+    pub async fn commands(&self, query: &str) -> ListPage<CommandRecord> {
+        self.get(&format!("/api/commands{query}"))
+            .await
+            .expect(200)
+            .parse()
+    }
+
+    pub async fn callbacks(&self, query: &str) -> ListPage<CallbackRecord> {
+        self.get(&format!("/api/callbacks{query}"))
+            .await
+            .expect(200)
+            .parse()
+    }
+
+    pub async fn detail(&self, id: i64) -> CommandDetail {
+        self.get(&format!("/api/commands/{id}"))
+            .await
+            .expect(200)
+            .parse()
+    }
+
+    /// Waits until command `id` is in `state`.
+    pub async fn wait_for_state(&self, id: i64, state: &str) -> CommandRecord {
+        wait_until(
+            &format!("command {id} to be {state}"),
+            WAIT,
+            || async move {
+                let c = self.detail(id).await.command;
+                (c.state.as_str() == state).then_some(c)
+            },
+        )
+        .await
+    }
+
+    /// Waits until `n` callbacks for command `id` are stored.
+    pub async fn wait_for_callbacks(&self, id: i64, n: usize) -> Vec<CallbackRecord> {
+        wait_until(
+            &format!("{n} callback(s) for command {id}"),
+            WAIT,
+            || async move {
+                let items = self.callbacks(&format!("?command={id}")).await.items;
+                (items.len() >= n).then_some(items)
+            },
+        )
+        .await
+    }
+
+    /// The current feed sequence (from a list's `feed_seq`).
+    pub async fn feed_seq(&self) -> i64 {
+        self.commands("?limit=1").await.feed_seq
+    }
+
+    // ---- Receiver
+
+    /// Posts a callback body to `path` with `auth` as Basic credential (`None`: no Authorization), as
+    /// Hermod does: no session, no cookie.
+    pub async fn post_callback(
+        &self,
+        path: &str,
+        auth: Option<(&str, &str)>,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> Resp {
+        let mut request = self
+            .anonymous()
+            .post(format!("{}{path}", self.url))
+            .header("content-type", content_type)
+            .body(body.into());
+        if let Some((user, password)) = auth {
+            request = request.header(
+                "authorization",
+                format!("Basic {}", b64(format!("{user}:{password}"))),
+            );
+        }
+        self.read(request).await
+    }
+
+    /// `idm`'s correct callback credential.
+    pub fn idm_auth(&self) -> (&str, &str) {
+        (IDM_CALLBACK_USER, &self.secrets.idm_password)
+    }
+
+    // ---- Feed
+
+    /// Opens `/api/events`, with `Last-Event-ID: last_event_id` and/or `?after=after`; checks the
+    /// answer is a stream.
+    pub async fn events(&self, last_event_id: Option<&str>, after: Option<i64>) -> Sse {
+        self.events_as(&self.http, last_event_id, after).await
+    }
+
+    /// `/api/events` opened with `http`'s credentials.
+    pub async fn events_as(
+        &self,
+        http: &reqwest::Client,
+        last_event_id: Option<&str>,
+        after: Option<i64>,
+    ) -> Sse {
+        let mut url = format!("{}/api/events", self.url);
+        if let Some(a) = after {
+            url.push_str(&format!("?after={a}"));
+        }
+        let mut request = http.get(url).timeout(Duration::from_secs(3600));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.expect("open /api/events");
+        assert_eq!(response.status(), StatusCode::OK, "/api/events answered");
+        let ct = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(ct.starts_with("text/event-stream"), "content-type {ct}");
+        Sse::new(response, self.transcript.clone())
+    }
+
+    /// A live feed subscription that is known to be registered: it replays from `feed_seq` (so nothing
+    /// after now is missed, whatever the timing).
+    pub async fn subscribe(&self) -> Sse {
+        let seq = self.feed_seq().await;
+        self.events(None, Some(seq)).await
+    }
+
+    // ---- Simulator
+
+    pub async fn sim_get(&self, path: &str) -> Resp {
+        self.read(self.anonymous().get(format!("{}{path}", self.sim())))
+            .await
+    }
+
+    pub async fn sim_post(&self, path: &str) -> Resp {
+        self.read(self.anonymous().post(format!("{}{path}", self.sim())))
+            .await
+    }
+}
