@@ -8,8 +8,9 @@ use hermod_shared::decoded::{Decoded, Verification};
 use serde_json::Value;
 use x509_cert::certificate::Certificate;
 
+use super::encoding::base64_bytes;
 use super::verify::{self, Scheme};
-use super::{base64_bytes, x509};
+use super::x509;
 
 /// The shape alone: three base64url parts whose header starts `{"` ("eyJ"). Anything of this
 /// shape that then fails to decode is reported, since it was almost surely meant as a JWS.

@@ -14,6 +14,7 @@ use x509_cert::certificate::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::time::Time;
 
+use super::oid::oid_name;
 use super::verify::{self, Hash, Outcome, Scheme};
 use super::x509;
 
@@ -62,7 +63,7 @@ pub(super) fn signed_data(info: &ContentInfo) -> Result<Pkcs7Summary, String> {
         digest_algorithms: signed
             .digest_algorithms
             .iter()
-            .map(|alg| x509::oid_name(&alg.oid))
+            .map(|alg| oid_name(&alg.oid))
             .collect(),
         signers,
         certificates: certificates
@@ -122,8 +123,8 @@ fn signer(
     };
     SignerSummary {
         signer,
-        digest_algorithm: x509::oid_name(&si.digest_alg.oid),
-        signature_algorithm: x509::oid_name(&si.signature_algorithm.oid),
+        digest_algorithm: oid_name(&si.digest_alg.oid),
+        signature_algorithm: oid_name(&si.signature_algorithm.oid),
         signing_time,
         verification,
     }

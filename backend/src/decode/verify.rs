@@ -17,7 +17,7 @@ use sha2::{Sha256, Sha384, Sha512};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::cell::Cell;
 
-use super::x509::oid_name;
+use super::oid::oid_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Hash {
@@ -281,7 +281,11 @@ fn key_mismatch(key_oid: &ObjectIdentifier, needed: &str) -> String {
 mod tests {
     use super::*;
     use der::asn1::{BitString, UintRef};
-    use der::{Any, Tag};
+    use der::{Any, Decode, Tag};
+    use rand::SeedableRng as _;
+    use rand::rngs::{StdRng, SysRng};
+    use rsa::signature::Signer as _;
+    use spki::EncodePublicKey as _;
 
     /// An RSA public key of `bits` bits with exponent `e`, as a certificate carries it.
     fn rsa_spki(bits: usize, e: &[u8]) -> SubjectPublicKeyInfoOwned {
@@ -326,5 +330,69 @@ mod tests {
         // Past 4096 bits the key is refused before any work, by the library or by us.
         let reason = not_checked(&rsa_spki(8192, &[0x01, 0x00, 0x01]));
         assert!(reason.contains("RSA key"), "{reason}");
+    }
+
+    #[test]
+    fn verifies_ecdsa_and_pss_signatures() {
+        let mut rng = StdRng::try_from_rng(&mut SysRng).unwrap();
+        let message = b"header.payload";
+        let spki_of = |der: &[u8]| SubjectPublicKeyInfoOwned::from_der(der).unwrap();
+        let check = |spki: &SubjectPublicKeyInfoOwned, scheme, signature: &[u8]| {
+            (
+                verify(spki, scheme, message, signature),
+                verify(spki, scheme, b"header.tampered", signature),
+            )
+        };
+        let valid = |(good, bad): (Outcome, Outcome)| {
+            assert_eq!(good, Outcome::Valid);
+            assert!(matches!(bad, Outcome::Invalid(_)), "{bad:?}");
+        };
+
+        use p256::elliptic_curve::Generate as _;
+        let key = p256::ecdsa::SigningKey::generate_from_rng(&mut rng);
+        let spki = spki_of(key.verifying_key().to_public_key_der().unwrap().as_bytes());
+        let signature: p256::ecdsa::Signature = key.sign(message);
+        valid(check(
+            &spki,
+            Scheme::from_jws("ES256").unwrap(),
+            &signature.to_bytes(),
+        ));
+        let der_scheme = Scheme::Ecdsa(Hash::Sha256, EcdsaEncoding::Der);
+        valid(check(&spki, der_scheme, signature.to_der().as_bytes()));
+
+        let key = p384::ecdsa::SigningKey::generate_from_rng(&mut rng);
+        let spki384 = spki_of(key.verifying_key().to_public_key_der().unwrap().as_bytes());
+        let signature: p384::ecdsa::Signature = key.sign(message);
+        valid(check(
+            &spki384,
+            Scheme::from_jws("ES384").unwrap(),
+            &signature.to_bytes(),
+        ));
+
+        let key = rsa::PrivateKey::new(&mut rng, 2048).unwrap();
+        let spki_rsa = spki_of(key.to_public_key().to_public_key_der().unwrap().as_bytes());
+        let signature = key.pss_sign::<Sha256>(message).unwrap();
+        valid(check(
+            &spki_rsa,
+            Scheme::from_jws("PS256").unwrap(),
+            &signature,
+        ));
+        assert!(matches!(
+            verify(
+                &spki_rsa,
+                Scheme::from_jws("RS256").unwrap(),
+                message,
+                &signature
+            ),
+            Outcome::Invalid(_)
+        ));
+        // Key and algorithm of different families.
+        assert!(matches!(
+            verify(&spki, Scheme::from_jws("RS256").unwrap(), message, &signature),
+            Outcome::Invalid(reason) if reason.contains("RSA key")
+        ));
+        for alg in ["HS256", "EdDSA", "none", "ES512"] {
+            assert!(Scheme::from_jws(alg).is_err(), "{alg}");
+        }
     }
 }

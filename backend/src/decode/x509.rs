@@ -1,10 +1,10 @@
 //! X.509 certificates and PKCS#10 requests as summaries, and the naming helpers the other decoders
-//! share: distinguished names, serials, times, keys and algorithm names.
+//! share: distinguished names, serials, times and keys.
 
 use der::Decode;
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::oid::AssociatedOid;
-use der::oid::db::{DB, rfc5912, rfc8410};
+use der::oid::db::{rfc5912, rfc8410};
 use hermod_shared::decoded::{CertSummary, CsrSummary, KeyInfo};
 use rsa::pkcs1::RsaPublicKeyRef;
 use sha2::{Digest, Sha256};
@@ -16,6 +16,7 @@ use x509_cert::name::Name;
 use x509_cert::request::{CertReq, ExtensionReq};
 use x509_cert::time::Time;
 
+use super::oid::oid_name;
 use super::verify::{self, Outcome, Scheme};
 
 pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
@@ -163,28 +164,6 @@ fn significant_bits(big_endian: &[u8]) -> u32 {
     };
     let bytes = u32::try_from(big_endian.len() - start).unwrap_or(u32::MAX);
     bytes.saturating_mul(8) - big_endian[start].leading_zeros()
-}
-
-/// Algorithm names as OpenSSL prints them where the OID database's are clumsier ("id-sha256"),
-/// else the database's, else the dotted OID.
-pub(super) fn oid_name(oid: &ObjectIdentifier) -> String {
-    let name = match *oid {
-        rfc5912::ID_SHA_1 => "sha1",
-        rfc5912::ID_SHA_224 => "sha224",
-        rfc5912::ID_SHA_256 => "sha256",
-        rfc5912::ID_SHA_384 => "sha384",
-        rfc5912::ID_SHA_512 => "sha512",
-        rfc5912::ID_MD_5 => "md5",
-        rfc5912::ID_RSASSA_PSS => "RSASSA-PSS",
-        rfc8410::ID_ED_25519 => "Ed25519",
-        rfc8410::ID_ED_448 => "Ed448",
-        _ => {
-            return DB
-                .by_oid(oid)
-                .map_or_else(|| oid.to_string(), str::to_string);
-        }
-    };
-    name.to_string()
 }
 
 fn general_names(names: &[GeneralName]) -> Vec<String> {

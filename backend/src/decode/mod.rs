@@ -1,0 +1,70 @@
+//! Finds and decodes what is worth showing in Hermod bodies (requests, answers, callbacks, poll
+//! answers): base64 data items, compact JWS, X.509 certificates, PKCS#10 requests and CMS/PKCS#7
+//! SignedData, as base64, base64url or PEM. Signatures are checked where the material carries the
+//! certificate to check them with (docs/hermod.md §2.4–2.9, §3.2, §7).
+//!
+//! Pure and synchronous (RSA verification takes a few milliseconds: async callers want
+//! `spawn_blocking`). Bodies are untrusted: nothing here panics, recursion is capped, and material
+//! that looks like material but does not parse is reported with the reason instead of dropped.
+//!
+//! Items come in document order as serde_json iterates it (object keys sorted, since the
+//! workspace does not enable `preserve_order`); a JWS comes before what its payload holds.
+
+mod asn1;
+mod encoding;
+mod image;
+mod jws;
+mod oid;
+mod pkcs7;
+mod search;
+mod verify;
+mod walk;
+mod x509;
+
+use hermod_shared::decoded::{Decoded, DecodedItem};
+use serde_json::Value;
+
+pub use search::search_text;
+use walk::{Place, Walker};
+
+/// Nesting deeper than this is not looked into; a JWS payload counts as one more level.
+const MAX_DEPTH: usize = 32;
+
+/// The searchable words of everything decodable in a body (JSON or not): certificate subjects and
+/// serials, signers, decoded text. Empty when there is nothing. Checks signatures, so it takes
+/// milliseconds for some bodies: the search indexer calls it, off the request path.
+pub fn words(body: &str) -> String {
+    search_text(&decode_text(body))
+}
+
+/// Everything decodable found in a JSON body, in document order.
+pub fn decode_body(body: &Value) -> Vec<DecodedItem> {
+    verify::new_budget();
+    let mut walker = Walker::default();
+    walker.value(body, &Place::root(), 0);
+    walker.items
+}
+
+/// Same for a raw text body: parses JSON first; a non-JSON body that is itself a JWS, base64 DER
+/// or PEM is decoded as one item at pointer "".
+pub fn decode_text(body: &str) -> Vec<DecodedItem> {
+    match serde_json::from_str::<Value>(body) {
+        Ok(json) => decode_body(&json),
+        Err(_) => {
+            verify::new_budget();
+            let mut walker = Walker::default();
+            walker.string(body, &Place::root(), 0);
+            walker.items
+        }
+    }
+}
+
+fn unparsed(what: &str, reason: impl Into<String>) -> Decoded {
+    Decoded::Unparsed {
+        what: what.to_string(),
+        reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,77 @@
+//! What a documented field is: its kind, whether it is needed, and the shorthands the tables are
+//! written in. A file of its own: the tables, the check and the send form all read it.
+
+/// What a field holds: how the form edits it and what the check demands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Any string.
+    Text,
+    /// Any string; these values are known and offered. Not enforced: Hermod's full list is not public.
+    Suggest(&'static [&'static str]),
+    /// A string, one of these: the documentation gives the whole list.
+    Choice(&'static [&'static str]),
+    /// A JSON whole number of seconds, more than zero.
+    Seconds,
+    /// Decimal digits in a string (`"2048"`).
+    Digits,
+    /// Base64 (standard alphabet, padded) in a string.
+    Base64,
+    /// Exactly this many hex digits in a string.
+    Hex(usize),
+    /// A JSON boolean.
+    Flag,
+    /// A data item's payload: base64 when the item's `content_encoding` is `base64`.
+    Data,
+    /// A list of strings; these values are known and offered.
+    Strings(&'static [&'static str]),
+    /// An object with these fields.
+    Object(&'static [Field]),
+    /// A list of objects with these fields.
+    List(&'static [Field]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Optional,
+    /// Present and not null; a list also not empty.
+    Required,
+    /// At least one of the object's `Either` fields is present.
+    Either,
+}
+
+/// One documented field. `key` is a plain JSON key (no `/` or `~`), so pointers are built by joining.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub key: &'static str,
+    pub kind: Kind,
+    pub need: Need,
+    /// What it is for, in the documentation's words, for the operator.
+    pub hint: &'static str,
+}
+
+pub(super) const fn opt(key: &'static str, kind: Kind, hint: &'static str) -> Field {
+    Field {
+        key,
+        kind,
+        need: Need::Optional,
+        hint,
+    }
+}
+
+pub(super) const fn req(key: &'static str, kind: Kind, hint: &'static str) -> Field {
+    Field {
+        key,
+        kind,
+        need: Need::Required,
+        hint,
+    }
+}
+
+pub(super) const fn either(key: &'static str, kind: Kind, hint: &'static str) -> Field {
+    Field {
+        key,
+        kind,
+        need: Need::Either,
+        hint,
+    }
+}
