@@ -1,8 +1,8 @@
 //! Black-box tests of the `hermod-console` binary: real processes, real ports, a real SQLite file.
-//! One module per feature; each test starts its own console, so they run in parallel. The browser
+//! One module per feature; each test starts its own console, so they run in parallel. What needs no
+//! process (request-to-answer checks) runs in-process instead: backend/tests/in_process/. The browser
 //! tests are a target of their own (tests/browser/), so these need no Chromium.
 
-mod access;
 mod accounts;
 mod assets;
 mod audit;
@@ -20,4 +20,5 @@ mod restart;
 mod roundtrip;
 mod secrets;
 mod slow_clients;
+mod streams;
 mod tls;
