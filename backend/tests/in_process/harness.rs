@@ -28,6 +28,9 @@ const KEY: &str = "idm-key-for-tests";
 
 /// A Hermod simulator serving on a port of its own; gives its command URL.
 async fn simulator() -> String {
+    // The simulator's HTTP client needs a TLS provider before it is built, and it is built before
+    // the console's state (which would install one).
+    hermod_console::install_crypto();
     let config = SimConfig::from_toml(
         &format!(
             r#"[clients.idm]
