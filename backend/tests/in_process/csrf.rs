@@ -1,7 +1,7 @@
 //! A browser session's state-changing requests need our Origin (or Sec-Fetch-Site) and its CSRF
 //! token; API tokens carry no cookie, so they need neither; a login from another site is refused.
 
-use crate::harness::{Credential, ORIGIN, TestApp};
+use crate::harness::{Credential, ORIGIN, TestApp, bare};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use hermod_shared::console::Role;
@@ -23,11 +23,7 @@ fn with(
     headers: [(&str, Option<&str>); 3],
     body: Option<Value>,
 ) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, crate::harness::HOST)
-        .header(header::COOKIE, cookie);
+    let mut request = bare(method, path).header(header::COOKIE, cookie);
     for (name, value) in headers {
         if let Some(v) = value {
             request = request.header(name, v);
@@ -95,7 +91,7 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
     for (origin, fetch_site, token, what) in refused {
         let answer = attempt(origin, fetch_site, token).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{what}");
-        assert_eq!(answer.problem().0, "csrf", "{what}");
+        assert_eq!(answer.problem().error, "csrf", "{what}");
     }
     assert_eq!(commands(&app, &admin).await, 0, "nothing was sent");
     // Our own page: Origin (or, from a browser that sends none, Sec-Fetch-Site) and the token.
@@ -115,7 +111,7 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
         .send(with(Method::DELETE, "/api/session", cookie, foreign, None))
         .await;
     assert_eq!(logout.status, StatusCode::FORBIDDEN);
-    assert_eq!(logout.problem().0, "csrf");
+    assert_eq!(logout.problem().error, "csrf");
     let read = app
         .send(with(Method::GET, "/api/commands", cookie, foreign, None))
         .await;
@@ -126,8 +122,7 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
     // API tokens carry no cookie, so there is nothing to forge: no Origin, no CSRF token needed.
     let minted = app.token(&admin, Role::Operator).await;
     for origin in [None, Some("http://evil.example")] {
-        let mut request = Request::post("/api/commands")
-            .header(header::HOST, crate::harness::HOST)
+        let mut request = bare(Method::POST, "/api/commands")
             .header(header::AUTHORIZATION, format!("Bearer {}", minted.token))
             .header(header::CONTENT_TYPE, "application/json");
         if let Some(o) = origin {
@@ -139,9 +134,8 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
 
     // Logging in from another site's page would plant that site's session (login CSRF).
     let login = |origin: Option<&str>, fetch_site: Option<&str>| {
-        let mut request = Request::post("/api/session")
-            .header(header::HOST, crate::harness::HOST)
-            .header(header::CONTENT_TYPE, "application/json");
+        let mut request =
+            bare(Method::POST, "/api/session").header(header::CONTENT_TYPE, "application/json");
         if let Some(o) = origin {
             request = request.header(header::ORIGIN, o);
         }
@@ -158,7 +152,7 @@ async fn state_changing_requests_need_our_origin_and_the_csrf_token_but_bearer_t
     ] {
         let answer = login(origin, fetch_site).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN);
-        assert_eq!(answer.problem().0, "csrf");
+        assert_eq!(answer.problem().error, "csrf");
         assert!(answer.headers.get(header::SET_COOKIE).is_none());
     }
     let ok = login(None, Some("same-origin")).await;

@@ -5,14 +5,16 @@
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header, request};
+use base64::Engine;
 use hermod_console::app::app;
 use hermod_console::auth::password::{self, Cost};
 use hermod_console::config::Config;
 use hermod_console::server::PeerAddr;
 use hermod_console::simulator::{self, SimConfig, Simulator};
 use hermod_console::state::AppState;
-use hermod_shared::console::{MintedToken, Role, SessionInfo};
+use hermod_shared::console::{MintedToken, Problem, Role, SessionInfo};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -25,9 +27,15 @@ pub const ORIGIN: &str = "http://console.test";
 pub const PASSWORD: &str = "a test password, long enough";
 
 const KEY: &str = "idm-key-for-tests";
+/// `idm`'s Basic credential for its callbacks, as Hermod sends it.
+pub const CALLBACK_USER: &str = "idm-callback";
+pub const CALLBACK_PASSWORD: &str = "idm-callback-password";
 
 /// A Hermod simulator serving on a port of its own; gives its command URL.
 async fn simulator() -> String {
+    // The simulator's HTTP client needs a TLS provider before it is built, and it is built before
+    // the console's state (which would install one).
+    hermod_console::install_crypto();
     let config = SimConfig::from_toml(
         &format!(
             r#"[clients.idm]
@@ -84,33 +92,153 @@ pub struct Answer {
 }
 
 impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Panics (showing the body) unless the status is `status`.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Answer {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected {status}, got {}: {}",
+            self.status,
+            self.text()
+        );
+        self
+    }
+
+    #[track_caller]
     pub fn json(&self) -> Value {
+        self.parse()
+    }
+
+    #[track_caller]
+    pub fn parse<T: DeserializeOwned>(&self) -> T {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
-                "{} answered what is not JSON ({e}): {}",
+                "{} answered what is not the JSON expected ({e}): {}",
                 self.status,
-                String::from_utf8_lossy(&self.body)
+                self.text()
             )
         })
     }
 
-    /// The JSON problem every error answer is: `error` and `detail`, as JSON.
-    pub fn problem(&self) -> (String, String) {
-        let content_type = self.headers.get(header::CONTENT_TYPE);
+    /// The JSON problem every error answer is (docs/ARCHITECTURE.md): `error` and `detail` present
+    /// and not empty, served as JSON.
+    #[track_caller]
+    pub fn problem(&self) -> Problem {
+        let content_type = self.header("content-type").unwrap_or_default();
         assert!(
-            content_type.is_some_and(|v| v.to_str().unwrap_or("").contains("json")),
-            "{} answered with content type {content_type:?}, not a JSON problem",
-            self.status
+            content_type.starts_with("application/json"),
+            "an error must be JSON, got content type {content_type:?}, status {}: {}",
+            self.status,
+            self.text()
         );
-        let body = self.json();
-        let text = |k: &str| {
-            body[k]
-                .as_str()
-                .unwrap_or_else(|| panic!("no `{k}` in the problem {body}"))
-                .to_string()
-        };
-        (text("error"), text("detail"))
+        let p: Problem = self.parse();
+        assert!(!p.error.is_empty(), "empty `error`: {}", self.text());
+        assert!(!p.detail.is_empty(), "empty `detail`: {}", self.text());
+        p
     }
+
+    /// Asserts the status and the problem body, and (when given) its `error` code and `field`.
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, error: Option<&str>, field: Option<&str>) -> Problem {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected {status}, got {}: {}",
+            self.status,
+            self.text()
+        );
+        let p = self.problem();
+        if let Some(error) = error {
+            assert_eq!(p.error, error, "error code of {}", self.text());
+        }
+        if let Some(field) = field {
+            assert_eq!(p.field.as_deref(), Some(field), "field of {}", self.text());
+        }
+        p
+    }
+}
+
+impl Credential {
+    /// The session a login answer opened (its cookie as the browser sends it back, its CSRF token).
+    #[track_caller]
+    pub fn from_login(answer: &Answer) -> Credential {
+        let cookie = answer
+            .header("set-cookie")
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_string();
+        let info: SessionInfo = answer.parse();
+        Credential::Session {
+            cookie,
+            csrf: info.csrf_token.expect("a CSRF token"),
+        }
+    }
+}
+
+/// A request with our Host header and nothing else: what a stranger, a script or Hermod sends.
+pub fn bare(method: Method, path: &str) -> request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, HOST)
+}
+
+/// `method path` as `who` would send it from the console's own page: our Origin and `who`'s
+/// credential.
+pub fn page_request(method: Method, path: &str, who: &Credential) -> request::Builder {
+    let request = bare(method, path).header(header::ORIGIN, ORIGIN);
+    match who {
+        Credential::Nobody => request,
+        Credential::Session { cookie, csrf } => request
+            .header(header::COOKIE, cookie)
+            .header("x-csrf-token", csrf),
+        Credential::Token(token) => {
+            request.header(header::AUTHORIZATION, format!("Bearer {token}"))
+        }
+    }
+}
+
+/// `prefix` followed by random hex: unique names and external ids. Steering prefixes such as
+/// `hold-` stay at the start.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{:016x}", rand::random::<u64>())
+}
+
+pub fn b64(data: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// A valid sign request's body (docs/hermod.md §7.2), with `timeout` and `lifespan` of
+/// `timeout_secs`.
+pub fn sign_body(external_id: &str, timeout_secs: u64) -> Value {
+    json!({
+        "commandHeader": {
+            "lifespan": timeout_secs,
+            "timeout": timeout_secs,
+            "to": ["@tmp"],
+            "externalId": external_id,
+        },
+        "signCommand": { "params": {
+            "description": [ { "key": "requester", "description": "Signing request from",
+                               "content_type": "text/plain", "content_encoding": "base64",
+                               "data": b64("Example Bank"), "visible": true } ],
+            "tbs": [ { "key": "tbs", "description": "Text to sign",
+                       "content_type": "text/plain", "content_encoding": "base64",
+                       "data": b64("Pay 100 EUR to ACME"), "visible": true } ],
+            "filter": { "op": "eq", "param": "key.type", "value": "RSA" },
+            "format": "pkcs7",
+            "mechanism": "CKM_SHA256_RSA_PKCS"
+        } }
+    })
 }
 
 impl TestApp {
@@ -152,8 +280,8 @@ argon2_passes = 1
 [clients.idm]
 command_url = "http://127.0.0.1:9/hermod/rest/command"
 key = "{KEY}"
-callback_user = "idm-callback"
-callback_password = "idm-callback-password"
+callback_user = "{CALLBACK_USER}"
+callback_password = "{CALLBACK_PASSWORD}"
 "#
             ),
             [],
@@ -195,28 +323,21 @@ callback_password = "idm-callback-password"
         name
     }
 
+    /// `POST /api/session` from the console's own page, as it answered.
+    pub async fn try_login(&self, name: &str, password: &str) -> Answer {
+        self.call(
+            Method::POST,
+            "/api/session",
+            &Credential::Nobody,
+            Some(json!({"username": name, "password": password})),
+        )
+        .await
+    }
+
     pub async fn login(&self, name: &str) -> Credential {
-        let answer = self
-            .call(
-                Method::POST,
-                "/api/session",
-                &Credential::Nobody,
-                Some(json!({"username": name, "password": PASSWORD})),
-            )
-            .await;
+        let answer = self.try_login(name, PASSWORD).await;
         assert_eq!(answer.status, StatusCode::OK, "log in as {name}");
-        let cookie = answer
-            .headers
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .expect("a session cookie")
-            .to_string();
-        let info: SessionInfo = serde_json::from_slice(&answer.body).expect("a session");
-        Credential::Session {
-            cookie,
-            csrf: info.csrf_token.expect("a CSRF token"),
-        }
+        Credential::from_login(&answer)
     }
 
     /// A new API token of `role`, minted by `admin`.
@@ -242,30 +363,66 @@ callback_password = "idm-callback-password"
         who: &Credential,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::HOST, HOST)
-            .header(header::ORIGIN, ORIGIN);
-        match who {
-            Credential::Nobody => {}
-            Credential::Session { cookie, csrf } => {
-                request = request
-                    .header(header::COOKIE, cookie)
-                    .header("x-csrf-token", csrf);
+        match body {
+            Some(v) => {
+                let json = Some("application/json");
+                self.call_raw(method, path, who, json, v.to_string().into_bytes())
+                    .await
             }
-            Credential::Token(token) => {
-                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            None => {
+                let request = page_request(method, path, who).body(Body::empty());
+                self.send(request.expect("a request")).await
             }
         }
-        let body = match body {
-            Some(v) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(v.to_string())
-            }
-            None => Body::empty(),
-        };
+    }
+
+    /// [`TestApp::call`] with exactly this content type (or none) and body.
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        who: &Credential,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut request = page_request(method, path, who);
+        if let Some(ct) = content_type {
+            request = request.header(header::CONTENT_TYPE, ct);
+        }
+        self.send(request.body(Body::from(body)).expect("a request"))
+            .await
+    }
+
+    /// A callback posted to `path` as Hermod does: no session, no Origin, `auth` as its Basic
+    /// credential (`None`: no Authorization).
+    pub async fn callback(
+        &self,
+        path: &str,
+        auth: Option<(&str, &str)>,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> Answer {
+        let mut request = bare(Method::POST, path).header(header::CONTENT_TYPE, content_type);
+        if let Some((user, password)) = auth {
+            let basic = b64(format!("{user}:{password}"));
+            request = request.header(header::AUTHORIZATION, format!("Basic {basic}"));
+        }
+        let body = Body::from(body.into());
         self.send(request.body(body).expect("a request")).await
+    }
+
+    /// The console still answers, and is ready: an earlier request left nothing broken behind.
+    pub async fn assert_healthy(&self) {
+        for path in ["/healthz", "/readyz"] {
+            let answer = self
+                .send(
+                    bare(Method::GET, path)
+                        .body(Body::empty())
+                        .expect("a request"),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text());
+        }
     }
 
     /// Sends a request made by the caller, from a fixed peer address.

@@ -2,5 +2,8 @@
 //! process, port or browser. What does need one (TLS, restarts, signals, the browser) is in `tests/`.
 
 mod access;
+mod bad_input;
 mod csrf;
 mod harness;
+mod headers;
+mod login;
