@@ -12,7 +12,6 @@ mod crash;
 mod deployment;
 mod feed;
 mod files;
-mod headers;
 mod lagging;
 mod login;
 mod receiver;
