@@ -19,12 +19,13 @@ BIN := $(CURDIR)/target/debug/hermod-console
 FAST_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help demo test node tools browser-tools dist build lint bench clean-data
+.PHONY: help demo test node tools browser-tools dist build release lint bench clean-data
 
 help:
 	@echo "make demo   build everything and serve the console with the simulator on http://127.0.0.1:8080"
 	@echo "make test   every test, the browser ones included"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
+	@echo "make release  one file to deploy: target/release/hermod-console, the page inside it"
 	@echo "make bench  the performance measures beside a bare axum server, then the 100,000-command benchmark"
 
 ## The toolchain for the WebAssembly build. Each step is skipped when the right version is there.
@@ -55,9 +56,14 @@ node:
 dist: node tools
 	trunk build
 
-## The backend binary (it serves dist/).
-build:
+## The backend binary, with the page built into it (backend/build.rs), as a release is.
+build: dist
 	cargo build -p hermod-console
+
+## The binary to deploy: optimised, the page inside it, nothing else needed beside it.
+release: dist
+	cargo build --release -p hermod-console
+	@echo "target/release/hermod-console: one file; see the README's Deploying"
 
 demo: dist build
 	$(BIN) demo --listen 127.0.0.1:8080 --data-dir ./data
@@ -74,8 +80,7 @@ lint:
 ## Issue 8's measures beside a bare axum server, then the 100,000-command list benchmark; release builds.
 ## HERMOD_CONSOLE_BASELINE_BIN=path/to/another/hermod-console adds that binary's figures as a column.
 ## The bench lifts its open-file limit to the hard limit itself (10,000 held streams need ~10,500).
-bench: dist
-	cargo build --release -p hermod-console
+bench: release
 	HERMOD_CONSOLE_BIN=$(CURDIR)/target/release/hermod-console cargo run --release -p hermod-console-tests --bin bench
 	HERMOD_CONSOLE_BIN=$(CURDIR)/target/release/hermod-console cargo run --release -p hermod-console-tests --bin scale-bench
 

@@ -15,6 +15,7 @@ use crate::server::{
 use crate::simulator::{self, SimConfig, Simulator};
 use crate::state::AppState;
 use crate::store::{AccountError, Store, sqlite};
+use crate::web::Web;
 use hermod_shared::console::Role;
 use serde_json::{Value, json};
 use std::io::BufRead;
@@ -341,6 +342,7 @@ pub fn check_config(path: &Path) -> Result<(), BoxError> {
         tls_acceptor(&tls.cert_file, &tls.key_file)?;
     }
     println!("{config:#?}");
+    println!("page: {}", Web::load(config.dist_dir.as_deref()).source());
     println!("{}: good", path.display());
     Ok(())
 }

@@ -5,36 +5,82 @@
 //! year without asking again: a new build names new files, and the page that names them is never
 //! cached. The build also writes `X.br` and `X.gz` beside each of them (`frontend/precompress.mjs`),
 //! compressed once at the strongest settings; they are sent as they are, never compressed per request.
+//!
+//! The files are held in memory, read once at start: from the binary itself when it was built with
+//! the `embed` feature (`make release`: one file to deploy, see build.rs), else from `dist_dir`, else
+//! from the source tree's `dist/` (a development build). A configured `dist_dir` always wins.
 
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
-use tower_http::services::ServeDir;
 
-pub struct Web {
-    dist: PathBuf,
-    index: Option<Arc<str>>,
+/// The frontend built into the binary: `(name, content)` of every file of `dist/`, written by build.rs.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
 
-/// Where `make` puts the build, relative to this crate; used when no `dist_dir` is configured.
+pub struct Web {
+    files: Arc<HashMap<String, Asset>>,
+    index: Option<Arc<str>>,
+    /// Where the files came from, for `config check` and the start's log line.
+    from: String,
+}
+
+/// One file, with the compressed copies the build made of it.
+struct Asset {
+    raw: Bytes,
+    br: Option<Bytes>,
+    gz: Option<Bytes>,
+    content_type: &'static str,
+}
+
+/// Where `make` puts the build, relative to this crate; used when no `dist_dir` is configured and
+/// nothing is embedded.
 const BUILT_DIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../dist");
 
 impl Web {
     pub fn load(dist: Option<&Path>) -> Web {
-        let dist = dist
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(BUILT_DIST));
-        let index = std::fs::read_to_string(dist.join("index.html")).ok();
+        let (entries, from) = match dist {
+            None if !embedded::FILES.is_empty() => (
+                embedded::FILES
+                    .iter()
+                    .map(|(name, bytes)| (name.to_string(), Bytes::from_static(bytes)))
+                    .collect(),
+                "embedded in the binary".to_string(),
+            ),
+            _ => {
+                let dir = dist.map_or_else(|| PathBuf::from(BUILT_DIST), Path::to_path_buf);
+                let mut entries = Vec::new();
+                read_dir(&dir, "", &mut entries);
+                (entries, dir.display().to_string())
+            }
+        };
+        let files = assemble(entries);
+        let index = files
+            .get("index.html")
+            .and_then(|a| std::str::from_utf8(&a.raw).ok())
+            .map(Arc::from);
         if index.is_none() {
-            tracing::warn!(dist = %dist.display(), "no built frontend here; run `make demo` or set dist_dir");
+            tracing::warn!(dist = %from, "no built frontend here; run `make demo` or set dist_dir");
         }
         Web {
-            dist,
-            index: index.map(Arc::from),
+            files: Arc::new(files),
+            index,
+            from,
+        }
+    }
+
+    /// Where the page is served from, and how many files it has.
+    pub fn source(&self) -> String {
+        match self.index {
+            Some(_) => format!("{} ({} files)", self.from, self.files.len()),
+            None => format!("none: nothing built at {}", self.from),
         }
     }
 
@@ -101,56 +147,169 @@ impl Web {
         hashes
     }
 
-    pub fn service(&self) -> BoxCloneSyncService<axum::extract::Request, Response, Infallible> {
+    pub fn service(&self) -> BoxCloneSyncService<Request, Response, Infallible> {
+        let files = self.files.clone();
         let index = self.index.clone();
-        // No `fallback` and no index.html for directories: ServeDir's own 404 then tells a file apart
-        // from everything else, so only files get the year-long Cache-Control.
-        let files = ServeDir::new(&self.dist)
-            .append_index_html_on_directories(false)
-            .precompressed_br()
-            .precompressed_gzip();
-        BoxCloneSyncService::new(tower::service_fn(move |req: axum::extract::Request| {
-            let files = files.clone();
-            let index = index.clone();
-            async move {
-                let uri = req.uri().clone();
-                // The page by its name is the page at `/`: never cached, and the copy read at start,
-                // whose inline script is the one the CSP allows.
-                if uri.path() == "/index.html" {
-                    return Ok(page(index.as_deref()));
-                }
-                let Ok(response) = files.oneshot(req).await;
-                let mut response = response.into_response();
-                let status = response.status();
-                if status == StatusCode::NOT_FOUND {
-                    return Ok(spa_fallback(&uri, index.as_deref()));
-                }
-                if status.is_success() || status == StatusCode::NOT_MODIFIED {
-                    let headers = response.headers_mut();
-                    let html = headers
-                        .get(header::CONTENT_TYPE)
-                        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-                    // HTML here is index.html under another spelling (`/%69ndex.html`): still the page.
-                    let cache = if html { NO_STORE } else { IMMUTABLE };
-                    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-                    // Which file was sent depended on Accept-Encoding: a shared cache must not hand
-                    // the brotli one to a client that asked for none.
-                    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-                }
-                Ok(response)
-            }
+        BoxCloneSyncService::new(tower::service_fn(move |req: Request| {
+            let response = serve(&files, index.as_deref(), &req);
+            async move { Ok(response) }
         }))
     }
+}
+
+fn serve(files: &HashMap<String, Asset>, index: Option<&str>, req: &Request) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
+    }
+    let Some(path) = percent_decoded(req.uri().path().trim_start_matches('/')) else {
+        return not_found();
+    };
+    // The page by its name is the page at `/`: never cached, and the copy whose inline script is
+    // the one the CSP allows.
+    if path == "index.html" {
+        return page(index);
+    }
+    let Some(asset) = files.get(&path) else {
+        return spa_fallback(&path, index);
+    };
+    let accepted = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (encoding, body) = match (&asset.br, &asset.gz) {
+        (Some(br), _) if accepts(accepted, "br") => (Some("br"), br),
+        (_, Some(gz)) if accepts(accepted, "gzip") => (Some("gzip"), gz),
+        _ => (None, &asset.raw),
+    };
+    let mut response = Response::new(if req.method() == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(body.clone())
+    });
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if let Some(e) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+    }
+    // HTML here is a page other than index.html: not a hashed file, so not for keeping.
+    let html = asset.content_type.starts_with("text/html");
+    let cache = if html { NO_STORE } else { IMMUTABLE };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // Which copy was sent depended on Accept-Encoding: a shared cache must not hand the brotli one
+    // to a client that asked for none.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// Whether `Accept-Encoding` accepts `coding` (by name or `*`, with a weight above zero).
+fn accepts(accept_encoding: &str, coding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let weight = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (name.eq_ignore_ascii_case(coding) || name == "*") && weight > 0.0
+    })
+}
+
+/// `%69ndex.html` is `index.html`; `None` for an escape that is not one, or bytes that are not UTF-8.
+fn percent_decoded(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Every file under `dir`, named by its path below it.
+fn read_dir(dir: &Path, prefix: &str, into: &mut Vec<(String, Bytes)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let path = entry.path();
+        if path.is_dir() {
+            read_dir(&path, &format!("{name}/"), into);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            into.push((name, Bytes::from(bytes)));
+        }
+    }
+}
+
+/// The files by name, each with its `.br` and `.gz` copies (which are not served by their own names).
+fn assemble(entries: Vec<(String, Bytes)>) -> HashMap<String, Asset> {
+    let mut copies: HashMap<String, Bytes> = HashMap::new();
+    let mut raw = Vec::new();
+    for (name, bytes) in entries {
+        if name.ends_with(".br") || name.ends_with(".gz") {
+            copies.insert(name, bytes);
+        } else {
+            raw.push((name, bytes));
+        }
+    }
+    raw.into_iter()
+        .map(|(name, bytes)| {
+            let asset = Asset {
+                br: copies.remove(&format!("{name}.br")),
+                gz: copies.remove(&format!("{name}.gz")),
+                content_type: content_type(&name),
+                raw: bytes,
+            };
+            (name, asset)
+        })
+        .collect()
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, e)| e) {
+        Some("html") => "text/html; charset=utf-8",
+        // `instantiateStreaming` refuses a wasm sent as anything else.
+        Some("wasm") => "application/wasm",
+        Some("js" | "mjs") => "text/javascript",
+        Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("json") => "application/json",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such file").into_response()
 }
 
 /// The page must not come back from the back/forward cache after a logout.
 const NO_STORE: &str = "no-store";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-fn spa_fallback(uri: &Uri, index: Option<&str>) -> Response {
-    let last = uri.path().rsplit('/').next().unwrap_or("");
+fn spa_fallback(path: &str, index: Option<&str>) -> Response {
+    let last = path.rsplit('/').next().unwrap_or("");
     if last.contains('.') {
-        return (StatusCode::NOT_FOUND, "no such file").into_response();
+        return not_found();
     }
     page(index)
 }
@@ -167,5 +326,49 @@ fn page(index: Option<&str>) -> Response {
             ),
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_encoding_is_accepted_by_name_or_star_unless_weighed_zero() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("GZIP;q=0.5", "gzip"));
+        assert!(accepts("*", "br"));
+        assert!(!accepts("br;q=0, gzip", "br"));
+        assert!(!accepts("identity", "gzip"));
+        assert!(!accepts("", "br"));
+    }
+
+    #[test]
+    fn a_path_is_percent_decoded_or_refused() {
+        assert_eq!(
+            percent_decoded("%69ndex.html").as_deref(),
+            Some("index.html")
+        );
+        assert_eq!(percent_decoded("a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(percent_decoded("%zz"), None);
+        assert_eq!(percent_decoded("%6"), None);
+        assert_eq!(percent_decoded("%ff"), None);
+    }
+
+    #[test]
+    fn each_file_keeps_its_compressed_copies_which_are_not_files_of_their_own() {
+        let entries = vec![
+            ("app.wasm".to_string(), Bytes::from_static(b"raw")),
+            ("app.wasm.br".to_string(), Bytes::from_static(b"br")),
+            ("app.wasm.gz".to_string(), Bytes::from_static(b"gz")),
+            ("index.html".to_string(), Bytes::from_static(b"<html>")),
+        ];
+        let files = assemble(entries);
+        assert_eq!(files.len(), 2);
+        let wasm = &files["app.wasm"];
+        assert_eq!(wasm.content_type, "application/wasm");
+        assert_eq!(wasm.br.as_deref(), Some(&b"br"[..]));
+        assert_eq!(wasm.gz.as_deref(), Some(&b"gz"[..]));
+        assert!(files["index.html"].br.is_none());
     }
 }

@@ -260,6 +260,17 @@ async fn config_check_reads_everything_serve_would_and_shows_no_secret() {
     for secret in [&key, &password] {
         assert!(!stdout.contains(secret.as_str()) && !stderr.contains(secret.as_str()));
     }
+    // A built binary is one file to deploy: its page is inside it, whatever directory it runs in
+    // (`make build` and `make release` build dist/ first).
+    assert!(
+        stdout.contains("page: embedded in the binary"),
+        "the page is not embedded; build with `make build`: {stdout}"
+    );
+    let (status, stdout, _) = check(format!("dist_dir = \"/nonexistent\"\n{good}")).await;
+    assert!(
+        status.success() && stdout.contains("page: none: nothing built at /nonexistent"),
+        "dist_dir overrides the embedded page: {stdout}"
+    );
     // An unknown key, and a file it names that is not there: named, non-zero.
     let (status, _, stderr) = check(format!("{good}kee = 1\n")).await;
     assert!(!status.success() && stderr.contains("kee"), "{stderr}");

@@ -69,18 +69,23 @@ impl Console {
         self.send_as("idm", ty, body).await.expect(201).parse()
     }
 
+    /// A page of the commands list. A search waits, as the page does, until every stored record is
+    /// indexed (`unindexed` is 0): indexing runs beside the writes (docs/ARCHITECTURE.md, "Search").
     pub async fn commands(&self, query: &str) -> ListPage<CommandRecord> {
-        self.get(&format!("/api/commands{query}"))
-            .await
-            .expect(200)
-            .parse()
+        self.list_page(&format!("/api/commands{query}")).await
     }
 
+    /// A page of the callbacks list; a search waits for the indexer as [`Console::commands`] does.
     pub async fn callbacks(&self, query: &str) -> ListPage<CallbackRecord> {
-        self.get(&format!("/api/callbacks{query}"))
-            .await
-            .expect(200)
-            .parse()
+        self.list_page(&format!("/api/callbacks{query}")).await
+    }
+
+    async fn list_page<T: serde::de::DeserializeOwned>(&self, path: &str) -> ListPage<T> {
+        wait_until(&format!("{path} to search every record"), WAIT, || async {
+            let page: ListPage<T> = self.get(path).await.expect(200).parse();
+            (page.unindexed == 0).then_some(page)
+        })
+        .await
     }
 
     pub async fn detail(&self, id: i64) -> CommandDetail {
