@@ -143,6 +143,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
             Some(Operator),
             post(commands::poll),
         ),
+        route(
+            M::POST,
+            "/api/commands/{id}/link",
+            Some(Operator),
+            post(commands::link),
+        ),
         route(M::GET, "/api/callbacks", Some(Viewer), get(callbacks::list)),
         route(
             M::GET,

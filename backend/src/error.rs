@@ -40,7 +40,8 @@ pub fn status_of(code: Code) -> StatusCode {
         Forbidden | Csrf => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         BodyTooSlow => StatusCode::REQUEST_TIMEOUT,
-        NoCommandId | UnexpectedCommandId | ClientGone | LastAdmin => StatusCode::CONFLICT,
+        NoCommandId | UnexpectedCommandId | ClientGone | LastAdmin | NotLinkable
+        | CommandIdTaken => StatusCode::CONFLICT,
         BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         UnknownHost => StatusCode::MISDIRECTED_REQUEST,

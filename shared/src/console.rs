@@ -46,6 +46,13 @@ pub struct SendCommand {
     pub reissue_of: Option<i64>,
 }
 
+/// `POST /api/commands/{id}/link`: the commandId Hermod created a command under, when its send ended
+/// unknown (the operator found it in Hermod's log, say).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkCommand {
+    pub command_id: String,
+}
+
 /// Where a command stands. Hermod's own states are only partly documented, so unknown ones are kept as
 /// they came.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -364,6 +371,8 @@ pub enum ErrorCode {
     UnexpectedCommandId,
     ClientGone,
     LastAdmin,
+    NotLinkable,
+    CommandIdTaken,
     UnknownHost,
     BodyTooLarge,
     TooManyAttempts,
@@ -380,7 +389,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::UnsupportedMediaType,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidQuery,
@@ -397,6 +406,8 @@ impl ErrorCode {
         ErrorCode::UnexpectedCommandId,
         ErrorCode::ClientGone,
         ErrorCode::LastAdmin,
+        ErrorCode::NotLinkable,
+        ErrorCode::CommandIdTaken,
         ErrorCode::UnknownHost,
         ErrorCode::BodyTooLarge,
         ErrorCode::TooManyAttempts,
@@ -430,6 +441,8 @@ impl ErrorCode {
             ErrorCode::UnexpectedCommandId => "unexpected_command_id",
             ErrorCode::ClientGone => "client_gone",
             ErrorCode::LastAdmin => "last_admin",
+            ErrorCode::NotLinkable => "not_linkable",
+            ErrorCode::CommandIdTaken => "command_id_taken",
             ErrorCode::UnknownHost => "unknown_host",
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::TooManyAttempts => "too_many_attempts",

@@ -1,4 +1,5 @@
-//! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod.
+//! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod,
+//! link one whose send ended unknown to what Hermod created.
 
 use super::{ListQuery, export, invalid, record_id};
 use crate::audit::{self, Event};
@@ -9,13 +10,13 @@ use crate::error::{ApiError, ApiJson, ApiQuery, Code};
 use crate::hermod::{Exchange, Failure, pollable};
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult};
+use crate::store::{CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hermod_shared::console::{
-    CommandDetail, CommandRecord, CommandState, ListPage, PollResult, QrCode, SendCommand,
-    TimelineEntry,
+    CommandDetail, CommandRecord, CommandState, LinkCommand, ListPage, PollResult, QrCode,
+    SendCommand, TimelineEntry,
 };
 use hermod_shared::hermod::{
     CommandBody, CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys,
@@ -388,6 +389,42 @@ pub async fn poll(
     poll_command(&app, id, Asker::Caller(&meta, &caller))
         .await
         .map(Json)
+}
+
+/// Tells the console which command Hermod created for a send whose answer never came, so its
+/// callbacks match it and it can be polled.
+pub async fn link(
+    State(app): State<AppState>,
+    meta: RequestMeta,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<LinkCommand>,
+) -> Result<Json<CommandRecord>, ApiError> {
+    let id = record_id(&id, "command")?;
+    let command_id = req.command_id.trim().to_string();
+    if !pollable(&command_id) {
+        return Err(invalid(
+            "/command_id",
+            "a commandId as Hermod gives them: 1 to 128 letters, digits or -._~",
+        ));
+    }
+    let event =
+        Event::ok("command_linked", id.to_string()).detail(json!({"command_id": command_id}));
+    let linked = app
+        .store
+        .link_command(Link {
+            id,
+            command_id,
+            audit: audit::entry(&meta, Some(&caller), event),
+        })
+        .await;
+    match linked {
+        Ok(record) => Ok(Json(record)),
+        Err(LinkError::Store(e)) => Err(e.into()),
+        Err(LinkError::NotFound) => Err(ApiError::not_found("command")),
+        Err(e @ LinkError::NotUnknown(..)) => Err(ApiError::new(Code::NotLinkable, e.to_string())),
+        Err(e @ LinkError::Taken(_)) => Err(ApiError::new(Code::CommandIdTaken, e.to_string())),
+    }
 }
 
 /// Who asks for a poll, for the audit log.

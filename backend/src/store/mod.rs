@@ -80,6 +80,27 @@ pub enum CallbackSaved {
     Duplicate(i64),
 }
 
+/// An operator's word that a command whose send ended unknown was created by Hermod as `command_id`.
+pub struct Link {
+    pub id: i64,
+    pub command_id: String,
+    pub audit: AuditEntry,
+}
+
+/// Why a command could not be linked.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no such command")]
+    NotFound,
+    /// Only a send that ended unknown, with no commandId yet, is linked by hand.
+    #[error("command {0} is {1}: only a SEND_UNKNOWN command without a commandId can be linked")]
+    NotUnknown(i64, CommandState),
+    #[error("command {0} of the same client already has that commandId")]
+    Taken(i64),
+}
+
 pub struct NewPoll {
     pub command: i64,
     pub reply: HermodReply,
@@ -186,6 +207,9 @@ pub trait Store: Send + Sync {
     fn insert_command(&self, c: NewCommand) -> Fut<'_, CommandRecord>;
     fn finish_send(&self, s: SendResult) -> Fut<'_, CommandRecord>;
     fn insert_poll(&self, p: NewPoll) -> Fut<'_, (PollRecord, CommandRecord)>;
+    /// Gives a SEND_UNKNOWN command the commandId Hermod created it under; its callbacks that came
+    /// meanwhile are matched, as when the create answer names the id.
+    fn link_command(&self, l: Link) -> Fut<'_, CommandRecord, LinkError>;
     fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved>;
     fn command(&self, id: i64) -> Fut<'_, Option<CommandRecord>>;
     /// Commands of `clients` to follow up: past their expiry by `after_ms` × 2^(polls since the

@@ -69,6 +69,13 @@ fn matrix() -> Vec<Case> {
             Some(Operator),
         ),
         case(
+            M::POST,
+            "/api/commands/{id}/link",
+            "/api/commands/999999/link",
+            empty(),
+            Some(Operator),
+        ),
+        case(
             M::GET,
             "/api/callbacks",
             "/api/callbacks",

@@ -6,4 +6,5 @@ mod bad_input;
 mod csrf;
 mod harness;
 mod headers;
+mod link;
 mod login;

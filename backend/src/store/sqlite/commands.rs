@@ -9,7 +9,9 @@ use super::states::{
 };
 use super::writer::Batch;
 use super::{audit, callbacks, json, snapshot, sql_error, time};
-use crate::store::{CommandFilter, Exported, NewCommand, NewPoll, SendResult, StoreError};
+use crate::store::{
+    CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, StoreError,
+};
 use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, HermodReply, ListPage, PollRecord, TimelineEntry,
 };
@@ -58,6 +60,77 @@ pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreEr
         created_by: c.created_by,
     };
     publish(b, &command)?;
+    Ok(command)
+}
+
+/// Matches the callbacks of `command_id` that came before the command knew its id, each moving the
+/// command on as a callback does; gives the command as it then is.
+fn adopt(
+    b: &mut Batch<'_>,
+    mut command: CommandRecord,
+    command_id: &str,
+) -> Result<CommandRecord, StoreError> {
+    let early: Vec<(i64, Option<String>)> = b
+        .conn()
+        .prepare_cached(
+            "UPDATE callbacks SET command = ? WHERE client = ? AND command_id = ? \
+             AND command IS NULL RETURNING id, state",
+        )
+        .and_then(|mut st| {
+            st.query_map((command.id, &command.client, command_id), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect()
+        })
+        .map_err(sql_error)?;
+    for (callback, state) in early {
+        callbacks::changed(b, callback)?;
+        let state = reported(state.as_deref());
+        if advance_state(b, command.id, &state, By::Callback)? {
+            command = existing(b.conn(), command.id)?;
+        }
+    }
+    Ok(command)
+}
+
+pub fn link(b: &mut Batch<'_>, l: Link) -> Result<CommandRecord, LinkError> {
+    let Some(command) = by_id(b.conn(), l.id)? else {
+        return Err(LinkError::NotFound);
+    };
+    if command.state != CommandState::SendUnknown || command.command_id.is_some() {
+        return Err(LinkError::NotUnknown(command.id, command.state));
+    }
+    let holder: Option<i64> = b
+        .conn()
+        .prepare_cached("SELECT id FROM commands WHERE client = ? AND command_id = ? LIMIT 1")
+        .and_then(|mut st| {
+            st.query_row((&command.client, &l.command_id), |r| r.get(0))
+                .optional()
+        })
+        .map_err(sql_error)?;
+    if let Some(holder) = holder {
+        return Err(LinkError::Taken(holder));
+    }
+    // Hermod has it: its outcome is now awaited, like any command Hermod accepted.
+    b.conn()
+        .prepare_cached(
+            "UPDATE commands SET state = ?, command_id = ?, updated_at = ? WHERE id = ?",
+        )
+        .and_then(|mut st| {
+            st.execute((
+                CommandState::InProgress.as_str(),
+                &l.command_id,
+                b.now(),
+                command.id,
+            ))
+        })
+        .map_err(sql_error)?;
+    let mut command = existing(b.conn(), command.id)?;
+    command = adopt(b, command, &l.command_id)?;
+    publish(b, &command)?;
+    let mut entry = l.audit;
+    entry.target = Some(command.id.to_string());
+    audit::append(b, &entry)?;
     Ok(command)
 }
 
@@ -114,28 +187,9 @@ pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, St
     command.answer = Some(s.reply);
     command.expires_at = s.expires_at.map(time);
     command.updated_at = time(b.now());
-    if let Some(command_id) = &command.command_id {
+    if let Some(command_id) = command.command_id.clone() {
         // Callbacks that beat Hermod's answer here are matched now.
-        let early: Vec<(i64, Option<String>)> = b
-            .conn()
-            .prepare_cached(
-                "UPDATE callbacks SET command = ? WHERE client = ? AND command_id = ? \
-                 AND command IS NULL RETURNING id, state",
-            )
-            .and_then(|mut st| {
-                st.query_map((s.id, &command.client, command_id), |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect()
-            })
-            .map_err(sql_error)?;
-        for (callback, state) in early {
-            callbacks::changed(b, callback)?;
-            let state = reported(state.as_deref());
-            if advance_state(b, s.id, &state, By::Callback)? {
-                command = existing(b.conn(), s.id)?;
-            }
-        }
+        command = adopt(b, command, &command_id)?;
     }
     publish(b, &command)?;
     let mut entry = s.audit;

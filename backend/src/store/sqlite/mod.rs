@@ -28,8 +28,8 @@ use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Exported,
-    Fut, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession, SendResult, SessionRow, Store,
-    StoreError, TemplateError, UserChange,
+    Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession, SendResult,
+    SessionRow, Store, StoreError, TemplateError, UserChange,
 };
 use hermod_shared::console::{
     AuditRecord, CallbackRecord, CommandDetail, CommandRecord, ListPage, PollRecord, Role,
@@ -187,6 +187,10 @@ impl Store for Sqlite {
 
     fn insert_poll(&self, p: NewPoll) -> Fut<'_, (PollRecord, CommandRecord)> {
         Box::pin(self.writer.write(move |b| commands::insert_poll(b, p)))
+    }
+
+    fn link_command(&self, l: Link) -> Fut<'_, CommandRecord, LinkError> {
+        Box::pin(self.writer.write(move |b| commands::link(b, l)))
     }
 
     fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved> {
