@@ -46,7 +46,7 @@ pub fn status_of(code: Code) -> StatusCode {
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         UnknownHost => StatusCode::MISDIRECTED_REQUEST,
         InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
-        TooManyAttempts | TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
+        TooManyAttempts | TooManyStreams | TooManyCallbacks => StatusCode::TOO_MANY_REQUESTS,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         HermodRefused | HermodServerError | HermodUnreachable | HermodCertificate
         | HermodBadAnswer => StatusCode::BAD_GATEWAY,

@@ -10,6 +10,8 @@ pub struct Metrics {
     pub callbacks_rejected: AtomicU64,
     /// Kept though they came to a path not ending in `callback/<type>`.
     pub callbacks_misrouted: AtomicU64,
+    /// Refused for coming faster than their client's `callback_rate_per_sec`.
+    pub callbacks_limited: AtomicU64,
     pub commands_sent: AtomicU64,
     /// Sends that did not produce a command in Hermod (or whose outcome is unknown).
     pub commands_failed: AtomicU64,
@@ -46,6 +48,11 @@ impl Metrics {
                 "hermod_console_callbacks_misrouted_total",
                 "Callbacks kept though they came to a path not ending in callback/<type>.",
                 read(&m.callbacks_misrouted),
+            ),
+            (
+                "hermod_console_callbacks_limited_total",
+                "Callbacks refused (429) for coming faster than their client's callback_rate_per_sec.",
+                read(&m.callbacks_limited),
             ),
             (
                 "hermod_console_commands_sent_total",

@@ -9,6 +9,7 @@ use crate::error::ApiBodyLimit;
 use crate::feed::Feed;
 use crate::hermod::HermodClient;
 use crate::metrics::Metrics;
+use crate::rate::Bucket;
 use crate::store::{Store, sqlite};
 use crate::web::Web;
 use axum::extract::FromRef;
@@ -31,6 +32,8 @@ pub struct Client {
     pub callback: Option<(String, Secret)>,
     /// Its commands whose callback never came are polled (`follow_up.rs`).
     pub auto_poll: bool,
+    /// How fast its callbacks are taken at most (`callback_rate_per_sec`).
+    pub callback_rate: Option<Bucket>,
 }
 
 pub struct Inner {
@@ -97,6 +100,7 @@ impl AppState {
                     hermod: HermodClient::new(id, c)?,
                     callback: c.resolve_callback(id)?,
                     auto_poll: c.auto_poll,
+                    callback_rate: c.callback_rate_per_sec.map(Bucket::new),
                 },
             );
         }

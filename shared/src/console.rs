@@ -377,6 +377,7 @@ pub enum ErrorCode {
     BodyTooLarge,
     TooManyAttempts,
     TooManyStreams,
+    TooManyCallbacks,
     HermodRefused,
     HermodServerError,
     HermodUnreachable,
@@ -389,7 +390,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 32] = [
         ErrorCode::UnsupportedMediaType,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidQuery,
@@ -412,6 +413,7 @@ impl ErrorCode {
         ErrorCode::BodyTooLarge,
         ErrorCode::TooManyAttempts,
         ErrorCode::TooManyStreams,
+        ErrorCode::TooManyCallbacks,
         ErrorCode::HermodRefused,
         ErrorCode::HermodServerError,
         ErrorCode::HermodUnreachable,
@@ -447,6 +449,7 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::TooManyStreams => "too_many_streams",
+            ErrorCode::TooManyCallbacks => "too_many_callbacks",
             ErrorCode::HermodRefused => "hermod_refused",
             ErrorCode::HermodServerError => "hermod_server_error",
             ErrorCode::HermodUnreachable => "hermod_unreachable",

@@ -281,6 +281,10 @@ pub struct ClientConfig {
     /// Whether the console polls this client's commands whose callback never came (`[follow_up]`).
     #[serde(default = "default_auto_poll")]
     pub auto_poll: bool,
+    /// Callbacks taken per second at most (a second's worth at once); beyond, 429 with Retry-After.
+    /// Unset: no limit.
+    #[serde(default)]
+    pub callback_rate_per_sec: Option<u32>,
 }
 
 fn default_auto_poll() -> bool {
@@ -315,6 +319,7 @@ impl ClientConfig {
             request_timeout_secs: default_request_timeout(),
             max_answer_bytes: default_max_answer(),
             auto_poll: default_auto_poll(),
+            callback_rate_per_sec: None,
         }
     }
 

@@ -117,6 +117,22 @@ async fn receive(
                 .into_response();
         }
     };
+    if let Some(Err(wait)) = client.callback_rate.as_ref().map(|b| b.take()) {
+        Metrics::inc(&app.metrics.callbacks_limited);
+        discard_body(req).await;
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        return (
+            [(header::RETRY_AFTER, secs.to_string())],
+            ApiError::new(
+                Code::TooManyCallbacks,
+                format!(
+                    "callbacks of `{}` come faster than its callback_rate_per_sec; try again in {secs} s",
+                    client.id
+                ),
+            ),
+        )
+            .into_response();
+    }
     let client_id = client.id.clone();
     let headers = kept_headers(req.headers(), &auth);
     let path: String = req.uri().path().chars().take(MAX_PATH).collect();

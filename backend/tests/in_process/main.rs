@@ -8,3 +8,4 @@ mod harness;
 mod headers;
 mod link;
 mod login;
+mod receiver;
