@@ -306,8 +306,8 @@ mod tests {
     async fn an_untrusted_server_certificate_is_a_certificate_failure() {
         crate::install_crypto();
         let hosts = ["127.0.0.1".to_string()];
-        let served = crate::simulator::material::dev_pki(&hosts).expect("pki");
-        let trusted = crate::simulator::material::dev_pki(&hosts).expect("other pki");
+        let served = hermod_simulator::material::dev_pki(&hosts).expect("pki");
+        let trusted = hermod_simulator::material::dev_pki(&hosts).expect("other pki");
         let dir = std::env::temp_dir().join(format!("hermod-tls-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         std::fs::write(dir.join("server.pem"), &served.server_cert).expect("cert");

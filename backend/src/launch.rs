@@ -12,11 +12,11 @@ use crate::routes::users::{USERNAME_RULE, check_username};
 use crate::server::{
     ConnectionLimits, bind, serve as serve_router, shutdown_on_signal, tls_acceptor,
 };
-use crate::simulator::{self, SimConfig, Simulator};
 use crate::state::AppState;
 use crate::store::{AccountError, Store, sqlite};
 use crate::web::Web;
 use hermod_shared::console::Role;
+use hermod_simulator::{self as simulator, SimConfig, Simulator};
 use serde_json::{Value, json};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -186,7 +186,7 @@ pub async fn simulate(config_path: &Path, listen: Option<String>) -> Result<(), 
     let config = SimConfig::load(config_path)?;
     let listener = bind(listen.as_deref().unwrap_or(&config.listen)).await?;
     let tls = match &config.tls {
-        Some(t) => Some(simulator::tls_acceptor(t)?),
+        Some(t) => Some(simulator::tls::acceptor(t)?),
         None => None,
     };
     announce("simulator listening", &listener, tls.is_some())?;

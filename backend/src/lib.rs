@@ -1,10 +1,10 @@
 //! Hermod Console's backend: serves the console, holds the Hermod API keys and proxies commands,
-//! receives Hermod's callbacks, stores them and streams them to browsers. Also the Hermod simulator.
+//! receives Hermod's callbacks, stores them and streams them to browsers. `simulate` and `demo` also
+//! run the Hermod simulator (`simulator/`, the `hermod-simulator` crate).
 
 pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod clock;
 pub mod config;
 pub mod decode;
 pub mod error;
@@ -17,10 +17,12 @@ pub mod metrics;
 pub mod rate;
 pub mod routes;
 pub mod server;
-pub mod simulator;
 pub mod state;
 pub mod store;
 pub mod web;
+
+/// The clock lives in `hermod-shared` (the `server` feature) because the simulator reads it too.
+pub use hermod_shared::clock;
 
 /// rustls needs one process-wide crypto provider; ring builds quickly and needs no C toolchain tricks.
 pub fn install_crypto() {

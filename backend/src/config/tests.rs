@@ -165,7 +165,7 @@ fn the_annotated_examples_hold_only_known_keys() {
         Some("idm-callback")
     );
     let sim = include_str!("../../../hermod-simulator.example.toml");
-    crate::simulator::SimConfig::from_toml(sim, []).unwrap();
+    hermod_simulator::SimConfig::from_toml(sim, []).unwrap();
 }
 
 #[test]

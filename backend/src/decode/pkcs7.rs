@@ -218,11 +218,11 @@ mod tests {
     use super::*;
     use crate::decode::decode_text;
     use crate::decode::verify::MAX_CHECKS;
-    use crate::simulator::material::Identity;
     use cms::signed_data::SignerInfos;
     use der::asn1::SetOfVec;
     use der::{Decode, Encode};
     use hermod_shared::decoded::Decoded;
+    use hermod_simulator::material::Identity;
 
     /// The simulator's signed message, its one signer copied `n` times, each signature different.
     fn crafted(n: u16) -> String {

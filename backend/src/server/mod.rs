@@ -11,8 +11,6 @@ use axum::routing::future::RouteFuture;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
@@ -45,24 +43,11 @@ pub async fn bind(addr: &str) -> io::Result<TcpListener> {
     socket.listen(BACKLOG)
 }
 
-/// The server's certificate chain and key, for HTTPS.
+/// The server's certificate chain and key, for HTTPS; no client certificate asked. The files are read
+/// by the simulator crate's `single_cert`, which its own HTTPS reads them with too.
 pub fn tls_acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, String> {
-    let certs = CertificateDer::pem_file_iter(cert_file)
-        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("tls.cert_file {}: {e}", cert_file.display()))?;
-    if certs.is_empty() {
-        return Err(format!(
-            "tls.cert_file {}: no certificate in it",
-            cert_file.display()
-        ));
-    }
-    let key = PrivateKeyDer::from_pem_file(key_file)
-        .map_err(|e| format!("tls.key_file {}: {e}", key_file.display()))?;
-    let mut config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("tls: the certificate and key do not fit together: {e}"))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let builder = rustls::ServerConfig::builder().with_no_client_auth();
+    let config = hermod_simulator::tls::single_cert(builder, cert_file, key_file)?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

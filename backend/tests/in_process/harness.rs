@@ -11,9 +11,9 @@ use hermod_console::app::app;
 use hermod_console::auth::password::{self, Cost};
 use hermod_console::config::Config;
 use hermod_console::server::PeerAddr;
-use hermod_console::simulator::{self, SimConfig, Simulator};
 use hermod_console::state::AppState;
 use hermod_shared::console::{MintedToken, Problem, Role, SessionInfo};
+use hermod_simulator::{SimConfig, Simulator};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -50,7 +50,7 @@ callback_url = "http://127.0.0.1:9/clients/idm/rest"
         .await
         .expect("a port");
     let addr = listener.local_addr().expect("its address");
-    let router = simulator::router(Simulator::new(config));
+    let router = hermod_simulator::router(Simulator::new(config));
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://{addr}/hermod/rest/command")
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{b64, identity, only, unparsed_reason};
 use crate::decode::walk::MAX_ITEMS;
 use crate::decode::{MAX_DEPTH, decode_body, decode_text, search_text};
-use crate::simulator::material;
+use hermod_simulator::material;
 
 /// A 1×1 grayscale PNG (signature, IHDR, zlib IDAT, IEND, with their CRCs).
 const PNG: [u8; 67] = [

@@ -11,7 +11,7 @@ use x509_cert::certificate::Certificate;
 
 use super::{CA, DEVICE, b64, identity, only, pem};
 use crate::decode::{decode_body, decode_text, search_text};
-use crate::simulator::material;
+use hermod_simulator::material;
 
 #[test]
 fn sign_callback_pkcs7_is_decoded_and_verified() {
@@ -172,7 +172,7 @@ fn provision_callback_yields_the_jws_and_its_certificate_requests() {
     let subject = "jane.doe@example.com";
     let rsa = material::pkcs10("RSA", "2048", subject).expect("RSA request");
     let ec = material::pkcs10("EC", "256", subject).expect("EC request");
-    // The payload the simulator's provision result carries (results.rs).
+    // The payload the simulator's provision result carries (simulator/src/results.rs).
     let payload = json!({
         "nonce": "n-8f1c",
         "profileId": "0c5e9f1a-2b7d-4c1e-9a3f-5d6e7f809a1b",
@@ -302,7 +302,7 @@ fn search_text_has_the_certificate_facts() {
 #[test]
 fn subject_alternative_names_are_summarised_and_searchable() {
     let hosts = ["console.example.com".to_string(), "10.1.2.3".to_string()];
-    let pki = crate::simulator::material::dev_pki(&hosts).unwrap();
+    let pki = hermod_simulator::material::dev_pki(&hosts).unwrap();
     let items = decode_text(&pki.server_cert);
     let Decoded::Certificate(summary) = &only(&items).decoded else {
         panic!("{items:#?}")

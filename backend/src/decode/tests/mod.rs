@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hermod_shared::decoded::{Decoded, DecodedItem};
 
-use crate::simulator::material::Identity;
+use hermod_simulator::material::Identity;
 
 const DEVICE: &str = "CN=Hermod Simulator Device, O=Hermod Console";
 const CA: &str = "CN=Hermod Simulator Test CA";

@@ -2,16 +2,19 @@
 //! and poll endpoints with `X-Api-Key`, validation, never-repeating `commandId`s, plugout
 //! destinations, a lifecycle to a terminal state with exactly one callback, real PKI material in
 //! the results, and steering by `externalId` prefix or by a control endpoint.
+//!
+//! `hermod-console simulate` serves it alone and `demo` beside the console (`backend/src/launch.rs`),
+//! with the console's own listener code; the backend's in-process tests serve its [`router`] themselves.
 
 mod config;
 mod lifecycle;
 pub mod material;
 mod results;
+pub mod tls;
 mod validate;
 
 pub use config::{SimClient, SimConfig, SimTls};
 
-use crate::clock::{now_ms, rfc3339};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -19,6 +22,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
+use hermod_shared::clock::{now_ms, rfc3339};
 use hermod_shared::hermod::{CommandBody, CommandType, Destination, set_pointer};
 use lifecycle::Outcome;
 use serde_json::{Value, json};
@@ -98,37 +102,6 @@ pub fn router(sim: Simulator) -> Router {
         .route("/util/generateclient/{id}", get(generate_client))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(sim)
-}
-
-/// The simulator's HTTPS: its certificate, and when `client_ca_file` is set, a required client
-/// certificate chaining to that CA (as a Hermod behind mutual TLS would).
-pub fn tls_acceptor(tls: &SimTls) -> Result<tokio_rustls::TlsAcceptor, String> {
-    let Some(ca_file) = &tls.client_ca_file else {
-        return crate::server::tls_acceptor(&tls.cert_file, &tls.key_file);
-    };
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let read_certs = |path: &std::path::Path| {
-        CertificateDer::pem_file_iter(path)
-            .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| format!("{}: {e}", path.display()))
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    for ca in read_certs(ca_file)? {
-        roots
-            .add(ca)
-            .map_err(|e| format!("tls.client_ca_file: {e}"))?;
-    }
-    let verifier = rustls::server::WebPkiClientVerifier::builder(std::sync::Arc::new(roots))
-        .build()
-        .map_err(|e| format!("tls.client_ca_file: {e}"))?;
-    let key =
-        PrivateKeyDer::from_pem_file(&tls.key_file).map_err(|e| format!("tls.key_file: {e}"))?;
-    let config = rustls::ServerConfig::builder()
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(read_certs(&tls.cert_file)?, key)
-        .map_err(|e| format!("tls: {e}"))?;
-    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
 }
 
 /// A Spring-Boot-style error body, the shape a real Hermod most plausibly answers with.

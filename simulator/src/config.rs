@@ -1,7 +1,7 @@
 //! The simulator's configuration: its API users (as in Hermod's `allowed-clients`), its public URL, how
 //! fast commands finish, and the callback body's shape (not publicly documented, so configurable).
 
-use crate::config::{ConfigError, Secret, parse_with_env};
+use hermod_shared::config::{self, ConfigError, Secret, parse_with_env};
 use hermod_shared::hermod::EnvelopeKeys;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -89,10 +89,7 @@ fn default_callback_timeout() -> u64 {
 
 impl SimConfig {
     pub fn load(path: &Path) -> Result<SimConfig, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
-        SimConfig::from_toml(&text, std::env::vars())
-            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+        config::load(path, SimConfig::from_toml)
     }
 
     /// Parses `text` with `HERMOD_SIMULATOR__KEY` environment overrides.

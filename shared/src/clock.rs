@@ -1,4 +1,5 @@
-//! Time as the store keeps it (milliseconds since the Unix epoch) and as the API shows it (RFC 3339, UTC).
+//! Time as the console's store keeps it (milliseconds since the Unix epoch) and as the console's API
+//! and the simulator's answers show it (RFC 3339, UTC).
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
