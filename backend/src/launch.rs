@@ -1,4 +1,4 @@
-//! The subcommands: `serve`, `demo`, `simulate`, `user`, `healthcheck`.
+//! The subcommands: `serve`, `demo`, `simulate`, `user`, `token`, `healthcheck`, and the rest.
 
 use crate::app::{app, callback_app};
 use crate::audit;
@@ -15,12 +15,13 @@ use crate::server::{
 use crate::state::AppState;
 use crate::store::{AccountError, Store, sqlite};
 use crate::web::Web;
-use hermod_shared::console::Role;
+use hermod_shared::console::{NewToken, Role};
 use hermod_simulator::{self as simulator, SimConfig, Simulator};
 use serde_json::{Value, json};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing_subscriber::filter::Targets;
@@ -386,6 +387,55 @@ pub fn restore(
     Ok(())
 }
 
+/// The store in the console's data directory (`--data-dir`, else the configuration's), for the
+/// commands that work on it directly. Without `init` the database must be there: a wrong directory
+/// would otherwise get an empty one.
+fn open_existing(
+    config: Option<&Config>,
+    data_dir: Option<PathBuf>,
+    init: bool,
+) -> Result<Arc<dyn Store>, BoxError> {
+    let data_dir = data_dir_of(config, data_dir);
+    let db = data_dir.join(sqlite::DB_FILE);
+    if !init && !db.exists() {
+        return Err(format!(
+            "no database at {}: point --config or --data-dir at the console's data, or add --init \
+             to create one there",
+            db.display()
+        )
+        .into());
+    }
+    Ok(sqlite::open(&data_dir, Feed::new(1))?)
+}
+
+/// `token create`: an API token for automation, made on the command line (no admin session needed
+/// on the machine that runs the console). Shown once; audited as made by `cli`.
+pub async fn token_create(
+    new: NewToken,
+    config_path: Option<&Path>,
+    data_dir: Option<PathBuf>,
+) -> Result<(), BoxError> {
+    let config = config_path.map(Config::load).transpose()?;
+    let store = open_existing(config.as_ref(), data_dir, false)?;
+    let (token, minted) =
+        crate::routes::tokens::mint(&new, "cli").map_err(|e| e.problem.detail.clone())?;
+    let record = store.create_token(minted).await?;
+    store
+        .audit(audit::system_entry(
+            "cli",
+            "token_created",
+            &record.name,
+            json!({"id": record.id, "role": record.role, "expires_at": record.expires_at}),
+        ))
+        .await?;
+    eprintln!(
+        "made token `{}` ({}, until {}); it is shown once:",
+        record.name, record.role, record.expires_at
+    );
+    println!("{token}");
+    Ok(())
+}
+
 pub async fn user(
     command: UserCommand,
     config_path: Option<&Path>,
@@ -397,17 +447,7 @@ pub async fn user(
         memory_kib: crate::config::AuthConfig::default().argon2_memory_kib,
         passes: crate::config::AuthConfig::default().argon2_passes,
     });
-    let data_dir = data_dir_of(config.as_ref(), data_dir);
-    let db = data_dir.join(sqlite::DB_FILE);
-    if !init && !db.exists() {
-        return Err(format!(
-            "no database at {}: point --config or --data-dir at the console's data, or add --init \
-             to create one there",
-            db.display()
-        )
-        .into());
-    }
-    let store = sqlite::open(&data_dir, Feed::new(1))?;
+    let store = open_existing(config.as_ref(), data_dir, init)?;
     let find = |name: String| {
         let store = store.clone();
         async move {

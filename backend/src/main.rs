@@ -1,6 +1,6 @@
 use clap::{Parser, Subcommand};
 use hermod_console::launch;
-use hermod_shared::console::Role;
+use hermod_shared::console::{NewToken, Role};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -80,6 +80,16 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// API tokens in the database (works while the console runs).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+        /// The console's configuration (for its data_dir).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
     /// Manage accounts in the database (works while the console runs).
     User {
         #[command(subcommand)]
@@ -92,6 +102,20 @@ enum Command {
         /// Create the database when there is none (else a wrong --data-dir would make an empty one).
         #[arg(long, global = true)]
         init: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Make an API token (printed once, on stdout) for automation, as made by `cli`.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+        role: String,
+        /// Days until it expires (1 to 366).
+        #[arg(long, default_value_t = 90)]
+        days: u32,
     },
 }
 
@@ -155,6 +179,18 @@ async fn main() -> ExitCode {
             data_dir,
             replace,
         } => launch::restore(&from, config.as_deref(), data_dir, replace),
+        Command::Token {
+            action: TokenAction::Create { name, role, days },
+            config,
+            data_dir,
+        } => {
+            let new = NewToken {
+                name,
+                role: Role::parse(&role).expect("clap checked the role"),
+                expires_in_days: days,
+            };
+            launch::token_create(new, config.as_deref(), data_dir).await
+        }
         Command::User {
             action,
             config,

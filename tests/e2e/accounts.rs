@@ -265,7 +265,17 @@ async fn api_tokens_are_shown_once_act_with_their_role_and_stop_when_revoked_or_
 
 /// `hermod-console user …` on `c`'s data directory (while `c` runs), with `input` on stdin.
 async fn user_command(c: &Console, words: &[&str], input: Option<&str>) -> (bool, String, String) {
-    let mut arguments = args(["user"]);
+    cli(c, "user", words, input).await
+}
+
+/// `hermod-console <command> <words> --data-dir <the console's>`, beside the running console.
+async fn cli(
+    c: &Console,
+    command: &str,
+    words: &[&str],
+    input: Option<&str>,
+) -> (bool, String, String) {
+    let mut arguments = args([command]);
     arguments.extend(words.iter().map(OsString::from));
     arguments.push("--data-dir".into());
     arguments.push(c.data_dir().into_os_string());
@@ -453,4 +463,39 @@ async fn api_tokens_end_with_their_makers_right_to_make_them() {
         "{:?}",
         audit.items[0]
     );
+}
+
+#[tokio::test]
+async fn the_token_command_makes_a_token_shown_once_that_works_over_http() {
+    let c = Console::demo().start().await;
+    let words = ["create", "--name", "ci-runner", "--role", "viewer", "--days", "7"];
+    let (ok, out, err) = cli(&c, "token", &words, None).await;
+    assert!(ok, "{out}{err}");
+    // Only the token on stdout, for a script to capture.
+    let token = out.trim();
+    assert!(token.starts_with("hct_") && !token.contains('\n'), "{out}");
+    assert!(err.contains("ci-runner") && !err.contains(token), "{err}");
+    let me = c
+        .read(c.bearer_client(token).get(format!("{}/api/session", c.url)))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(me["role"], "viewer");
+    assert_eq!(me["user"], "token:ci-runner");
+    // Made by the command line, audited as such; the store keeps only its hash.
+    let audit = c.get("/api/audit?type=token_created").await.expect(200).json();
+    let line = &audit["items"][0];
+    assert_eq!(line["actor"], "cli", "{audit}");
+    assert!(!audit.to_string().contains(token));
+    // A lifetime past the limit, a role that does not exist: refused, saying why.
+    let (ok, _, err) = cli(
+        &c,
+        "token",
+        &["create", "--name", "x", "--role", "viewer", "--days", "400"],
+        None,
+    )
+    .await;
+    assert!(!ok && err.contains("366"), "{err}");
+    let (ok, _, err) = cli(&c, "token", &["create", "--name", "x", "--role", "root"], None).await;
+    assert!(!ok && err.contains("root"), "{err}");
 }

@@ -21,12 +21,8 @@ pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<TokenRecord>>,
     Ok(Json(app.store.tokens().await?))
 }
 
-pub async fn create(
-    State(app): State<AppState>,
-    meta: RequestMeta,
-    caller: Caller,
-    ApiJson(new): ApiJson<NewToken>,
-) -> Result<(StatusCode, Json<MintedToken>), ApiError> {
+/// A new token for `new`, made by `maker`: the token itself (shown once) and what the store keeps.
+pub fn mint(new: &NewToken, maker: &str) -> Result<(String, NewApiToken), ApiError> {
     let name = new.name.trim().to_string();
     if name.is_empty() || name.len() > 64 {
         return Err(invalid("/name", "a name of 1 to 64 characters"));
@@ -38,17 +34,24 @@ pub async fn create(
         ));
     }
     let token = format!("{TOKEN_PREFIX}{}", random_token());
-    let expires_at = now_ms() + i64::from(new.expires_in_days) * 86_400_000;
-    let record = app
-        .store
-        .create_token(NewApiToken {
-            name,
-            token_hash: token_hash(&token),
-            role: new.role,
-            created_by: caller.name.clone(),
-            expires_at,
-        })
-        .await?;
+    let minted = NewApiToken {
+        name,
+        token_hash: token_hash(&token),
+        role: new.role,
+        created_by: maker.to_string(),
+        expires_at: now_ms() + i64::from(new.expires_in_days) * 86_400_000,
+    };
+    Ok((token, minted))
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    meta: RequestMeta,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<MintedToken>), ApiError> {
+    let (token, minted) = mint(&new, &caller.name)?;
+    let record = app.store.create_token(minted).await?;
     app.audit
         .record(
             &meta,
