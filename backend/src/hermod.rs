@@ -5,7 +5,6 @@ use crate::clock::{now_ms, rfc3339};
 use crate::config::{ClientConfig, ConfigError, Secret};
 use base64::Engine;
 use hermod_shared::console::HermodReply;
-use hermod_shared::hermod::CommandType;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -104,9 +103,10 @@ impl HermodClient {
         &self.command_url
     }
 
-    /// `POST <command_url>/<type>`.
-    pub async fn create(&self, ty: CommandType, body: &Value) -> Exchange {
-        let url = format!("{}/{}", self.command_url, ty.as_str());
+    /// `POST <command_url>/<type>`: `command_type` is a known type's path segment, or a configured
+    /// custom one (lower-case letters).
+    pub async fn create(&self, command_type: &str, body: &Value) -> Exchange {
+        let url = format!("{}/{command_type}", self.command_url);
         self.exchange(self.http.post(url).json(body)).await
     }
 

@@ -48,6 +48,8 @@ pub struct Inner {
     /// The host names requests may name (`allowed_hosts`).
     pub allowed_hosts: Vec<String>,
     pub envelope: EnvelopeKeys,
+    /// Command types sent beyond the known ones (`custom_commands`).
+    pub custom_commands: Vec<String>,
     pub feed_config: FeedConfig,
     pub follow_up: FollowUpConfig,
     pub limits: Limits,
@@ -157,6 +159,7 @@ impl AppState {
             callbacks_elsewhere: config.callback_listen.is_some(),
             allowed_hosts: config.answered_hosts(),
             envelope: config.envelope.clone(),
+            custom_commands: config.custom_commands.clone(),
             feed_config: config.feed.clone(),
             follow_up: config.follow_up.clone(),
             limits: config.limits.clone(),

@@ -346,6 +346,16 @@ impl CommandBody {
     /// Reads a body for `ty`, checking the documented fields' types and the header's durations
     /// ([`MAX_SECONDS`]). The error names the field as a JSON pointer relative to the body.
     pub fn parse(ty: CommandType, value: &Value) -> Result<CommandBody, FieldError> {
+        CommandBody::parse_with(Some(ty), value)
+    }
+
+    /// Reads the body of a command type the console does not know (`custom_commands`): only the
+    /// header is checked, as for any type; the rest is kept as it came.
+    pub fn parse_custom(value: &Value) -> Result<CommandBody, FieldError> {
+        CommandBody::parse_with(None, value)
+    }
+
+    fn parse_with(ty: Option<CommandType>, value: &Value) -> Result<CommandBody, FieldError> {
         let Value::Object(map) = value else {
             return Err(FieldError::new(
                 "",
@@ -360,7 +370,7 @@ impl CommandBody {
         for (key, v) in map {
             if key == "commandHeader" {
                 body.header = Some(typed(v, "/commandHeader")?);
-            } else if key == ty.body_key() {
+            } else if let Some(ty) = ty.filter(|t| key == t.body_key()) {
                 body.payload = Some(CommandPayload::parse(ty, v)?);
             } else {
                 body.extra.insert(key.clone(), v.clone());

@@ -40,6 +40,10 @@ pub struct SimConfig {
     pub envelope: EnvelopeKeys,
     #[serde(default)]
     pub clients: BTreeMap<String, SimClient>,
+    /// Command types taken beyond the known ones, as a newer Hermod might offer (the console's
+    /// `custom_commands`): only their `commandHeader` is checked, and they complete like a ping.
+    #[serde(default)]
+    pub custom_commands: Vec<String>,
     /// Serve HTTPS, as Hermod does; with `client_ca_file`, a client certificate is required.
     #[serde(default)]
     pub tls: Option<SimTls>,

@@ -37,7 +37,9 @@ use subtle::ConstantTimeEq;
 struct SimCommand {
     id: String,
     client: String,
-    ty: CommandType,
+    /// The type as in the path (`sign`), and as the answers and callbacks name it (`SIGN`).
+    kind: String,
+    wire: String,
     body: CommandBody,
     external_id: Option<String>,
     destinations: Vec<Destination>,
@@ -139,13 +141,14 @@ async fn create(State(sim): State<Simulator>, Path(kind): Path<String>, req: Req
             &path,
         );
     };
-    let Some(ty) = CommandType::parse(&kind) else {
+    let ty = CommandType::parse(&kind);
+    if ty.is_none() && !sim.0.config.custom_commands.contains(&kind) {
         return spring_error(
             StatusCode::NOT_FOUND,
             format!("no command type {kind}"),
             &path,
         );
-    };
+    }
     let bytes = match axum::body::to_bytes(req.into_body(), 8 << 20).await {
         Ok(b) => b,
         Err(_) => return spring_error(StatusCode::PAYLOAD_TOO_LARGE, "body too large", &path),
@@ -160,7 +163,11 @@ async fn create(State(sim): State<Simulator>, Path(kind): Path<String>, req: Req
             );
         }
     };
-    let body = match validate::command(ty, &value) {
+    let checked = match ty {
+        Some(ty) => validate::command(ty, &value),
+        None => CommandBody::parse_custom(&value),
+    };
+    let body = match checked {
         Ok(b) => b,
         Err(e) => return spring_error(StatusCode::BAD_REQUEST, e.to_string(), &path),
     };
@@ -184,10 +191,12 @@ async fn create(State(sim): State<Simulator>, Path(kind): Path<String>, req: Req
     }
     let id = sim.next_id();
     let destinations = destinations(&sim.0.config.public_url, &body);
+    let wire = ty.map_or_else(|| kind.to_ascii_uppercase(), |t| t.wire_name().to_string());
     let command = SimCommand {
         id: id.clone(),
         client,
-        ty,
+        kind,
+        wire: wire.clone(),
         body,
         external_id: external_id.clone(),
         destinations: destinations.clone(),
@@ -216,7 +225,7 @@ async fn create(State(sim): State<Simulator>, Path(kind): Path<String>, req: Req
     let answer = json!({
         "commandId": command_id,
         "destinations": destinations,
-        "commandType": ty.wire_name(),
+        "commandType": wire,
         "state": "IN_PROGRESS",
         "fqdn": sim.0.config.fqdn,
     });
@@ -293,7 +302,7 @@ fn envelope(sim: &Simulator, c: &SimCommand) -> Value {
     if let Some(x) = &c.external_id {
         put(&keys.external_id, json!(x));
     }
-    put(&keys.command_type, json!(c.ty.wire_name()));
+    put(&keys.command_type, json!(c.wire));
     put(&keys.state, json!(c.state));
     if let Some(r) = &c.response {
         put(&keys.response, r.clone());
@@ -307,7 +316,7 @@ fn describe(sim: &Simulator, c: &SimCommand) -> Value {
     let mut doc = json!({
         "commandId": c.id,
         "destinations": c.destinations,
-        "commandType": c.ty.wire_name(),
+        "commandType": c.wire,
         "state": c.state,
         "fqdn": sim.0.config.fqdn,
     });

@@ -146,7 +146,7 @@ async fn deliver(sim: Simulator, c: SimCommand) {
     let url = format!(
         "{}/callback/{}",
         client.callback_url.trim_end_matches('/'),
-        c.ty.as_str()
+        c.kind
     );
     let body = envelope(&sim, &c);
     let mut status = String::new();

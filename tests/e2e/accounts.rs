@@ -468,7 +468,15 @@ async fn api_tokens_end_with_their_makers_right_to_make_them() {
 #[tokio::test]
 async fn the_token_command_makes_a_token_shown_once_that_works_over_http() {
     let c = Console::demo().start().await;
-    let words = ["create", "--name", "ci-runner", "--role", "viewer", "--days", "7"];
+    let words = [
+        "create",
+        "--name",
+        "ci-runner",
+        "--role",
+        "viewer",
+        "--days",
+        "7",
+    ];
     let (ok, out, err) = cli(&c, "token", &words, None).await;
     assert!(ok, "{out}{err}");
     // Only the token on stdout, for a script to capture.
@@ -483,7 +491,11 @@ async fn the_token_command_makes_a_token_shown_once_that_works_over_http() {
     assert_eq!(me["role"], "viewer");
     assert_eq!(me["user"], "token:ci-runner");
     // Made by the command line, audited as such; the store keeps only its hash.
-    let audit = c.get("/api/audit?type=token_created").await.expect(200).json();
+    let audit = c
+        .get("/api/audit?type=token_created")
+        .await
+        .expect(200)
+        .json();
     let line = &audit["items"][0];
     assert_eq!(line["actor"], "cli", "{audit}");
     assert!(!audit.to_string().contains(token));
@@ -496,6 +508,12 @@ async fn the_token_command_makes_a_token_shown_once_that_works_over_http() {
     )
     .await;
     assert!(!ok && err.contains("366"), "{err}");
-    let (ok, _, err) = cli(&c, "token", &["create", "--name", "x", "--role", "root"], None).await;
+    let (ok, _, err) = cli(
+        &c,
+        "token",
+        &["create", "--name", "x", "--role", "root"],
+        None,
+    )
+    .await;
     assert!(!ok && err.contains("root"), "{err}");
 }

@@ -5,7 +5,7 @@
 use crate::server::ConnectionLimits;
 use hermod_shared::config::lenient_opt_string;
 pub use hermod_shared::config::{ConfigError, Secret, parse_with_env};
-use hermod_shared::hermod::EnvelopeKeys;
+use hermod_shared::hermod::{CommandType, EnvelopeKeys};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -61,6 +61,11 @@ pub struct Config {
     /// Where a callback's `commandId`, `state`, … are found (Hermod does not document the body).
     #[serde(default)]
     pub envelope: EnvelopeKeys,
+    /// Command types beyond the seven the console knows (Hermod's list is "some common use cases"):
+    /// sent as `POST <command_url>/<type>` with the body as written, only its `commandHeader`
+    /// checked; recorded, polled and matched like the others. Lower-case letters.
+    #[serde(default)]
+    pub custom_commands: Vec<String>,
     /// Hermod API users, keyed by `client-id`.
     #[serde(default)]
     pub clients: BTreeMap<String, ClientConfig>,
@@ -351,6 +356,16 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        for name in &self.custom_commands {
+            let letters =
+                (1..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase());
+            if !letters || CommandType::parse(name).is_some() {
+                return Err(ConfigError(format!(
+                    "custom_commands: `{name}` must be 1 to 32 lower-case letters, and not a type \
+                     the console knows"
+                )));
+            }
+        }
         // A callback is told apart by its credential on `/rest/callback/…`: two clients with the
         // same user would have one's callbacks stored as the other's.
         let mut callback_users: BTreeMap<String, &str> = BTreeMap::new();

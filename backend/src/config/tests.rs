@@ -175,3 +175,14 @@ fn a_client_needs_a_key_and_a_whole_callback_credential() {
     let err = Config::from_toml(&format!("{MINIMAL}\ncallback_user = \"u\""), []).unwrap_err();
     assert!(err.0.contains("callback_password"), "{err}");
 }
+
+#[test]
+fn custom_command_types_are_lower_case_words_the_console_does_not_know() {
+    for bad in ["Rotate", "rot-ate", "", "sign"] {
+        let err = Config::from_toml(&format!("custom_commands = [\"{bad}\"]\n{MINIMAL}"), [])
+            .unwrap_err();
+        assert!(err.0.contains("custom_commands"), "{bad}: {err}");
+    }
+    let c = Config::from_toml(&format!("custom_commands = [\"rotate\"]\n{MINIMAL}"), []).unwrap();
+    assert_eq!(c.custom_commands, ["rotate"]);
+}

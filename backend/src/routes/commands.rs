@@ -202,19 +202,28 @@ pub async fn send(
             ),
         ));
     };
-    let Some(ty) = CommandType::parse(&req.command_type) else {
-        let known: Vec<&str> = CommandType::ALL.iter().map(|t| t.as_str()).collect();
-        return Err(invalid(
-            "/type",
-            format!(
-                "unknown command type `{}`; one of {}",
-                req.command_type,
-                known.join(", ")
-            ),
-        ));
-    };
-    let body =
-        CommandBody::parse(ty, &req.body).map_err(|e| ApiError::invalid(&e.under("/body")))?;
+    let custom = app.custom_commands.contains(&req.command_type);
+    let body = match CommandType::parse(&req.command_type) {
+        Some(ty) => CommandBody::parse(ty, &req.body),
+        None if custom => CommandBody::parse_custom(&req.body),
+        None => {
+            let known: Vec<&str> = CommandType::ALL
+                .iter()
+                .map(|t| t.as_str())
+                .chain(app.custom_commands.iter().map(String::as_str))
+                .collect();
+            return Err(invalid(
+                "/type",
+                format!(
+                    "unknown command type `{}`; one of {} (others go in custom_commands)",
+                    req.command_type,
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    .map_err(|e| ApiError::invalid(&e.under("/body")))?;
+    let command_type = req.command_type.clone();
     if let Some(origin) = req.reissue_of
         && app.store.command(origin).await?.is_none()
     {
@@ -227,7 +236,7 @@ pub async fn send(
         .store
         .insert_command(NewCommand {
             client: client.id.clone(),
-            command_type: ty.as_str().to_string(),
+            command_type: command_type.clone(),
             external_id: body.external_id().map(str::to_string),
             request: req.body.clone(),
             reissue_of: req.reissue_of,
@@ -241,12 +250,12 @@ pub async fn send(
     let client_id = client.id.clone();
     let timeout = body.timeout_secs();
     let task = tokio::spawn(async move {
-        let exchange = hermod.create(ty, &req.body).await;
+        let exchange = hermod.create(&command_type, &req.body).await;
         let (created, problem) = interpret_create(&exchange, timeout, &app.envelope);
         let event = Event::ok("command_sent", None)
             .outcome(if problem.is_none() { "ok" } else { "failed" })
             .detail(json!({
-                "type": ty.as_str(),
+                "type": command_type,
                 "client": client_id,
                 "reissue_of": req.reissue_of,
             }));

@@ -28,6 +28,8 @@ pub const PASSWORD: &str = "a test password, long enough";
 
 const KEY: &str = "idm-key-for-tests";
 /// `idm`'s Basic credential for its callbacks, as Hermod sends it.
+/// A command type Hermod's documentation does not list, which the test simulator takes.
+pub const CUSTOM: &str = "rotate";
 pub const CALLBACK_USER: &str = "idm-callback";
 pub const CALLBACK_PASSWORD: &str = "idm-callback-password";
 
@@ -38,7 +40,9 @@ async fn simulator() -> String {
     hermod_console::install_crypto();
     let config = SimConfig::from_toml(
         &format!(
-            r#"[clients.idm]
+            r#"custom_commands = ["{CUSTOM}"]
+
+[clients.idm]
 key = "{KEY}"
 callback_url = "http://127.0.0.1:9/clients/idm/rest"
 "#
@@ -251,10 +255,17 @@ impl TestApp {
     /// console reaches Hermod over HTTP). Its callbacks go nowhere; commands whose externalId starts
     /// with `hold-` never call back.
     pub async fn with_hermod() -> TestApp {
+        TestApp::with_hermod_and(|_| {}).await
+    }
+
+    /// [`TestApp::with_hermod`] with the configuration changed by `edit`. The simulator also takes
+    /// the custom command type [`CUSTOM`].
+    pub async fn with_hermod_and(edit: impl FnOnce(&mut Config)) -> TestApp {
         let command_url = simulator().await;
         TestApp::start_with(|c| {
             let idm = c.clients.get_mut("idm").expect("the idm client");
             idm.command_url = command_url;
+            edit(c);
         })
         .await
     }

@@ -4,6 +4,7 @@
 mod access;
 mod bad_input;
 mod csrf;
+mod custom;
 mod harness;
 mod headers;
 mod link;
