@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
+use url::Url;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -118,7 +119,7 @@ async fn run_console(
     let addr = announce("listening", &listener, tls.is_some())?;
     if config.public_url.is_none() {
         let scheme = if tls.is_some() { "https" } else { "http" };
-        config.public_url = Some(format!("{scheme}://{addr}"));
+        config.public_url = Some(Url::parse(&format!("{scheme}://{addr}"))?);
     }
     let callback_listener = match &config.callback_listen {
         Some(a) => {
@@ -126,7 +127,7 @@ async fn run_console(
             let cb_addr = announce("callbacks listening", &l, tls.is_some())?;
             if config.callback_public_url.is_none() {
                 let scheme = if tls.is_some() { "https" } else { "http" };
-                config.callback_public_url = Some(format!("{scheme}://{cb_addr}"));
+                config.callback_public_url = Some(Url::parse(&format!("{scheme}://{cb_addr}"))?);
             }
             Some(l)
         }

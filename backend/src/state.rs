@@ -3,7 +3,7 @@
 //! imports none of them, so the modules that use it form no circle.
 
 use crate::audit::AuditLog;
-use crate::auth::{Auth, StreamCounter, limiter::LoginLimiter, password::Cost, source::Net};
+use crate::auth::{Auth, StreamCounter, limiter::LoginLimiter, password::Cost};
 use crate::config::{Config, ConfigError, FeedConfig, FollowUpConfig, Limits, Secret};
 use crate::error::ApiBodyLimit;
 use crate::feed::Feed;
@@ -21,6 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use url::Url;
 
 /// One configured Hermod API user.
 pub struct Client {
@@ -75,17 +76,6 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority = rest.split('/').next().unwrap_or(rest);
-            format!("{scheme}://{authority}")
-        }
-        None => url.to_string(),
-    }
-}
-
 impl AppState {
     pub async fn new(
         config: &Config,
@@ -106,14 +96,6 @@ impl AppState {
                 },
             );
         }
-        let mut trusted = Vec::new();
-        for p in &config.trusted_proxies {
-            trusted.push(Net::parse(p).ok_or_else(|| {
-                ConfigError(format!(
-                    "trusted_proxies: `{p}` is not an address or CIDR block"
-                ))
-            })?);
-        }
         let a = &config.auth;
         let public_url = config.public_url();
         let auth = Auth {
@@ -122,7 +104,7 @@ impl AppState {
                 a.login_failures_per_account,
                 a.login_failures_per_source,
             ),
-            trusted,
+            trusted: config.trusted_proxies.clone(),
             cost: Cost {
                 memory_kib: a.argon2_memory_kib,
                 passes: a.argon2_passes,
@@ -130,7 +112,7 @@ impl AppState {
             idle_ms: (a.session_idle_secs as i64).saturating_mul(1000),
             absolute_ms: (a.session_absolute_secs as i64).saturating_mul(1000),
             secure_cookies: config.is_https(),
-            public_origin: origin_of(&public_url),
+            public_origin: public_url.origin().ascii_serialization(),
             streams: Arc::new(StreamCounter::default()),
             max_streams: a.max_streams_per_session,
         };
@@ -149,13 +131,8 @@ impl AppState {
             store: store.clone(),
             feed,
             clients,
-            callback_base: config
-                .callback_public_url
-                .clone()
-                .unwrap_or_else(|| public_url.clone())
-                .trim_end_matches('/')
-                .to_string(),
-            public_url,
+            callback_base: base(config.callback_public_url.as_ref().unwrap_or(&public_url)),
+            public_url: base(&public_url),
             callbacks_elsewhere: config.callback_listen.is_some(),
             allowed_hosts: config.answered_hosts(),
             envelope: config.envelope.clone(),
@@ -205,6 +182,11 @@ impl AppState {
             allowed_clients_entry: entry,
         }
     }
+}
+
+/// A URL as the start of others: without its trailing slash.
+fn base(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_string()
 }
 
 /// Ticks `clock` every `every` until shutdown.

@@ -11,6 +11,16 @@ pub struct Net {
     prefix: u8,
 }
 
+/// Read from the configuration (`trusted_proxies`), so a bad entry stops the start naming itself.
+impl<'de> serde::Deserialize<'de> for Net {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Net, D::Error> {
+        let text = String::deserialize(d)?;
+        Net::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{text}` is not an address or CIDR block"))
+        })
+    }
+}
+
 impl Net {
     pub fn parse(s: &str) -> Option<Net> {
         let (addr, prefix) = match s.split_once('/') {

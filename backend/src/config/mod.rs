@@ -2,6 +2,7 @@
 //! `HERMOD_CONSOLE__SECTION__KEY`, secrets from the environment or a `*_FILE`, held in [`Secret`].
 //! Unknown keys are an error that names the key (README.md).
 
+use crate::auth::source::Net;
 use crate::server::ConnectionLimits;
 use hermod_shared::config::lenient_opt_string;
 pub use hermod_shared::config::{ConfigError, Secret, parse_with_env};
@@ -9,6 +10,7 @@ use hermod_shared::hermod::{CommandType, EnvelopeKeys};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use url::Url;
 
 /// Prefix of the environment variables that override file keys.
 pub const ENV_PREFIX: &str = "HERMOD_CONSOLE__";
@@ -21,8 +23,8 @@ pub struct Config {
     pub listen: String,
     /// How browsers and Hermod reach the console; builds the callback URLs shown. Defaults to
     /// `http://<listen>`.
-    #[serde(default)]
-    pub public_url: Option<String>,
+    #[serde(default, deserialize_with = "web_url")]
+    pub public_url: Option<Url>,
     /// Where the SQLite file lives (default `./data`; `--data-dir` wins).
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
@@ -32,14 +34,14 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); everyone else's own
     /// address is their source.
     #[serde(default)]
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<Net>,
     /// A second listener for Hermod's callbacks only, so the console itself need not be reachable
     /// from Hermod's network.
     #[serde(default)]
     pub callback_listen: Option<String>,
     /// How Hermod reaches the callback listener; builds the callback URLs shown. Default: `public_url`.
-    #[serde(default)]
-    pub callback_public_url: Option<String>,
+    #[serde(default, deserialize_with = "web_url")]
+    pub callback_public_url: Option<Url>,
     /// The host names (a `Host` header's, port aside) the console answers to; anything else gets
     /// 421 before any other work, so a name an attacker points at this address (DNS rebinding)
     /// reaches nothing. Default: the hosts of `public_url` and `callback_public_url`, the listen
@@ -307,6 +309,17 @@ impl ClientConfig {
 }
 
 /// `Host`-style text (`name[:port]`, `[v6][:port]`, maybe followed by a path) as a bare host name.
+/// An `http` or `https` URL with a host: what a browser or Hermod can be sent to.
+fn web_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
+    let text = String::deserialize(d)?;
+    let url = Url::parse(text.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    url.map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!("`{text}` is not an http(s) URL with a host"))
+    })
+}
+
 pub fn host_name(text: &str) -> String {
     let authority = text.split(['/', '?', '#']).next().unwrap_or("");
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
@@ -435,7 +448,7 @@ impl Config {
         let mut hosts: Vec<String> = urls
             .iter()
             .flatten()
-            .map(|u| host_name(u.split_once("://").map_or(u.as_str(), |(_, rest)| rest)))
+            .filter_map(|u| u.host_str().map(host_name))
             .chain(listens.iter().flatten().map(|l| host_name(l)))
             .collect();
         let local = hosts.iter().any(|h| {
@@ -453,19 +466,16 @@ impl Config {
 
     /// Whether browsers reach the console over HTTPS (then cookies are `Secure` and HSTS is sent).
     pub fn is_https(&self) -> bool {
-        self.public_url().starts_with("https://")
+        self.public_url().scheme() == "https"
     }
 
-    /// The public URL without a trailing slash.
-    pub fn public_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| {
-                let scheme = if self.tls.is_some() { "https" } else { "http" };
-                format!("{scheme}://{}", self.listen)
-            })
-            .trim_end_matches('/')
-            .to_string()
+    /// How browsers reach the console: `public_url`, else the listen address.
+    pub fn public_url(&self) -> Url {
+        self.public_url.clone().unwrap_or_else(|| {
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            Url::parse(&format!("{scheme}://{}", self.listen))
+                .unwrap_or_else(|_| Url::parse("http://127.0.0.1").expect("a URL"))
+        })
     }
 }
 

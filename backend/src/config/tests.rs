@@ -186,3 +186,28 @@ fn custom_command_types_are_lower_case_words_the_console_does_not_know() {
     let c = Config::from_toml(&format!("custom_commands = [\"rotate\"]\n{MINIMAL}"), []).unwrap();
     assert_eq!(c.custom_commands, ["rotate"]);
 }
+
+#[test]
+fn urls_and_proxies_are_parsed_at_load_and_a_bad_one_is_named() {
+    for (key, value) in [
+        ("public_url", "\"console.example\""),
+        ("public_url", "\"ftp://console.example\""),
+        ("callback_public_url", "\"http://\""),
+        ("trusted_proxies", "[\"10.0.0.0/33\"]"),
+        ("trusted_proxies", "[\"proxy.example\"]"),
+    ] {
+        let err = Config::from_toml(&format!("{key} = {value}\n{MINIMAL}"), []).unwrap_err();
+        assert!(err.0.contains(key), "{key} = {value}: {err}");
+    }
+    let c = Config::from_toml(
+        &format!(
+            "public_url = \"HTTPS://Console.Example:8443/\"\ntrusted_proxies = [\"10.0.0.0/8\", \
+             \"::1\"]\n{MINIMAL}"
+        ),
+        [],
+    )
+    .unwrap();
+    assert!(c.is_https());
+    assert_eq!(c.public_url().host_str(), Some("console.example"));
+    assert_eq!(c.trusted_proxies.len(), 2);
+}
