@@ -204,6 +204,13 @@ fn tick(clock: watch::Sender<u64>, every: Duration, mut shutdown: watch::Receive
     });
 }
 
+/// Handlers that only read the store take it alone.
+impl FromRef<AppState> for Arc<dyn Store> {
+    fn from_ref(app: &AppState) -> Arc<dyn Store> {
+        app.store.clone()
+    }
+}
+
 impl FromRef<AppState> for ApiBodyLimit {
     fn from_ref(app: &AppState) -> ApiBodyLimit {
         ApiBodyLimit(app.limits.api_body_bytes)

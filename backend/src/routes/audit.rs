@@ -2,11 +2,11 @@
 
 use super::{ListQuery, export};
 use crate::error::{ApiError, ApiQuery};
-use crate::state::AppState;
-use crate::store::AuditFilter;
+use crate::store::{AuditFilter, Store};
 use axum::Json;
 use axum::extract::State;
 use hermod_shared::console::{AuditRecord, ListPage};
+use std::sync::Arc;
 
 fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
     let c = q.common()?;
@@ -18,10 +18,10 @@ fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
 }
 
 pub async fn list(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<AuditRecord>>, ApiError> {
-    Ok(Json(app.store.list_audit(filter(&q)?).await?))
+    Ok(Json(store.list_audit(filter(&q)?).await?))
 }
 
 const COLUMNS: &[&str] = &[
@@ -53,11 +53,11 @@ fn row(a: &AuditRecord) -> Vec<String> {
 }
 
 pub async fn export(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     export::stream_pages(&q.format, "audit", COLUMNS, row, filter(&q)?, move |f| {
-        let store = app.store.clone();
+        let store = store.clone();
         async move { store.list_audit(f).await }
     })
 }

@@ -1,13 +1,12 @@
 //! `GET /api/callbacks`: every callback received, those matching no command included.
 
 use super::{ListQuery, export, int, record_id};
-use crate::error::ApiError;
-use crate::error::ApiQuery;
-use crate::state::AppState;
-use crate::store::{CallbackFilter, Exported};
+use crate::error::{ApiError, ApiQuery};
+use crate::store::{CallbackFilter, Exported, Store};
 use axum::Json;
 use axum::extract::{Path, State};
 use hermod_shared::console::{CallbackRecord, ListPage};
+use std::sync::Arc;
 
 fn filter(q: &ListQuery) -> Result<CallbackFilter, ApiError> {
     let c = q.common()?;
@@ -24,10 +23,10 @@ fn filter(q: &ListQuery) -> Result<CallbackFilter, ApiError> {
 /// A page of callbacks, each body cut to its first 16 KiB (`body_truncated` says when): a page of
 /// 500 callbacks of 5 MiB each would otherwise be 2.5 GB.
 pub async fn list(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<CallbackRecord>>, ApiError> {
-    let mut page = app.store.list_callbacks(filter(&q)?).await?;
+    let mut page = store.list_callbacks(filter(&q)?).await?;
     page.items = page
         .items
         .into_iter()
@@ -38,10 +37,10 @@ pub async fn list(
 
 /// One callback, its body whole.
 pub async fn one(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     Path(id): Path<String>,
 ) -> Result<Json<CallbackRecord>, ApiError> {
-    app.store
+    store
         .callback(record_id(&id, "callback")?)
         .await?
         .map(Json)
@@ -82,7 +81,7 @@ fn export_row(e: &Exported<CallbackRecord>) -> Vec<String> {
 
 /// `GET /api/callbacks/export?format=csv|json` with the list's filters, streamed.
 pub async fn export(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     export::stream_pages(
@@ -92,7 +91,7 @@ pub async fn export(
         export_row,
         filter(&q)?,
         move |f| {
-            let store = app.store.clone();
+            let store = store.clone();
             async move { store.export_callbacks(f).await }
         },
     )

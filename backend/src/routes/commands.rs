@@ -10,7 +10,9 @@ use crate::error::{ApiError, ApiJson, ApiQuery, Code};
 use crate::hermod::{Exchange, Failure, pollable};
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::store::{CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult};
+use crate::store::{
+    CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, Store,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,6 +24,7 @@ use hermod_shared::hermod::{
     CommandBody, CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys,
 };
 use serde_json::json;
+use std::sync::Arc;
 
 fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
     let c = q.common()?;
@@ -34,10 +37,10 @@ fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
 }
 
 pub async fn list(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<CommandRecord>>, ApiError> {
-    Ok(Json(app.store.list_commands(filter(&q)?).await?))
+    Ok(Json(store.list_commands(filter(&q)?).await?))
 }
 
 const EXPORT_COLUMNS: &[&str] = &[
@@ -84,7 +87,7 @@ fn export_row(e: &Exported<CommandRecord>) -> Vec<String> {
 
 /// `GET /api/commands/export?format=csv|json` with the list's filters: the whole view, streamed.
 pub async fn export(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     export::stream_pages(
@@ -94,7 +97,7 @@ pub async fn export(
         export_row,
         filter(&q)?,
         move |f| {
-            let store = app.store.clone();
+            let store = store.clone();
             async move { store.export_commands(f).await }
         },
     )

@@ -5,13 +5,14 @@ use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiJson};
 use crate::state::AppState;
-use crate::store::TemplateError;
+use crate::store::{Store, TemplateError};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hermod_shared::console::{TemplateInput, TemplateRecord};
 use hermod_shared::hermod::{CommandBody, CommandType};
 use serde_json::json;
+use std::sync::Arc;
 
 impl From<TemplateError> for ApiError {
     fn from(e: TemplateError) -> ApiError {
@@ -45,8 +46,10 @@ fn check(app: &AppState, t: &mut TemplateInput) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<TemplateRecord>>, ApiError> {
-    Ok(Json(app.store.templates().await?))
+pub async fn list(
+    State(store): State<Arc<dyn Store>>,
+) -> Result<Json<Vec<TemplateRecord>>, ApiError> {
+    Ok(Json(store.templates().await?))
 }
 
 async fn save(

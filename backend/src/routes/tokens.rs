@@ -7,18 +7,19 @@ use crate::auth::{Caller, RequestMeta, TOKEN_PREFIX, random_token, token_hash};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiJson};
 use crate::state::AppState;
-use crate::store::NewApiToken;
+use crate::store::{NewApiToken, Store};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hermod_shared::console::{MintedToken, NewToken, TokenRecord};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Tokens live at most this long.
 const MAX_DAYS: u32 = 366;
 
-pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<TokenRecord>>, ApiError> {
-    Ok(Json(app.store.tokens().await?))
+pub async fn list(State(store): State<Arc<dyn Store>>) -> Result<Json<Vec<TokenRecord>>, ApiError> {
+    Ok(Json(store.tokens().await?))
 }
 
 /// A new token for `new`, made by `maker`: the token itself (shown once) and what the store keeps.

@@ -5,12 +5,13 @@ use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta, password};
 use crate::error::{ApiError, ApiJson, Code};
 use crate::state::AppState;
-use crate::store::AccountError;
+use crate::store::{AccountError, Store};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hermod_shared::console::{NewUser, UserRecord, UserUpdate};
 use serde_json::json;
+use std::sync::Arc;
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> ApiError {
@@ -51,8 +52,8 @@ async fn hashed(app: &AppState, password_text: String) -> Result<String, ApiErro
         .map_err(ApiError::internal)
 }
 
-pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<UserRecord>>, ApiError> {
-    Ok(Json(app.store.users().await?))
+pub async fn list(State(store): State<Arc<dyn Store>>) -> Result<Json<Vec<UserRecord>>, ApiError> {
+    Ok(Json(store.users().await?))
 }
 
 pub async fn create(
