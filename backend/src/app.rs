@@ -213,6 +213,7 @@ fn gate(state: &AppState, roles: RouteRoles) -> Gate {
     Gate {
         store: state.store.clone(),
         auth: state.auth.clone(),
+        audit: state.audit.clone(),
         roles,
     }
 }

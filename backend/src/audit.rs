@@ -1,6 +1,6 @@
 //! Writing the audit log: who, when, from where, what, the target and the request id; never a secret.
 
-use crate::auth::{Caller, RequestMeta};
+use crate::auth::caller::{Caller, RequestMeta};
 use crate::store::{AuditEntry, Store};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -153,11 +153,13 @@ impl AuditLog {
         }
     }
 
-    /// Appends the line (refused or failed anonymous requests, such as wrong passwords, at most
-    /// [`DENIED_PER_MINUTE`] a minute per source and action: a stranger's loop cannot fill the log).
+    /// Appends the line (refused requests, and failed anonymous ones such as wrong passwords, at most
+    /// [`DENIED_PER_MINUTE`] a minute per source and action: a loop cannot fill the log).
     /// A failure to write it is logged, and does not undo what it describes.
     pub async fn record(&self, meta: &RequestMeta, caller: Option<&Caller>, mut event: Event<'_>) {
-        if caller.is_none() && event.outcome != "ok" {
+        // A refusal costs the sender nothing and the log is append-only: refusals are bounded per
+        // source and action, whoever asks (a logged-in user's refused requests too).
+        if event.outcome == "denied" || (caller.is_none() && event.outcome != "ok") {
             match self.throttle.admit(&meta.source, event.action) {
                 None => return,
                 Some(0) => {}

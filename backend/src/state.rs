@@ -57,7 +57,7 @@ pub struct Inner {
     pub web: Web,
     pub auth: Arc<Auth>,
     pub metrics: Metrics,
-    pub audit: AuditLog,
+    pub audit: Arc<AuditLog>,
     /// Sent on every response: CSP, HSTS under HTTPS, and the rest.
     pub security_headers: Vec<(HeaderName, HeaderValue)>,
     /// Flips to `true` when the server starts shutting down; open streams end on it.
@@ -143,7 +143,7 @@ impl AppState {
             web,
             auth: Arc::new(auth),
             metrics: Metrics::default(),
-            audit: AuditLog::new(store.clone()),
+            audit: Arc::new(AuditLog::new(store.clone())),
             security_headers,
             shutdown,
             heartbeat,

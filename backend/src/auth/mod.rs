@@ -3,21 +3,26 @@
 //! session, and compares the caller's role with the least role the route needs. The page hides what a
 //! role cannot do; this is the guard.
 
+pub mod caller;
 pub mod limiter;
 pub mod password;
 pub mod source;
 
+pub use caller::{Caller, Principal, RequestMeta};
+
+use crate::audit::{AuditLog, Event};
 use crate::clock::now_ms;
 use crate::error::{ApiError, Code};
 use crate::server::PeerAddr;
 use crate::store::Store;
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
+use caller::{log_in_first, unauthenticated};
 use hermod_shared::console::Role;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,81 +43,6 @@ fn session_cookie_name(secure: bool) -> &'static str {
 /// API tokens start with this, so a leaked one is recognisable in a scan.
 pub const TOKEN_PREFIX: &str = "hct_";
 
-/// Who made a request, once authenticated.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub name: String,
-    pub role: Role,
-    pub principal: Principal,
-    /// When the session or token ends at the latest (ms).
-    pub expires_at: i64,
-}
-
-#[derive(Debug, Clone)]
-pub enum Principal {
-    Session {
-        user_id: i64,
-        token_hash: String,
-        csrf_token: String,
-    },
-    Token {
-        id: i64,
-        token_hash: String,
-    },
-}
-
-impl Caller {
-    pub fn kind(&self) -> &'static str {
-        match self.principal {
-            Principal::Session { .. } => "user",
-            Principal::Token { .. } => "token",
-        }
-    }
-
-    /// What limits this caller's open streams: its session, or its token.
-    pub fn stream_key(&self) -> String {
-        match &self.principal {
-            Principal::Session { token_hash, .. } => format!("session:{token_hash}"),
-            Principal::Token { id, .. } => format!("token:{id}"),
-        }
-    }
-}
-
-/// Facts about every request, authenticated or not: its source and its id.
-#[derive(Debug, Clone)]
-pub struct RequestMeta {
-    pub source: String,
-    pub request_id: String,
-}
-
-/// A handler that takes a [`Caller`] runs only for a route the guard checked: the guard puts the
-/// caller in the request. On a public route there is none, and the request is refused as
-/// unauthenticated rather than failing.
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(log_in_first)
-    }
-}
-
-/// Every request the guard saw has its facts; one that bypassed the guard is a wiring mistake.
-impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<RequestMeta, ApiError> {
-        parts
-            .extensions
-            .get::<RequestMeta>()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("a route is not behind the console's guard"))
-    }
-}
-
 /// The least role each API route needs, by method and matched path; `None` is public.
 pub type RouteRoles = Arc<HashMap<(Method, String), Option<Role>>>;
 
@@ -128,14 +58,6 @@ pub fn token_hash(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn unauthenticated(detail: &str) -> ApiError {
-    ApiError::new(Code::Unauthenticated, detail)
-}
-
-fn log_in_first() -> ApiError {
-    unauthenticated("log in first (or send an API token as Authorization: Bearer)")
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -305,6 +227,8 @@ fn csrf_ok(auth: &Auth, headers: &HeaderMap, expected: &str) -> bool {
 pub struct Gate {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Auth>,
+    /// Where a logged-in caller's refused requests are written.
+    pub audit: Arc<AuditLog>,
     pub roles: RouteRoles,
 }
 
@@ -314,7 +238,12 @@ pub async fn guard(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let Gate { store, auth, roles } = &gate;
+    let Gate {
+        store,
+        auth,
+        audit,
+        roles,
+    } = &gate;
     let peer = req
         .extensions()
         .get::<ConnectInfo<PeerAddr>>()
@@ -344,20 +273,31 @@ pub async fn guard(
         let offered = credential(req.headers(), auth.secure_cookies)?.ok_or_else(log_in_first)?;
         let caller = identify(store.as_ref(), auth, offered, true).await?;
         let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        if let Principal::Session { csrf_token, .. } = &caller.principal
+        let refusal = if let Principal::Session { csrf_token, .. } = &caller.principal
             && changes_state
             && !csrf_ok(auth, req.headers(), csrf_token)
         {
-            return Err(ApiError::new(
+            Some(ApiError::new(
                 Code::Csrf,
                 "this request did not come from the console's own page (Origin or X-CSRF-Token check failed)",
-            ));
-        }
-        if caller.role < required {
-            return Err(ApiError::new(
+            ))
+        } else if caller.role < required {
+            Some(ApiError::new(
                 Code::Forbidden,
                 format!("this needs the {required} role; you are {}", caller.role),
-            ));
+            ))
+        } else {
+            None
+        };
+        if let Some(refused) = refusal {
+            // What a logged-in user tried and was refused is theirs to answer for.
+            let meta = req.extensions().get::<RequestMeta>().expect("set above");
+            let target = format!("{} {}", req.method(), req.uri().path());
+            let event = Event::ok("request_refused", target)
+                .outcome("denied")
+                .detail(json!({"reason": refused.problem.error, "needs": required}));
+            audit.record(meta, Some(&caller), event).await;
+            return Err(refused);
         }
         req.extensions_mut().insert(caller);
     }

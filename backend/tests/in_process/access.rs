@@ -315,3 +315,61 @@ async fn every_route_answers_each_role_as_allowed_and_refuses_everyone_else() {
         wrong.join("\n")
     );
 }
+
+#[tokio::test]
+async fn a_logged_in_users_refused_requests_are_audited_and_bounded() {
+    let app = TestApp::start().await;
+    let admin = app.session(Role::Admin).await;
+    let viewer = app.session(Role::Viewer).await;
+    let body = Some(json!({"username": "mallory", "password": "a long enough password", "role": "admin"}));
+    let refused = app
+        .call(Method::POST, "/api/users", &viewer, body.clone())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // A request from another site's page, with the session's cookie.
+    let Credential::Session { cookie, .. } = &viewer else {
+        unreachable!("a session")
+    };
+    let forged = axum::http::Request::post("/api/tokens")
+        .header("host", crate::harness::HOST)
+        .header("cookie", cookie)
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    assert_eq!(app.send(forged).await.status, StatusCode::FORBIDDEN);
+
+    let audit = app
+        .call(Method::GET, "/api/audit?type=request_refused", &admin, None)
+        .await
+        .json();
+    let lines = audit["items"].as_array().expect("lines");
+    let reasons: BTreeSet<(String, String, String)> = lines
+        .iter()
+        .map(|l| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (text(&l["target"]), text(&l["detail"]["reason"]), text(&l["outcome"]))
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        BTreeSet::from([
+            ("POST /api/users".into(), "forbidden".into(), "denied".into()),
+            ("POST /api/tokens".into(), "csrf".into(), "denied".into()),
+        ]),
+        "{audit}"
+    );
+    assert!(lines.iter().all(|l| l["actor"].as_str().unwrap_or("").starts_with("viewer")));
+
+    // A loop of refusals cannot fill the append-only log.
+    for _ in 0..30 {
+        app.call(Method::POST, "/api/users", &viewer, body.clone())
+            .await;
+    }
+    let audit = app
+        .call(Method::GET, "/api/audit?type=request_refused", &admin, None)
+        .await
+        .json();
+    let count = audit["items"].as_array().expect("lines").len();
+    assert!(count <= 12, "{count} lines for 32 refusals");
+}
