@@ -50,7 +50,7 @@ pub fn status_of(code: Code) -> StatusCode {
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         HermodRefused | HermodServerError | HermodUnreachable | HermodCertificate
         | HermodBadAnswer => StatusCode::BAD_GATEWAY,
-        StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        StoreUnavailable | NotReady => StatusCode::SERVICE_UNAVAILABLE,
         HermodTimeout | RequestTimeout => StatusCode::GATEWAY_TIMEOUT,
     }
 }

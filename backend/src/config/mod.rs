@@ -84,6 +84,9 @@ pub struct Limits {
     pub header_read_timeout_secs: u64,
     /// Open connections a listener holds at most; more wait to be accepted.
     pub max_connections: usize,
+    /// `/readyz` fails while the data directory's file system has less free space than this (MiB):
+    /// a full disk fails every write, so a balancer should steer away before it does.
+    pub min_free_disk_mb: u64,
 }
 
 impl Default for Limits {
@@ -94,6 +97,7 @@ impl Default for Limits {
             request_timeout_secs: 90,
             header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
             max_connections: ConnectionLimits::default().max_connections,
+            min_free_disk_mb: 256,
         }
     }
 }

@@ -6,6 +6,7 @@ mod bad_input;
 mod csrf;
 mod harness;
 mod headers;
+mod health;
 mod link;
 mod login;
 mod receiver;
