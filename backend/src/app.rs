@@ -246,6 +246,29 @@ pub fn callback_app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// What the metrics listener (`metrics_listen`) serves: the Prometheus text and liveness, without a
+/// login, so a scraper needs no account, and nothing else. No `Host` check: a scraper names whatever
+/// address it dials, and a page that reached this listener by DNS rebinding could read counts only.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(routes::health::metrics))
+        .route("/healthz", get(routes::health::live))
+        .fallback(metrics_only)
+        .layer(middleware::from_fn(log_failures))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            add_security_headers,
+        ))
+        .with_state(state)
+}
+
+async fn metrics_only() -> ApiError {
+    ApiError::new(
+        Code::NotFound,
+        "the metrics listener (metrics_listen) serves GET /metrics and /healthz only",
+    )
+}
+
 pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.limits.request_timeout_secs);
     let table = api_routes();

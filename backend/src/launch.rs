@@ -1,6 +1,6 @@
 //! The subcommands: `serve`, `demo`, `simulate`, `user`, `healthcheck`.
 
-use crate::app::{app, callback_app};
+use crate::app::{app, callback_app, metrics_app};
 use crate::audit;
 use crate::auth::password::{self, Cost};
 use crate::config::{Config, ConfigError};
@@ -101,7 +101,8 @@ async fn bootstrap_admin(
     Ok(true)
 }
 
-/// Runs the console on `listener` (and the callback listener, when configured) until shut down.
+/// Runs the console on `listener` (and the callback and metrics listeners, when configured) until
+/// shut down.
 async fn run_console(
     mut config: Config,
     data_dir: &Path,
@@ -131,6 +132,14 @@ async fn run_console(
         }
         None => None,
     };
+    let metrics_listener = match &config.metrics_listen {
+        Some(a) => {
+            let l = bind(a).await?;
+            announce("metrics listening", &l, tls.is_some())?;
+            Some(l)
+        }
+        None => None,
+    };
     let state = AppState::new(&config, data_dir, shutdown.clone()).await?;
     bootstrap_admin(state.store.as_ref(), cost(&config), admin_fallback).await?;
     follow_up::start(state.clone());
@@ -140,15 +149,23 @@ async fn run_console(
         clients = state.clients.len(),
         "console ready"
     );
-    let callbacks = callback_listener.map(|l| {
-        tokio::spawn(serve_router(
-            l,
-            tls.clone(),
-            callback_app(state.clone()),
-            config.limits.connections(),
-            shutdown.clone(),
-        ))
-    });
+    let side_listeners = [
+        callback_listener.map(|l| (l, callback_app(state.clone()))),
+        metrics_listener.map(|l| (l, metrics_app(state.clone()))),
+    ];
+    let side_servers: Vec<_> = side_listeners
+        .into_iter()
+        .flatten()
+        .map(|(l, router)| {
+            tokio::spawn(serve_router(
+                l,
+                tls.clone(),
+                router,
+                config.limits.connections(),
+                shutdown.clone(),
+            ))
+        })
+        .collect();
     let store = state.store.clone();
     serve_router(
         listener,
@@ -158,7 +175,7 @@ async fn run_console(
         shutdown,
     )
     .await?;
-    if let Some(task) = callbacks {
+    for task in side_servers {
         task.await??;
     }
     // Every answered write is durable already; this folds the log into the database file.

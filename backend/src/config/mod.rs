@@ -40,6 +40,10 @@ pub struct Config {
     /// How Hermod reaches the callback listener; builds the callback URLs shown. Default: `public_url`.
     #[serde(default)]
     pub callback_public_url: Option<String>,
+    /// A listener for `GET /metrics` and `/healthz` only, without a login, so a scraper needs no
+    /// account; on an address only the monitoring network reaches.
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
     /// The host names (a `Host` header's, port aside) the console answers to; anything else gets
     /// 421 before any other work, so a name an attacker points at this address (DNS rebinding)
     /// reaches nothing. Default: the hosts of `public_url` and `callback_public_url`, the listen
