@@ -51,6 +51,8 @@ pub struct Inner {
     pub feed_config: FeedConfig,
     pub follow_up: FollowUpConfig,
     pub limits: Limits,
+    /// An access line per request (`log_requests`), or only the failures.
+    pub log_requests: bool,
     /// Where the store's files are: readiness watches its free space.
     pub data_dir: PathBuf,
     pub web: Web,
@@ -162,6 +164,7 @@ impl AppState {
             feed_config: config.feed.clone(),
             follow_up: config.follow_up.clone(),
             limits: config.limits.clone(),
+            log_requests: config.log_requests,
             data_dir: data_dir.to_path_buf(),
             web,
             auth: Arc::new(auth),

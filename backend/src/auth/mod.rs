@@ -61,6 +61,11 @@ pub enum Principal {
     },
 }
 
+/// Who made a request, on its answer: the guard knows, the access log (`app.rs`, `log_requests`)
+/// writes it.
+#[derive(Clone)]
+pub struct CalledBy(pub String);
+
 impl Caller {
     pub fn kind(&self) -> &'static str {
         match self.principal {
@@ -340,6 +345,7 @@ pub async fn guard(
     let required = matched
         .and_then(|path| roles.get(&(method, path)).copied())
         .flatten();
+    let mut called_by = None;
     if let Some(required) = required {
         let offered = credential(req.headers(), auth.secure_cookies)?.ok_or_else(log_in_first)?;
         let caller = identify(store.as_ref(), auth, offered, true).await?;
@@ -359,10 +365,14 @@ pub async fn guard(
                 format!("this needs the {required} role; you are {}", caller.role),
             ));
         }
+        called_by = Some(CalledBy(caller.name.clone()));
         req.extensions_mut().insert(caller);
     }
     let mut response = next.run(req).await;
     response.headers_mut().insert("x-request-id", request_id);
+    if let Some(c) = called_by {
+        response.extensions_mut().insert(c);
+    }
     Ok(response)
 }
 

@@ -51,6 +51,10 @@ pub struct Config {
     /// addresses.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Log a line per request (request id, method, route, status, duration, caller); off, only the
+    /// failures are logged.
+    #[serde(default = "default_true")]
+    pub log_requests: bool,
     /// Serve HTTPS with this certificate and key.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
@@ -68,6 +72,10 @@ pub struct Config {
     /// Hermod API users, keyed by `client-id`.
     #[serde(default)]
     pub clients: BTreeMap<String, ClientConfig>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_listen() -> String {
@@ -233,16 +241,12 @@ pub struct ClientConfig {
     #[serde(default = "default_max_answer")]
     pub max_answer_bytes: usize,
     /// Whether the console polls this client's commands whose callback never came (`[follow_up]`).
-    #[serde(default = "default_auto_poll")]
+    #[serde(default = "default_true")]
     pub auto_poll: bool,
     /// Callbacks taken per second at most (a second's worth at once); beyond, 429 with Retry-After.
     /// Unset: no limit.
     #[serde(default)]
     pub callback_rate_per_sec: Option<u32>,
-}
-
-fn default_auto_poll() -> bool {
-    true
 }
 
 fn default_connect_timeout() -> u64 {
@@ -272,7 +276,7 @@ impl ClientConfig {
             connect_timeout_secs: default_connect_timeout(),
             request_timeout_secs: default_request_timeout(),
             max_answer_bytes: default_max_answer(),
-            auto_poll: default_auto_poll(),
+            auto_poll: default_true(),
             callback_rate_per_sec: None,
         }
     }

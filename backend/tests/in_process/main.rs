@@ -8,5 +8,6 @@ mod harness;
 mod headers;
 mod health;
 mod link;
+mod logging;
 mod login;
 mod receiver;
