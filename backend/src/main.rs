@@ -1,4 +1,5 @@
 use clap::{Parser, Subcommand};
+use hermod_console::config::LogFormat;
 use hermod_console::launch;
 use hermod_shared::console::Role;
 use std::path::PathBuf;
@@ -129,9 +130,13 @@ enum UserAction {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    launch::init_logging();
     hermod_console::install_crypto();
-    let result = match Cli::parse().command {
+    let command = Cli::parse().command;
+    // `serve` and `demo` start logging once their configuration says in which format (log_format).
+    if !matches!(command, Command::Serve { .. } | Command::Demo { .. }) {
+        launch::init_logging(LogFormat::Text);
+    }
+    let result = match command {
         Command::Serve {
             config,
             listen,

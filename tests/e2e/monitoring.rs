@@ -1,7 +1,8 @@
 //! What monitoring reads (README.md, "Monitoring"): the metrics listener a scraper reaches without
-//! an account.
+//! an account, and the log as JSON lines.
 
 use hermod_console_tests::*;
+use serde_json::Value;
 
 #[tokio::test]
 async fn the_metrics_listener_serves_metrics_and_health_without_a_login_and_nothing_else() {
@@ -52,4 +53,57 @@ async fn the_metrics_listener_serves_metrics_and_health_without_a_login_and_noth
     c.read(scraper.get(format!("{}/metrics", c.url)))
         .await
         .expect_problem(401, Some("unauthenticated"), None);
+}
+
+#[tokio::test]
+async fn with_log_format_json_every_stderr_line_is_a_json_object_with_the_access_fields() {
+    let mut c = Console::demo()
+        .env("HERMOD_CONSOLE__LOG_FORMAT", "json")
+        .start()
+        .await;
+    c.assert_healthy().await;
+    let sent = c.send("ping", ping_body(&unique("json-log-"), 30)).await;
+    c.wait_for_state(sent.id, "COMPLETED").await;
+    let request_id = c
+        .get(&format!("/api/commands/{}", sent.id))
+        .await
+        .expect(200)
+        .header("x-request-id")
+        .expect("a request id")
+        .to_string();
+    let status = c.stop().await;
+    assert!(status.success(), "{status}");
+
+    // The log file holds stdout too: its lines are the ones printed while starting.
+    let stdout = c.startup_lines().to_vec();
+    let log = c.log();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| !stdout.iter().any(|s| s == l))
+        .collect();
+    assert!(lines.len() > 5, "{log}");
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for e in &events {
+        for field in ["timestamp", "level", "target", "message"] {
+            assert!(e.get(field).is_some(), "{field} missing: {e}");
+        }
+    }
+    let access = events
+        .iter()
+        .find(|e| e["request_id"] == request_id.as_str())
+        .unwrap_or_else(|| panic!("no line for {request_id}: {log}"));
+    assert_eq!(access["target"], "hermod_console::access", "{access}");
+    assert_eq!(access["level"], "INFO", "{access}");
+    assert_eq!(access["method"], "GET", "{access}");
+    assert_eq!(access["route"], "/api/commands/{id}", "{access}");
+    assert_eq!(access["status"], 200, "{access}");
+    assert_eq!(access["caller"], "admin", "{access}");
+    assert!(access["duration_ms"].is_number(), "{access}");
+    assert!(
+        events.iter().any(|e| e["message"] == "shutting down"),
+        "{log}"
+    );
 }

@@ -55,6 +55,9 @@ pub struct Config {
     /// failures are logged.
     #[serde(default = "default_true")]
     pub log_requests: bool,
+    /// How `serve` and `demo` write their log lines to stderr: `text`, or `json` (one object a line).
+    #[serde(default)]
+    pub log_format: LogFormat,
     /// Serve HTTPS with this certificate and key.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
@@ -72,6 +75,14 @@ pub struct Config {
     /// Hermod API users, keyed by `client-id`.
     #[serde(default)]
     pub clients: BTreeMap<String, ClientConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 fn default_true() -> bool {
