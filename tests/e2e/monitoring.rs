@@ -1,8 +1,10 @@
 //! What monitoring reads (README.md, "Monitoring"): the metrics listener a scraper reaches without
-//! an account, and the log as JSON lines.
+//! an account, the log as JSON lines, and a stop that does not wait past its deadline.
 
 use hermod_console_tests::*;
 use serde_json::Value;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn the_metrics_listener_serves_metrics_and_health_without_a_login_and_nothing_else() {
@@ -106,4 +108,43 @@ async fn with_log_format_json_every_stderr_line_is_a_json_object_with_the_access
         events.iter().any(|e| e["message"] == "shutting down"),
         "{log}"
     );
+}
+
+#[tokio::test]
+async fn a_stop_waits_for_open_requests_only_up_to_the_shutdown_deadline() {
+    let mut c = Console::demo()
+        .env("HERMOD_CONSOLE__LIMITS__SHUTDOWN_DEADLINE_SECS", "1")
+        .start()
+        .await;
+    // A callback whose body trickles: the receiver would wait 10 s for the rest of it.
+    let addr = c.url.trim_start_matches("http://").to_string();
+    let mut held = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let credential = b64(format!("{IDM_CALLBACK_USER}:{}", c.secrets.idm_password));
+    let head = format!(
+        "POST /clients/idm/rest/callback/ping HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Basic {credential}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\n\r\n{{\"commandId\":"
+    );
+    held.write_all(head.as_bytes())
+        .await
+        .expect("send the head");
+    // Let the request reach the receiver before the stop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let started = Instant::now();
+    let status = c.stop().await;
+    let took = started.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(
+        took < Duration::from_secs(5),
+        "the stop took {took:?} with a 1 s deadline"
+    );
+    assert!(
+        c.log().contains("shutdown deadline"),
+        "the cut-off is logged: {}",
+        c.log()
+    );
+    drop(held);
 }

@@ -110,6 +110,8 @@ pub struct Limits {
     /// `/readyz` fails while the data directory's file system has less free space than this (MiB):
     /// a full disk fails every write, so a balancer should steer away before it does.
     pub min_free_disk_mb: u64,
+    /// On a stop, open requests and exports get this long to finish before the process exits anyway.
+    pub shutdown_deadline_secs: u64,
 }
 
 impl Default for Limits {
@@ -121,6 +123,7 @@ impl Default for Limits {
             header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
             max_connections: ConnectionLimits::default().max_connections,
             min_free_disk_mb: 256,
+            shutdown_deadline_secs: ConnectionLimits::default().shutdown_deadline.as_secs(),
         }
     }
 }
@@ -133,6 +136,7 @@ impl Limits {
                 self.header_read_timeout_secs.max(1),
             ),
             max_connections: self.max_connections.max(1),
+            shutdown_deadline: std::time::Duration::from_secs(self.shutdown_deadline_secs),
         }
     }
 }
