@@ -236,8 +236,15 @@ fn callback_routes(state: &AppState) -> Router<AppState> {
 /// What a separate callback listener (`callback_listen`) serves: the receiver and nothing else, so the
 /// console itself need not be reachable from Hermod's network.
 pub fn callback_app(state: AppState) -> Router {
-    callback_routes(&state)
-        .layer(middleware::from_fn_with_state(state.clone(), check_host))
+    let routes =
+        callback_routes(&state).layer(middleware::from_fn_with_state(state.clone(), check_host));
+    outer_layers(routes, state)
+}
+
+/// The layers every listener's router ends with: the access log, and outside it the security headers,
+/// so they are on every answer.
+fn outer_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .layer(middleware::from_fn_with_state(
             LogRequests(state.log_requests),
             log_requests,
@@ -253,19 +260,11 @@ pub fn callback_app(state: AppState) -> Router {
 /// login, so a scraper needs no account, and nothing else. No `Host` check: a scraper names whatever
 /// address it dials, and a page that reached this listener by DNS rebinding could read counts only.
 pub fn metrics_app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/metrics", get(routes::health::metrics))
         .route("/healthz", get(routes::health::live))
-        .fallback(metrics_only)
-        .layer(middleware::from_fn_with_state(
-            LogRequests(state.log_requests),
-            log_requests,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            add_security_headers,
-        ))
-        .with_state(state)
+        .fallback(metrics_only);
+    outer_layers(routes, state)
 }
 
 async fn metrics_only() -> ApiError {
@@ -327,21 +326,13 @@ pub fn app(state: AppState) -> Router {
     } else {
         callback_routes(&state)
     };
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(callbacks)
         .route("/readyz", get(routes::health::ready))
         .fallback_service(state.web.service())
-        .layer(middleware::from_fn_with_state(state.clone(), check_host))
-        .layer(middleware::from_fn_with_state(
-            LogRequests(state.log_requests),
-            log_requests,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            add_security_headers,
-        ))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state.clone(), check_host));
+    outer_layers(routes, state)
 }
 
 /// What a request's route is logged as when no route matched it: the page and its files (the

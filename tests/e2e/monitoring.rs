@@ -6,16 +6,19 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
+/// `demo` with one configuration key set through its environment variable.
+async fn demo_with(name: &str, value: impl Into<String>) -> Console {
+    Console::demo().env(name, value).start().await
+}
+
 #[tokio::test]
 async fn the_metrics_listener_serves_metrics_and_health_without_a_login_and_nothing_else() {
     let port = free_port();
-    let c = Console::demo()
-        .env(
-            "HERMOD_CONSOLE__METRICS_LISTEN",
-            format!("127.0.0.1:{port}"),
-        )
-        .start()
-        .await;
+    let c = demo_with(
+        "HERMOD_CONSOLE__METRICS_LISTEN",
+        format!("127.0.0.1:{port}"),
+    )
+    .await;
     let metrics_url = format!("http://127.0.0.1:{port}");
     let scraper = c.anonymous();
 
@@ -59,10 +62,7 @@ async fn the_metrics_listener_serves_metrics_and_health_without_a_login_and_noth
 
 #[tokio::test]
 async fn with_log_format_json_every_stderr_line_is_a_json_object_with_the_access_fields() {
-    let mut c = Console::demo()
-        .env("HERMOD_CONSOLE__LOG_FORMAT", "json")
-        .start()
-        .await;
+    let mut c = demo_with("HERMOD_CONSOLE__LOG_FORMAT", "json").await;
     c.assert_healthy().await;
     let sent = c.send("ping", ping_body(&unique("json-log-"), 30)).await;
     c.wait_for_state(sent.id, "COMPLETED").await;
@@ -112,10 +112,7 @@ async fn with_log_format_json_every_stderr_line_is_a_json_object_with_the_access
 
 #[tokio::test]
 async fn a_stop_waits_for_open_requests_only_up_to_the_shutdown_deadline() {
-    let mut c = Console::demo()
-        .env("HERMOD_CONSOLE__LIMITS__SHUTDOWN_DEADLINE_SECS", "1")
-        .start()
-        .await;
+    let mut c = demo_with("HERMOD_CONSOLE__LIMITS__SHUTDOWN_DEADLINE_SECS", "1").await;
     // A callback whose body trickles: the receiver would wait 10 s for the rest of it.
     let addr = c.url.trim_start_matches("http://").to_string();
     let mut held = tokio::net::TcpStream::connect(&addr)
