@@ -2,12 +2,12 @@
 //! same thing. Every API route is declared once, in [`api_routes`], with the least role it
 //! needs; the router, the guard and `GET /api/routes` are all made from that one table.
 
-use crate::auth::{self, Gate, RouteRoles};
+use crate::auth::{self, CalledBy, Gate, RouteRoles};
 use crate::config::host_name;
 use crate::error::{ApiError, Code, Failure};
 use crate::routes;
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +15,7 @@ use axum::routing::{MethodRouter, any, delete, get, post, put};
 use axum::{Extension, Json, Router};
 use hermod_shared::console::{Role, RouteInfo};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Refuses a request that names a host the console does not answer to, before any other work: a
@@ -237,14 +237,42 @@ fn callback_routes(state: &AppState) -> Router<AppState> {
 /// What a separate callback listener (`callback_listen`) serves: the receiver and nothing else, so the
 /// console itself need not be reachable from Hermod's network.
 pub fn callback_app(state: AppState) -> Router {
-    callback_routes(&state)
-        .layer(middleware::from_fn_with_state(state.clone(), check_host))
-        .layer(middleware::from_fn(log_failures))
+    let routes =
+        callback_routes(&state).layer(middleware::from_fn_with_state(state.clone(), check_host));
+    outer_layers(routes, state)
+}
+
+/// The layers every listener's router ends with: the access log, and outside it the security headers,
+/// so they are on every answer.
+fn outer_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .layer(middleware::from_fn_with_state(
+            LogRequests(state.log_requests),
+            log_requests,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             add_security_headers,
         ))
         .with_state(state)
+}
+
+/// What the metrics listener (`metrics_listen`) serves: the Prometheus text and liveness, without a
+/// login, so a scraper needs no account, and nothing else. No `Host` check: a scraper names whatever
+/// address it dials, and a page that reached this listener by DNS rebinding could read counts only.
+pub fn metrics_app(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/metrics", get(routes::health::metrics))
+        .route("/healthz", get(routes::health::live))
+        .fallback(metrics_only);
+    outer_layers(routes, state)
+}
+
+async fn metrics_only() -> ApiError {
+    ApiError::new(
+        Code::NotFound,
+        "the metrics listener (metrics_listen) serves GET /metrics and /healthz only",
+    )
 }
 
 pub fn app(state: AppState) -> Router {
@@ -299,44 +327,83 @@ pub fn app(state: AppState) -> Router {
     } else {
         callback_routes(&state)
     };
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(callbacks)
         .route("/readyz", get(routes::health::ready))
         .fallback_service(state.web.service())
-        .layer(middleware::from_fn_with_state(state.clone(), check_host))
-        .layer(middleware::from_fn(log_failures))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            add_security_headers,
-        ))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state.clone(), check_host));
+    outer_layers(routes, state)
 }
 
-/// Logs each failed request once, with the code and cause its error carried (error.rs, `Failure`)
-/// and the request id its answer names. A console fault is an error; Hermod failing, or a request
-/// that ran out of time, a warning.
-async fn log_failures(req: Request, next: Next) -> Response {
+/// What a request's route is logged as when no route matched it: the page and its files (the
+/// fallback), or a path nothing serves.
+const UNMATCHED: &str = "(fallback)";
+
+/// The one logging layer: an access line per request (`log_requests`), and each failed request once
+/// more, with the code and cause its error carried (error.rs, `Failure`). A console fault is an
+/// error; Hermod failing, or a request that ran out of time, a warning.
+///
+/// It runs on every callback, so it keeps to what is at hand: the route is the matched pattern
+/// (`/api/commands/{id}`: no ids, no query string with a secret in it), borrowed from the request;
+/// the caller is the name the guard put on the answer (`CalledBy`); the duration is until the
+/// answer's head (a stream's length is its reader's business).
+async fn log_requests(State(all): State<LogRequests>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
+    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+    let status = response.status().as_u16();
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let method = method.as_str();
+    if all.0 {
+        let caller = response
+            .extensions()
+            .get::<CalledBy>()
+            .map_or("-", |c| c.0.as_str());
+        let duration_ms = started.elapsed().as_micros() as f64 / 1000.0;
+        tracing::info!(
+            target: ACCESS_TARGET,
+            request_id,
+            method,
+            route,
+            status,
+            duration_ms,
+            caller,
+            "request"
+        );
+    }
     if let Some(failure) = response.extensions().get::<Failure>() {
-        let status = response.status().as_u16();
         let code = failure.code.as_str();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-");
         match &failure.cause {
             Some(cause) => {
-                tracing::error!(%method, path, status, code, request_id, cause, "request failed")
+                tracing::error!(
+                    method,
+                    route,
+                    status,
+                    code,
+                    request_id,
+                    cause,
+                    "request failed"
+                )
             }
-            None => tracing::warn!(%method, path, status, code, request_id, "request failed"),
+            None => tracing::warn!(method, route, status, code, request_id, "request failed"),
         }
     }
     response
 }
+
+/// The access log's target, so a filter can leave it out (`RUST_LOG=info,hermod_console::access=off`).
+pub const ACCESS_TARGET: &str = "hermod_console::access";
+
+/// Whether every request is logged (`log_requests`), or only the failed ones.
+#[derive(Clone, Copy)]
+pub struct LogRequests(pub bool);
 
 /// The whole-request limit, answered as a JSON problem like every other error.
 async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {

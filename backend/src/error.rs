@@ -1,7 +1,7 @@
 //! The console API's one error type: every failure is an [`ErrorCode`](Code), which alone decides the
 //! status (docs/ARCHITECTURE.md's table), and a JSON [`Problem`] body. The store's, the accounts' and
 //! the templates' errors convert into it with `From`, so handlers use `?`. Client errors are not
-//! logged; a 5xx answer carries its cause to the one layer that logs it (`app.rs`, `log_failures`).
+//! logged; a 5xx answer carries its cause to the one layer that logs it (`app.rs`, `log_requests`).
 
 use crate::store::StoreError;
 use axum::Json;
@@ -24,7 +24,7 @@ pub struct ApiError {
 }
 
 /// A 5xx answer's code and cause, carried on the answer to the one layer that logs it (`app.rs`,
-/// `log_failures`), so each is logged once, with the request it failed.
+/// `log_requests`), so each is logged once, with the request it failed.
 #[derive(Clone)]
 pub struct Failure {
     pub code: String,
@@ -50,7 +50,7 @@ pub fn status_of(code: Code) -> StatusCode {
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         HermodRefused | HermodServerError | HermodUnreachable | HermodCertificate
         | HermodBadAnswer => StatusCode::BAD_GATEWAY,
-        StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        StoreUnavailable | NotReady => StatusCode::SERVICE_UNAVAILABLE,
         HermodTimeout | RequestTimeout => StatusCode::GATEWAY_TIMEOUT,
     }
 }

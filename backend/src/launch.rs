@@ -1,9 +1,9 @@
 //! The subcommands: `serve`, `demo`, `simulate`, `user`, `token`, `healthcheck`, and the rest.
 
-use crate::app::{app, callback_app};
+use crate::app::{app, callback_app, metrics_app};
 use crate::audit;
 use crate::auth::password::{self, Cost};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, LogFormat};
 use crate::feed::Feed;
 use crate::follow_up;
 use crate::hermod::HermodClient;
@@ -36,20 +36,42 @@ pub const ADMIN_PASSWORD_ENV: &str = "HERMOD_CONSOLE_ADMIN_PASSWORD";
 const DEMO_PASSWORD_FILE: &str = "demo-admin-password";
 
 /// Logs go to stderr, filtered by `RUST_LOG` (`info` by default); stdout carries only the
-/// `listening on` lines that scripts wait for (and `demo`'s login hint).
-pub fn init_logging() {
+/// `listening on` lines that scripts wait for (and `demo`'s login hint). `serve` and `demo` call this
+/// once their configuration is read (`log_format`); every other subcommand with `Text`, from main.rs.
+/// A second call changes nothing.
+pub fn init_logging(format: LogFormat) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|s| Targets::from_str(&s).ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
-        )
+    let (text, json) = match format {
+        LogFormat::Text => (
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+            ),
+            None,
+        ),
+        // One object per line, the event's fields beside `timestamp`, `level`, `target` and
+        // `message`, so a log collector needs no parsing rule of ours.
+        LogFormat::Json => (
+            None,
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr),
+            ),
+        ),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(text)
+        .with(json)
         .with(filter)
-        .init();
+        .try_init();
 }
 
 fn announce(what: &str, listener: &TcpListener, tls: bool) -> Result<String, BoxError> {
@@ -103,7 +125,8 @@ async fn bootstrap_admin(
     Ok(true)
 }
 
-/// Runs the console on `listener` (and the callback listener, when configured) until shut down.
+/// Runs the console on `listener` (and the callback and metrics listeners, when configured) until
+/// shut down.
 async fn run_console(
     mut config: Config,
     data_dir: &Path,
@@ -133,6 +156,14 @@ async fn run_console(
         }
         None => None,
     };
+    let metrics_listener = match &config.metrics_listen {
+        Some(a) => {
+            let l = bind(a).await?;
+            announce("metrics listening", &l, tls.is_some())?;
+            Some(l)
+        }
+        None => None,
+    };
     let state = AppState::new(&config, data_dir, shutdown.clone()).await?;
     bootstrap_admin(state.store.as_ref(), cost(&config), admin_fallback).await?;
     follow_up::start(state.clone());
@@ -142,15 +173,23 @@ async fn run_console(
         clients = state.clients.len(),
         "console ready"
     );
-    let callbacks = callback_listener.map(|l| {
-        tokio::spawn(serve_router(
-            l,
-            tls.clone(),
-            callback_app(state.clone()),
-            config.limits.connections(),
-            shutdown.clone(),
-        ))
-    });
+    let side_listeners = [
+        callback_listener.map(|l| (l, callback_app(state.clone()))),
+        metrics_listener.map(|l| (l, metrics_app(state.clone()))),
+    ];
+    let side_servers: Vec<_> = side_listeners
+        .into_iter()
+        .flatten()
+        .map(|(l, router)| {
+            tokio::spawn(serve_router(
+                l,
+                tls.clone(),
+                router,
+                config.limits.connections(),
+                shutdown.clone(),
+            ))
+        })
+        .collect();
     let store = state.store.clone();
     serve_router(
         listener,
@@ -160,7 +199,7 @@ async fn run_console(
         shutdown,
     )
     .await?;
-    if let Some(task) = callbacks {
+    for task in side_servers {
         task.await??;
     }
     // Every answered write is durable already; this folds the log into the database file.
@@ -179,6 +218,7 @@ pub async fn serve(
     data_dir: Option<PathBuf>,
 ) -> Result<(), BoxError> {
     let config = Config::load(config_path)?;
+    init_logging(config.log_format);
     let data_dir = data_dir_of(Some(&config), data_dir);
     let listener = bind(listen.as_deref().unwrap_or(&config.listen)).await?;
     run_console(config, &data_dir, listener, shutdown_on_signal(), None).await
@@ -264,6 +304,7 @@ pub async fn demo(listen: &str, data_dir: &Path) -> Result<(), BoxError> {
     }
     let config = Config::from_toml(&console_toml, std::env::vars())
         .map_err(|e| ConfigError(format!("demo configuration: {e}")))?;
+    init_logging(config.log_format);
     let sim_config = SimConfig::from_toml(&sim_toml, std::env::vars())
         .map_err(|e| ConfigError(format!("demo simulator configuration: {e}")))?;
     let admin_password = demo_password(data_dir)?;

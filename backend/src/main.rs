@@ -1,8 +1,8 @@
 use clap::{Parser, Subcommand};
+use hermod_console::config::LogFormat;
 use hermod_console::launch;
 use hermod_shared::console::{NewToken, Role};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Hermod Console: send commands to Smart ID devices through Hermod, follow them, watch every callback.
 #[derive(Parser)]
@@ -152,10 +152,14 @@ enum UserAction {
 }
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    launch::init_logging();
+async fn main() {
     hermod_console::install_crypto();
-    let result = match Cli::parse().command {
+    let command = Cli::parse().command;
+    // `serve` and `demo` start logging once their configuration says in which format (log_format).
+    if !matches!(command, Command::Serve { .. } | Command::Demo { .. }) {
+        launch::init_logging(LogFormat::Text);
+    }
+    let result = match command {
         Command::Serve {
             config,
             listen,
@@ -220,11 +224,15 @@ async fn main() -> ExitCode {
             launch::user(command, config.as_deref(), data_dir, init).await
         }
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match result {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("hermod-console: {e}");
-            ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Not a return: the runtime's drop waits for every blocking task, and one serving a request cut
+    // off at the shutdown deadline (limits.shutdown_deadline_secs) may still run. The store is
+    // closed by now and stdout is written line by line, so nothing is left to flush.
+    std::process::exit(code)
 }

@@ -17,7 +17,7 @@ use axum::http::{HeaderName, HeaderValue};
 use hermod_shared::console::ClientInfo;
 use hermod_shared::hermod::EnvelopeKeys;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -54,6 +54,10 @@ pub struct Inner {
     pub feed_config: FeedConfig,
     pub follow_up: FollowUpConfig,
     pub limits: Limits,
+    /// An access line per request (`log_requests`), or only the failures.
+    pub log_requests: bool,
+    /// Where the store's files are: readiness watches its free space.
+    pub data_dir: PathBuf,
     pub web: Web,
     pub auth: Arc<Auth>,
     pub metrics: Metrics,
@@ -140,6 +144,8 @@ impl AppState {
             feed_config: config.feed.clone(),
             follow_up: config.follow_up.clone(),
             limits: config.limits.clone(),
+            log_requests: config.log_requests,
+            data_dir: data_dir.to_path_buf(),
             web,
             auth: Arc::new(auth),
             metrics: Metrics::default(),

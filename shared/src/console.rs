@@ -386,11 +386,12 @@ pub enum ErrorCode {
     HermodTimeout,
     RequestTimeout,
     StoreUnavailable,
+    NotReady,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::UnsupportedMediaType,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidQuery,
@@ -422,6 +423,7 @@ impl ErrorCode {
         ErrorCode::HermodTimeout,
         ErrorCode::RequestTimeout,
         ErrorCode::StoreUnavailable,
+        ErrorCode::NotReady,
         ErrorCode::Internal,
     ];
 
@@ -458,6 +460,7 @@ impl ErrorCode {
             ErrorCode::HermodTimeout => "hermod_timeout",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::NotReady => "not_ready",
             ErrorCode::Internal => "internal",
         }
     }

@@ -14,6 +14,7 @@ mod feed;
 mod files;
 mod lagging;
 mod login;
+mod monitoring;
 mod receiver;
 mod restart;
 mod roundtrip;

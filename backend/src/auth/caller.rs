@@ -30,6 +30,11 @@ pub enum Principal {
     },
 }
 
+/// Who made a request, on its answer: the guard knows, the access log (`app.rs`, `log_requests`)
+/// writes it.
+#[derive(Clone)]
+pub struct CalledBy(pub String);
+
 impl Caller {
     pub fn kind(&self) -> &'static str {
         match self.principal {

@@ -8,7 +8,7 @@ pub mod limiter;
 pub mod password;
 pub mod source;
 
-pub use caller::{Caller, Principal, RequestMeta};
+pub use caller::{CalledBy, Caller, Principal, RequestMeta};
 
 use crate::audit::{AuditLog, Event};
 use crate::clock::now_ms;
@@ -269,6 +269,7 @@ pub async fn guard(
     let required = matched
         .and_then(|path| roles.get(&(method, path)).copied())
         .flatten();
+    let mut called_by = None;
     if let Some(required) = required {
         let offered = credential(req.headers(), auth.secure_cookies)?.ok_or_else(log_in_first)?;
         let caller = identify(store.as_ref(), auth, offered, true).await?;
@@ -299,10 +300,14 @@ pub async fn guard(
             audit.record(meta, Some(&caller), event).await;
             return Err(refused);
         }
+        called_by = Some(CalledBy(caller.name.clone()));
         req.extensions_mut().insert(caller);
     }
     let mut response = next.run(req).await;
     response.headers_mut().insert("x-request-id", request_id);
+    if let Some(c) = called_by {
+        response.extensions_mut().insert(c);
+    }
     Ok(response)
 }
 

@@ -42,6 +42,10 @@ pub struct Config {
     /// How Hermod reaches the callback listener; builds the callback URLs shown. Default: `public_url`.
     #[serde(default, deserialize_with = "web_url")]
     pub callback_public_url: Option<Url>,
+    /// A listener for `GET /metrics` and `/healthz` only, without a login, so a scraper needs no
+    /// account; on an address only the monitoring network reaches.
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
     /// The host names (a `Host` header's, port aside) the console answers to; anything else gets
     /// 421 before any other work, so a name an attacker points at this address (DNS rebinding)
     /// reaches nothing. Default: the hosts of `public_url` and `callback_public_url`, the listen
@@ -49,6 +53,13 @@ pub struct Config {
     /// addresses.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Log a line per request (request id, method, route, status, duration, caller); off, only the
+    /// failures are logged.
+    #[serde(default = "default_true")]
+    pub log_requests: bool,
+    /// How `serve` and `demo` write their log lines to stderr: `text`, or `json` (one object a line).
+    #[serde(default)]
+    pub log_format: LogFormat,
     /// Serve HTTPS with this certificate and key.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
@@ -73,6 +84,18 @@ pub struct Config {
     pub clients: BTreeMap<String, ClientConfig>,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+fn default_true() -> bool {
+    true
+}
+
 fn default_listen() -> String {
     "127.0.0.1:8080".into()
 }
@@ -91,6 +114,11 @@ pub struct Limits {
     pub header_read_timeout_secs: u64,
     /// Open connections a listener holds at most; more wait to be accepted.
     pub max_connections: usize,
+    /// `/readyz` fails while the data directory's file system has less free space than this (MiB):
+    /// a full disk fails every write, so a balancer should steer away before it does.
+    pub min_free_disk_mb: u64,
+    /// On a stop, open requests and exports get this long to finish before the process exits anyway.
+    pub shutdown_deadline_secs: u64,
 }
 
 impl Default for Limits {
@@ -101,6 +129,8 @@ impl Default for Limits {
             request_timeout_secs: 90,
             header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
             max_connections: ConnectionLimits::default().max_connections,
+            min_free_disk_mb: 256,
+            shutdown_deadline_secs: ConnectionLimits::default().shutdown_deadline.as_secs(),
         }
     }
 }
@@ -113,6 +143,7 @@ impl Limits {
                 self.header_read_timeout_secs.max(1),
             ),
             max_connections: self.max_connections.max(1),
+            shutdown_deadline: std::time::Duration::from_secs(self.shutdown_deadline_secs),
         }
     }
 }
@@ -232,16 +263,12 @@ pub struct ClientConfig {
     #[serde(default = "default_max_answer")]
     pub max_answer_bytes: usize,
     /// Whether the console polls this client's commands whose callback never came (`[follow_up]`).
-    #[serde(default = "default_auto_poll")]
+    #[serde(default = "default_true")]
     pub auto_poll: bool,
     /// Callbacks taken per second at most (a second's worth at once); beyond, 429 with Retry-After.
     /// Unset: no limit.
     #[serde(default)]
     pub callback_rate_per_sec: Option<u32>,
-}
-
-fn default_auto_poll() -> bool {
-    true
 }
 
 fn default_connect_timeout() -> u64 {
@@ -271,7 +298,7 @@ impl ClientConfig {
             connect_timeout_secs: default_connect_timeout(),
             request_timeout_secs: default_request_timeout(),
             max_answer_bytes: default_max_answer(),
-            auto_poll: default_auto_poll(),
+            auto_poll: default_true(),
             callback_rate_per_sec: None,
         }
     }

@@ -64,6 +64,9 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// Connections beyond this many wait in the listen queue until one closes.
     pub max_connections: usize,
+    /// On shutdown, open requests (a slow upload, an export, a TLS feed stream) get this long to
+    /// finish; then the listener returns anyway, so a stop never hangs on a client.
+    pub shutdown_deadline: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -71,12 +74,14 @@ impl Default for ConnectionLimits {
         ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 16_384,
+            shutdown_deadline: Duration::from_secs(10),
         }
     }
 }
 
 /// Serves until `shutdown` flips to true, then lets open requests finish (the feed's streams end on the
-/// same signal, so none holds the shutdown up). With `tls`, over HTTPS.
+/// same signal, so none holds the shutdown up), for at most `limits.shutdown_deadline`: the
+/// connections still open then are left to the process's exit. With `tls`, over HTTPS.
 ///
 /// Connections are driven by hyper's HTTP/1 server directly (the console speaks HTTP/1.1 only), with
 /// Nagle off: it would hold small feed events back until the client's delayed ACK. A plain connection
@@ -155,7 +160,15 @@ pub async fn serve(
         }
     }
     drop(listener);
-    connections.shutdown().await;
+    if tokio::time::timeout(limits.shutdown_deadline, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            deadline_secs = limits.shutdown_deadline.as_secs(),
+            "requests still open at the shutdown deadline are cut off"
+        );
+    }
     Ok(())
 }
 

@@ -321,7 +321,8 @@ async fn a_logged_in_users_refused_requests_are_audited_and_bounded() {
     let app = TestApp::start().await;
     let admin = app.session(Role::Admin).await;
     let viewer = app.session(Role::Viewer).await;
-    let body = Some(json!({"username": "mallory", "password": "a long enough password", "role": "admin"}));
+    let body =
+        Some(json!({"username": "mallory", "password": "a long enough password", "role": "admin"}));
     let refused = app
         .call(Method::POST, "/api/users", &viewer, body.clone())
         .await;
@@ -348,18 +349,30 @@ async fn a_logged_in_users_refused_requests_are_audited_and_bounded() {
         .iter()
         .map(|l| {
             let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-            (text(&l["target"]), text(&l["detail"]["reason"]), text(&l["outcome"]))
+            (
+                text(&l["target"]),
+                text(&l["detail"]["reason"]),
+                text(&l["outcome"]),
+            )
         })
         .collect();
     assert_eq!(
         reasons,
         BTreeSet::from([
-            ("POST /api/users".into(), "forbidden".into(), "denied".into()),
+            (
+                "POST /api/users".into(),
+                "forbidden".into(),
+                "denied".into()
+            ),
             ("POST /api/tokens".into(), "csrf".into(), "denied".into()),
         ]),
         "{audit}"
     );
-    assert!(lines.iter().all(|l| l["actor"].as_str().unwrap_or("").starts_with("viewer")));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["actor"].as_str().unwrap_or("").starts_with("viewer"))
+    );
 
     // A loop of refusals cannot fill the append-only log.
     for _ in 0..30 {

@@ -7,6 +7,8 @@ mod csrf;
 mod custom;
 mod harness;
 mod headers;
+mod health;
 mod link;
+mod logging;
 mod login;
 mod receiver;

@@ -171,6 +171,9 @@ impl Store for Sqlite {
 
     fn ping(&self) -> Fut<'_, ()> {
         Box::pin(async move {
+            if self.writer.stopped() {
+                return Err(StoreError("the store's writer is stopped".into()));
+            }
             self.readers
                 .lookup(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(sql_error))?;
             self.writer.write(|_| Ok::<_, StoreError>(())).await
