@@ -136,7 +136,7 @@ impl Sqlite {
     async fn searchable(&self) -> u64 {
         self.indexer
             .caught_up(
-                self.writer.progress.docs_queued.load(Ordering::Relaxed),
+                self.writer.progress.docs_queued.load(Ordering::Acquire),
                 INDEX_WAIT,
             )
             .await

@@ -420,15 +420,17 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &Feed, progress: &Pro
             progress
                 .writes
                 .fetch_add(finishes.len() as u64, Ordering::Relaxed);
-            feed.publish(batch.events);
-            for finish in finishes {
-                finish(Ok(()));
-            }
+            // Counted before anyone hears of the commit: a search asked for right after a write
+            // must know that write is not indexed yet, not report everything searched.
             if batch.docs > 0 {
                 progress
                     .docs_queued
-                    .fetch_add(batch.docs, Ordering::Relaxed);
+                    .fetch_add(batch.docs, Ordering::Release);
                 progress.docs.send_modify(|n| *n = n.wrapping_add(1));
+            }
+            feed.publish(batch.events);
+            for finish in finishes {
+                finish(Ok(()));
             }
         }
         Err(e) => {
