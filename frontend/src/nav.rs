@@ -36,6 +36,13 @@ impl Location {
             (decode(k) == key).then(|| decode(v))
         })
     }
+
+    /// The decoded values of `keys`, empty where absent.
+    pub fn params(&self, keys: &[&'static str]) -> Vec<(&'static str, String)> {
+        keys.iter()
+            .map(|k| (*k, self.param(k).unwrap_or_default()))
+            .collect()
+    }
 }
 
 fn decode(s: &str) -> String {
