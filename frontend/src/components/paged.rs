@@ -4,7 +4,7 @@
 //! the bundle small.
 
 use crate::api::ApiFail;
-use crate::nav::{encode, navigate, query_string};
+use crate::nav::{Route, encode, navigate, query_string};
 use hermod_shared::console::ListPage;
 use leptos::prelude::*;
 use std::future::Future;
@@ -133,8 +133,8 @@ where
 }
 
 /// The filter form's submit: its fields named `keys` (inputs or selects) become the query of
-/// `path`, as a new history entry.
-pub fn apply_filters(ev: leptos::ev::SubmitEvent, path: &str, keys: &[&str]) {
+/// `route`'s page, as a new history entry.
+pub fn apply_filters(ev: leptos::ev::SubmitEvent, route: Route, keys: &[&str]) {
     ev.prevent_default();
     let Some(form) = ev
         .target()
@@ -154,7 +154,7 @@ pub fn apply_filters(ev: leptos::ev::SubmitEvent, path: &str, keys: &[&str]) {
             .unwrap_or_default()
     };
     let qs = query_string(keys.iter().map(|k| (*k, value(k))));
-    navigate(&format!("{path}?{qs}"));
+    navigate(&format!("{}?{qs}", route.href()));
 }
 
 /// Why the list could not be loaded; `what` names the list ("the commands"). Plain functions, not

@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
-use crate::nav::{query_string, use_location};
+use crate::nav::{Route, query_string, use_location};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ pub fn AuditPage() -> impl IntoView {
                 <h1>"Audit log"</h1>
                 <a class="button" id="audit-export" href=move || format!("/api/audit/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
             </header>
-            <form class="filters" on:submit=|ev| apply_filters(ev, "/audit", &FILTERS) aria-label="Filter the audit log">
+            <form class="filters" on:submit=|ev| apply_filters(ev, Route::Audit, &FILTERS) aria-label="Filter the audit log">
                 {FILTERS.iter().zip(LABELS).map(|(key, label)| view! {
                     <label>
                         {label}

@@ -7,7 +7,7 @@ use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer,
 use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
 use crate::live::use_live;
-use crate::nav::{query_string, use_location};
+use crate::nav::{Route, query_string, use_location};
 use hermod_shared::console::{CommandState, FeedEvent, MISROUTED};
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ pub fn CallbacksPage() -> impl IntoView {
                 <a class="button" href=move || format!("/api/callbacks/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
                 <a class="button" href=move || format!("/api/callbacks/export?format=json&{}", filter_qs.get())>"Export JSON"</a>
             </header>
-            <form class="filters" on:submit=|ev| apply_filters(ev, "/callbacks", &FILTERS) aria-label="Filter the callbacks">
+            <form class="filters" on:submit=|ev| apply_filters(ev, Route::Callbacks, &FILTERS) aria-label="Filter the callbacks">
                 <label>"Search"<input name="q" type="search" maxlength="256" data-search="" prop:value=move || param("q")/></label>
                 <label>"Type"<input name="type" prop:value=move || param("type")/></label>
                 <label>"Client"<input name="client" prop:value=move || param("client")/></label>
@@ -75,7 +75,7 @@ pub fn CallbacksPage() -> impl IntoView {
                             <span>{c.callback_type.clone()}</span>
                             {c.state.as_deref().map(|s| view! { <StateBadge state=CommandState::parse(s)/> })}
                             {match c.command {
-                                Some(id) => view! { <a class="mono" data-row="" href=format!("/commands/{id}")>{format!("command #{id}")}</a> }.into_any(),
+                                Some(id) => view! { <a class="mono" data-row="" href=Route::Command(id).href()>{format!("command #{id}")}</a> }.into_any(),
                                 None => view! { <span class="tag warn" data-row="" tabindex="0">"unmatched"</span> }.into_any(),
                             }}
                             <span class="mono muted">{c.command_id.clone().unwrap_or_default()}</span>

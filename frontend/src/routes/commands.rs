@@ -6,7 +6,7 @@ use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer,
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime};
 use crate::live::use_live;
-use crate::nav::{query_string, use_location};
+use crate::nav::{Route, query_string, use_location};
 use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
@@ -112,7 +112,7 @@ pub fn CommandsPage() -> impl IntoView {
                 <a class="button" id="export-csv" href=move || format!("/api/commands/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
                 <a class="button" id="export-json" href=move || format!("/api/commands/export?format=json&{}", filter_qs.get())>"Export JSON"</a>
             </header>
-            <form class="filters" id="command-filters" on:submit=|ev| apply_filters(ev, "/commands", &FILTERS) aria-label="Filter and search the commands">
+            <form class="filters" id="command-filters" on:submit=|ev| apply_filters(ev, Route::Commands, &FILTERS) aria-label="Filter and search the commands">
                 <label>
                     "Search"
                     <input name="q" type="search" maxlength="256" id="command-search" data-search="" placeholder="text, commandId, certificate subject…" prop:value=move || param("q")/>
@@ -141,7 +141,7 @@ pub fn CommandsPage() -> impl IntoView {
                 <tbody>
                     <For each=move || rows.get() key=|c| (c.id, c.updated_at.clone()) let:c>
                         <tr data-id=c.id>
-                            <td><a class="mono" data-row="" href=format!("/commands/{}", c.id)>{c.id}</a></td>
+                            <td><a class="mono" data-row="" href=Route::Command(c.id).href()>{c.id}</a></td>
                             <td>{c.command_type.clone()}</td>
                             <td>{c.client.clone()}</td>
                             <td>
