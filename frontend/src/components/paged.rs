@@ -83,7 +83,8 @@ pub struct Paged<T: 'static> {
 }
 
 /// The list behind `filter_qs` (an encoded query string), loaded again whenever it changes.
-/// `fetch` asks the API for a page; `merge` puts a page's rows after those shown.
+/// `fetch` asks the API for a page; `merge` puts a page's rows after those shown;
+/// `refusal_clears`: whether filters the API refuses leave the list empty.
 pub fn use_paged<T, Fut>(
     filter_qs: Memo<String>,
     fetch: impl Fn(String) -> Fut + Copy + Send + Sync + 'static,
