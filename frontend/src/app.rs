@@ -4,7 +4,7 @@
 use crate::api;
 use crate::components::time::heard_ago;
 use crate::live::{Conn, Live, use_live};
-use crate::nav::{NavLink, provide_router, set_title, use_location};
+use crate::nav::{NavLink, Route, provide_router, set_title, use_location};
 use crate::routes::{
     audit::AuditPage, callbacks::CallbacksPage, command::CommandPage, commands::CommandsPage,
     feed::FeedPage, login::LoginPage, send::SendPage, users::UsersPage,
@@ -117,35 +117,22 @@ fn Page() -> impl IntoView {
     let session = use_session();
     let path = Memo::new(move |_| nav.with(|l| l.path.clone()));
     move || {
-        let path = path.get();
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        set_title(match segments.as_slice() {
-            [] => "Live feed",
-            ["send"] => "Send",
-            ["commands"] => "Commands",
-            // The command page names itself once it knows the command.
-            ["commands", _] => "Command",
-            ["callbacks"] => "Callbacks",
-            ["audit"] => "Audit",
-            ["users"] => "Users",
-            _ => "Not found",
-        });
-        match segments.as_slice() {
-            [] => view! { <FeedPage/> }.into_any(),
-            ["send"] => view! { <SendPage/> }.into_any(),
-            ["commands"] => view! { <CommandsPage/> }.into_any(),
-            ["commands", id] => {
-                let id = id.parse::<i64>().ok();
-                view! { <CommandPage id=id/> }.into_any()
-            }
-            ["callbacks"] => view! { <CallbacksPage/> }.into_any(),
+        let route = path.with(|p| Route::parse(p));
+        set_title(route.title());
+        match route {
+            Route::Feed => view! { <FeedPage/> }.into_any(),
+            Route::Send => view! { <SendPage/> }.into_any(),
+            Route::Commands => view! { <CommandsPage/> }.into_any(),
+            Route::Command(id) => view! { <CommandPage id=Some(id)/> }.into_any(),
+            Route::NotACommand => view! { <CommandPage id=None/> }.into_any(),
+            Route::Callbacks => view! { <CallbacksPage/> }.into_any(),
             // The server refuses them anyway; the page says so instead of showing forms that fail.
-            ["audit" | "users"] if !allows(session, Role::Admin) => {
+            Route::Audit | Route::Users if !allows(session, Role::Admin) => {
                 view! { <AdminsOnly/> }.into_any()
             }
-            ["audit"] => view! { <AuditPage/> }.into_any(),
-            ["users"] => view! { <UsersPage/> }.into_any(),
-            _ => view! { <NotFound/> }.into_any(),
+            Route::Audit => view! { <AuditPage/> }.into_any(),
+            Route::Users => view! { <UsersPage/> }.into_any(),
+            Route::NotFound => view! { <NotFound/> }.into_any(),
         }
     }
 }

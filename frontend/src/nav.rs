@@ -7,6 +7,66 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
+/// The console's pages, by path: `parse` picks the page for a path, `href` gives a page's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Feed,
+    Send,
+    Commands,
+    Command(i64),
+    /// `/commands/<not a number>`: the command page says so.
+    NotACommand,
+    Callbacks,
+    Audit,
+    Users,
+    NotFound,
+}
+
+impl Route {
+    pub fn parse(path: &str) -> Route {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            [] => Route::Feed,
+            ["send"] => Route::Send,
+            ["commands"] => Route::Commands,
+            ["commands", id] => id.parse().map_or(Route::NotACommand, Route::Command),
+            ["callbacks"] => Route::Callbacks,
+            ["audit"] => Route::Audit,
+            ["users"] => Route::Users,
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The page's path. The pages that are not there (an unknown path, a command without a number)
+    /// have none to link to: theirs is the feed's, the console's start.
+    pub fn href(&self) -> String {
+        match self {
+            Route::Send => "/send".into(),
+            Route::Commands => "/commands".into(),
+            Route::Command(id) => format!("/commands/{id}"),
+            Route::Callbacks => "/callbacks".into(),
+            Route::Audit => "/audit".into(),
+            Route::Users => "/users".into(),
+            Route::Feed | Route::NotACommand | Route::NotFound => "/".into(),
+        }
+    }
+
+    /// The tab's title on this page.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Route::Feed => "Live feed",
+            Route::Send => "Send",
+            Route::Commands => "Commands",
+            // The command page names itself once it knows the command.
+            Route::Command(_) | Route::NotACommand => "Command",
+            Route::Callbacks => "Callbacks",
+            Route::Audit => "Audit",
+            Route::Users => "Users",
+            Route::NotFound => "Not found",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub path: String,
@@ -35,6 +95,13 @@ impl Location {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (decode(k) == key).then(|| decode(v))
         })
+    }
+
+    /// The decoded values of `keys`, empty where absent.
+    pub fn params(&self, keys: &[&'static str]) -> Vec<(&'static str, String)> {
+        keys.iter()
+            .map(|k| (*k, self.param(k).unwrap_or_default()))
+            .collect()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::pages::{sent, wait_listed};
 use hermod_console_tests::browser::{
-    click, here, login, value_of, wait_css, wait_js, wait_text, with_browser,
+    click, eval, here, login, value_of, wait_css, wait_js, wait_text, with_browser,
 };
 use hermod_console_tests::{Console, ping_body, sign_body, unique};
 use std::sync::Arc;
@@ -190,6 +190,81 @@ async fn a_filtered_list_holds_only_what_its_filters_select_live_updates_include
             "document.querySelectorAll('table.commands tbody tr').length === 0 \
              && document.body.textContent.includes('since')",
             "no rows and the reason",
+        )
+        .await;
+    })
+    .await;
+}
+
+/// Answers can come back out of order: one for filters no longer shown must not replace the rows
+/// of the filters now applied. And the next page's cursor, opaque to the page, goes out encoded.
+/// The page's `fetch` is wrapped to hold back one answer and to hand out an awkward cursor.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_latest_filters_answer_is_shown_and_the_cursor_goes_out_encoded() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let ping = sent(
+        &console,
+        "ping",
+        ping_body(&unique("late-"), 60),
+        "COMPLETED",
+    )
+    .await;
+    let sign = sent(
+        &console,
+        "sign",
+        sign_body(&unique("late-"), 60),
+        "COMPLETED",
+    )
+    .await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands")).await.unwrap();
+        wait_listed(&c, &[sign.id, ping.id]).await;
+        eval(
+            &c,
+            "window.__asked = []; \
+             const real = window.fetch; \
+             window.fetch = async (request, ...rest) => { \
+               const url = typeof request === 'string' ? request : request.url; \
+               if (!url.includes('/api/commands?')) return real(request, ...rest); \
+               window.__asked.push(url); \
+               const answer = await real(request, ...rest); \
+               const page = await answer.json(); \
+               if (url.includes('type=ping')) { \
+                 await new Promise(done => setTimeout(done, 1500)); \
+                 window.__late = true; \
+               } \
+               if (answer.ok) page.next_cursor = 'a b&c=d/+é'; \
+               return new Response(JSON.stringify(page), { status: answer.status, headers: answer.headers }); \
+             };",
+        )
+        .await;
+
+        // Pings, then at once signs: the pings' answer comes last, and changes nothing.
+        let kind = wait_css(&c, "select[name=type]").await;
+        kind.select_by_value("ping").await.unwrap();
+        click(&c, "#command-filter-apply").await;
+        wait_js(
+            &c,
+            "window.__asked.some(u => u.includes('type=ping'))",
+            "the pings asked for",
+        )
+        .await;
+        kind.select_by_value("sign").await.unwrap();
+        click(&c, "#command-filter-apply").await;
+        wait_listed(&c, &[sign.id]).await;
+        wait_js(&c, "window.__late", "the late answer delivered").await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        wait_listed(&c, &[sign.id]).await;
+
+        click(&c, "#load-more").await;
+        wait_js(
+            &c,
+            "window.__asked.some(u => new URL(u).searchParams.get('cursor') === 'a b&c=d/+é')",
+            "the cursor encoded",
         )
         .await;
     })

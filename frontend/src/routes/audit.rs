@@ -1,98 +1,45 @@
 //! The audit log (admin): who did what, when, from where. Filters live in the URL; the same view
 //! exports as CSV.
 
-use crate::api::{self, ApiFail};
-use crate::nav::{encode, navigate, query_string, use_location};
-use hermod_shared::console::AuditRecord;
+use crate::api;
+use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
+use crate::nav::{Route, query_string, use_location};
 use leptos::prelude::*;
+use std::sync::Arc;
 
-const FILTERS: [(&str, &str); 5] = [
-    ("actor", "Actor"),
-    ("type", "Action"),
-    ("q", "Text"),
-    ("since", "Since (RFC 3339)"),
-    ("until", "Until"),
-];
+/// The URL parameters this page understands, and the labels of their fields.
+const FILTERS: [&str; 5] = ["actor", "type", "q", "since", "until"];
+const LABELS: [&str; 5] = ["Actor", "Action", "Text", "Since (RFC 3339)", "Until"];
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let nav = use_location();
-    let rows = RwSignal::new(Vec::<AuditRecord>::new());
-    let next = RwSignal::new(None::<String>);
-    let failure = RwSignal::new(None::<ApiFail>);
-    let loading = RwSignal::new(true);
     // The filters as an encoded query string, straight from the URL.
-    let filter_qs = Memo::new(move |_| {
-        nav.with(|l| {
-            query_string(
-                FILTERS
-                    .iter()
-                    .map(|(key, _)| (*key, l.param(key).unwrap_or_default())),
-            )
-        })
-    });
-    let load = move |cursor: Option<String>| {
-        let qs = filter_qs.get_untracked();
-        loading.set(true);
-        leptos::task::spawn_local(async move {
-            let mut full = format!("limit=100&{qs}");
-            if let Some(c) = &cursor {
-                full.push_str(&format!("&cursor={}", encode(c)));
-            }
-            match api::audit(&full).await {
-                Ok(page) => {
-                    failure.set(None);
-                    if cursor.is_some() {
-                        rows.update(|r| r.extend(page.items));
-                    } else {
-                        rows.set(page.items);
-                    }
-                    next.set(page.next_cursor);
-                }
-                Err(e) => failure.set(Some(e)),
-            }
-            loading.set(false);
-        });
-    };
-    Effect::new(move |_| {
-        filter_qs.track();
-        load(None);
-    });
-    let apply = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(form) = ev
-            .target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(t).ok())
-        else {
-            return;
-        };
-        let value = |key: &str| {
-            form.elements()
-                .named_item(key)
-                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
-                .map(|i| i.value())
-                .unwrap_or_default()
-        };
-        let qs = query_string(FILTERS.iter().map(|(key, _)| (*key, value(key))));
-        navigate(&format!("/audit?{qs}"));
-    };
+    let filter_qs = Memo::new(move |_| nav.with(|l| query_string(l.params(&FILTERS))));
+    // A refused filter keeps the rows shown before it.
+    let Paged { rows, paging, load } = use_paged(
+        filter_qs,
+        |q: String| async move { api::audit(&q).await },
+        |r, items| r.extend(items),
+        false,
+    );
     view! {
         <section class="page">
             <header class="page-head">
                 <h1>"Audit log"</h1>
                 <a class="button" id="audit-export" href=move || format!("/api/audit/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
             </header>
-            <form class="filters" on:submit=apply aria-label="Filter the audit log">
-                {FILTERS.iter().map(|(key, label)| view! {
+            <form class="filters" on:submit=|ev| apply_filters(ev, Route::Audit, &FILTERS) aria-label="Filter the audit log">
+                {FILTERS.iter().zip(LABELS).map(|(key, label)| view! {
                     <label>
-                        {*label}
+                        {label}
                         <input name=*key prop:value=move || nav.with(|l| l.param(key).unwrap_or_default())/>
                     </label>
                 }).collect_view()}
                 <button type="submit">"Filter"</button>
             </form>
-            {move || failure.get().map(|e| view! { <p class="error" role="alert">{format!("Cannot load the audit log: {e}")}</p> })}
-            <table class="grid" id="audit" aria-busy=move || loading.get().to_string()>
+            {load_failure(paging, "the audit log")}
+            <table class="grid" id="audit" aria-busy=move || paging.loading.get().to_string()>
                 <thead><tr>
                     <th scope="col">"When"</th><th scope="col">"Actor"</th><th scope="col">"From"</th>
                     <th scope="col">"Action"</th><th scope="col">"Target"</th><th scope="col">"Outcome"</th>
@@ -112,15 +59,9 @@ pub fn AuditPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-            <Show when=move || loading.get()>
-                <p class="loading">"Loading the audit log…"</p>
-            </Show>
-            <Show when=move || !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)>
+            {paged_footer(paging, load, "Loading the audit log…", Arc::new(move || view! {
                 <p class="empty">"No audit entries match."</p>
-            </Show>
-            <Show when=move || next.with(Option::is_some)>
-                <button type="button" on:click=move |_| load(next.get_untracked())>"Load more"</button>
-            </Show>
+            }.into_any()))}
         </section>
     }
 }

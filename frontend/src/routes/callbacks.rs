@@ -1,16 +1,16 @@
 //! Every callback Hermod posted, those that match no command included (marked), filterable from the
 //! URL and exportable.
 
-use crate::api::{self, ApiFail};
+use crate::api;
 use crate::components::json_block::JsonBlock;
-use crate::components::search_lag::SearchLag;
+use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
 use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
 use crate::live::use_live;
-use crate::nav::{navigate, query_string, use_location};
-use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent, MISROUTED};
+use crate::nav::{Route, query_string, use_location};
+use hermod_shared::console::{CommandState, FeedEvent, MISROUTED};
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+use std::sync::Arc;
 
 const FILTERS: [&str; 5] = ["q", "type", "client", "state", "unmatched"];
 
@@ -18,49 +18,13 @@ const FILTERS: [&str; 5] = ["q", "type", "client", "state", "unmatched"];
 pub fn CallbacksPage() -> impl IntoView {
     let live = use_live();
     let nav = use_location();
-    let filter_qs = Memo::new(move |_| {
-        nav.with(|l| query_string(FILTERS.iter().map(|k| (*k, l.param(k).unwrap_or_default()))))
-    });
-    let rows = RwSignal::new(Vec::<CallbackRecord>::new());
-    let next = RwSignal::new(None::<String>);
-    let failure = RwSignal::new(None::<ApiFail>);
-    let loading = RwSignal::new(true);
-    let unindexed = RwSignal::new(0);
-    let load = move |cursor: Option<String>| {
-        let qs = filter_qs.get_untracked();
-        loading.set(true);
-        leptos::task::spawn_local(async move {
-            let mut query = format!("limit=100&{qs}");
-            if let Some(c) = &cursor {
-                query.push_str(&format!("&cursor={c}"));
-            }
-            match api::callbacks(&query).await {
-                Ok(page) => {
-                    failure.set(None);
-                    unindexed.set(page.unindexed);
-                    if cursor.is_some() {
-                        rows.update(|r| r.extend(page.items));
-                    } else {
-                        rows.set(page.items);
-                    }
-                    next.set(page.next_cursor);
-                }
-                Err(e) => {
-                    // A refused filter shows no rows: the old ones were selected by other filters.
-                    if cursor.is_none() {
-                        rows.set(Vec::new());
-                        next.set(None);
-                    }
-                    failure.set(Some(e));
-                }
-            }
-            loading.set(false);
-        });
-    };
-    Effect::new(move |_| {
-        filter_qs.track();
-        load(None);
-    });
+    let filter_qs = Memo::new(move |_| nav.with(|l| query_string(l.params(&FILTERS))));
+    let Paged { rows, paging, load } = use_paged(
+        filter_qs,
+        |q: String| async move { api::callbacks(&q).await },
+        |r, items| r.extend(items),
+        true,
+    );
     // New callbacks (and ones matched later) arrive through the feed. A listed one that no longer
     // matches (matched, under "unmatched") leaves; a new one enters an unfiltered view only.
     Effect::new(move |_| {
@@ -77,29 +41,6 @@ pub fn CallbacksPage() -> impl IntoView {
             });
         }
     });
-    let apply = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        let value = |key: &str| {
-            form.elements()
-                .named_item(key)
-                .and_then(|e| {
-                    e.dyn_ref::<web_sys::HtmlInputElement>()
-                        .map(|i| i.value())
-                        .or_else(|| e.dyn_ref::<web_sys::HtmlSelectElement>().map(|s| s.value()))
-                })
-                .unwrap_or_default()
-        };
-        navigate(&format!(
-            "/callbacks?{}",
-            query_string(FILTERS.iter().map(|k| (*k, value(k))))
-        ));
-    };
     let param = move |key: &'static str| nav.with(|l| l.param(key).unwrap_or_default());
     view! {
         <section class="page">
@@ -108,7 +49,7 @@ pub fn CallbacksPage() -> impl IntoView {
                 <a class="button" href=move || format!("/api/callbacks/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
                 <a class="button" href=move || format!("/api/callbacks/export?format=json&{}", filter_qs.get())>"Export JSON"</a>
             </header>
-            <form class="filters" on:submit=apply aria-label="Filter the callbacks">
+            <form class="filters" on:submit=|ev| apply_filters(ev, Route::Callbacks, &FILTERS) aria-label="Filter the callbacks">
                 <label>"Search"<input name="q" type="search" maxlength="256" data-search="" prop:value=move || param("q")/></label>
                 <label>"Type"<input name="type" prop:value=move || param("type")/></label>
                 <label>"Client"<input name="client" prop:value=move || param("client")/></label>
@@ -124,7 +65,7 @@ pub fn CallbacksPage() -> impl IntoView {
                 <button type="submit">"Apply"</button>
                 <a class="button" href="/callbacks">"Clear"</a>
             </form>
-            {move || failure.get().map(|e| view! { <p class="error" role="alert">{format!("Cannot load the callbacks: {e}")}</p> })}
+            {load_failure(paging, "the callbacks")}
             <ol class="callbacks">
                 <For each=move || rows.get() key=|c| (c.id, c.command, c.body_truncated) let:c>
                     <li class="callback" data-id=c.id>
@@ -134,7 +75,7 @@ pub fn CallbacksPage() -> impl IntoView {
                             <span>{c.callback_type.clone()}</span>
                             {c.state.as_deref().map(|s| view! { <StateBadge state=CommandState::parse(s)/> })}
                             {match c.command {
-                                Some(id) => view! { <a class="mono" data-row="" href=format!("/commands/{id}")>{format!("command #{id}")}</a> }.into_any(),
+                                Some(id) => view! { <a class="mono" data-row="" href=Route::Command(id).href()>{format!("command #{id}")}</a> }.into_any(),
                                 None => view! { <span class="tag warn" data-row="" tabindex="0">"unmatched"</span> }.into_any(),
                             }}
                             <span class="mono muted">{c.command_id.clone().unwrap_or_default()}</span>
@@ -155,7 +96,7 @@ pub fn CallbacksPage() -> impl IntoView {
                                             *row = whole;
                                         }
                                     }),
-                                    Err(e) => failure.set(Some(e)),
+                                    Err(e) => paging.failure.set(Some(e)),
                                 }
                             });
                             view! { <button type="button" data-whole-body="" on:click=whole>"The body is cut at 16 KiB: load it whole"</button> }
@@ -163,14 +104,9 @@ pub fn CallbacksPage() -> impl IntoView {
                     </li>
                 </For>
             </ol>
-            <SearchLag unindexed again=move |()| load(None)/>
-            <Show when=move || loading.get()><p class="loading">"Loading callbacks…"</p></Show>
-            <Show when=move || !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)>
+            {paged_footer(paging, load, "Loading callbacks…", Arc::new(move || view! {
                 <p class="empty">"No callback matches."</p>
-            </Show>
-            <Show when=move || next.with(Option::is_some)>
-                <button type="button" on:click=move |_| load(next.get_untracked())>"Load more"</button>
-            </Show>
+            }.into_any()))}
         </section>
     }
 }

@@ -9,7 +9,7 @@ use crate::components::qr::Qr;
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime, parse_ms};
 use crate::live::use_live;
-use crate::nav::set_title;
+use crate::nav::{Route, set_title};
 use crate::session::{allows, use_session};
 use hermod_shared::console::{
     CommandDetail, CommandState, FeedEvent, HermodReply, Role, TimelineEntry,
@@ -150,7 +150,7 @@ fn CommandView(
             <dt>"externalId"</dt><dd class="mono">{c.external_id.clone().unwrap_or_else(|| "—".into())}</dd>
             <dt>"Sent"</dt><dd><RelTime at=c.created_at.clone()/>{c.created_by.clone().map(|u| format!(" by {u}"))}</dd>
             {c.reissue_of.map(|r| view! {
-                <dt>"Re-issue of"</dt><dd><a href=format!("/commands/{r}")>{format!("#{r}")}</a></dd>
+                <dt>"Re-issue of"</dt><dd><a href=Route::Command(r).href()>{format!("#{r}")}</a></dd>
             })}
         </dl>
         <div class="actions">

@@ -1,16 +1,16 @@
 //! All commands, newest first, kept current by the live feed. Filters and the search live in the URL
 //! (a view can be bookmarked and shared); the backend filters, searches and pages.
 
-use crate::api::{self, ApiFail};
-use crate::components::search_lag::SearchLag;
+use crate::api;
+use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime};
 use crate::live::use_live;
-use crate::nav::{navigate, query_string, use_location};
+use crate::nav::{Route, query_string, use_location};
 use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+use std::sync::Arc;
 
 /// The URL parameters this page understands, in the order they are shown.
 const FILTERS: [&str; 6] = ["q", "type", "state", "client", "since", "until"];
@@ -55,54 +55,14 @@ fn fits(params: &[(&str, String)], c: &CommandRecord) -> Option<bool> {
 pub fn CommandsPage() -> impl IntoView {
     let live = use_live();
     let nav = use_location();
-    let params = Memo::new(move |_| {
-        nav.with(|l| {
-            FILTERS
-                .iter()
-                .map(|k| (*k, l.param(k).unwrap_or_default()))
-                .collect::<Vec<_>>()
-        })
-    });
+    let params = Memo::new(move |_| nav.with(|l| l.params(&FILTERS)));
     let filter_qs = Memo::new(move |_| query_string(params.get()));
-    let rows = RwSignal::new(Vec::<CommandRecord>::new());
-    let next = RwSignal::new(None::<String>);
-    let failure = RwSignal::new(None::<ApiFail>);
-    let loading = RwSignal::new(true);
-    let unindexed = RwSignal::new(0);
-    let load = move |cursor: Option<String>| {
-        let qs = filter_qs.get_untracked();
-        loading.set(true);
-        leptos::task::spawn_local(async move {
-            let mut query = format!("limit=100&{qs}");
-            if let Some(c) = &cursor {
-                query.push_str(&format!("&cursor={c}"));
-            }
-            match api::commands(&query).await {
-                Ok(page) => {
-                    failure.set(None);
-                    unindexed.set(page.unindexed);
-                    if cursor.is_none() {
-                        rows.set(Vec::new());
-                    }
-                    rows.update(|r| page.items.into_iter().for_each(|c| upsert(r, c)));
-                    next.set(page.next_cursor);
-                }
-                Err(e) => {
-                    // A refused filter shows no rows: the old ones were selected by other filters.
-                    if cursor.is_none() {
-                        rows.set(Vec::new());
-                        next.set(None);
-                    }
-                    failure.set(Some(e));
-                }
-            }
-            loading.set(false);
-        });
-    };
-    Effect::new(move |_| {
-        filter_qs.track();
-        load(None);
-    });
+    let Paged { rows, paging, load } = use_paged(
+        filter_qs,
+        |q: String| async move { api::commands(&q).await },
+        |r, items| items.into_iter().for_each(|c| upsert(r, c)),
+        true,
+    );
     Effect::new(move |_| {
         if let Some(FeedEvent::Command { command, .. }) = live.latest.get() {
             let p = params.get_untracked();
@@ -114,7 +74,7 @@ pub fn CommandsPage() -> impl IntoView {
             });
             // Older than the last row shown while more pages exist: its place is on a page not
             // loaded yet ("Load more" brings it), not under this one with a gap before it.
-            let later_page = next.with_untracked(Option::is_some)
+            let later_page = paging.next.with_untracked(Option::is_some)
                 && rows.with_untracked(|r| r.last().is_some_and(|last| command.id < last.id));
             match (listed, fits(&p, &command)) {
                 // It no longer matches (a state filter, say, once the command moved on): it leaves.
@@ -125,27 +85,6 @@ pub fn CommandsPage() -> impl IntoView {
             }
         }
     });
-    let apply = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        let value = |key: &str| {
-            form.elements()
-                .named_item(key)
-                .and_then(|e| {
-                    e.dyn_ref::<web_sys::HtmlInputElement>()
-                        .map(|i| i.value())
-                        .or_else(|| e.dyn_ref::<web_sys::HtmlSelectElement>().map(|s| s.value()))
-                })
-                .unwrap_or_default()
-        };
-        let qs = query_string(FILTERS.iter().map(|k| (*k, value(k))));
-        navigate(&format!("/commands?{qs}"));
-    };
     let param = move |key: &'static str| {
         params.with(|p| {
             p.iter()
@@ -173,7 +112,7 @@ pub fn CommandsPage() -> impl IntoView {
                 <a class="button" id="export-csv" href=move || format!("/api/commands/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
                 <a class="button" id="export-json" href=move || format!("/api/commands/export?format=json&{}", filter_qs.get())>"Export JSON"</a>
             </header>
-            <form class="filters" id="command-filters" on:submit=apply aria-label="Filter and search the commands">
+            <form class="filters" id="command-filters" on:submit=|ev| apply_filters(ev, Route::Commands, &FILTERS) aria-label="Filter and search the commands">
                 <label>
                     "Search"
                     <input name="q" type="search" maxlength="256" id="command-search" data-search="" placeholder="text, commandId, certificate subject…" prop:value=move || param("q")/>
@@ -186,10 +125,8 @@ pub fn CommandsPage() -> impl IntoView {
                 <button type="submit" id="command-filter-apply">"Apply"</button>
                 <a class="button" href="/commands">"Clear"</a>
             </form>
-            {move || failure.get().map(|e| view! {
-                <p class="error" role="alert">{format!("Cannot load the commands: {e}")}</p>
-            })}
-            <table class="commands" aria-busy=move || loading.get().to_string()>
+            {load_failure(paging, "the commands")}
+            <table class="commands" aria-busy=move || paging.loading.get().to_string()>
                 <thead>
                     <tr>
                         <th scope="col">"#"</th>
@@ -204,7 +141,7 @@ pub fn CommandsPage() -> impl IntoView {
                 <tbody>
                     <For each=move || rows.get() key=|c| (c.id, c.updated_at.clone()) let:c>
                         <tr data-id=c.id>
-                            <td><a class="mono" data-row="" href=format!("/commands/{}", c.id)>{c.id}</a></td>
+                            <td><a class="mono" data-row="" href=Route::Command(c.id).href()>{c.id}</a></td>
                             <td>{c.command_type.clone()}</td>
                             <td>{c.client.clone()}</td>
                             <td>
@@ -219,19 +156,12 @@ pub fn CommandsPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-            <SearchLag unindexed again=move |()| load(None)/>
-            <Show when=move || loading.get()>
-                <p class="loading">"Loading commands…"</p>
-            </Show>
-            <Show when=move || !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)>
+            {paged_footer(paging, load, "Loading commands…", Arc::new(move || view! {
                 <p class="empty" id="commands-empty">
                     {move || if filter_qs.with(String::is_empty) { "No commands yet." } else { "No command matches these filters." }}
                     " " <a href="/send">"Send one"</a> "."
                 </p>
-            </Show>
-            <Show when=move || next.with(Option::is_some)>
-                <button type="button" id="load-more" on:click=move |_| load(next.get_untracked())>"Load more"</button>
-            </Show>
+            }.into_any()))}
         </section>
     }
 }

@@ -4,7 +4,7 @@
 use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
 use crate::live::{Conn, use_live};
-use crate::nav::{navigate, query_string, use_location};
+use crate::nav::{Route, navigate, query_string, use_location};
 use hermod_shared::console::{CommandState, FeedEvent, MISROUTED};
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
@@ -244,7 +244,7 @@ fn FeedRow(event: FeedEvent) -> impl IntoView {
     };
     match command {
         Some(id) => view! {
-            <a class="feed-row" data-kind=kind data-seq=seq data-row="" href=format!("/commands/{id}")>{cells}</a>
+            <a class="feed-row" data-kind=kind data-seq=seq data-row="" href=Route::Command(id).href()>{cells}</a>
         }
         .into_any(),
         None => view! {

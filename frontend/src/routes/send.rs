@@ -8,7 +8,7 @@
 
 use crate::api::{self, ApiFail};
 use crate::form::{self, Body, Editor, templates::Templates};
-use crate::nav::{navigate, use_location};
+use crate::nav::{Route, navigate, use_location};
 use crate::session::{allows, use_session};
 use hermod_shared::console::{ClientInfo, Role, SendCommand};
 use hermod_shared::examples::default_body;
@@ -139,7 +139,7 @@ fn SendForm() -> impl IntoView {
         sending.set(true);
         spawn_local(async move {
             match api::send(&command).await {
-                Ok(record) => navigate(&format!("/commands/{}", record.id)),
+                Ok(record) => navigate(&Route::Command(record.id).href()),
                 Err(e) => {
                     // A refused field of the body is shown next to it too (the detail names it).
                     let refused = e.problem().and_then(|p| {
@@ -172,7 +172,7 @@ fn SendForm() -> impl IntoView {
     view! {
         {move || reissue_of.get().map(|id| view! {
             <p class="reissue" role="status">
-                "Re-issuing " <a href=format!("/commands/{id}")>{format!("command #{id}")}</a>
+                "Re-issuing " <a href=Route::Command(id).href()>{format!("command #{id}")}</a>
                 ": its request is loaded below, to edit; what you send names it. "
                 <a href="/send">"Start afresh"</a>
             </p>
@@ -281,7 +281,7 @@ fn SendFailure(failure: ApiFail) -> impl IntoView {
             {record.map(|r| view! {
                 <p>
                     "The command was recorded as "
-                    <a href=format!("/commands/{}", r.id)>{format!("#{} ({})", r.id, r.state)}</a>
+                    <a href=Route::Command(r.id).href()>{format!("#{} ({})", r.id, r.state)}</a>
                     "."
                 </p>
             })}

@@ -1,0 +1,218 @@
+//! The list pages' one paged list: the paging state and its requests (`use_paged`), the filter
+//! form's submit (`apply_filters`), the failure line (`load_failure`) and the footer (`paged_footer`).
+//! Only the rows depend on the row type; the rest is compiled once for all the lists, which keeps
+//! the bundle small.
+
+use crate::api::ApiFail;
+use crate::nav::{Route, encode, navigate, query_string};
+use hermod_shared::console::ListPage;
+use leptos::prelude::*;
+use std::future::Future;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+
+/// A list's paging, the same for every row type.
+#[derive(Clone, Copy)]
+pub struct Paging {
+    pub next: RwSignal<Option<String>>,
+    pub failure: RwSignal<Option<ApiFail>>,
+    pub loading: RwSignal<bool>,
+    pub unindexed: RwSignal<u64>,
+    /// The number of the latest request. Answers can arrive out of order (a slow search, then
+    /// other filters); only the latest request's is shown.
+    latest: StoredValue<i64>,
+    /// Loaded, and nothing to show: no rows, no failure.
+    nothing: Memo<bool>,
+}
+
+impl Paging {
+    /// Numbers a new request, and gives its query: the filters, then the cursor (opaque to the
+    /// page, so encoded).
+    fn start(self, filters: &str, cursor: Option<&str>) -> (i64, String) {
+        self.loading.set(true);
+        let ticket = self.latest.get_value().wrapping_add(1);
+        self.latest.set_value(ticket);
+        let mut query = format!("limit=100&{filters}");
+        if let Some(c) = cursor {
+            query.push_str("&cursor=");
+            query.push_str(&encode(c));
+        }
+        (ticket, query)
+    }
+
+    /// Takes in an answer's paging; whether the rows change with it. An overtaken answer changes
+    /// nothing, nor does it end the loading: the latest request's answer does. A refused first
+    /// page clears the rows when `refusal_clears`: they were selected by other filters.
+    fn settle(
+        self,
+        ticket: i64,
+        more: bool,
+        refusal_clears: bool,
+        answer: Result<(Option<String>, u64), ApiFail>,
+    ) -> bool {
+        // `try_`: the page may have been left while the request was out.
+        if self.latest.try_get_value() != Some(ticket) {
+            return false;
+        }
+        self.loading.set(false);
+        match answer {
+            Ok((next, unindexed)) => {
+                self.failure.set(None);
+                self.unindexed.set(unindexed);
+                self.next.set(next);
+                true
+            }
+            Err(e) => {
+                self.failure.set(Some(e));
+                let clear = refusal_clears && !more;
+                if clear {
+                    self.next.set(None);
+                }
+                clear
+            }
+        }
+    }
+}
+
+/// A list page's rows, its paging, and its `load`: the first page (`None`) or the one after a
+/// cursor.
+pub struct Paged<T: 'static> {
+    pub rows: RwSignal<Vec<T>>,
+    pub paging: Paging,
+    pub load: Callback<Option<String>>,
+}
+
+/// The list behind `filter_qs` (an encoded query string), loaded again whenever it changes.
+/// `fetch` asks the API for a page; `merge` puts a page's rows after those shown;
+/// `refusal_clears`: whether filters the API refuses leave the list empty.
+pub fn use_paged<T, Fut>(
+    filter_qs: Memo<String>,
+    fetch: impl Fn(String) -> Fut + Copy + Send + Sync + 'static,
+    merge: fn(&mut Vec<T>, Vec<T>),
+    refusal_clears: bool,
+) -> Paged<T>
+where
+    T: Send + Sync + 'static,
+    Fut: Future<Output = Result<ListPage<T>, ApiFail>> + 'static,
+{
+    let rows = RwSignal::new(Vec::new());
+    let failure = RwSignal::new(None);
+    let loading = RwSignal::new(true);
+    let paging = Paging {
+        next: RwSignal::new(None),
+        failure,
+        loading,
+        unindexed: RwSignal::new(0),
+        latest: StoredValue::new(0),
+        nothing: Memo::new(move |_| {
+            !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)
+        }),
+    };
+    let load = Callback::new(move |cursor: Option<String>| {
+        let more = cursor.is_some();
+        let (ticket, query) = filter_qs.with_untracked(|qs| paging.start(qs, cursor.as_deref()));
+        leptos::task::spawn_local(async move {
+            let (answer, items) = match fetch(query).await {
+                Ok(page) => (Ok((page.next_cursor, page.unindexed)), page.items),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            if paging.settle(ticket, more, refusal_clears, answer) {
+                rows.update(|r| {
+                    if !more {
+                        r.clear();
+                    }
+                    merge(r, items);
+                });
+            }
+        });
+    });
+    Effect::new(move |_| {
+        filter_qs.track();
+        load.run(None);
+    });
+    Paged { rows, paging, load }
+}
+
+/// The filter form's submit: its fields named `keys` (inputs or selects) become the query of
+/// `route`'s page, as a new history entry.
+pub fn apply_filters(ev: leptos::ev::SubmitEvent, route: Route, keys: &[&str]) {
+    ev.prevent_default();
+    let Some(form) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+    else {
+        return;
+    };
+    let fields = form.elements();
+    let value = |key: &str| {
+        fields
+            .named_item(key)
+            .and_then(|e| {
+                e.dyn_ref::<web_sys::HtmlInputElement>()
+                    .map(|i| i.value())
+                    .or_else(|| e.dyn_ref::<web_sys::HtmlSelectElement>().map(|s| s.value()))
+            })
+            .unwrap_or_default()
+    };
+    let qs = query_string(keys.iter().map(|k| (*k, value(k))));
+    navigate(&format!("{}?{qs}", route.href()));
+}
+
+/// Why the list could not be loaded; `what` names the list ("the commands"). Plain functions, not
+/// components, these two: a component's wrapping costs the bundle more than it gives here.
+pub fn load_failure(paging: Paging, what: &'static str) -> impl IntoView {
+    move || {
+        paging.failure.get().map(|e| {
+            view! { <p class="error" role="alert">{format!("Cannot load {what}: {e}")}</p> }
+        })
+    }
+}
+
+/// Below the rows: the search's indexing lag, the loading line, `children` when nothing matches,
+/// and "Load more" while there are more pages.
+pub fn paged_footer(
+    paging: Paging,
+    load: Callback<Option<String>>,
+    loading_text: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let Paging {
+        next,
+        loading,
+        unindexed,
+        nothing,
+        ..
+    } = paging;
+    // A search could not look at the newest records yet (they are indexed moments after they are
+    // stored, not while their sender waits): it runs again a moment later by itself. `try_`: the
+    // page may be gone by then.
+    Effect::new(move |_| {
+        if unindexed.get() > 0 {
+            set_timeout(
+                move || {
+                    load.try_run(None);
+                },
+                Duration::from_secs(1),
+            );
+        }
+    });
+    view! {
+        <Show when=move || { unindexed.get() > 0 }>
+            <p class="note" id="search-unindexed" role="status">
+                {move || format!(
+                    "The newest {} records are still being indexed and were not searched yet; searching again…",
+                    unindexed.get()
+                )}
+            </p>
+        </Show>
+        <Show when=move || loading.get()>
+            <p class="loading">{loading_text}</p>
+        </Show>
+        <Show when=move || nothing.get()>
+            {children()}
+        </Show>
+        <Show when=move || next.with(Option::is_some)>
+            <button type="button" id="load-more" on:click=move |_| load.run(next.get_untracked())>"Load more"</button>
+        </Show>
+    }
+}
