@@ -14,6 +14,7 @@ pub mod hermod;
 pub mod launch;
 pub mod lock;
 pub mod metrics;
+pub mod retention;
 pub mod routes;
 pub mod server;
 pub mod simulator;

@@ -4,7 +4,9 @@
 
 use crate::audit::AuditLog;
 use crate::auth::{Auth, StreamCounter, limiter::LoginLimiter, password::Cost, source::Net};
-use crate::config::{Config, ConfigError, FeedConfig, FollowUpConfig, Limits, Secret};
+use crate::config::{
+    Config, ConfigError, FeedConfig, FollowUpConfig, Limits, RetentionConfig, Secret,
+};
 use crate::error::ApiBodyLimit;
 use crate::feed::Feed;
 use crate::hermod::HermodClient;
@@ -47,6 +49,7 @@ pub struct Inner {
     pub envelope: EnvelopeKeys,
     pub feed_config: FeedConfig,
     pub follow_up: FollowUpConfig,
+    pub retention: RetentionConfig,
     pub limits: Limits,
     pub web: Web,
     pub auth: Arc<Auth>,
@@ -155,6 +158,7 @@ impl AppState {
             envelope: config.envelope.clone(),
             feed_config: config.feed.clone(),
             follow_up: config.follow_up.clone(),
+            retention: config.retention.clone(),
             limits: config.limits.clone(),
             web,
             auth: Arc::new(auth),

@@ -16,6 +16,7 @@ mod lagging;
 mod login;
 mod receiver;
 mod restart;
+mod retention;
 mod roundtrip;
 mod secrets;
 mod slow_clients;
