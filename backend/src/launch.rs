@@ -1,19 +1,22 @@
-//! The subcommands: `serve`, `demo`, `simulate`, `user`, `token`, `healthcheck`, and the rest.
+//! The subcommands: `serve`, `demo`, `simulate`, `user`, `token`, `healthcheck`, `backup`, `restore`,
+//! `prune`.
 
 use crate::app::{app, callback_app, metrics_app};
 use crate::audit;
 use crate::auth::password::{self, Cost};
+use crate::clock::now_ms;
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::feed::Feed;
 use crate::follow_up;
 use crate::hermod::HermodClient;
 use crate::lock;
+use crate::retention;
 use crate::routes::users::{USERNAME_RULE, check_username};
 use crate::server::{
     ConnectionLimits, bind, serve as serve_router, shutdown_on_signal, tls_acceptor,
 };
 use crate::state::AppState;
-use crate::store::{AccountError, Store, sqlite};
+use crate::store::{AccountError, Pruned, Store, sqlite};
 use crate::web::Web;
 use hermod_shared::console::{NewToken, Role};
 use hermod_simulator::{self as simulator, SimConfig, Simulator};
@@ -167,6 +170,7 @@ async fn run_console(
     let state = AppState::new(&config, data_dir, shutdown.clone()).await?;
     bootstrap_admin(state.store.as_ref(), cost(&config), admin_fallback).await?;
     follow_up::start(state.clone());
+    retention::start(state.clone());
     tracing::info!(
         public_url = %state.public_url,
         data = %data_dir.display(),
@@ -476,6 +480,42 @@ pub async fn token_create(
     );
     println!("{token}");
     Ok(())
+}
+
+/// `prune`: what retention removes, now. `--dry-run` only counts, on a read-only connection, and may
+/// run beside a serving console; otherwise the console must be stopped (it prunes by itself on its
+/// timer), and the same batches run here until nothing is left. The settings come from `--config`
+/// (or, without one, from the environment alone), as `serve` reads them.
+pub async fn prune(
+    config_path: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    dry_run: bool,
+) -> Result<(), BoxError> {
+    let config = match config_path {
+        Some(path) => Config::load(path)?,
+        None => Config::from_toml("", std::env::vars())?,
+    };
+    let data_dir = data_dir_of(Some(&config), data_dir);
+    let db = data_dir.join(sqlite::DB_FILE);
+    if !db.exists() {
+        return Err(format!("no database at {}", db.display()).into());
+    }
+    let cutoffs = config.retention.cutoffs(now_ms());
+    let (pruned, result) = if dry_run {
+        (sqlite::retention::prunable(&data_dir, &cutoffs)?, Ok(()))
+    } else {
+        let _lock = lock::take(&data_dir)?;
+        let store = sqlite::open(&data_dir, Feed::new(1))?;
+        let mut pruned = Pruned::default();
+        let result =
+            retention::prune(store.as_ref(), cutoffs, config.retention.batch, &mut pruned).await;
+        store.close().await?;
+        (pruned, result)
+    };
+    let done = if dry_run { "would remove" } else { "removed" };
+    println!("{} {done}:", data_dir.display());
+    print!("{}", retention::report(&pruned, &cutoffs));
+    Ok(result?)
 }
 
 pub async fn user(

@@ -90,6 +90,17 @@ enum Command {
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
     },
+    /// Remove what the `[retention]` settings let go (the console must be stopped; it prunes by
+    /// itself while it runs), or with --dry-run count it (works while the console runs).
+    Prune {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Only say how many rows of each kind would go.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Manage accounts in the database (works while the console runs).
     User {
         #[command(subcommand)]
@@ -195,6 +206,11 @@ async fn main() {
             };
             launch::token_create(new, config.as_deref(), data_dir).await
         }
+        Command::Prune {
+            config,
+            data_dir,
+            dry_run,
+        } => launch::prune(config.as_deref(), data_dir, dry_run).await,
         Command::User {
             action,
             config,

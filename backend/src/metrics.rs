@@ -1,5 +1,7 @@
 //! The counters behind `GET /metrics` (Prometheus text, routes/health.rs), counted where things happen.
 
+use crate::store::Pruned;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 #[derive(Default)]
@@ -17,11 +19,17 @@ pub struct Metrics {
     pub commands_failed: AtomicU64,
     pub logins_failed: AtomicU64,
     pub streams_open: AtomicI64,
+    /// Rows retention removed, by kind (added to once a round).
+    pruned: Mutex<Pruned>,
 }
 
 impl Metrics {
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn pruned(&self, p: Pruned) {
+        *self.pruned.lock().unwrap_or_else(|e| e.into_inner()) += p;
     }
 
     /// The Prometheus text of these counters, with the store's `(commits, writes)`.
@@ -85,6 +93,14 @@ impl Metrics {
             text.push_str(&format!(
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
             ));
+        }
+        let name = "hermod_console_pruned_total";
+        text.push_str(&format!(
+            "# HELP {name} Rows removed by retention, by kind.\n# TYPE {name} counter\n"
+        ));
+        let pruned = *self.pruned.lock().unwrap_or_else(|e| e.into_inner());
+        for (kind, n) in pruned.counts() {
+            text.push_str(&format!("{name}{{kind=\"{kind}\"}} {n}\n"));
         }
         text.push_str(&format!(
         "# HELP hermod_console_feed_streams Open live-feed streams.\n# TYPE hermod_console_feed_streams gauge\nhermod_console_feed_streams {}\n",

@@ -4,7 +4,9 @@
 
 use crate::audit::AuditLog;
 use crate::auth::{Auth, StreamCounter, limiter::LoginLimiter, password::Cost};
-use crate::config::{Config, ConfigError, FeedConfig, FollowUpConfig, Limits, Secret};
+use crate::config::{
+    Config, ConfigError, FeedConfig, FollowUpConfig, Limits, RetentionConfig, Secret,
+};
 use crate::error::ApiBodyLimit;
 use crate::feed::Feed;
 use crate::hermod::HermodClient;
@@ -53,6 +55,7 @@ pub struct Inner {
     pub custom_commands: Vec<String>,
     pub feed_config: FeedConfig,
     pub follow_up: FollowUpConfig,
+    pub retention: RetentionConfig,
     pub limits: Limits,
     /// An access line per request (`log_requests`), or only the failures.
     pub log_requests: bool,
@@ -143,6 +146,7 @@ impl AppState {
             custom_commands: config.custom_commands.clone(),
             feed_config: config.feed.clone(),
             follow_up: config.follow_up.clone(),
+            retention: config.retention.clone(),
             limits: config.limits.clone(),
             log_requests: config.log_requests,
             data_dir: data_dir.to_path_buf(),

@@ -250,6 +250,8 @@ pub enum StreamMsg {
     },
     Event(FeedEvent),
     Heartbeat(Heartbeat),
+    /// Events this stream was to replay were removed by retention: it goes on from the oldest kept.
+    Reset,
 }
 
 /// The tab's one EventSource on `/api/events`; closed when dropped.
@@ -270,12 +272,15 @@ impl EventStream {
             let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
             listeners.push(closure);
         };
-        for name in ["command", "callback"] {
+        // One closure type for the three: each listener of a type of its own costs the bundle more.
+        for name in ["command", "callback", "reset"] {
             let on = on.clone();
             listen(
                 name,
                 Box::new(move |e| {
-                    if let Some(event) = message(&e).and_then(|d| parse(&d).ok()) {
+                    if name == "reset" {
+                        on(StreamMsg::Reset);
+                    } else if let Some(event) = message(&e).and_then(|d| parse(&d).ok()) {
                         on(StreamMsg::Event(event));
                     }
                 }),

@@ -130,6 +130,16 @@ impl Live {
                 self.last_heard.set(Some(now_ms()));
                 self.every_secs.set(beat.every_secs.max(1));
             }
+            // What this tab shows may name records that are gone, and it missed what the removed
+            // events said: it starts over. A tab that showed no event yet has nothing stale, so it
+            // goes on (a reload would start it the same way, and be told the same again).
+            StreamMsg::Reset => {
+                if !self.events.with_untracked(Vec::is_empty)
+                    && let Some(w) = web_sys::window()
+                {
+                    let _ = w.location().reload();
+                }
+            }
             StreamMsg::Event(event) => {
                 if event.seq() <= self.last_seq.get_value() {
                     return;

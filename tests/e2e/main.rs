@@ -17,6 +17,7 @@ mod login;
 mod monitoring;
 mod receiver;
 mod restart;
+mod retention;
 mod roundtrip;
 mod secrets;
 mod slow_clients;

@@ -1,6 +1,7 @@
 //! The configuration's checks: unknown keys, secrets, credentials, hosts, the examples.
 
 use super::*;
+use crate::store::Cutoffs;
 
 const MINIMAL: &str = r#"
     [clients.idm]
@@ -210,4 +211,45 @@ fn urls_and_proxies_are_parsed_at_load_and_a_bad_one_is_named() {
     assert!(c.is_https());
     assert_eq!(c.public_url().host_str(), Some("console.example"));
     assert_eq!(c.trusted_proxies.len(), 2);
+}
+
+#[test]
+fn retention_keeps_everything_by_default_and_the_feed_never_outlives_its_records() {
+    let now = 1_790_000_000_000;
+    let day = 86_400_000;
+    let c = Config::from_toml(MINIMAL, []).unwrap();
+    assert_eq!(c.retention.cutoffs(now), Cutoffs::default());
+    let with = |text: &str| Config::from_toml(&format!("[retention]\n{text}"), []);
+    let c = with("commands_days = 90\nunmatched_callbacks_days = 30\naudit_days = 400").unwrap();
+    assert_eq!(
+        c.retention.cutoffs(now),
+        Cutoffs {
+            commands: Some(now - 90 * day),
+            unmatched_callbacks: Some(now - 30 * day),
+            // Left out: as long as the shorter of the records it points at.
+            feed: Some(now - 30 * day),
+            audit: Some(now - 400 * day),
+        }
+    );
+    let c = with("commands_days = 90\nfeed_days = 7").unwrap();
+    assert_eq!(c.retention.cutoffs(now).feed, Some(now - 7 * day));
+    let c = with("feed_days = 7").unwrap();
+    assert_eq!(c.retention.cutoffs(now).commands, None);
+    for (text, key) in [
+        (
+            "commands_days = 30\nfeed_days = 31",
+            "retention.commands_days",
+        ),
+        (
+            "unmatched_callbacks_days = 3\nfeed_days = 4",
+            "retention.unmatched_callbacks_days",
+        ),
+        ("every_secs = 0", "retention.every_secs"),
+        ("batch = 0", "retention.batch"),
+        ("batch = 5001", "retention.batch"),
+        ("days = 3", "days"),
+    ] {
+        let err = with(text).unwrap_err();
+        assert!(err.0.contains(key), "{text}: {err}");
+    }
 }

@@ -190,6 +190,72 @@ pub enum TemplateError {
     NotFound,
 }
 
+/// What retention lets go now, as times (ms since the epoch): a record whose last change is older
+/// than its kind's cutoff goes; `None` keeps that kind. A command goes with its callbacks and polls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cutoffs {
+    pub commands: Option<i64>,
+    pub unmatched_callbacks: Option<i64>,
+    pub feed: Option<i64>,
+    pub audit: Option<i64>,
+}
+
+impl Cutoffs {
+    /// The cutoff each of [`Pruned::counts`] is counted against, in the same order.
+    pub fn of_counts(&self) -> [Option<i64>; 6] {
+        let c = self;
+        [
+            c.commands,
+            c.commands,
+            c.commands,
+            c.unmatched_callbacks,
+            c.feed,
+            c.audit,
+        ]
+    }
+}
+
+/// Rows retention removed (or, in a dry run, would remove), by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub commands: u64,
+    /// The callbacks and polls of those commands.
+    pub callbacks: u64,
+    pub polls: u64,
+    pub unmatched_callbacks: u64,
+    pub feed: u64,
+    pub audit: u64,
+}
+
+impl Pruned {
+    /// Each count with the name `/metrics` labels it with and `prune` prints it under.
+    pub fn counts(&self) -> [(&'static str, u64); 6] {
+        [
+            ("commands", self.commands),
+            ("callbacks", self.callbacks),
+            ("polls", self.polls),
+            ("unmatched_callbacks", self.unmatched_callbacks),
+            ("feed", self.feed),
+            ("audit", self.audit),
+        ]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts().iter().all(|(_, n)| *n == 0)
+    }
+}
+
+impl std::ops::AddAssign for Pruned {
+    fn add_assign(&mut self, o: Pruned) {
+        self.commands += o.commands;
+        self.callbacks += o.callbacks;
+        self.polls += o.polls;
+        self.unmatched_callbacks += o.unmatched_callbacks;
+        self.feed += o.feed;
+        self.audit += o.audit;
+    }
+}
+
 /// Everything the console keeps. Writes are durable when their future resolves `Ok` (the callback
 /// receiver acknowledges only then), and every feed event they make is published, in sequence order,
 /// after its transaction commits.
@@ -233,7 +299,8 @@ pub trait Store: Send + Sync {
 
     // The feed's history.
     /// Stored events after `after`, oldest first: at most `max_events`, and no more than about
-    /// `max_bytes` of event data (always at least one event when there is one).
+    /// `max_bytes` of event data (always at least one event when there is one). When retention
+    /// removed events after `after`, a `reset` event comes first (README, "The live feed").
     fn feed_after(
         &self,
         after: i64,
@@ -242,6 +309,12 @@ pub trait Store: Send + Sync {
     ) -> Fut<'_, Vec<Published>>;
     /// The sequence of the newest committed event.
     fn current_seq(&self) -> i64;
+
+    // Retention.
+    /// Removes one small batch of what `cutoffs` let go (about `batch` rows of one kind, a command's
+    /// callbacks and polls counted with it), when no request is writing; what went. Nothing when
+    /// nothing is left to go. Feed events go from the oldest on, and the newest stays.
+    fn prune(&self, cutoffs: Cutoffs, batch: usize) -> Fut<'_, Pruned>;
 
     // Accounts.
     fn user_count(&self) -> Fut<'_, i64>;

@@ -7,7 +7,7 @@
 use super::sql::Sql;
 
 /// The index query for the documents holding every three-character piece of `q`.
-fn pieces(q: &str) -> String {
+pub(super) fn pieces(q: &str) -> String {
     let chars: Vec<char> = q.chars().collect();
     let mut seen = std::collections::HashSet::new();
     chars

@@ -103,7 +103,8 @@ pub fn start(writer: &Writer, readers: Readers) -> Result<Handle, StoreError> {
     Ok(Handle { indexed })
 }
 
-async fn wait_for_a_pause(writer: &Writer) {
+/// Waits until the writer has had no requests' writes for a moment (or for [`MOST_DEFERRED`]).
+pub async fn wait_for_a_pause(writer: &Writer) {
     let deadline = tokio::time::Instant::now() + MOST_DEFERRED;
     while now_ms() - writer.progress.last_foreground.load(Ordering::Relaxed) < BUSY_FOR_MS
         && tokio::time::Instant::now() < deadline

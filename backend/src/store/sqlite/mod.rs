@@ -13,6 +13,7 @@ mod indexer;
 mod private;
 pub use private::make_dir;
 mod readers;
+pub mod retention;
 mod schema;
 mod sessions;
 mod sql;
@@ -27,9 +28,9 @@ pub use schema::BUSY_TIMEOUT;
 use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
 use crate::store::{
-    AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Exported,
-    Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession, SendResult,
-    SessionRow, Store, StoreError, TemplateError, UserChange,
+    AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Cutoffs,
+    Exported, Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession,
+    Pruned, SendResult, SessionRow, Store, StoreError, TemplateError, UserChange,
 };
 use hermod_shared::console::{
     AuditRecord, CallbackRecord, CommandDetail, CommandRecord, ListPage, PollRecord, Role,
@@ -280,6 +281,16 @@ impl Store for Sqlite {
 
     fn current_seq(&self) -> i64 {
         self.writer.progress.seq.load(Ordering::Acquire)
+    }
+
+    fn prune(&self, cutoffs: Cutoffs, batch: usize) -> Fut<'_, Pruned> {
+        Box::pin(async move {
+            // Nothing waits on it: it gives way to requests as the indexer does.
+            indexer::wait_for_a_pause(&self.writer).await;
+            self.writer
+                .write_in_background(move |b| retention::prune(b, &cutoffs, batch))
+                .await
+        })
     }
 
     fn user_count(&self) -> Fut<'_, i64> {

@@ -2,8 +2,8 @@
 //! grow with history, and opening a database of the first layout.
 
 use super::*;
-use crate::store::{CallbackSaved, NewCallback, Query};
-use hermod_shared::console::{CommandState, FeedEvent, TimelineEntry};
+use crate::store::{AuditEntry, CallbackSaved, NewCallback, NewCommand, Query, SendResult};
+use hermod_shared::console::{CommandState, FeedEvent, HermodReply, TimelineEntry};
 use std::path::PathBuf;
 
 struct Fixture {
@@ -108,37 +108,43 @@ async fn a_search_waits_for_the_indexer_and_says_what_it_could_not_search_yet() 
     assert_eq!(page.items.len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn storing_a_callback_costs_the_same_however_many_its_command_has() {
-    use crate::store::{AuditEntry, NewCommand, SendResult};
-    use hermod_shared::console::{CommandState, HermodReply};
-    let f = Fixture::new("history");
-    let command = f
-        .store
+/// Hermod's answer, with `body`.
+fn reply(body: &str) -> HermodReply {
+    HermodReply {
+        at: crate::clock::rfc3339(0),
+        status: Some(200),
+        body: Some(body.into()),
+        error: None,
+        duration_ms: 1,
+    }
+}
+
+/// A sign command of `idm`, recorded, then taken by Hermod as `command_id` with the answer `answer`.
+async fn sent(
+    store: &Sqlite,
+    command_id: &str,
+    external_id: &str,
+    answer: &str,
+    reissue_of: Option<i64>,
+) -> CommandRecord {
+    let command = store
         .insert_command(NewCommand {
             client: "idm".into(),
             command_type: "sign".into(),
-            external_id: Some("long-history".into()),
+            external_id: Some(external_id.into()),
             request: serde_json::json!({"signCommand": {}}),
-            reissue_of: None,
+            reissue_of,
             created_by: None,
         })
         .await
         .unwrap();
-    let reply = HermodReply {
-        at: crate::clock::rfc3339(0),
-        status: Some(200),
-        body: Some(r#"{"commandId":"1011"}"#.into()),
-        error: None,
-        duration_ms: 1,
-    };
-    f.store
+    store
         .finish_send(SendResult {
             id: command.id,
             state: CommandState::InProgress,
-            command_id: Some("1011".into()),
+            command_id: Some(command_id.into()),
             destinations: Vec::new(),
-            reply,
+            reply: reply(answer),
             expires_at: None,
             audit: AuditEntry {
                 actor: "test".into(),
@@ -152,7 +158,20 @@ async fn storing_a_callback_costs_the_same_however_many_its_command_has() {
             },
         })
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storing_a_callback_costs_the_same_however_many_its_command_has() {
+    let f = Fixture::new("history");
+    let command = sent(
+        &f.store,
+        "1011",
+        "long-history",
+        r#"{"commandId":"1011"}"#,
+        None,
+    )
+    .await;
     // The first layout rebuilt the command's search text from all its bodies on every one of them:
     // 300 of 64 KiB each made that quadratic (and, with bigger bodies, past SQLite's length limit).
     let padding = "word ".repeat(64 << 10 >> 3);
@@ -305,3 +324,5 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
         .unwrap();
     assert!(matches!(next, CallbackSaved::Stored(4)));
 }
+
+mod retention;

@@ -1,0 +1,82 @@
+//! Retention's timer: at start and every `[retention] every_secs`, the console removes what the
+//! settings let go, one small batch after another until nothing is left (`Store::prune`; the SQL is
+//! store/sqlite/retention.rs). The cutoffs are taken once per round, from the clock, and handed down:
+//! nothing below reads the time, so tests choose it.
+
+use crate::clock::{now_ms, rfc3339};
+use crate::state::AppState;
+use crate::store::{Cutoffs, Pruned, Store, StoreError};
+use std::time::Duration;
+
+/// Starts pruning, unless the settings keep everything. Ends with the server.
+pub fn start(app: AppState) {
+    if app.retention.cutoffs(now_ms()) == Cutoffs::default() {
+        return;
+    }
+    let mut shutdown = app.shutdown.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(app.retention.every_secs));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            // A round may be long (the first one after retention is turned on): the shutdown
+            // does not wait for it. A batch under way is one transaction, kept or not as a whole.
+            tokio::select! {
+                () = round(&app) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
+
+async fn round(app: &AppState) {
+    let cutoffs = app.retention.cutoffs(now_ms());
+    let mut pruned = Pruned::default();
+    let result = prune(
+        app.store.as_ref(),
+        cutoffs,
+        app.retention.batch,
+        &mut pruned,
+    )
+    .await;
+    app.metrics.pruned(pruned);
+    if !pruned.is_empty() {
+        tracing::info!(?pruned, "retention: pruned");
+    }
+    if let Err(e) = result {
+        tracing::error!(error = %e, "retention: a batch failed; the next round tries again");
+    }
+}
+
+/// Prunes batch after batch until nothing is left, adding what went to `pruned` as it goes (so a
+/// failure leaves the count of what did go).
+pub async fn prune(
+    store: &dyn Store,
+    cutoffs: Cutoffs,
+    batch: usize,
+    pruned: &mut Pruned,
+) -> Result<(), StoreError> {
+    loop {
+        let one = store.prune(cutoffs, batch).await?;
+        if one.is_empty() {
+            return Ok(());
+        }
+        *pruned += one;
+    }
+}
+
+/// `prune`'s report: one line per kind, with what it was counted against.
+pub fn report(pruned: &Pruned, cutoffs: &Cutoffs) -> String {
+    let mut text = String::new();
+    for ((kind, n), cutoff) in pruned.counts().into_iter().zip(cutoffs.of_counts()) {
+        let against = match cutoff {
+            Some(ms) => format!("older than {}", rfc3339(ms)),
+            None => "kept".to_string(),
+        };
+        text.push_str(&format!("{kind}: {n} ({against})\n"));
+    }
+    text
+}
