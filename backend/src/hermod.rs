@@ -313,7 +313,9 @@ mod tests {
         std::fs::write(dir.join("server.pem"), &served.server_cert).expect("cert");
         std::fs::write(dir.join("server.key"), &served.server_key).expect("key");
         let acceptor =
-            crate::server::tls_acceptor(&dir.join("server.pem"), &dir.join("server.key")).unwrap();
+            crate::server::tls::TlsFiles::load(&dir.join("server.pem"), &dir.join("server.key"))
+                .unwrap()
+                .acceptor();
         let _ = std::fs::remove_dir_all(&dir);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();

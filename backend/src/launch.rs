@@ -12,9 +12,8 @@ use crate::hermod::HermodClient;
 use crate::lock;
 use crate::retention;
 use crate::routes::users::{USERNAME_RULE, check_username};
-use crate::server::{
-    ConnectionLimits, bind, serve as serve_router, shutdown_on_signal, tls_acceptor,
-};
+use crate::server::tls::{TlsFiles, reload_on_hangup};
+use crate::server::{ConnectionLimits, bind, serve as serve_router, shutdown_on_signal};
 use crate::state::AppState;
 use crate::store::{AccountError, Pruned, Store, sqlite};
 use crate::web::Web;
@@ -138,10 +137,12 @@ async fn run_console(
     admin_fallback: Option<String>,
 ) -> Result<(), BoxError> {
     let _lock = lock::take(data_dir)?;
-    let tls = match &config.tls {
-        Some(t) => Some(tls_acceptor(&t.cert_file, &t.key_file)?),
+    let tls_files = match &config.tls {
+        Some(t) => Some(TlsFiles::load(&t.cert_file, &t.key_file)?),
         None => None,
     };
+    let tls = tls_files.as_ref().map(TlsFiles::acceptor);
+    reload_on_hangup(tls_files);
     let addr = announce("listening", &listener, tls.is_some())?;
     if config.public_url.is_none() {
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -386,7 +387,7 @@ pub fn check_config(path: &Path) -> Result<(), BoxError> {
         HermodClient::new(id, client)?;
     }
     if let Some(tls) = &config.tls {
-        tls_acceptor(&tls.cert_file, &tls.key_file)?;
+        TlsFiles::load(&tls.cert_file, &tls.key_file)?;
     }
     println!("{config:#?}");
     println!("page: {}", Web::load(config.dist_dir.as_deref()).source());

@@ -1,5 +1,5 @@
-//! The simulator's HTTPS, and the one place a rustls server configuration is made from PEM files: the
-//! console's listeners (`backend/src/server/mod.rs`) use [`single_cert`] too. It lives here because the
+//! The simulator's HTTPS, and the one place PEM certificate files are read: the console's listeners
+//! (`backend/src/server/tls.rs`) use [`read_pem`] too. It lives here because the
 //! backend depends on this crate and not the other way round.
 
 use crate::SimTls;
@@ -11,13 +11,12 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
 
-/// `builder` finished with the chain in `cert_file` (leaf first) and the key in `key_file`, offering
-/// HTTP/1.1 (all either server speaks). Errors name the setting and the file, for the operator.
-pub fn single_cert(
-    builder: ConfigBuilder<ServerConfig, WantsServerCert>,
+/// The chain in `cert_file` (leaf first) and the key in `key_file`. Errors name the setting and the
+/// file, for the operator.
+pub fn read_pem(
     cert_file: &Path,
     key_file: &Path,
-) -> Result<ServerConfig, String> {
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
     let certs = CertificateDer::pem_file_iter(cert_file)
         .and_then(|i| i.collect::<Result<Vec<_>, _>>())
         .map_err(|e| format!("tls.cert_file {}: {e}", cert_file.display()))?;
@@ -29,6 +28,16 @@ pub fn single_cert(
     }
     let key = PrivateKeyDer::from_pem_file(key_file)
         .map_err(|e| format!("tls.key_file {}: {e}", key_file.display()))?;
+    Ok((certs, key))
+}
+
+/// `builder` finished with the pair [`read_pem`] reads, offering HTTP/1.1 (all either server speaks).
+pub fn single_cert(
+    builder: ConfigBuilder<ServerConfig, WantsServerCert>,
+    cert_file: &Path,
+    key_file: &Path,
+) -> Result<ServerConfig, String> {
+    let (certs, key) = read_pem(cert_file, key_file)?;
     let mut config = builder
         .with_single_cert(certs, key)
         .map_err(|e| format!("tls: the certificate and key do not fit together: {e}"))?;

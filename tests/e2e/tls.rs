@@ -32,24 +32,30 @@ fn path(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// `serve` over HTTPS with `server.pem` and `server.key` from `certs`, the harness trusting
+/// `trust`'s CA.
+async fn serve_https(dir: &Path, certs: &Path, trust: &Path) -> Console {
+    let config = dir.join("console.toml");
+    std::fs::write(&config, "").expect("an empty config");
+    Console::serve(&config, Secrets::random())
+        .env(
+            "HERMOD_CONSOLE__TLS__CERT_FILE",
+            path(&certs.join("server.pem")),
+        )
+        .env(
+            "HERMOD_CONSOLE__TLS__KEY_FILE",
+            path(&certs.join("server.key")),
+        )
+        .trust(trust.join("ca.pem"))
+        .start()
+        .await
+}
+
 #[tokio::test]
 async fn the_console_serves_https_with_hsts_and_secure_session_cookies() {
     let dir = TempDir::new("tls-console");
     let pki = dev_pki(&dir.path().join("pki")).await;
-    let config = dir.path().join("console.toml");
-    std::fs::write(&config, "").expect("an empty config");
-    let c = Console::serve(&config, Secrets::random())
-        .env(
-            "HERMOD_CONSOLE__TLS__CERT_FILE",
-            path(&pki.join("server.pem")),
-        )
-        .env(
-            "HERMOD_CONSOLE__TLS__KEY_FILE",
-            path(&pki.join("server.key")),
-        )
-        .trust(pki.join("ca.pem"))
-        .start()
-        .await;
+    let c = serve_https(dir.path(), &pki, &pki).await;
     assert!(c.url.starts_with("https://127.0.0.1:"), "{}", c.url);
 
     // The harness logged in over HTTPS: the cookie is `__Host-` prefixed (for `/`, no Domain),
@@ -337,4 +343,64 @@ callback_basic_auth = "{IDM_CALLBACK_USER}:{idm_password}"
     .await
     .expect(200);
     drop(sim);
+}
+
+#[tokio::test]
+async fn sighup_serves_a_renewed_certificate_without_a_restart_and_keeps_the_old_one_on_a_bad_file()
+{
+    let dir = TempDir::new("tls-reload");
+    let (first, renewed) = (dir.path().join("first"), dir.path().join("renewed"));
+    let (first, renewed) = tokio::join!(dev_pki(&first), dev_pki(&renewed));
+    let live = dir.path().join("live");
+    std::fs::create_dir_all(&live).expect("a directory");
+    let put = |pki: &Path| {
+        for file in ["server.pem", "server.key"] {
+            std::fs::copy(pki.join(file), live.join(file)).expect("copy");
+        }
+    };
+    put(&first);
+    let c = serve_https(dir.path(), &live, &first).await;
+    let trusting = |pki: &Path| {
+        client_builder(Some(&pki.join("ca.pem")), Default::default())
+            .build()
+            .expect("client")
+    };
+    let answers = |client: reqwest::Client| {
+        let url = format!("{}/healthz", c.url);
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }
+    };
+    let hangup = || {
+        let pid = c.pid().expect("the console runs").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    };
+    assert!(answers(trusting(&first)).await);
+    assert!(!answers(trusting(&renewed)).await);
+
+    // A renewal half-written (a key that is not one) is refused; the console keeps serving the
+    // certificate it had, and SIGHUP does not stop it.
+    std::fs::write(live.join("server.key"), "not a key").expect("write");
+    hangup();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(answers(trusting(&first)).await, "the old certificate stays");
+
+    put(&renewed);
+    hangup();
+    wait_until("the renewed certificate to be served", WAIT, || async {
+        answers(trusting(&renewed)).await.then_some(())
+    })
+    .await;
+    assert!(
+        !answers(trusting(&first)).await,
+        "new connections get the renewed one"
+    );
 }

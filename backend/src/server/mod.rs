@@ -1,6 +1,7 @@
 //! Listening and shutting down, the same way for the console and the simulator.
 
 mod stream;
+pub mod tls;
 
 use stream::First;
 
@@ -14,7 +15,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket};
@@ -41,14 +41,6 @@ pub async fn bind(addr: &str) -> io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
-}
-
-/// The server's certificate chain and key, for HTTPS; no client certificate asked. The files are read
-/// by the simulator crate's `single_cert`, which its own HTTPS reads them with too.
-pub fn tls_acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, String> {
-    let builder = rustls::ServerConfig::builder().with_no_client_auth();
-    let config = hermod_simulator::tls::single_cert(builder, cert_file, key_file)?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// The peer's address, for plain and TLS connections alike (`ConnectInfo<PeerAddr>`).
