@@ -42,12 +42,11 @@ impl Paging {
 
     /// Takes in an answer's paging; whether the rows change with it. An overtaken answer changes
     /// nothing, nor does it end the loading: the latest request's answer does. A refused first
-    /// page clears the rows when `refusal_clears`: they were selected by other filters.
+    /// page clears the rows: they were selected by other filters.
     fn settle(
         self,
         ticket: i64,
         more: bool,
-        refusal_clears: bool,
         answer: Result<(Option<String>, u64), ApiFail>,
     ) -> bool {
         // `try_`: the page may have been left while the request was out.
@@ -64,11 +63,10 @@ impl Paging {
             }
             Err(e) => {
                 self.failure.set(Some(e));
-                let clear = refusal_clears && !more;
-                if clear {
+                if !more {
                     self.next.set(None);
                 }
-                clear
+                !more
             }
         }
     }
@@ -83,13 +81,12 @@ pub struct Paged<T: 'static> {
 }
 
 /// The list behind `filter_qs` (an encoded query string), loaded again whenever it changes.
-/// `fetch` asks the API for a page; `merge` puts a page's rows after those shown;
-/// `refusal_clears`: whether filters the API refuses leave the list empty.
+/// `fetch` asks the API for a page; `merge` puts a page's rows after those shown. Filters the API
+/// refuses leave the list empty: no list shows rows its filters do not select.
 pub fn use_paged<T, Fut>(
     filter_qs: Memo<String>,
     fetch: impl Fn(String) -> Fut + Copy + Send + Sync + 'static,
     merge: fn(&mut Vec<T>, Vec<T>),
-    refusal_clears: bool,
 ) -> Paged<T>
 where
     T: Send + Sync + 'static,
@@ -116,7 +113,7 @@ where
                 Ok(page) => (Ok((page.next_cursor, page.unindexed)), page.items),
                 Err(e) => (Err(e), Vec::new()),
             };
-            if paging.settle(ticket, more, refusal_clears, answer) {
+            if paging.settle(ticket, more, answer) {
                 rows.update(|r| {
                     if !more {
                         r.clear();

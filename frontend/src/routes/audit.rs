@@ -16,12 +16,10 @@ pub fn AuditPage() -> impl IntoView {
     let nav = use_location();
     // The filters as an encoded query string, straight from the URL.
     let filter_qs = Memo::new(move |_| nav.with(|l| query_string(l.params(&FILTERS))));
-    // A refused filter keeps the rows shown before it.
     let Paged { rows, paging, load } = use_paged(
         filter_qs,
         |q: String| async move { api::audit(&q).await },
         |r, items| r.extend(items),
-        false,
     );
     view! {
         <section class="page">

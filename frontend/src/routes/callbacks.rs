@@ -23,7 +23,6 @@ pub fn CallbacksPage() -> impl IntoView {
         filter_qs,
         |q: String| async move { api::callbacks(&q).await },
         |r, items| r.extend(items),
-        true,
     );
     // New callbacks (and ones matched later) arrive through the feed. A listed one that no longer
     // matches (matched, under "unmatched") leaves; a new one enters an unfiltered view only.

@@ -61,7 +61,6 @@ pub fn CommandsPage() -> impl IntoView {
         filter_qs,
         |q: String| async move { api::commands(&q).await },
         |r, items| items.into_iter().for_each(|c| upsert(r, c)),
-        true,
     );
     Effect::new(move |_| {
         if let Some(FeedEvent::Command { command, .. }) = live.latest.get() {
