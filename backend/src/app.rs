@@ -353,6 +353,11 @@ async fn log_requests(State(all): State<LogRequests>, req: Request, next: Next) 
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
+    let failure = response.extensions().get::<Failure>();
+    // Most answers are neither logged nor failed: nothing more to read from them.
+    if !all.0 && failure.is_none() {
+        return response;
+    }
     let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let status = response.status().as_u16();
     let request_id = response
@@ -378,7 +383,7 @@ async fn log_requests(State(all): State<LogRequests>, req: Request, next: Next) 
             "request"
         );
     }
-    if let Some(failure) = response.extensions().get::<Failure>() {
+    if let Some(failure) = failure {
         let code = failure.code.as_str();
         match &failure.cause {
             Some(cause) => {

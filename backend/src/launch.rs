@@ -434,14 +434,14 @@ pub fn restore(
     Ok(())
 }
 
-/// The store in the console's data directory (`--data-dir`, else the configuration's), for the
-/// commands that work on it directly. Without `init` the database must be there: a wrong directory
+/// The console's data directory (`--data-dir`, else the configuration's), for the commands that
+/// work on its database directly. Without `init` the database must be there: a wrong directory
 /// would otherwise get an empty one.
-fn open_existing(
+fn existing_data_dir(
     config: Option<&Config>,
     data_dir: Option<PathBuf>,
     init: bool,
-) -> Result<Arc<dyn Store>, BoxError> {
+) -> Result<PathBuf, BoxError> {
     let data_dir = data_dir_of(config, data_dir);
     let db = data_dir.join(sqlite::DB_FILE);
     if !init && !db.exists() {
@@ -452,6 +452,16 @@ fn open_existing(
         )
         .into());
     }
+    Ok(data_dir)
+}
+
+/// The store in [`existing_data_dir`].
+fn open_existing(
+    config: Option<&Config>,
+    data_dir: Option<PathBuf>,
+    init: bool,
+) -> Result<Arc<dyn Store>, BoxError> {
+    let data_dir = existing_data_dir(config, data_dir, init)?;
     Ok(sqlite::open(&data_dir, Feed::new(1))?)
 }
 
@@ -496,11 +506,7 @@ pub async fn prune(
         Some(path) => Config::load(path)?,
         None => Config::from_toml("", std::env::vars())?,
     };
-    let data_dir = data_dir_of(Some(&config), data_dir);
-    let db = data_dir.join(sqlite::DB_FILE);
-    if !db.exists() {
-        return Err(format!("no database at {}", db.display()).into());
-    }
+    let data_dir = existing_data_dir(Some(&config), data_dir, false)?;
     let cutoffs = config.retention.cutoffs(now_ms());
     let (pruned, result) = if dry_run {
         (sqlite::retention::prunable(&data_dir, &cutoffs)?, Ok(()))
