@@ -242,14 +242,11 @@ pub fn callback_app(state: AppState) -> Router {
     outer_layers(routes, state)
 }
 
-/// The layers every listener's router ends with: the access log, and outside it the security headers,
-/// so they are on every answer.
+/// The layers every listener's router ends with: the access log and request durations, and outside
+/// them the security headers, so they are on every answer.
 fn outer_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
-        .layer(middleware::from_fn_with_state(
-            LogRequests(state.log_requests),
-            log_requests,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             add_security_headers,
@@ -340,25 +337,28 @@ pub fn app(state: AppState) -> Router {
 /// fallback), or a path nothing serves.
 const UNMATCHED: &str = "(fallback)";
 
-/// The one logging layer: an access line per request (`log_requests`), and each failed request once
-/// more, with the code and cause its error carried (error.rs, `Failure`). A console fault is an
-/// error; Hermod failing, or a request that ran out of time, a warning.
+/// The one logging layer: each request's duration by route (`/metrics`), an access line per request
+/// (`log_requests`), and each failed request once more, with the code and cause its error carried
+/// (error.rs, `Failure`). A console fault is an error; Hermod failing, or a request that ran out of
+/// time, a warning.
 ///
 /// It runs on every callback, so it keeps to what is at hand: the route is the matched pattern
 /// (`/api/commands/{id}`: no ids, no query string with a secret in it), borrowed from the request;
 /// the caller is the name the guard put on the answer (`CalledBy`); the duration is until the
 /// answer's head (a stream's length is its reader's business).
-async fn log_requests(State(all): State<LogRequests>, req: Request, next: Next) -> Response {
+async fn log_requests(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
+    let took = started.elapsed();
+    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+    app.metrics.request(&method, route, took);
     let failure = response.extensions().get::<Failure>();
     // Most answers are neither logged nor failed: nothing more to read from them.
-    if !all.0 && failure.is_none() {
+    if !app.log_requests && failure.is_none() {
         return response;
     }
-    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let status = response.status().as_u16();
     let request_id = response
         .headers()
@@ -366,12 +366,12 @@ async fn log_requests(State(all): State<LogRequests>, req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     let method = method.as_str();
-    if all.0 {
+    if app.log_requests {
         let caller = response
             .extensions()
             .get::<CalledBy>()
             .map_or("-", |c| c.0.as_str());
-        let duration_ms = started.elapsed().as_micros() as f64 / 1000.0;
+        let duration_ms = took.as_micros() as f64 / 1000.0;
         tracing::info!(
             target: ACCESS_TARGET,
             request_id,
@@ -405,10 +405,6 @@ async fn log_requests(State(all): State<LogRequests>, req: Request, next: Next) 
 
 /// The access log's target, so a filter can leave it out (`RUST_LOG=info,hermod_console::access=off`).
 pub const ACCESS_TARGET: &str = "hermod_console::access";
-
-/// Whether every request is logged (`log_requests`), or only the failed ones.
-#[derive(Clone, Copy)]
-pub struct LogRequests(pub bool);
 
 /// The whole-request limit, answered as a JSON problem like every other error.
 async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {

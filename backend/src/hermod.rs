@@ -3,6 +3,7 @@
 
 use crate::clock::{now_ms, rfc3339};
 use crate::config::{ClientConfig, ConfigError, Secret};
+use crate::metrics::{CallLabels, HermodCalls};
 use base64::Engine;
 use hermod_shared::console::HermodReply;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -51,9 +52,12 @@ pub fn pollable(command_id: &str) -> bool {
 
 #[derive(Clone)]
 pub struct HermodClient {
+    id: String,
     command_url: String,
     http: reqwest::Client,
     max_answer: usize,
+    /// Where each exchange's duration goes (`/metrics`), by client, call and outcome.
+    calls: Option<HermodCalls>,
 }
 
 impl HermodClient {
@@ -93,10 +97,20 @@ impl HermodClient {
             .build()
             .map_err(|e| ConfigError(format!("clients.{id}: HTTP client: {e}")))?;
         Ok(HermodClient {
+            id: id.to_string(),
             command_url: config.command_url.trim_end_matches('/').to_string(),
             http,
             max_answer: config.max_answer_bytes,
+            calls: None,
         })
+    }
+
+    /// The client, timing each exchange into `calls`.
+    pub fn measured(self, calls: HermodCalls) -> HermodClient {
+        HermodClient {
+            calls: Some(calls),
+            ..self
+        }
     }
 
     pub fn command_url(&self) -> &str {
@@ -107,12 +121,13 @@ impl HermodClient {
     /// custom one (lower-case letters).
     pub async fn create(&self, command_type: &str, body: &Value) -> Exchange {
         let url = format!("{}/{command_type}", self.command_url);
-        self.exchange(self.http.post(url).json(body)).await
+        self.exchange("create", self.http.post(url).json(body))
+            .await
     }
 
     /// `GET <command_url>/poll/<commandId>`. Call it only with a [`pollable`] id.
     pub async fn poll(&self, command_id: &str) -> Exchange {
-        self.exchange(self.http.get(self.poll_url(command_id)))
+        self.exchange("poll", self.http.get(self.poll_url(command_id)))
             .await
     }
 
@@ -132,7 +147,7 @@ impl HermodClient {
         }
     }
 
-    async fn exchange(&self, request: reqwest::RequestBuilder) -> Exchange {
+    async fn exchange(&self, call: &'static str, request: reqwest::RequestBuilder) -> Exchange {
         let at = now_ms();
         let started = Instant::now();
         let result = async {
@@ -173,7 +188,31 @@ impl HermodClient {
                 Some(failure)
             }
         };
+        if let Some(calls) = &self.calls {
+            let labels = CallLabels {
+                client: self.id.clone(),
+                call,
+                outcome: outcome(failure, reply.status),
+            };
+            calls
+                .get_or_create(&labels)
+                .observe(started.elapsed().as_secs_f64());
+        }
         Exchange { reply, failure }
+    }
+}
+
+/// An exchange's outcome as `/metrics` labels it: how it failed, or the class of Hermod's status.
+fn outcome(failure: Option<Failure>, status: Option<u16>) -> &'static str {
+    match (failure, status) {
+        (Some(Failure::Unreachable), _) => "unreachable",
+        (Some(Failure::Certificate), _) => "certificate",
+        (Some(Failure::Timeout), _) => "timeout",
+        (Some(Failure::BrokenAnswer), _) | (None, None) => "broken_answer",
+        (None, Some(200..=299)) => "2xx",
+        (None, Some(400..=499)) => "4xx",
+        (None, Some(500..=599)) => "5xx",
+        (None, Some(_)) => "other",
     }
 }
 

@@ -1,111 +1,287 @@
-//! The counters behind `GET /metrics` (Prometheus text, routes/health.rs), counted where things happen.
+//! The series behind `GET /metrics` (OpenMetrics text, routes/health.rs), kept with the Prometheus
+//! project's own client and counted where things happen. Every series exists from the start (a
+//! labelled one with each label value it can take, where they are few), so a dashboard sees zeros
+//! rather than gaps.
+//!
+//! Labels take only values from fixed sets or from the configuration (routes are patterns, never
+//! paths; unknown methods are `OTHER`): a stranger's requests cannot make new series.
 
-use crate::store::Pruned;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use crate::store::{Pruned, StoreInstruments};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::{Registry, Unit};
+use std::time::Duration;
 
-#[derive(Default)]
+/// The buckets of every latency histogram: 0.25 ms to about 8 s, doubling.
+fn latency() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+#[derive(Clone, Copy)]
+pub struct Latency;
+
+impl MetricConstructor<Histogram> for Latency {
+    fn new_metric(&self) -> Histogram {
+        latency()
+    }
+}
+
+/// A request, as the duration histogram labels it.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: &'static str,
+    /// The matched route pattern, or `(fallback)`.
+    pub route: String,
+}
+
+/// Exchanges with Hermod, timed by [`CallLabels`].
+pub type HermodCalls = Family<CallLabels, Histogram, Latency>;
+
+/// An exchange with Hermod.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabels {
+    /// The configured client id.
+    pub client: String,
+    /// `create` or `poll`.
+    pub call: &'static str,
+    /// `2xx`, `4xx`, `5xx` (Hermod's status class), or how it failed: `unreachable`,
+    /// `certificate`, `timeout`, `broken_answer`.
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+/// Why the console ended a live-feed stream (one the browser closed is not counted).
+#[derive(Clone, Copy, Debug)]
+pub enum Closed {
+    /// It fell behind the live channel; the browser resumes from the store.
+    Lagged,
+    /// Its session or token ended.
+    Access,
+    /// The console is stopping.
+    Shutdown,
+    /// Its replay could not be read.
+    Error,
+}
+
+impl Closed {
+    const ALL: [Closed; 4] = [
+        Closed::Lagged,
+        Closed::Access,
+        Closed::Shutdown,
+        Closed::Error,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Closed::Lagged => "lagged",
+            Closed::Access => "access",
+            Closed::Shutdown => "shutdown",
+            Closed::Error => "error",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
 pub struct Metrics {
-    pub callbacks_stored: AtomicU64,
-    pub callbacks_duplicate: AtomicU64,
+    registry: Registry,
+    pub callbacks_stored: Counter,
+    pub callbacks_duplicate: Counter,
     /// Refused for a missing or wrong credential.
-    pub callbacks_rejected: AtomicU64,
+    pub callbacks_rejected: Counter,
     /// Kept though they came to a path not ending in `callback/<type>`.
-    pub callbacks_misrouted: AtomicU64,
+    pub callbacks_misrouted: Counter,
     /// Refused for coming faster than their client's `callback_rate_per_sec`.
-    pub callbacks_limited: AtomicU64,
-    pub commands_sent: AtomicU64,
+    pub callbacks_limited: Counter,
+    /// From a callback's arrival to its acknowledgement being ready (stored or found a repeat).
+    pub callback_ingest: Histogram,
+    pub commands_sent: Counter,
     /// Sends that did not produce a command in Hermod (or whose outcome is unknown).
-    pub commands_failed: AtomicU64,
-    pub logins_failed: AtomicU64,
-    pub streams_open: AtomicI64,
-    /// Rows retention removed, by kind (added to once a round).
-    pruned: Mutex<Pruned>,
+    pub commands_failed: Counter,
+    pub logins_failed: Counter,
+    pub streams_open: Gauge,
+    streams_closed: Family<ReasonLabel, Counter>,
+    /// Until each answer's head, by route.
+    pub requests: Family<RouteLabels, Histogram, Latency>,
+    pub hermod_calls: HermodCalls,
+    /// Rows retention removed, by kind.
+    pruned: Family<KindLabel, Counter>,
 }
 
 impl Metrics {
-    pub fn inc(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
+    /// The console's series, and the store's own (`store`).
+    pub fn new(store: StoreInstruments) -> Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("hermod_console"),
+            callbacks_stored: Counter::default(),
+            callbacks_duplicate: Counter::default(),
+            callbacks_rejected: Counter::default(),
+            callbacks_misrouted: Counter::default(),
+            callbacks_limited: Counter::default(),
+            callback_ingest: latency(),
+            commands_sent: Counter::default(),
+            commands_failed: Counter::default(),
+            logins_failed: Counter::default(),
+            streams_open: Gauge::default(),
+            streams_closed: Family::default(),
+            requests: Family::new_with_constructor(Latency),
+            hermod_calls: Family::new_with_constructor(Latency),
+            pruned: Family::default(),
+        };
+        let r = &mut m.registry;
+        for (name, help, c) in [
+            ("callbacks_stored", "Callbacks stored", &m.callbacks_stored),
+            (
+                "callbacks_duplicate",
+                "Repeated callbacks acknowledged and not stored again",
+                &m.callbacks_duplicate,
+            ),
+            (
+                "callbacks_rejected",
+                "Callbacks refused for their credential",
+                &m.callbacks_rejected,
+            ),
+            (
+                "callbacks_misrouted",
+                "Callbacks kept though they came to a path not ending in callback/<type>",
+                &m.callbacks_misrouted,
+            ),
+            (
+                "callbacks_limited",
+                "Callbacks refused (429) for coming faster than their client's callback_rate_per_sec",
+                &m.callbacks_limited,
+            ),
+            ("commands_sent", "Commands sent to Hermod", &m.commands_sent),
+            (
+                "commands_failed",
+                "Sends that failed or ended unknown",
+                &m.commands_failed,
+            ),
+            ("logins_failed", "Failed logins", &m.logins_failed),
+            (
+                "store_commits",
+                "Transactions the store committed (each one sync to disk)",
+                &store.commits,
+            ),
+            (
+                "store_writes",
+                "Writes in those transactions: writes / commits is the batch size",
+                &store.writes,
+            ),
+        ] {
+            r.register(name, help, c.clone());
+        }
+        for (name, help, h) in [
+            (
+                "callback_ingest",
+                "From a callback's arrival to its acknowledgement: stored and synced, or found a repeat",
+                &m.callback_ingest,
+            ),
+            (
+                "store_commit_duration",
+                "Time to commit a transaction, its sync to disk included",
+                &store.commit_seconds,
+            ),
+        ] {
+            r.register_with_unit(name, help, Unit::Seconds, h.clone());
+        }
+        r.register(
+            "store_batch_size",
+            "Writes per transaction",
+            store.batch_size,
+        );
+        r.register_with_unit(
+            "request_duration",
+            "Requests by method and route pattern, until the answer's head",
+            Unit::Seconds,
+            m.requests.clone(),
+        );
+        r.register_with_unit(
+            "hermod_call_duration",
+            "Exchanges with Hermod by client, call and outcome",
+            Unit::Seconds,
+            m.hermod_calls.clone(),
+        );
+        r.register(
+            "feed_streams",
+            "Open live-feed streams",
+            m.streams_open.clone(),
+        );
+        r.register(
+            "feed_streams_closed",
+            "Live-feed streams the console ended, by reason (lagged: fell behind; it resumes from the store)",
+            m.streams_closed.clone(),
+        );
+        r.register(
+            "pruned",
+            "Rows removed by retention, by kind",
+            m.pruned.clone(),
+        );
+        for reason in Closed::ALL {
+            m.stream_closed_counter(reason);
+        }
+        m.pruned(Pruned::default());
+        m
     }
 
     pub fn pruned(&self, p: Pruned) {
-        *self.pruned.lock().unwrap_or_else(|e| e.into_inner()) += p;
+        for (kind, n) in p.counts() {
+            self.pruned.get_or_create(&KindLabel { kind }).inc_by(n);
+        }
     }
 
-    /// The Prometheus text of these counters, with the store's `(commits, writes)`.
-    pub fn text(&self, (commits, writes): (u64, u64)) -> String {
-        let m = self;
-        let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let counters = [
-            (
-                "hermod_console_callbacks_stored_total",
-                "Callbacks stored.",
-                read(&m.callbacks_stored),
-            ),
-            (
-                "hermod_console_callbacks_duplicate_total",
-                "Repeated callbacks acknowledged and not stored again.",
-                read(&m.callbacks_duplicate),
-            ),
-            (
-                "hermod_console_callbacks_rejected_total",
-                "Callbacks refused for their credential.",
-                read(&m.callbacks_rejected),
-            ),
-            (
-                "hermod_console_callbacks_misrouted_total",
-                "Callbacks kept though they came to a path not ending in callback/<type>.",
-                read(&m.callbacks_misrouted),
-            ),
-            (
-                "hermod_console_callbacks_limited_total",
-                "Callbacks refused (429) for coming faster than their client's callback_rate_per_sec.",
-                read(&m.callbacks_limited),
-            ),
-            (
-                "hermod_console_commands_sent_total",
-                "Commands sent to Hermod.",
-                read(&m.commands_sent),
-            ),
-            (
-                "hermod_console_commands_failed_total",
-                "Sends that failed or ended unknown.",
-                read(&m.commands_failed),
-            ),
-            (
-                "hermod_console_logins_failed_total",
-                "Failed logins.",
-                read(&m.logins_failed),
-            ),
-            (
-                "hermod_console_store_commits_total",
-                "Transactions the store committed (each one sync to disk).",
-                commits,
-            ),
-            (
-                "hermod_console_store_writes_total",
-                "Writes in those transactions: writes / commits is the batch size.",
-                writes,
-            ),
-        ];
+    /// A request's duration, by its method and matched route.
+    pub fn request(&self, method: &axum::http::Method, route: &str, took: Duration) {
+        let labels = RouteLabels {
+            method: known_method(method),
+            route: route.to_string(),
+        };
+        self.requests
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn stream_closed(&self, reason: Closed) {
+        self.stream_closed_counter(reason).inc();
+    }
+
+    fn stream_closed_counter(&self, reason: Closed) -> Counter {
+        let reason = reason.as_str();
+        self.streams_closed
+            .get_or_create_owned(&ReasonLabel { reason })
+    }
+
+    /// The OpenMetrics text of every series.
+    pub fn text(&self) -> String {
         let mut text = String::new();
-        for (name, help, value) in counters {
-            text.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
-            ));
-        }
-        let name = "hermod_console_pruned_total";
-        text.push_str(&format!(
-            "# HELP {name} Rows removed by retention, by kind.\n# TYPE {name} counter\n"
-        ));
-        let pruned = *self.pruned.lock().unwrap_or_else(|e| e.into_inner());
-        for (kind, n) in pruned.counts() {
-            text.push_str(&format!("{name}{{kind=\"{kind}\"}} {n}\n"));
-        }
-        text.push_str(&format!(
-        "# HELP hermod_console_feed_streams Open live-feed streams.\n# TYPE hermod_console_feed_streams gauge\nhermod_console_feed_streams {}\n",
-        m.streams_open.load(Ordering::Relaxed)
-    ));
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
     }
+}
+
+fn known_method(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method as M;
+    [
+        (M::GET, "GET"),
+        (M::HEAD, "HEAD"),
+        (M::POST, "POST"),
+        (M::PUT, "PUT"),
+        (M::DELETE, "DELETE"),
+        (M::PATCH, "PATCH"),
+        (M::OPTIONS, "OPTIONS"),
+    ]
+    .into_iter()
+    .find(|(known, _)| known == method)
+    .map_or("OTHER", |(_, name)| name)
 }

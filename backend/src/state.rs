@@ -89,20 +89,6 @@ impl AppState {
         data_dir: &Path,
         shutdown: watch::Receiver<bool>,
     ) -> Result<AppState, ConfigError> {
-        let mut clients = BTreeMap::new();
-        for (id, c) in &config.clients {
-            clients.insert(
-                id.clone(),
-                Client {
-                    id: id.clone(),
-                    label: c.label.clone().unwrap_or_else(|| id.clone()),
-                    hermod: HermodClient::new(id, c)?,
-                    callback: c.resolve_callback(id)?,
-                    auto_poll: c.auto_poll,
-                    callback_rate: c.callback_rate_per_sec.map(Bucket::new),
-                },
-            );
-        }
         let a = &config.auth;
         let public_url = config.public_url();
         let auth = Auth {
@@ -126,6 +112,21 @@ impl AppState {
         let feed = Feed::new(config.feed.channel_capacity);
         let store =
             sqlite::open(data_dir, feed.clone()).map_err(|e| ConfigError(format!("store: {e}")))?;
+        let metrics = Metrics::new(store.instruments());
+        let mut clients = BTreeMap::new();
+        for (id, c) in &config.clients {
+            clients.insert(
+                id.clone(),
+                Client {
+                    id: id.clone(),
+                    label: c.label.clone().unwrap_or_else(|| id.clone()),
+                    hermod: HermodClient::new(id, c)?.measured(metrics.hermod_calls.clone()),
+                    callback: c.resolve_callback(id)?,
+                    auto_poll: c.auto_poll,
+                    callback_rate: c.callback_rate_per_sec.map(Bucket::new),
+                },
+            );
+        }
         let web = Web::load(config.dist_dir.as_deref());
         let heartbeat = watch::channel(0).0;
         tick(
@@ -152,7 +153,7 @@ impl AppState {
             data_dir: data_dir.to_path_buf(),
             web,
             auth: Arc::new(auth),
-            metrics: Metrics::default(),
+            metrics,
             audit: Arc::new(AuditLog::new(store.clone())),
             security_headers,
             shutdown,

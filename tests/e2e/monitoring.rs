@@ -27,14 +27,14 @@ async fn the_metrics_listener_serves_metrics_and_health_without_a_login_and_noth
     assert!(
         metrics
             .header("content-type")
-            .is_some_and(|t| t.starts_with("text/plain")),
+            .is_some_and(|t| t.starts_with("application/openmetrics-text")),
         "{:?}",
         metrics.headers
     );
     assert!(
         metrics
             .text
-            .contains("# TYPE hermod_console_callbacks_stored_total counter"),
+            .contains("# TYPE hermod_console_callbacks_stored counter\nhermod_console_callbacks_stored_total 0\n"),
         "{}",
         metrics.text
     );

@@ -8,7 +8,6 @@ use crate::clock::now_ms;
 use crate::decode;
 use crate::error::{ApiError, ApiJson, ApiQuery, Code};
 use crate::hermod::{Exchange, Failure, pollable};
-use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::{
     CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, Store,
@@ -274,9 +273,9 @@ pub async fn send(
                 audit: audit::entry(&meta, Some(&caller), event),
             })
             .await;
-        Metrics::inc(&app.metrics.commands_sent);
+        app.metrics.commands_sent.inc();
         if problem.is_some() || finished.is_err() {
-            Metrics::inc(&app.metrics.commands_failed);
+            app.metrics.commands_failed.inc();
         }
         match (finished, problem) {
             (Ok(record), None) => Ok(record),

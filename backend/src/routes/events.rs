@@ -13,6 +13,7 @@ use crate::auth::{Caller, Principal, StreamSlot};
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiQuery, Code};
 use crate::feed::Published;
+use crate::metrics::Closed;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -23,7 +24,6 @@ use serde::Deserialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use tokio::sync::{broadcast, watch};
 
 /// Stored events read per round trip while replaying…
@@ -63,7 +63,7 @@ pub async fn stream(
     // Subscribed before the replay is read, so nothing committed in between is missed.
     let live = app.feed.subscribe();
     let last = after.unwrap_or_else(|| app.store.current_seq());
-    app.metrics.streams_open.fetch_add(1, Ordering::Relaxed);
+    app.metrics.streams_open.inc();
     let feed = Feed {
         shutdown: app.shutdown.clone(),
         access: app.store.access_changes(),
@@ -93,10 +93,7 @@ struct Open {
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.app
-            .metrics
-            .streams_open
-            .fetch_sub(1, Ordering::Relaxed);
+        self.app.metrics.streams_open.dec();
     }
 }
 
@@ -124,13 +121,24 @@ impl Feed {
     /// The next bytes to send, or `None` to end the stream: the subscriber fell behind, its session
     /// or token ended, or the server is shutting down.
     async fn next(mut self) -> Option<(Item, Feed)> {
+        match self.step().await {
+            Ok(bytes) => Some((Ok(bytes), self)),
+            Err(reason) => {
+                self.app().metrics.stream_closed(reason);
+                None
+            }
+        }
+    }
+
+    /// [`Feed::next`], saying why when it ends the stream.
+    async fn step(&mut self) -> Result<Bytes, Closed> {
         if *self.shutdown.borrow_and_update() {
-            return None;
+            return Err(Closed::Shutdown);
         }
         if let Some(replay) = &mut self.replay {
             if let Some(event) = replay.pop_front() {
                 self.last = event.seq;
-                return Some((Ok(event.frame), self));
+                return Ok(event.frame);
             }
             // Read only when there is something to read: a subscriber that starts at the newest
             // event (the usual case) never touches the store. Nothing newer can have been missed:
@@ -146,46 +154,46 @@ impl Feed {
             match page {
                 Ok(page) if !page.is_empty() => {
                     let mut page = VecDeque::from(page);
-                    let first = page.pop_front()?;
+                    let first = page.pop_front().ok_or(Closed::Error)?;
                     self.last = first.seq;
                     self.replay = Some(page);
-                    return Some((Ok(first.frame), self));
+                    return Ok(first.frame);
                 }
                 Ok(_) => {
                     // Caught up: say so at once, then go live.
                     self.replay = None;
                     let beat = self.heartbeat();
-                    return Some((Ok(beat), self));
+                    return Ok(beat);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "feed replay failed; closing the stream");
-                    return None;
+                    return Err(Closed::Error);
                 }
             }
         }
         loop {
             tokio::select! {
-                _ = self.shutdown.changed() => return None,
+                _ = self.shutdown.changed() => return Err(Closed::Shutdown),
                 received = self.live.recv() => match received {
                     Ok(e) if e.seq > self.last => {
                         self.last = e.seq;
-                        return Some((Ok(e.frame.clone()), self));
+                        return Ok(e.frame.clone());
                     }
                     Ok(_) => {}
                     // Lagged: close rather than skip; the browser resumes from its Last-Event-ID.
-                    Err(_) => return None,
+                    Err(_) => return Err(Closed::Lagged),
                 },
                 Ok(()) = self.access.changed() => {
                     if !crate::auth::still_valid(self.app().store.as_ref(), &self.app().auth, &self.principal).await {
-                        return None;
+                        return Err(Closed::Access);
                     }
                 }
                 Ok(()) = self.beat.changed() => {
                     if !crate::auth::still_valid(self.app().store.as_ref(), &self.app().auth, &self.principal).await {
-                        return None;
+                        return Err(Closed::Access);
                     }
                     let beat = self.heartbeat();
-                    return Some((Ok(beat), self));
+                    return Ok(beat);
                 }
             }
         }

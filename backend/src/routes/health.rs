@@ -76,6 +76,12 @@ fn free_disk_mb(_dir: &Path) -> std::io::Result<u64> {
 }
 
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    let text = app.metrics.text(app.store.commits());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    let text = app.metrics.text();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
 }

@@ -6,7 +6,6 @@ use crate::audit::Event;
 use crate::auth::RequestMeta;
 use crate::clock::now_ms;
 use crate::error::{ApiError, Code, discard_body, read_body};
-use crate::metrics::Metrics;
 use crate::state::{AppState, Client};
 use crate::store::{CallbackSaved, NewCallback};
 use axum::Json;
@@ -18,6 +17,7 @@ use hermod_shared::console::MISROUTED;
 use hermod_shared::hermod::Correlation;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::time::Instant;
 use subtle::ConstantTimeEq;
 
 /// `/rest/…`: the client is the one whose credential matches.
@@ -65,6 +65,7 @@ async fn receive(
     mut kind: Option<String>,
     req: Request,
 ) -> Response {
+    let arrived = Instant::now();
     let verdict = match &path_client {
         Some(id) => match app.client(id) {
             Some(client) => check_client(client, req.headers()),
@@ -93,7 +94,7 @@ async fn receive(
             let path = req.uri().path().to_string();
             let source = meta.as_ref().map(|m| m.source.clone()).unwrap_or_default();
             tracing::warn!(security = true, %path, %source, reason, "callback rejected");
-            Metrics::inc(&app.metrics.callbacks_rejected);
+            app.metrics.callbacks_rejected.inc();
             if let Some(meta) = &meta {
                 app.audit
                     .record(
@@ -118,7 +119,7 @@ async fn receive(
         }
     };
     if let Some(Err(wait)) = client.callback_rate.as_ref().map(|b| b.take()) {
-        Metrics::inc(&app.metrics.callbacks_limited);
+        app.metrics.callbacks_limited.inc();
         discard_body(req).await;
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         return (
@@ -138,7 +139,7 @@ async fn receive(
     let path: String = req.uri().path().chars().take(MAX_PATH).collect();
     let kind = kind.unwrap_or_else(|| {
         tracing::warn!(%path, client = %client_id, "a callback came to a path not ending in /callback/<type>; kept as misrouted");
-        Metrics::inc(&app.metrics.callbacks_misrouted);
+        app.metrics.callbacks_misrouted.inc();
         MISROUTED.to_string()
     });
     let body = match read_body(req, app.limits.callback_body_bytes).await {
@@ -164,13 +165,18 @@ async fn receive(
             path,
         })
         .await;
+    if saved.is_ok() {
+        app.metrics
+            .callback_ingest
+            .observe(arrived.elapsed().as_secs_f64());
+    }
     match saved {
         Ok(CallbackSaved::Stored(id)) => {
-            Metrics::inc(&app.metrics.callbacks_stored);
+            app.metrics.callbacks_stored.inc();
             Json(json!({"status": "stored", "id": id})).into_response()
         }
         Ok(CallbackSaved::Duplicate(id)) => {
-            Metrics::inc(&app.metrics.callbacks_duplicate);
+            app.metrics.callbacks_duplicate.inc();
             Json(json!({"status": "duplicate", "id": id})).into_response()
         }
         Err(e) => ApiError::store(e).into_response(),

@@ -6,7 +6,6 @@ use crate::auth::{
 };
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiJson, Code};
-use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::NewSession;
 use axum::Json;
@@ -78,7 +77,7 @@ pub async fn login(
     let stored = found.as_ref().map(|(_, hash)| hash.clone());
     let ok = password::verify(login.password, stored, app.auth.cost).await;
     let (user, true) = (found.map(|(u, _)| u), ok) else {
-        Metrics::inc(&app.metrics.logins_failed);
+        app.metrics.logins_failed.inc();
         app.audit
             .record(
                 &meta,

@@ -16,6 +16,8 @@ use hermod_shared::console::{
     PollRecord, Role, TemplateInput, TemplateRecord, TokenRecord, UserRecord,
 };
 use hermod_shared::hermod::Destination;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -256,6 +258,31 @@ impl std::ops::AddAssign for Pruned {
     }
 }
 
+/// What a store measures of its own work: live handles onto the series `/metrics` shows.
+#[derive(Clone)]
+pub struct StoreInstruments {
+    pub commits: Counter,
+    /// Writes in those transactions (their ratio to commits is the batch size).
+    pub writes: Counter,
+    /// Writes per transaction.
+    pub batch_size: Histogram,
+    /// How long each COMMIT took, its sync to disk included.
+    pub commit_seconds: Histogram,
+}
+
+impl Default for StoreInstruments {
+    fn default() -> StoreInstruments {
+        StoreInstruments {
+            commits: Counter::default(),
+            writes: Counter::default(),
+            // 1 to 512 (the writer's largest batch).
+            batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 10)),
+            // 0.1 ms to about 3 s.
+            commit_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 16)),
+        }
+    }
+}
+
 /// Everything the console keeps. Writes are durable when their future resolves `Ok` (the callback
 /// receiver acknowledges only then), and every feed event they make is published, in sequence order,
 /// after its transaction commits.
@@ -263,8 +290,8 @@ pub trait Store: Send + Sync {
     /// Finishes the writes asked for so far and stops writing; later writes fail. For a clean stop.
     fn close(&self) -> Fut<'_, ()>;
 
-    /// Transactions committed so far, and the writes in them (their ratio is the batch size).
-    fn commits(&self) -> (u64, u64);
+    /// The store's measures of its own work, for `/metrics`.
+    fn instruments(&self) -> StoreInstruments;
 
     /// Readiness: the database answers and its writer runs.
     fn ping(&self) -> Fut<'_, ()>;

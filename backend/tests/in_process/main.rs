@@ -11,4 +11,5 @@ mod health;
 mod link;
 mod logging;
 mod login;
+mod metrics;
 mod receiver;

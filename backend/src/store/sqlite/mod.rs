@@ -30,7 +30,7 @@ use crate::feed::{Feed, Published};
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Cutoffs,
     Exported, Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession,
-    Pruned, SendResult, SessionRow, Store, StoreError, TemplateError, UserChange,
+    Pruned, SendResult, SessionRow, Store, StoreError, StoreInstruments, TemplateError, UserChange,
 };
 use hermod_shared::console::{
     AuditRecord, CallbackRecord, CommandDetail, CommandRecord, ListPage, PollRecord, Role,
@@ -162,12 +162,8 @@ impl Store for Sqlite {
         })
     }
 
-    fn commits(&self) -> (u64, u64) {
-        let p = &self.writer.progress;
-        (
-            p.commits.load(Ordering::Relaxed),
-            p.writes.load(Ordering::Relaxed),
-        )
+    fn instruments(&self) -> StoreInstruments {
+        self.writer.progress.instruments.clone()
     }
 
     fn ping(&self) -> Fut<'_, ()> {

@@ -11,13 +11,14 @@
 use super::sql_error;
 use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreInstruments};
 use hermod_shared::console::FeedEvent;
 use rusqlite::Connection;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 use tokio::sync::{oneshot, watch};
 
 /// Jobs beyond this many wait for the next transaction, so one commit never holds up its first job
@@ -156,9 +157,8 @@ pub struct Progress {
     pub docs: watch::Sender<u64>,
     /// When (ms) the writer last committed requests' writes: the indexer waits for a pause.
     pub last_foreground: AtomicI64,
-    /// Transactions committed, and the writes in them: their ratio is the batch size.
-    pub commits: AtomicU64,
-    pub writes: AtomicU64,
+    /// Transactions committed, the writes in them, and how long committing took.
+    pub instruments: StoreInstruments,
 }
 
 /// The handle requests use to hand their writes over.
@@ -186,8 +186,7 @@ impl Writer {
             docs_queued: AtomicU64::new(queued),
             docs: watch::channel(0).0,
             last_foreground: AtomicI64::new(0),
-            commits: AtomicU64::new(0),
-            writes: AtomicU64::new(0),
+            instruments: StoreInstruments::default(),
         });
         let queue = Arc::new((Mutex::new(Queue::default()), Condvar::new()));
         let (q, p) = (queue.clone(), progress.clone());
@@ -408,6 +407,7 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &Feed, progress: &Pro
             Err(_) => tracing::error!("a store job panicked; its write was undone"),
         }
     }
+    let committing = Instant::now();
     let result = match broken {
         Some(e) => Err(e),
         None => exec(conn, "COMMIT"),
@@ -416,10 +416,11 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &Feed, progress: &Pro
         Ok(()) => {
             // Before the events go out, so a subscriber that sees an event sees its sequence too.
             progress.seq.store(batch.next_seq - 1, Ordering::Release);
-            progress.commits.fetch_add(1, Ordering::Relaxed);
-            progress
-                .writes
-                .fetch_add(finishes.len() as u64, Ordering::Relaxed);
+            let m = &progress.instruments;
+            m.commit_seconds.observe(committing.elapsed().as_secs_f64());
+            m.commits.inc();
+            m.writes.inc_by(finishes.len() as u64);
+            m.batch_size.observe(finishes.len() as f64);
             // Counted before anyone hears of the commit: a search asked for right after a write
             // must know that write is not indexed yet, not report everything searched.
             if batch.docs > 0 {
@@ -491,7 +492,7 @@ mod tests {
         }
 
         fn commits(&self) -> u64 {
-            self.writer.progress.commits.load(Ordering::Relaxed)
+            self.writer.progress.instruments.commits.get()
         }
 
         fn count(&self, sql: &str) -> i64 {
