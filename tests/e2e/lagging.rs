@@ -98,12 +98,7 @@ async fn a_subscriber_that_falls_behind_is_closed_not_skipped_and_resumes() {
         .collect();
     assert_eq!(rest, (last + 1..=end).collect::<Vec<_>>());
     // Counted for monitoring, as the console's doing (README.md, "Monitoring").
-    let metrics = c.get("/metrics").await.expect(200).text;
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l == "hermod_console_feed_streams_closed_total{reason=\"lagged\"} 1"),
-        "{metrics}"
-    );
+    c.assert_metric("hermod_console_feed_streams_closed_total{reason=\"lagged\"} 1")
+        .await;
     c.assert_healthy().await;
 }

@@ -57,13 +57,8 @@ async fn callbacks_need_the_clients_basic_credential() {
     r.expect_problem(401, None, None);
 
     // Each refusal is counted, for the operator's monitoring.
-    let metrics = c.get("/metrics").await.expect(200).text;
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l == "hermod_console_callbacks_rejected_total 7"),
-        "seven refused callbacks counted:\n{metrics}"
-    );
+    c.assert_metric("hermod_console_callbacks_rejected_total 7")
+        .await;
 
     // Nothing of that was stored or announced.
     assert_eq!(c.callbacks("").await.items, before.items);
@@ -418,13 +413,8 @@ async fn no_callback_is_lost_to_a_guess_about_its_path() {
             .all(|k| k.command == Some(sent.id) && k.client.as_deref() == Some("idm"))
     );
     c.wait_for_state(sent.id, "COMPLETED").await;
-    let metrics = c.get("/metrics").await.expect(200).text;
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l == "hermod_console_callbacks_misrouted_total 4"),
-        "{metrics}"
-    );
+    c.assert_metric("hermod_console_callbacks_misrouted_total 4")
+        .await;
     // Without a credential that names a client, a path naming none is still refused.
     c.post_callback("/clients/nobody/rest", None, "application/json", body("x"))
         .await

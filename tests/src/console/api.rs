@@ -53,6 +53,15 @@ impl Console {
         assert_eq!(r.status, StatusCode::OK, "/readyz: {}", r.text);
     }
 
+    /// `/metrics` has this sample line (`name{labels} value`), exactly.
+    pub async fn assert_metric(&self, line: &str) {
+        let metrics = self.get("/metrics").await.expect(200).text;
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no `{line}` in:\n{metrics}"
+        );
+    }
+
     // ---- Commands
 
     /// `POST /api/commands` as `client`.
