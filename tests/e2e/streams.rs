@@ -97,6 +97,9 @@ async fn open_feed_streams_end_with_their_session_or_token() {
         )
         .await;
     assert!(!seen.is_empty());
+    // The three the console ended are counted for monitoring.
+    c.assert_metric("hermod_console_feed_streams_closed_total{reason=\"access\"} 3")
+        .await;
 }
 
 #[tokio::test]

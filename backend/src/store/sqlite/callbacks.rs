@@ -119,15 +119,8 @@ impl Prepared {
     }
 }
 
-/// Stores the callback. `p` comes back with the answer, so that its body is freed by the request's
-/// thread: freeing on the writer what another thread allocated costs the allocator a lock per
-/// callback, contended.
-pub fn insert(b: &mut Batch<'_>, p: Prepared) -> Result<(CallbackSaved, Prepared), StoreError> {
-    let saved = store(b, &p)?;
-    Ok((saved, p))
-}
-
-fn store(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
+/// Stores the callback; it may run twice ([`super::writer::Writer::write_repeatable`]).
+pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
     let c = &p.c;
     let conn = b.conn();
     // One writer: nothing can come between this look and the insert.

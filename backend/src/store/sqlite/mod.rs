@@ -196,10 +196,10 @@ impl Store for Sqlite {
     fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved> {
         // Prepared here, on the request's thread, so the writer's own work per callback stays small.
         match callbacks::Prepared::new(c) {
-            Ok(p) => {
-                let written = self.writer.write(move |b| callbacks::insert(b, p));
-                Box::pin(async move { written.await.map(|(saved, _)| saved) })
-            }
+            Ok(p) => Box::pin(
+                self.writer
+                    .write_repeatable(move |b| callbacks::insert(b, &p)),
+            ),
             Err(e) => Box::pin(std::future::ready(Err(e))),
         }
     }

@@ -1,9 +1,10 @@
 //! The single writer: one thread that owns the only writing connection. SQLite allows one writer at a
 //! time, and a commit costs a sync to disk; rather than have every request wait for the lock and pay
 //! its own sync, requests hand their write to this thread as a job. Each time it wakes it runs
-//! everything waiting in one transaction (each job in its own savepoint, so one failure does not sink
-//! the others), commits once, publishes the feed events the batch made, in sequence order, then
-//! answers every job.
+//! everything waiting in one transaction, commits once, publishes the feed events the batch made, in
+//! sequence order, then answers every job. One failing job does not sink the others: most jobs run in
+//! a savepoint of their own; the hot path's (callbacks) are repeatable and run without one, the whole
+//! transaction run again without a job that failed after it wrote (see [`run_batch`]).
 //!
 //! Jobs are plain closures over a [`Batch`] that answer through their own typed channel, so nothing is
 //! type-erased on the way back. Background jobs (the search indexer's) run only when no request waits.
@@ -36,6 +37,50 @@ pub struct Outcome {
 
 type Job = Box<dyn FnOnce(&mut Batch<'_>) -> Outcome + Send>;
 
+/// A job that may run twice ([`Writer::write_repeatable`]), so it needs no savepoint of its own.
+trait Repeatable: Send {
+    /// Runs the write and keeps its result; whether it succeeded.
+    fn run(&mut self, batch: &mut Batch<'_>) -> bool;
+    /// Answers with the last run's result, given the fate of its transaction.
+    fn finish(self: Box<Self>, commit: Result<(), &StoreError>);
+}
+
+struct Task<F, T, E> {
+    f: F,
+    result: Option<Result<T, E>>,
+    /// `f` goes back with the answer, so what it holds is freed by the request's thread: freeing on
+    /// the writer what another thread allocated costs the allocator a lock per job, contended.
+    tx: oneshot::Sender<(Result<T, E>, F)>,
+}
+
+impl<F, T, E> Repeatable for Task<F, T, E>
+where
+    F: FnMut(&mut Batch<'_>) -> Result<T, E> + Send,
+    T: Send,
+    E: From<StoreError> + Send,
+{
+    fn run(&mut self, batch: &mut Batch<'_>) -> bool {
+        // Cleared first: a run that panics leaves no result from an earlier one.
+        self.result = None;
+        let result = (self.f)(batch);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), &StoreError>) {
+        let Task { f, result, tx } = *self;
+        let answer = match (result, commit) {
+            (Some(Ok(v)), Ok(())) => Ok(v),
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(_)) | None, Err(e)) => Err(E::from(e.clone())),
+            // It panicked.
+            (None, Ok(())) => Err(E::from(stopped())),
+        };
+        let _ = tx.send((answer, f));
+    }
+}
+
 /// One transaction in the making, as a job sees it.
 pub struct Batch<'c> {
     conn: &'c Connection,
@@ -59,6 +104,41 @@ impl FeedKind {
             FeedKind::Command => "command",
             FeedKind::Callback => "callback",
         }
+    }
+}
+
+/// Where a batch stood before a job: what undoing the job puts back.
+#[derive(Clone, Copy)]
+struct Mark {
+    next_seq: i64,
+    events: usize,
+    docs: u64,
+}
+
+impl<'c> Batch<'c> {
+    fn start(conn: &'c Connection, progress: &Progress) -> Batch<'c> {
+        Batch {
+            conn,
+            now: now_ms(),
+            next_seq: progress.seq.load(Ordering::Relaxed) + 1,
+            events: Vec::new(),
+            docs: 0,
+        }
+    }
+
+    fn mark(&self) -> Mark {
+        Mark {
+            next_seq: self.next_seq,
+            events: self.events.len(),
+            docs: self.docs,
+        }
+    }
+
+    /// Forgets what a job queued after `mark` (its rows are undone by the caller).
+    fn undo(&mut self, mark: Mark) {
+        self.next_seq = mark.next_seq;
+        self.events.truncate(mark.events);
+        self.docs = mark.docs;
     }
 }
 
@@ -140,6 +220,7 @@ impl Batch<'_> {
 #[derive(Default)]
 struct Queue {
     jobs: Vec<Job>,
+    repeatable: Vec<Box<dyn Repeatable>>,
     background: VecDeque<Job>,
     stopped: bool,
     /// The thread sleeps on the condition variable: only then does a new job need to wake it (a
@@ -268,23 +349,13 @@ impl Writer {
                 }),
             }
         });
-        let accepted = {
-            let (lock, wake) = &*self.queue;
-            let mut q = lock.lock().unwrap_or_else(|p| p.into_inner());
-            if q.stopped {
-                false
+        let accepted = self.enqueue(|q| {
+            if background {
+                q.background.push_back(job);
             } else {
-                if background {
-                    q.background.push_back(job);
-                } else {
-                    q.jobs.push(job);
-                }
-                if q.asleep {
-                    wake.notify_one();
-                }
-                true
+                q.jobs.push(job);
             }
-        };
+        });
         async move {
             if !accepted {
                 return Err(E::from(stopped()));
@@ -292,6 +363,50 @@ impl Writer {
             // A dropped job (its transaction could not start, or it panicked) answers as a failure.
             rx.await.unwrap_or_else(|_| Err(E::from(stopped())))
         }
+    }
+
+    /// [`Writer::write`] for a job that may run twice: it runs without a savepoint of its own, which
+    /// saves copying every page it changes, and when a job of its batch fails after writing, the
+    /// batch is undone and run again without that one. So `f` must do nothing but write through
+    /// the batch; what it owns is freed by the caller's thread.
+    pub fn write_repeatable<T, E>(
+        &self,
+        f: impl FnMut(&mut Batch<'_>) -> Result<T, E> + Send + 'static,
+    ) -> impl Future<Output = Result<T, E>> + Send + 'static
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let task = Box::new(Task {
+            f,
+            result: None,
+            tx,
+        });
+        let accepted = self.enqueue(|q| q.repeatable.push(task));
+        async move {
+            if !accepted {
+                return Err(E::from(stopped()));
+            }
+            match rx.await {
+                Ok((answer, _f)) => answer,
+                Err(_) => Err(E::from(stopped())),
+            }
+        }
+    }
+
+    /// Queues a job (unless the writer stopped) and wakes the writer if it sleeps.
+    fn enqueue(&self, push: impl FnOnce(&mut Queue)) -> bool {
+        let (lock, wake) = &*self.queue;
+        let mut q = lock.lock().unwrap_or_else(|p| p.into_inner());
+        if q.stopped {
+            return false;
+        }
+        push(&mut q);
+        if q.asleep {
+            wake.notify_one();
+        }
+        true
     }
 }
 
@@ -322,17 +437,19 @@ fn stop(queue: &(Mutex<Queue>, Condvar)) {
 
 fn run(conn: Connection, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress: &Progress) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut repeatable: Vec<Box<dyn Repeatable>> = Vec::with_capacity(MAX_BATCH);
     let mut foreground;
     loop {
         {
             let (lock, wake) = queue;
             let mut q = lock.lock().unwrap_or_else(|p| p.into_inner());
-            while q.jobs.is_empty() && q.background.is_empty() && !q.stopped {
+            let idle = |q: &Queue| q.jobs.is_empty() && q.repeatable.is_empty();
+            while idle(&q) && q.background.is_empty() && !q.stopped {
                 q.asleep = true;
                 q = wake.wait(q).unwrap_or_else(|p| p.into_inner());
                 q.asleep = false;
             }
-            if q.jobs.is_empty() && q.background.is_empty() {
+            if idle(&q) && q.background.is_empty() {
                 // Stopped with nothing left: leave the database file whole, its log empty.
                 drop(q);
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
@@ -340,15 +457,17 @@ fn run(conn: Connection, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress:
                 }
                 return;
             }
-            foreground = !q.jobs.is_empty();
+            foreground = !idle(&q);
             if !foreground {
                 jobs.extend(q.background.pop_front());
             } else {
-                let n = q.jobs.len().min(MAX_BATCH);
+                let n = q.repeatable.len().min(MAX_BATCH);
+                repeatable.extend(q.repeatable.drain(..n));
+                let n = q.jobs.len().min(MAX_BATCH - n);
                 jobs.extend(q.jobs.drain(..n));
             }
         }
-        run_batch(&conn, &mut jobs, feed, progress);
+        run_batch(&conn, &mut jobs, &mut repeatable, feed, progress);
         if foreground {
             progress.last_foreground.store(now_ms(), Ordering::Relaxed);
         }
@@ -362,65 +481,27 @@ fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
         .map_err(sql_error)
 }
 
-fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &Feed, progress: &Progress) {
-    // IMMEDIATE: take the write lock now, waiting out another program's write (up to the busy
-    // timeout) rather than failing half-way through the batch.
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
-        tracing::error!(error = %e, jobs = jobs.len(), "the store cannot start a transaction");
-        jobs.clear();
-        return;
-    }
-    let mut batch = Batch {
-        conn,
-        now: now_ms(),
-        next_seq: progress.seq.load(Ordering::Relaxed) + 1,
-        events: Vec::new(),
-        docs: 0,
-    };
+/// Runs one batch in one transaction, commits it, publishes its events and answers every job.
+fn run_batch(
+    conn: &Connection,
+    jobs: &mut Vec<Job>,
+    repeatable: &mut Vec<Box<dyn Repeatable>>,
+    feed: &Feed,
+    progress: &Progress,
+) {
     let mut finishes: Vec<Finish> = Vec::with_capacity(jobs.len());
-    let mut broken: Option<StoreError> = None;
-    for job in jobs.drain(..) {
-        if broken.is_some() {
-            // Dropped unrun: its request is answered as a failure.
-            continue;
-        }
-        if let Err(e) = exec(conn, "SAVEPOINT job") {
-            broken = Some(e);
-            continue;
-        }
-        let mark = (batch.next_seq, batch.events.len(), batch.docs);
-        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut batch)));
-        let kept = matches!(&outcome, Ok(o) if o.ok);
-        let settled = if kept {
-            exec(conn, "RELEASE job")
-        } else {
-            (batch.next_seq, batch.docs) = (mark.0, mark.2);
-            batch.events.truncate(mark.1);
-            exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
-        };
-        if let Err(e) = settled {
-            // The connection itself is in trouble (a full disk, an I/O error): the batch goes.
-            broken = Some(e);
-        }
-        match outcome {
-            Ok(o) => finishes.push(o.finish),
-            Err(_) => tracing::error!("a store job panicked; its write was undone"),
-        }
-    }
-    let committing = Instant::now();
-    let result = match broken {
-        Some(e) => Err(e),
-        None => exec(conn, "COMMIT"),
-    };
+    let result = transaction(conn, jobs, repeatable, &mut finishes, progress);
+    // Jobs a broken transaction left unrun are dropped: their requests are answered as failures.
+    jobs.clear();
+    let answered = finishes.len() + repeatable.len();
     match result {
-        Ok(()) => {
+        Ok(batch) => {
             // Before the events go out, so a subscriber that sees an event sees its sequence too.
             progress.seq.store(batch.next_seq - 1, Ordering::Release);
             let m = &progress.instruments;
-            m.commit_seconds.observe(committing.elapsed().as_secs_f64());
             m.commits.inc();
-            m.writes.inc_by(finishes.len() as u64);
-            m.batch_size.observe(finishes.len() as f64);
+            m.writes.inc_by(answered as u64);
+            m.batch_size.observe(answered as f64);
             // Counted before anyone hears of the commit: a search asked for right after a write
             // must know that write is not indexed yet, not report everything searched.
             if batch.docs > 0 {
@@ -433,6 +514,9 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &Feed, progress: &Pro
             for finish in finishes {
                 finish(Ok(()));
             }
+            for job in repeatable.drain(..) {
+                job.finish(Ok(()));
+            }
         }
         Err(e) => {
             tracing::error!(error = %e, "store transaction failed; nothing in it was kept");
@@ -442,8 +526,108 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &Feed, progress: &Pro
             for finish in finishes {
                 finish(Err(&e));
             }
+            for job in repeatable.drain(..) {
+                job.finish(Err(&e));
+            }
         }
     }
+}
+
+/// The batch's transaction, committed: the repeatable jobs first, without savepoints, then the
+/// others, each in a savepoint. An error here is the connection's own trouble (a full disk, an I/O
+/// error) and sinks the whole batch.
+fn transaction<'c>(
+    conn: &'c Connection,
+    jobs: &mut Vec<Job>,
+    repeatable: &mut [Box<dyn Repeatable>],
+    finishes: &mut Vec<Finish>,
+    progress: &Progress,
+) -> Result<Batch<'c>, StoreError> {
+    let mut failed = vec![false; repeatable.len()];
+    let mut guarded = false;
+    let mut batch = loop {
+        // IMMEDIATE: take the write lock now, waiting out another program's write (up to the busy
+        // timeout) rather than failing half-way through the batch.
+        exec(conn, "BEGIN IMMEDIATE")?;
+        let mut batch = Batch::start(conn, progress);
+        if run_repeatable(&mut batch, repeatable, &mut failed, guarded)? {
+            break batch;
+        }
+        // One failed after it wrote: undo it all and run the others again, each in a savepoint
+        // this time, so no job runs more than twice whatever fails.
+        drop(batch);
+        exec(conn, "ROLLBACK")?;
+        guarded = true;
+    };
+    for job in jobs.drain(..) {
+        exec(conn, "SAVEPOINT job")?;
+        let mark = batch.mark();
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut batch)));
+        if matches!(&outcome, Ok(o) if o.ok) {
+            exec(conn, "RELEASE job")?;
+        } else {
+            batch.undo(mark);
+            exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))?;
+        }
+        match outcome {
+            Ok(o) => finishes.push(o.finish),
+            Err(_) => tracing::error!("a store job panicked; its write was undone"),
+        }
+    }
+    let committing = Instant::now();
+    exec(conn, "COMMIT")?;
+    progress
+        .instruments
+        .commit_seconds
+        .observe(committing.elapsed().as_secs_f64());
+    Ok(batch)
+}
+
+/// Runs the repeatable jobs not failed yet. `Ok(false)`: one failed after it had written, so the
+/// transaction must be undone (it is marked failed; the others run again). `guarded` gives each its
+/// own savepoint, and then a failure is undone alone.
+fn run_repeatable(
+    batch: &mut Batch<'_>,
+    jobs: &mut [Box<dyn Repeatable>],
+    failed: &mut [bool],
+    guarded: bool,
+) -> Result<bool, StoreError> {
+    let conn = batch.conn;
+    for (job, failed) in jobs.iter_mut().zip(failed.iter_mut()) {
+        if *failed {
+            continue;
+        }
+        if guarded {
+            exec(conn, "SAVEPOINT job")?;
+        }
+        let mark = batch.mark();
+        let changes = conn.total_changes();
+        let ran = catch_unwind(AssertUnwindSafe(|| job.run(batch)));
+        let ok = matches!(ran, Ok(true));
+        if ran.is_err() {
+            tracing::error!("a store job panicked; its write was undone");
+        }
+        if !ok {
+            *failed = true;
+            batch.undo(mark);
+            if conn.is_autocommit() {
+                // SQLite ended the transaction itself (a full disk, an I/O error): nothing of it
+                // stands, and what ran after would commit on its own.
+                return Err(StoreError(
+                    "the store's transaction was rolled back under a failing write".into(),
+                ));
+            }
+        }
+        if guarded {
+            if !ok {
+                exec(conn, "ROLLBACK TO job")?;
+            }
+            exec(conn, "RELEASE job")?;
+        } else if !ok && conn.total_changes() != changes {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -511,7 +695,7 @@ mod tests {
     /// A write that adds one template named `name`.
     fn template(
         name: impl Into<String>,
-    ) -> impl FnOnce(&mut Batch<'_>) -> Result<i64, StoreError> + Send {
+    ) -> impl FnMut(&mut Batch<'_>) -> Result<i64, StoreError> + Send {
         let name: String = name.into();
         move |b| {
             b.conn()
@@ -591,6 +775,76 @@ mod tests {
             2
         );
         assert_eq!(f.count("SELECT COUNT(*) FROM templates"), 2);
+    }
+
+    /// [`template`], counting its runs in `runs`.
+    fn counted(
+        name: &'static str,
+        runs: &Arc<AtomicU64>,
+    ) -> impl FnMut(&mut Batch<'_>) -> Result<i64, StoreError> + Send + 'static {
+        let (mut write, runs) = (template(name), runs.clone());
+        move |b| {
+            runs.fetch_add(1, Ordering::Relaxed);
+            write(b)
+        }
+    }
+
+    #[tokio::test]
+    async fn repeatable_writes_run_once_when_a_failure_wrote_nothing() {
+        let f = Fixture::new("repeatable-once");
+        let runs = Arc::new(AtomicU64::new(0));
+        let (release, held) = f.hold();
+        wait_until_taken(&f);
+        let first = f.writer.write_repeatable(counted("first", &runs));
+        let refused = f
+            .writer
+            .write_repeatable(|_| Err::<(), _>(StoreError("refused before writing".into())));
+        // SQLite's own refusal (the name is taken) writes nothing either.
+        let clash = f.writer.write_repeatable(template("first"));
+        let last = f.writer.write_repeatable(counted("last", &runs));
+        drop(release);
+        held.await;
+        assert!(first.await.is_ok() && last.await.is_ok());
+        assert_eq!(refused.await.unwrap_err().0, "refused before writing");
+        assert!(clash.await.is_err());
+        assert_eq!(runs.load(Ordering::Relaxed), 2, "nothing ran again");
+        assert_eq!(f.count("SELECT COUNT(*) FROM templates"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_repeatable_write_that_fails_after_writing_is_left_out_and_the_rest_run_again() {
+        let f = Fixture::new("repeatable-again");
+        let runs = Arc::new(AtomicU64::new(0));
+        let (release, held) = f.hold();
+        wait_until_taken(&f);
+        let before = f.commits();
+        let first = f.writer.write_repeatable(counted("first", &runs));
+        let failing = f.writer.write_repeatable(|b| {
+            template("half-done")(b)?;
+            Err::<(), _>(StoreError("refused after writing".into()))
+        });
+        let panicking = f.writer.write_repeatable(|b| -> Result<(), StoreError> {
+            template("panicked")(b)?;
+            panic!("a bug in a job");
+        });
+        let last = f.writer.write_repeatable(counted("last", &runs));
+        // A job in a savepoint of its own, in the same batch.
+        let other = f.writer.write(template("other"));
+        drop(release);
+        held.await;
+        assert_eq!(first.await.unwrap(), last.await.unwrap() - 1);
+        assert_eq!(failing.await.unwrap_err().0, "refused after writing");
+        assert!(panicking.await.is_err());
+        assert!(other.await.is_ok());
+        // `first` ran, then again after the failure undid it; `last` ran once, in the second run,
+        // which gives each job its savepoint, so the panic in it costs no third run.
+        assert_eq!(runs.load(Ordering::Relaxed), 3);
+        assert_eq!(f.commits() - before, 2, "all of them in one transaction");
+        assert_eq!(
+            f.count("SELECT COUNT(*) FROM templates WHERE name IN ('first', 'last', 'other')"),
+            3
+        );
+        assert_eq!(f.count("SELECT COUNT(*) FROM templates"), 3);
     }
 
     #[tokio::test]
