@@ -17,7 +17,8 @@ use hermod_shared::console::{
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 
-pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreError> {
+/// Records a command before it is sent. It may run twice ([`super::writer::Writer::write_repeatable`]).
+pub fn insert(b: &mut Batch<'_>, c: &NewCommand) -> Result<CommandRecord, StoreError> {
     let request = serde_json::to_string(&c.request)?;
     let id: i64 = b
         .conn()
@@ -45,19 +46,19 @@ pub fn insert(b: &mut Batch<'_>, c: NewCommand) -> Result<CommandRecord, StoreEr
     b.indexable();
     let command = CommandRecord {
         id,
-        client: c.client,
-        command_type: c.command_type,
+        client: c.client.clone(),
+        command_type: c.command_type.clone(),
         state: CommandState::Sending,
         command_id: None,
-        external_id: c.external_id,
+        external_id: c.external_id.clone(),
         created_at: time(b.now()),
         updated_at: time(b.now()),
         expires_at: None,
         destinations: Vec::new(),
-        request: c.request,
+        request: c.request.clone(),
         answer: None,
         reissue_of: c.reissue_of,
-        created_by: c.created_by,
+        created_by: c.created_by.clone(),
     };
     publish(b, &command)?;
     Ok(command)
@@ -134,9 +135,10 @@ pub fn link(b: &mut Batch<'_>, l: Link) -> Result<CommandRecord, LinkError> {
     Ok(command)
 }
 
-pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, StoreError> {
+/// Records what came of a send, with its audit line. It may run twice, as [`insert`].
+pub fn finish_send(b: &mut Batch<'_>, s: &SendResult) -> Result<CommandRecord, StoreError> {
     let mut command = existing(b.conn(), s.id)?;
-    let mut command_id = s.command_id;
+    let mut command_id = s.command_id.clone();
     if command_id.is_none()
         && s.state == CommandState::SendUnknown
         && let Some(external_id) = &command.external_id
@@ -181,10 +183,10 @@ pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, St
         })
         .map_err(sql_error)?;
     b.unindexed(Doc::Answer.key(s.id))?;
-    command.state = s.state;
+    command.state = s.state.clone();
     command.command_id = command_id;
-    command.destinations = s.destinations;
-    command.answer = Some(s.reply);
+    command.destinations = s.destinations.clone();
+    command.answer = Some(s.reply.clone());
     command.expires_at = s.expires_at.map(time);
     command.updated_at = time(b.now());
     if let Some(command_id) = command.command_id.clone() {
@@ -192,7 +194,7 @@ pub fn finish_send(b: &mut Batch<'_>, s: SendResult) -> Result<CommandRecord, St
         command = adopt(b, command, &command_id)?;
     }
     publish(b, &command)?;
-    let mut entry = s.audit;
+    let mut entry = s.audit.clone();
     if let serde_json::Value::Object(detail) = &mut entry.detail {
         detail.insert("command_id".into(), command.command_id.clone().into());
         detail.insert("state".into(), command.state.as_str().into());

@@ -178,11 +178,17 @@ impl Store for Sqlite {
     }
 
     fn insert_command(&self, c: NewCommand) -> Fut<'_, CommandRecord> {
-        Box::pin(self.writer.write(move |b| commands::insert(b, c)))
+        Box::pin(
+            self.writer
+                .write_repeatable(move |b| commands::insert(b, &c)),
+        )
     }
 
     fn finish_send(&self, s: SendResult) -> Fut<'_, CommandRecord> {
-        Box::pin(self.writer.write(move |b| commands::finish_send(b, s)))
+        Box::pin(
+            self.writer
+                .write_repeatable(move |b| commands::finish_send(b, &s)),
+        )
     }
 
     fn insert_poll(&self, p: NewPoll) -> Fut<'_, (PollRecord, CommandRecord)> {
