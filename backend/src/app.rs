@@ -5,6 +5,7 @@
 use crate::auth::{self, CalledBy, Gate, RouteRoles};
 use crate::config::host_name;
 use crate::error::{ApiError, Code, Failure};
+use crate::request_id::{self, NewRequestId};
 use crate::routes;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -16,6 +17,7 @@ use axum::{Extension, Json, Router};
 use hermod_shared::console::{Role, RouteInfo};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Refuses a request that names a host the console does not answer to, before any other work: a
@@ -242,10 +244,17 @@ pub fn callback_app(state: AppState) -> Router {
     outer_layers(routes, state)
 }
 
-/// The layers every listener's router ends with: the access log and request durations, and outside
-/// them the security headers, so they are on every answer.
+/// The layers every listener's router ends with, innermost first: the request id (request_id.rs: set,
+/// and copied to the answer), the access log and request durations, and outside them the security
+/// headers, so they are on every answer.
 fn outer_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(NewRequestId))
+        .layer(middleware::from_fn_with_state(
+            state.auth.clone(),
+            request_id::drop_foreign,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -15,6 +15,7 @@ pub mod launch;
 pub mod lock;
 pub mod metrics;
 pub mod rate;
+pub mod request_id;
 pub mod retention;
 pub mod routes;
 pub mod server;

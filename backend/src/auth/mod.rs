@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
+use tower_http::request_id::RequestId;
 
 pub const SESSION_COOKIE: &str = "hermod_session";
 /// Over HTTPS the cookie carries the `__Host-` prefix: browsers then keep it only if it is `Secure`,
@@ -250,12 +251,14 @@ pub async fn guard(
         .map(|c| c.0.0);
     let meta = RequestMeta {
         source: source::source(peer, req.headers(), &auth.trusted),
-        // From the thread's own random generator: no system call per request.
-        request_id: uuid::Builder::from_random_bytes(rand::random())
-            .into_uuid()
+        // Set by the request-id layers (request_id.rs) outside this one.
+        request_id: req
+            .extensions()
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or("-")
             .to_string(),
     };
-    let request_id = HeaderValue::from_str(&meta.request_id).expect("a uuid is ASCII");
     req.extensions_mut().insert(meta);
     let matched = req
         .extensions()
@@ -304,7 +307,6 @@ pub async fn guard(
         req.extensions_mut().insert(caller);
     }
     let mut response = next.run(req).await;
-    response.headers_mut().insert("x-request-id", request_id);
     if let Some(c) = called_by {
         response.extensions_mut().insert(c);
     }

@@ -13,3 +13,4 @@ mod logging;
 mod login;
 mod metrics;
 mod receiver;
+mod request_id;
