@@ -17,7 +17,7 @@ use crate::server::{ConnectionLimits, bind, serve as serve_router, shutdown_on_s
 use crate::state::AppState;
 use crate::store::{AccountError, Pruned, Store, sqlite};
 use crate::web::Web;
-use hermod_shared::console::{NewToken, Role};
+use hermod_shared::console::{NewToken, Role, SUMMARY_BODY_BYTES};
 use hermod_simulator::{self as simulator, SimConfig, Simulator};
 use serde_json::{Value, json};
 use std::io::BufRead;
@@ -462,7 +462,7 @@ fn open_existing(
     init: bool,
 ) -> Result<Arc<dyn Store>, BoxError> {
     let data_dir = existing_data_dir(config, data_dir, init)?;
-    Ok(sqlite::open(&data_dir, Feed::new(1))?)
+    Ok(sqlite::open(&data_dir, Feed::new(1), SUMMARY_BODY_BYTES)?)
 }
 
 /// `token create`: an API token for automation, made on the command line (no admin session needed
@@ -512,7 +512,7 @@ pub async fn prune(
         (sqlite::retention::prunable(&data_dir, &cutoffs)?, Ok(()))
     } else {
         let _lock = lock::take(&data_dir)?;
-        let store = sqlite::open(&data_dir, Feed::new(1))?;
+        let store = sqlite::open(&data_dir, Feed::new(1), SUMMARY_BODY_BYTES)?;
         let mut pruned = Pruned::default();
         let result =
             retention::prune(store.as_ref(), cutoffs, config.retention.batch, &mut pruned).await;

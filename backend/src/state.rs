@@ -110,8 +110,8 @@ impl AppState {
             max_streams: a.max_streams_per_session,
         };
         let feed = Feed::new(config.feed.channel_capacity);
-        let store =
-            sqlite::open(data_dir, feed.clone()).map_err(|e| ConfigError(format!("store: {e}")))?;
+        let store = sqlite::open(data_dir, feed.clone(), config.limits.summary_body_bytes)
+            .map_err(|e| ConfigError(format!("store: {e}")))?;
         let metrics = Metrics::new(store.instruments());
         let mut clients = BTreeMap::new();
         for (id, c) in &config.clients {

@@ -211,13 +211,13 @@ pub struct CallbackRecord {
     /// The path it was posted to (none for callbacks stored before paths were kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Lists and the live feed carry the first [`SUMMARY_BODY_BYTES`] of a body; the whole one is at
-    /// `GET /api/callbacks/{id}`.
+    /// Lists and the live feed carry the first `limits.summary_body_bytes` of a body (by default
+    /// [`SUMMARY_BODY_BYTES`]); the whole one is at `GET /api/callbacks/{id}`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub body_truncated: bool,
 }
 
-/// How much of a callback's body a list or a feed event carries.
+/// How much of a callback's body a list or a feed event carries, unless configured otherwise.
 pub const SUMMARY_BODY_BYTES: usize = 16 << 10;
 
 /// The first `max` bytes of `body` (cut at a character boundary), and whether anything was cut.
@@ -236,9 +236,9 @@ pub fn summary(body: &str, max: usize) -> (&str, bool) {
 pub const MISROUTED: &str = "misrouted";
 
 impl CallbackRecord {
-    /// The record as lists and the feed carry it: its body cut to [`SUMMARY_BODY_BYTES`].
-    pub fn summarized(mut self) -> CallbackRecord {
-        let (kept, cut) = summary(&self.body, SUMMARY_BODY_BYTES);
+    /// The record as lists and the feed carry it: its body cut to `max` bytes.
+    pub fn summarized(mut self, max: usize) -> CallbackRecord {
+        let (kept, cut) = summary(&self.body, max);
         if cut {
             self.body = kept.to_string();
             self.body_truncated = true;

@@ -110,6 +110,9 @@ pub struct Limits {
     pub api_body_bytes: usize,
     /// Largest callback body accepted; larger ones get 413.
     pub callback_body_bytes: usize,
+    /// How much of a callback's body lists and the live feed carry; the whole body is one request
+    /// away (`GET /api/callbacks/{id}`).
+    pub summary_body_bytes: usize,
     /// Whole-request timeout of the console's own API (not the feed).
     pub request_timeout_secs: u64,
     /// A request's head must arrive within this long of the connection opening or of the answer
@@ -129,6 +132,7 @@ impl Default for Limits {
         Limits {
             api_body_bytes: 1 << 20,
             callback_body_bytes: 1 << 20,
+            summary_body_bytes: hermod_shared::console::SUMMARY_BODY_BYTES,
             request_timeout_secs: 90,
             header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
             max_connections: ConnectionLimits::default().max_connections,

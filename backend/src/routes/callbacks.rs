@@ -26,13 +26,7 @@ pub async fn list(
     State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage<CallbackRecord>>, ApiError> {
-    let mut page = store.list_callbacks(filter(&q)?).await?;
-    page.items = page
-        .items
-        .into_iter()
-        .map(CallbackRecord::summarized)
-        .collect();
-    Ok(Json(page))
+    Ok(Json(store.list_callbacks(filter(&q)?).await?))
 }
 
 /// One callback, its body whole.

@@ -8,9 +8,7 @@ use super::states::{self, By, advance_state, reported};
 use super::writer::{Batch, FeedKind};
 use super::{json, sql_error, time};
 use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
-use hermod_shared::console::{
-    CallbackRecord, CommandState, FeedEvent, ListPage, SUMMARY_BODY_BYTES, summary,
-};
+use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent, ListPage, summary as cut};
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -66,7 +64,8 @@ struct Fields<'a> {
 }
 
 impl Prepared {
-    pub fn new(c: NewCallback) -> Result<Prepared, StoreError> {
+    /// `summary`: how much of the body the feed event carries.
+    pub fn new(c: NewCallback, summary: usize) -> Result<Prepared, StoreError> {
         let mut h = Sha256::new();
         for part in [
             c.client.as_deref().unwrap_or(""),
@@ -80,7 +79,7 @@ impl Prepared {
         let mut digest = [0u8; 16];
         digest.copy_from_slice(&h.finalize()[..16]);
         // The live feed carries what lists carry: a 5 MiB body would go to every open page.
-        let (body, body_truncated) = summary(&c.body, SUMMARY_BODY_BYTES);
+        let (body, body_truncated) = cut(&c.body, summary);
         let fields = serde_json::to_string(&Fields {
             received_at: time(c.received_at),
             client: &c.client,
@@ -310,7 +309,7 @@ mod tests {
             path: Some(c.path.clone()),
             body_truncated: false,
         };
-        let p = Prepared::new(c.clone()).unwrap();
+        let p = Prepared::new(c.clone(), hermod_shared::console::SUMMARY_BODY_BYTES).unwrap();
         for command in [None, Some(7)] {
             let mut json = String::new();
             p.event(9, 42, command, &mut json);

@@ -20,6 +20,7 @@ pub fn after(
     after: i64,
     max_events: usize,
     max_bytes: usize,
+    summary: usize,
 ) -> Result<Vec<Published>, StoreError> {
     // One read transaction: a batch pruned between the two reads would otherwise go unnoticed.
     snapshot(conn, |conn| {
@@ -50,7 +51,7 @@ pub fn after(
         let mut bytes = 0;
         for row in rows {
             let (seq, at, kind, id, state): Row = row.map_err(sql_error)?;
-            let Some(event) = event(conn, seq, at, &kind, id, state)? else {
+            let Some(event) = event(conn, seq, at, &kind, id, state, summary)? else {
                 continue;
             };
             let published = Published::new(seq, &kind, &serde_json::to_string(&event)?);
@@ -71,6 +72,7 @@ fn event(
     kind: &str,
     id: i64,
     state: Option<String>,
+    summary: usize,
 ) -> Result<Option<FeedEvent>, StoreError> {
     Ok(match kind {
         "command" => states::by_id(conn, id)?.map(|mut command| {
@@ -82,7 +84,7 @@ fn event(
         }),
         _ => callbacks::by_id(conn, id)?.map(|callback| FeedEvent::Callback {
             seq,
-            callback: callback.summarized(),
+            callback: callback.summarized(summary),
         }),
     })
 }

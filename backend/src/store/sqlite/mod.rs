@@ -105,16 +105,19 @@ pub struct Sqlite {
     indexer: indexer::Handle,
     /// Ticks when a session or token ends early (logout, revocation, a user changed or removed).
     access: watch::Sender<u64>,
+    /// How much of a callback's body lists and the feed carry.
+    summary: usize,
 }
 
 /// Opens (or creates) the database under `data_dir`, brings its layout up to date, and starts the
-/// writer, which publishes committed events to `feed`, and the indexer.
-pub fn open(data_dir: &Path, feed: Feed) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(Sqlite::open(data_dir, feed)?))
+/// writer, which publishes committed events to `feed`, and the indexer. Lists and the feed carry
+/// callbacks' bodies cut to `summary` bytes.
+pub fn open(data_dir: &Path, feed: Feed, summary: usize) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(Sqlite::open(data_dir, feed, summary)?))
 }
 
 impl Sqlite {
-    fn open(data_dir: &Path, feed: Feed) -> Result<Sqlite, StoreError> {
+    fn open(data_dir: &Path, feed: Feed, summary: usize) -> Result<Sqlite, StoreError> {
         let path = data_dir.join(DB_FILE);
         private::make(data_dir, &path)?;
         let mut conn = schema::connect(&path, false)?;
@@ -129,6 +132,7 @@ impl Sqlite {
             readers,
             indexer,
             access: watch::channel(0).0,
+            summary,
         })
     }
 
@@ -201,7 +205,7 @@ impl Store for Sqlite {
 
     fn insert_callback(&self, c: NewCallback) -> Fut<'_, CallbackSaved> {
         // Prepared here, on the request's thread, so the writer's own work per callback stays small.
-        match callbacks::Prepared::new(c) {
+        match callbacks::Prepared::new(c, self.summary) {
             Ok(p) => Box::pin(
                 self.writer
                     .write_repeatable(move |b| callbacks::insert(b, &p)),
@@ -250,8 +254,15 @@ impl Store for Sqlite {
 
     fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>> {
         Box::pin(async move {
-            self.searchable_list(f.query.search().is_some(), move |c| callbacks::list(c, &f))
-                .await
+            let mut page = self
+                .searchable_list(f.query.search().is_some(), move |c| callbacks::list(c, &f))
+                .await?;
+            page.items = page
+                .items
+                .into_iter()
+                .map(|c| c.summarized(self.summary))
+                .collect();
+            Ok(page)
         })
     }
 
@@ -275,9 +286,10 @@ impl Store for Sqlite {
         max_events: usize,
         max_bytes: usize,
     ) -> Fut<'_, Vec<Published>> {
+        let summary = self.summary;
         Box::pin(
             self.readers
-                .scan(move |c| feed::after(c, after, max_events, max_bytes)),
+                .scan(move |c| feed::after(c, after, max_events, max_bytes, summary)),
         )
     }
 

@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::store::{AuditEntry, CallbackSaved, NewCallback, NewCommand, Query, SendResult};
-use hermod_shared::console::{CommandState, FeedEvent, HermodReply, TimelineEntry};
+use hermod_shared::console::{
+    CommandState, FeedEvent, HermodReply, SUMMARY_BODY_BYTES, TimelineEntry,
+};
 use std::path::PathBuf;
 
 struct Fixture {
@@ -18,7 +20,7 @@ impl Fixture {
             std::process::id(),
             rand::random::<u64>()
         ));
-        let store = Sqlite::open(&dir, Feed::new(64)).expect("open the store");
+        let store = Sqlite::open(&dir, Feed::new(64), SUMMARY_BODY_BYTES).expect("open the store");
         Fixture { dir, store }
     }
 }
@@ -221,7 +223,7 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
     )
     .unwrap();
     let f = Fixture {
-        store: Sqlite::open(&dir, Feed::new(64)).expect("the old layout opens"),
+        store: Sqlite::open(&dir, Feed::new(64), SUMMARY_BODY_BYTES).expect("the old layout opens"),
         dir,
     };
     // Made by the console before the store was rebuilt: a sign, a ping, a rejected ping and a held

@@ -301,7 +301,7 @@ async fn the_feed_goes_from_its_oldest_event_on_keeps_its_newest_and_replay_says
     assert_eq!(replay.iter().map(|p| p.seq).collect::<Vec<_>>(), [4, 5]);
     assert_eq!(data(&replay[0]), "5");
     f.store.close().await.unwrap();
-    let store = Sqlite::open(&f.dir, Feed::new(64)).unwrap();
+    let store = Sqlite::open(&f.dir, Feed::new(64), SUMMARY_BODY_BYTES).unwrap();
     assert_eq!(store.current_seq(), 5);
     stray(&store, "afterrestart", now).await;
     assert_eq!(store.current_seq(), 6);
