@@ -214,8 +214,10 @@ pub async fn commands(query: &str) -> Result<ListPage<CommandRecord>, ApiFail> {
     get(&format!("/api/commands?{query}")).await
 }
 
-pub async fn command(id: i64) -> Result<CommandDetail, ApiFail> {
-    get(&format!("/api/commands/{id}")).await
+/// `all`: every callback and poll, not only the newest.
+pub async fn command(id: i64, all: bool) -> Result<CommandDetail, ApiFail> {
+    let all = if all { "?all=true" } else { "" };
+    get(&format!("/api/commands/{id}{all}")).await
 }
 
 pub async fn send(command: &SendCommand) -> Result<CommandRecord, ApiFail> {

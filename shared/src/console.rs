@@ -311,6 +311,9 @@ impl TimelineEntry {
 pub struct CommandDetail {
     pub command: CommandRecord,
     pub timeline: Vec<TimelineEntry>,
+    /// The oldest callbacks and polls left out of `timeline`; `?all=true` gives every one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted: u64,
     /// A QR code for each destination's `uri`, in the same order (`None` when it does not fit one).
     #[serde(default)]
     pub qr: Vec<Option<QrCode>>,

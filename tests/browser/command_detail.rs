@@ -214,3 +214,47 @@ async fn a_held_command_counts_down_and_is_polled_from_its_page() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_with_many_callbacks_shows_the_newest_and_all_of_them_on_request() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let record = console.send("ping", ping_body(&unique("hold-"), 300)).await;
+    let command_id = record.command_id.clone().expect("a commandId");
+    // 103 callbacks (the page shows the newest 100 of them) and the command's own steps.
+    for n in 0..103 {
+        let body = json!({"commandId": command_id, "state": "IN_PROGRESS", "n": n}).to_string();
+        console
+            .post_callback(
+                "/clients/idm/rest/callback/ping",
+                Some(console.idm_auth()),
+                "application/json",
+                body,
+            )
+            .await
+            .expect(200);
+    }
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/commands/{}", record.id))
+            .await
+            .unwrap();
+        wait_text(&c, "#omitted", "3 older callbacks and polls are not shown.").await;
+        let steps = "return document.querySelectorAll('.step[data-kind=callback]').length";
+        assert_eq!(eval(&c, steps).await, json!(100));
+        click(&c, "#omitted button").await;
+        wait_js(
+            &c,
+            "document.querySelectorAll('.step[data-kind=callback]').length === 103",
+            "every callback once asked for",
+        )
+        .await;
+        assert_eq!(
+            eval(&c, "return !document.querySelector('#omitted')").await,
+            json!(true)
+        );
+    })
+    .await;
+}

@@ -1,7 +1,7 @@
 //! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod,
 //! link one whose send ended unknown to what Hermod created.
 
-use super::{ListQuery, export, invalid, record_id};
+use super::{ListQuery, export, flag, invalid, record_id};
 use crate::audit::{self, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
@@ -22,6 +22,7 @@ use hermod_shared::console::{
 use hermod_shared::hermod::{
     CommandBody, CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys,
 };
+use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -102,14 +103,25 @@ pub async fn export(
     )
 }
 
+#[derive(Deserialize)]
+pub struct DetailQuery {
+    all: Option<String>,
+}
+
+/// The callbacks and the polls a command's page shows at first: the newest this many of each
+/// (`?all=true` shows every one).
+const DETAIL_STEPS: usize = 100;
+
 pub async fn detail(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<DetailQuery>,
 ) -> Result<Json<CommandDetail>, ApiError> {
     let id = record_id(&id, "command")?;
+    let most = (!flag("all", &q.all)?.unwrap_or(false)).then_some(DETAIL_STEPS);
     let detail = app
         .store
-        .command_detail(id)
+        .command_detail(id, most)
         .await?
         .ok_or_else(|| ApiError::not_found("command"))?;
     let command_url = app

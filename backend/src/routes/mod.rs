@@ -134,14 +134,16 @@ impl ListQuery {
     }
 
     pub fn unmatched(&self) -> Result<Option<bool>, ApiError> {
-        match non_empty(&self.unmatched).as_deref() {
-            None => Ok(None),
-            Some("true" | "1") => Ok(Some(true)),
-            Some("false" | "0") => Ok(Some(false)),
-            Some(other) => Err(invalid(
-                "unmatched",
-                format!("`{other}` is not true or false"),
-            )),
-        }
+        flag("unmatched", &self.unmatched)
+    }
+}
+
+/// A yes-or-no query parameter: `true`/`1` or `false`/`0`, or left out.
+pub fn flag(name: &str, value: &Option<String>) -> Result<Option<bool>, ApiError> {
+    match non_empty(value).as_deref() {
+        None => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
+        Some(other) => Err(invalid(name, format!("`{other}` is not true or false"))),
     }
 }

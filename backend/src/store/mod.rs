@@ -317,8 +317,10 @@ pub trait Store: Send + Sync {
     ) -> Fut<'_, Vec<i64>>;
     /// One callback, whole.
     fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>>;
-    /// One command and everything that happened to it, in time order (not yet decoded).
-    fn command_detail(&self, id: i64) -> Fut<'_, Option<CommandDetail>>;
+    /// One command and everything that happened to it, in time order (not yet decoded): with
+    /// `most`, only its newest `most` callbacks and newest `most` polls, the rest counted in
+    /// `omitted`.
+    fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<CommandDetail>>;
     fn list_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<CommandRecord>>;
     fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>>;
     fn export_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<Exported<CommandRecord>>>;

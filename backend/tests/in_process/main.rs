@@ -5,6 +5,7 @@ mod access;
 mod bad_input;
 mod csrf;
 mod custom;
+mod detail;
 mod harness;
 mod headers;
 mod health;

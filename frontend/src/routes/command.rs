@@ -24,13 +24,18 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
     let failure = RwSignal::new(None::<ApiFail>);
     let polling = RwSignal::new(false);
     let poll_failure = RwSignal::new(None::<ApiFail>);
+    // Every callback and poll, once asked for; the newest at first.
+    let all = RwSignal::new(false);
 
     let load = move || {
         let Some(id) = id.get_untracked() else {
             return;
         };
+        let every = all.get_untracked();
         leptos::task::spawn_local(async move {
-            match api::command(id).await {
+            match api::command(id, every).await {
+                // An answer to a load from before "Show all" would take the rest away again.
+                Ok(_) if every != all.get_untracked() => {}
                 Ok(d) => {
                     failure.set(None);
                     // Nothing new (a replayed event, a second load): the page stays as it is, with
@@ -40,6 +45,7 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
                         shown.as_ref().is_some_and(|o| {
                             o.command.updated_at == d.command.updated_at
                                 && o.timeline.len() == d.timeline.len()
+                                && o.omitted == d.omitted
                         })
                     });
                     if !unchanged {
@@ -56,6 +62,7 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
     };
     Effect::new(move |_| {
         id.track();
+        all.track();
         detail.set(None);
         load();
     });
@@ -97,7 +104,7 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
                 }.into_any(),
                 (_, None, None) => view! { <p class="loading">"Loading the command…"</p> }.into_any(),
                 (_, None, Some(d)) => view! {
-                    <CommandView detail=d polling=polling poll=poll/>
+                    <CommandView detail=d polling=polling poll=poll all=all/>
                 }.into_any(),
             }}
             {move || poll_failure.get().map(|e| view! {
@@ -119,6 +126,7 @@ fn CommandView(
     detail: CommandDetail,
     polling: RwSignal<bool>,
     poll: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+    all: RwSignal<bool>,
 ) -> impl IntoView {
     let session = use_session();
     let c = detail.command;
@@ -183,6 +191,12 @@ fn CommandView(
             </ul>
         })}
         <h2>"Timeline"</h2>
+        {(detail.omitted > 0).then(|| view! {
+            <p class="muted" id="omitted">
+                {format!("{} older callbacks and polls are not shown. ", detail.omitted)}
+                <button type="button" on:click=move |_| all.set(true)>"Show all"</button>
+            </p>
+        })}
         <ol class="timeline">
             {detail.timeline.into_iter().map(|entry| view! { <Step entry=entry sent_at=sent_at request=c.request.to_string()/> }).collect_view()}
         </ol>

@@ -61,7 +61,7 @@ fn SendForm() -> impl IntoView {
     Effect::new(move |_| match nav.with(|l| l.param("reissue")) {
         Some(raw) => match raw.parse::<i64>() {
             Ok(id) => spawn_local(async move {
-                match api::command(id).await {
+                match api::command(id, false).await {
                     Ok(detail) => {
                         let c = detail.command;
                         match CommandType::parse(&c.command_type) {

@@ -228,10 +228,19 @@ pub fn changed(b: &mut Batch<'_>, id: i64) -> Result<(), StoreError> {
     b.event(|seq| FeedEvent::Callback { seq, callback })
 }
 
-pub fn of_command(conn: &Connection, command: i64) -> Result<Vec<CallbackRecord>, StoreError> {
+/// A command's callbacks, oldest first: the newest `most` of them (all with `i64::MAX`).
+pub fn of_command(
+    conn: &Connection,
+    command: i64,
+    most: i64,
+) -> Result<Vec<CallbackRecord>, StoreError> {
     let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM callbacks WHERE command = "));
-    sql.bind(command).push(" ORDER BY id");
-    sql.rows(conn, record)
+    sql.bind(command)
+        .push(" ORDER BY id DESC LIMIT ")
+        .bind(most);
+    let mut rows = sql.rows(conn, record)?;
+    rows.reverse();
+    Ok(rows)
 }
 
 /// `SELECT <select> FROM callbacks WHERE <filters> ORDER BY id DESC LIMIT <limit + 1>`.

@@ -240,17 +240,26 @@ pub fn insert_poll(
     Ok((poll, command))
 }
 
-/// One command and everything that happened to it, in time order.
-pub fn detail(conn: &Connection, id: i64) -> Result<Option<CommandDetail>, StoreError> {
+/// One command and everything that happened to it, in time order: with `most`, only its newest
+/// `most` callbacks and polls (a command polled or called back thousands of times must not make one
+/// page of it megabytes), the others counted in `omitted`.
+pub fn detail(
+    conn: &Connection,
+    id: i64,
+    most: Option<usize>,
+) -> Result<Option<CommandDetail>, StoreError> {
+    let limit = most.map_or(i64::MAX, |m| m as i64);
     snapshot(conn, |conn| {
         let Some(command) = by_id(conn, id)? else {
             return Ok(None);
         };
-        let callbacks = callbacks::of_command(conn, id)?;
-        let polls: Vec<PollRecord> = conn
-            .prepare_cached("SELECT id, command, reply FROM polls WHERE command = ? ORDER BY id")
+        let callbacks = callbacks::of_command(conn, id, limit)?;
+        let mut polls: Vec<PollRecord> = conn
+            .prepare_cached(
+                "SELECT id, command, reply FROM polls WHERE command = ? ORDER BY id DESC LIMIT ?",
+            )
             .and_then(|mut s| {
-                s.query_map([id], |r| {
+                s.query_map((id, limit), |r| {
                     Ok(PollRecord {
                         id: r.get(0)?,
                         command: r.get(1)?,
@@ -260,6 +269,21 @@ pub fn detail(conn: &Connection, id: i64) -> Result<Option<CommandDetail>, Store
                 .collect()
             })
             .map_err(sql_error)?;
+        polls.reverse();
+        let count = |sql: &str, shown: usize| -> Result<u64, StoreError> {
+            if (shown as i64) < limit {
+                return Ok(0);
+            }
+            let all: i64 = conn
+                .prepare_cached(sql)
+                .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+                .map_err(sql_error)?;
+            Ok((all as u64).saturating_sub(shown as u64))
+        };
+        let omitted = count(
+            "SELECT COUNT(*) FROM callbacks WHERE command = ?",
+            callbacks.len(),
+        )? + count("SELECT COUNT(*) FROM polls WHERE command = ?", polls.len())?;
         let mut timeline = vec![TimelineEntry::Sent {
             at: command.created_at.clone(),
             decoded: Vec::new(),
@@ -287,6 +311,7 @@ pub fn detail(conn: &Connection, id: i64) -> Result<Option<CommandDetail>, Store
         Ok(Some(CommandDetail {
             command,
             timeline,
+            omitted,
             qr: Vec::new(),
             curl: String::new(),
         }))

@@ -241,8 +241,8 @@ impl Store for Sqlite {
         Box::pin(self.readers.scan(move |c| callbacks::by_id(c, id)))
     }
 
-    fn command_detail(&self, id: i64) -> Fut<'_, Option<CommandDetail>> {
-        Box::pin(self.readers.scan(move |c| commands::detail(c, id)))
+    fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<CommandDetail>> {
+        Box::pin(self.readers.scan(move |c| commands::detail(c, id, most)))
     }
 
     fn list_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<CommandRecord>> {

@@ -186,7 +186,12 @@ async fn storing_a_callback_costs_the_same_however_many_its_command_has() {
             .unwrap();
         assert!(matches!(saved, CallbackSaved::Stored(_)), "callback {i}");
     }
-    let detail = f.store.command_detail(command.id).await.unwrap().unwrap();
+    let detail = f
+        .store
+        .command_detail(command.id, None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(detail.command.state, CommandState::Completed);
     assert_eq!(detail.timeline.len(), 2 + 300);
     let found = f
@@ -239,12 +244,12 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
         ["IN_PROGRESS", "REJECTED", "COMPLETED", "COMPLETED"]
     );
     assert_eq!(commands.feed_seq, 14);
-    let sign = f.store.command_detail(1).await.unwrap().unwrap();
+    let sign = f.store.command_detail(1, None).await.unwrap().unwrap();
     assert_eq!(sign.command.external_id.as_deref(), Some("fixture-sign"));
     assert!(
         matches!(&sign.timeline[2], TimelineEntry::Callback { callback, .. } if callback.command == Some(1))
     );
-    let held = f.store.command_detail(4).await.unwrap().unwrap();
+    let held = f.store.command_detail(4, None).await.unwrap().unwrap();
     assert!(
         held.timeline
             .iter()
