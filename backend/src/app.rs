@@ -17,6 +17,7 @@ use axum::{Extension, Json, Router};
 use hermod_shared::console::{Role, RouteInfo};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tower::util::MapRequestLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -251,10 +252,10 @@ fn outer_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(NewRequestId))
-        .layer(middleware::from_fn_with_state(
-            state.auth.clone(),
-            request_id::drop_foreign,
-        ))
+        .layer({
+            let auth = state.auth.clone();
+            MapRequestLayer::new(move |req| request_id::drop_foreign(&auth, req))
+        })
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -6,11 +6,8 @@
 
 use crate::auth::Auth;
 use crate::server::PeerAddr;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::Response;
-use std::sync::Arc;
 use tower_http::request_id::{MakeRequestId, RequestId};
 
 /// The longest incoming id kept (a UUID is 36 characters).
@@ -31,8 +28,9 @@ impl MakeRequestId for NewRequestId {
 }
 
 /// Drops an incoming `X-Request-Id` unless a trusted proxy sent it and it is a plain token (printable
-/// ASCII without spaces, at most [`MAX_LEN`]): runs before the layer that sets the id.
-pub async fn drop_foreign(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -> Response {
+/// ASCII without spaces, at most [`MAX_LEN`]): runs before the layer that sets the id. A plain map of
+/// the request, not a middleware: it runs on every callback, and needs no future of its own.
+pub fn drop_foreign(auth: &Auth, mut req: Request) -> Request {
     if let Some(id) = req.headers().get("x-request-id") {
         let peer = req
             .extensions()
@@ -44,5 +42,5 @@ pub async fn drop_foreign(State(auth): State<Arc<Auth>>, mut req: Request, next:
             req.headers_mut().remove("x-request-id");
         }
     }
-    next.run(req).await
+    req
 }
