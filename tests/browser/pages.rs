@@ -3,7 +3,7 @@
 
 use fantoccini::Client;
 use hermod_console_tests::Console;
-use hermod_console_tests::browser::eval;
+use hermod_console_tests::browser::{eval, login};
 use hermod_shared::console::{CommandDetail, CommandRecord, TimelineEntry};
 use hermod_shared::decoded::Decoded;
 use serde_json::{Value, json};
@@ -13,6 +13,14 @@ use std::time::{Duration, Instant};
 pub async fn sent(console: &Console, ty: &str, body: Value, state: &str) -> CommandRecord {
     let record = console.send(ty, body).await;
     console.wait_for_state(record.id, state).await
+}
+
+/// Logs in as `admin` and opens command `id`'s page.
+pub async fn open_command(c: &Client, url: &str, password: &str, id: i64) {
+    login(c, url, "admin", password).await;
+    c.goto(&format!("{url}/commands/{id}"))
+        .await
+        .expect("open the command's page");
 }
 
 /// The ids of the rows the commands table shows, top to bottom.
