@@ -3,8 +3,9 @@
 //! its own sync, requests hand their write to this thread as a job. Each time it wakes it runs
 //! everything waiting in one transaction, commits once, publishes the feed events the batch made, in
 //! sequence order, then answers every job. One failing job does not sink the others: most jobs run in
-//! a savepoint of their own; the hot path's (callbacks) are repeatable and run without one, the whole
-//! transaction run again without a job that failed after it wrote (see [`run_batch`]).
+//! a savepoint of their own; the hot paths' (a callback stored, a command recorded and its send's
+//! outcome) are repeatable and run without one, the whole transaction run again without a job that
+//! failed after it wrote (see [`transaction`]).
 //!
 //! Jobs are plain closures over a [`Batch`] that answer through their own typed channel, so nothing is
 //! type-erased on the way back. Background jobs (the search indexer's) run only when no request waits.
