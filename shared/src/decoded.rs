@@ -88,6 +88,11 @@ pub struct CertSummary {
     pub key: KeyInfo,
     /// Subject alternative names, as "DNS:x", "IP:x", "email:x", "URI:x".
     pub sans: Vec<String>,
+    /// What it may be used for: "CA" for a CA, its key usage bits as OpenSSL names them ("Digital
+    /// Signature", "Key Encipherment", …), then its extended key usages ("clientAuth",
+    /// "msSmartcardLogin", … or the OID).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<String>,
     pub is_ca: bool,
     pub signature_algorithm: String,
     /// SHA-256 of the DER, hex.

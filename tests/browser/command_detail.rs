@@ -59,6 +59,10 @@ async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_k
         )
         .await;
         assert_eq!(certs, json!(summary.certificates.len()));
+        assert!(
+            summary.certificates.iter().all(|c| !c.usage.is_empty()),
+            "the simulator's certificates carry key usages"
+        );
         for cert in &summary.certificates {
             for (what, value) in [
                 ("subject", format!("Subject\n{}", cert.subject)),
@@ -67,6 +71,7 @@ async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_k
                     "validity",
                     format!("Valid\n{} → {}", cert.not_before, cert.not_after),
                 ),
+                ("usage", format!("Usage\n{}", cert.usage.join(", "))),
             ] {
                 assert!(
                     shown.contains(&value),

@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::certificate::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+};
 use x509_cert::name::Name;
 use x509_cert::request::{CertReq, ExtensionReq};
 use x509_cert::time::Time;
@@ -27,6 +29,13 @@ pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
         _ => Vec::new(),
     };
     let is_ca = matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
+    let mut usage: Vec<String> = is_ca.then(|| "CA".to_string()).into_iter().collect();
+    if let Ok(Some((_, bits))) = tbs.get_extension::<KeyUsage>() {
+        usage.extend(key_usages(bits));
+    }
+    if let Ok(Some((_, eku))) = tbs.get_extension::<ExtendedKeyUsage>() {
+        usage.extend(eku.0.iter().map(purpose));
+    }
     CertSummary {
         subject: name(tbs.subject()),
         issuer: name(tbs.issuer()),
@@ -35,10 +44,45 @@ pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
         not_after: time(&tbs.validity().not_after),
         key: key_info(tbs.subject_public_key_info()),
         sans,
+        usage,
         is_ca,
         signature_algorithm: oid_name(&cert.signature_algorithm().oid),
         fingerprint_sha256: hex(&Sha256::digest(der), false),
     }
+}
+
+/// The key usage bits, in the order and with the names `openssl x509 -text` prints.
+fn key_usages(usage: KeyUsage) -> Vec<String> {
+    use KeyUsages as K;
+    [
+        (K::DigitalSignature, "Digital Signature"),
+        (K::NonRepudiation, "Non Repudiation"),
+        (K::KeyEncipherment, "Key Encipherment"),
+        (K::DataEncipherment, "Data Encipherment"),
+        (K::KeyAgreement, "Key Agreement"),
+        (K::KeyCertSign, "Certificate Sign"),
+        (K::CRLSign, "CRL Sign"),
+        (K::EncipherOnly, "Encipher Only"),
+        (K::DecipherOnly, "Decipher Only"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| usage.0.contains(*bit))
+    .map(|(_, name)| name.to_string())
+    .collect()
+}
+
+/// An extended key usage: RFC 5280's short name (`id-kp-clientAuth` → `clientAuth`), Microsoft's
+/// smart card logon as OpenSSL names it (the usage Smart ID's Windows logon certificates carry), or
+/// the dotted OID.
+pub(super) fn purpose(oid: &ObjectIdentifier) -> String {
+    const MS_SMARTCARD_LOGIN: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.20.2.2");
+    if *oid == MS_SMARTCARD_LOGIN {
+        return "msSmartcardLogin".into();
+    }
+    let name = oid_name(oid);
+    name.strip_prefix("id-kp-")
+        .map_or(name.clone(), str::to_string)
 }
 
 /// `info_der` is the request's CertificationRequestInfo exactly as it was received: the

@@ -49,7 +49,7 @@ fn Certificate(cert: CertSummary) -> impl IntoView {
             </dd>
             {row("Key", key_text(&cert.key))}
             {(!cert.sans.is_empty()).then(|| row("SANs", cert.sans.join(", ")))}
-            {cert.is_ca.then(|| row("CA", "yes".into()))}
+            {(!cert.usage.is_empty()).then(|| row("Usage", cert.usage.join(", ")))}
             {row("Signature", cert.signature_algorithm)}
             {row("SHA-256", cert.fingerprint_sha256)}
         </dl>

@@ -323,3 +323,32 @@ fn subject_alternative_names_are_summarised_and_searchable() {
     };
     assert!(ca.sans.is_empty() && ca.is_ca, "{ca:#?}");
 }
+
+#[test]
+fn a_certificates_usage_says_ca_then_its_key_usage_and_extended_key_usage_as_openssl_does() {
+    let pki = hermod_simulator::material::dev_pki(&["console.example.com".to_string()]).unwrap();
+    let summary = |pem: &str| match only(&decode_text(pem)).decoded.clone() {
+        Decoded::Certificate(c) => c,
+        other => panic!("{other:#?}"),
+    };
+    // The key usage bits first, then the extended key usages.
+    assert_eq!(
+        summary(&pki.server_cert).usage,
+        ["Digital Signature", "serverAuth"]
+    );
+    assert_eq!(
+        summary(&pki.client_cert).usage,
+        ["Digital Signature", "clientAuth"]
+    );
+    assert_eq!(
+        summary(&pki.ca_cert).usage,
+        ["CA", "Certificate Sign", "CRL Sign"]
+    );
+    // Windows smart card logon, as Smart ID's logon certificates carry it; an unknown one as its OID.
+    let oid = der::asn1::ObjectIdentifier::new_unwrap;
+    assert_eq!(
+        crate::decode::x509::purpose(&oid("1.3.6.1.4.1.311.20.2.2")),
+        "msSmartcardLogin"
+    );
+    assert_eq!(crate::decode::x509::purpose(&oid("1.2.3.4.5")), "1.2.3.4.5");
+}
