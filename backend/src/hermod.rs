@@ -133,7 +133,7 @@ impl HermodClient {
 
     /// The id goes in as one path segment, percent-encoded: whatever it holds, it cannot reach
     /// another path or a query on Hermod.
-    fn poll_url(&self, command_id: &str) -> String {
+    pub fn poll_url(&self, command_id: &str) -> String {
         match reqwest::Url::parse(&self.command_url) {
             Ok(mut url) if !url.cannot_be_a_base() => {
                 url.path_segments_mut()

@@ -59,6 +59,16 @@ async fn results_are_decoded_and_verified_and_destinations_get_qr_codes_and_curl
         detail.curl
     );
     assert!(detail.curl.contains("/command/sign"));
+    // And its poll, by the commandId Hermod gave it.
+    let command_id = detail.command.command_id.as_deref().expect("a commandId");
+    assert!(
+        detail.curl.contains("# Its poll:\ncurl -sS '")
+            && detail.curl.contains(&format!(
+                "/poll/{command_id}' \\\n  -H 'X-Api-Key: <redacted>'"
+            )),
+        "{}",
+        detail.curl
+    );
     for secret in c.secrets.forms() {
         assert!(!detail.curl.contains(&secret), "the curl holds a secret");
     }

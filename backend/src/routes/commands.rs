@@ -124,16 +124,22 @@ pub async fn detail(
         .command_detail(id, most)
         .await?
         .ok_or_else(|| ApiError::not_found("command"))?;
-    let command_url = app
-        .client(&detail.command.client)
-        .map(|c| c.hermod.command_url().to_string())
-        .unwrap_or_else(|| "<command URL of a client no longer configured>".into());
+    let hermod = app.client(&detail.command.client).map(|c| &c.hermod);
+    let command_url = hermod.map_or_else(
+        || "<command URL of a client no longer configured>".into(),
+        |h| h.command_url().to_string(),
+    );
+    // Once Hermod has named the command, its poll too, as the console sends it.
+    let poll_url = hermod
+        .zip(detail.command.command_id.as_deref())
+        .and_then(|(h, id)| pollable(id).then(|| h.poll_url(id)));
     // Decoding checks signatures: milliseconds each, so off the async threads, and a few at a time
     // however many pages ask at once.
     let _turn = DECODING.acquire().await.expect("never closed");
-    let detail = tokio::task::spawn_blocking(move || enrich(detail, &command_url))
-        .await
-        .map_err(ApiError::internal)?;
+    let detail =
+        tokio::task::spawn_blocking(move || enrich(detail, &command_url, poll_url.as_deref()))
+            .await
+            .map_err(ApiError::internal)?;
     Ok(Json(detail))
 }
 
@@ -142,8 +148,8 @@ pub async fn detail(
 static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Adds what the page shows beside the stored facts: the decoded material of every step, a QR code
-/// per destination, and the request as a curl command (its key redacted).
-fn enrich(mut detail: CommandDetail, command_url: &str) -> CommandDetail {
+/// per destination, and the request (and its poll, at `poll_url`) as curl commands, key redacted.
+fn enrich(mut detail: CommandDetail, command_url: &str, poll_url: Option<&str>) -> CommandDetail {
     let request = &detail.command.request;
     for entry in &mut detail.timeline {
         let items = match &*entry {
@@ -170,6 +176,12 @@ fn enrich(mut detail: CommandDetail, command_url: &str) -> CommandDetail {
         .map(|d| d.uri.as_deref().and_then(qr))
         .collect();
     detail.curl = curl(command_url, &detail.command.command_type, request);
+    if let Some(url) = poll_url {
+        detail.curl.push_str(&format!(
+            "\n\n# Its poll:\ncurl -sS {} \\\n  -H 'X-Api-Key: <redacted>'",
+            quote(url)
+        ));
+    }
     detail
 }
 
@@ -186,9 +198,13 @@ fn qr(text: &str) -> Option<QrCode> {
     })
 }
 
+/// `s` as one shell word.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 /// The request as it went to Hermod, runnable by pasting the real key in.
 fn curl(command_url: &str, command_type: &str, request: &serde_json::Value) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let body = serde_json::to_string_pretty(request).unwrap_or_default();
     format!(
         "curl -sS -X POST {} \\\n  -H 'X-Api-Key: <redacted>' \\\n  -H 'Content-Type: application/json' \\\n  --data-binary @- <<'JSON'\n{body}\nJSON",
