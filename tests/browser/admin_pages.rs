@@ -1,6 +1,7 @@
 //! The admin's pages, Users and Audit: a role change confirmed, a refused new user, and a viewer told
 //! what is for admins.
 
+use crate::pages::open;
 use hermod_console_tests::browser::{click, eval, login, value_of, wait_css, with_browser};
 use hermod_console_tests::{Console, WAIT, wait_until};
 use hermod_shared::console::Role;
@@ -15,8 +16,7 @@ async fn a_role_change_is_confirmed_and_a_refused_new_user_keeps_what_was_typed(
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/users")).await.unwrap();
+        open(&c, &url, &password, "/users").await;
         let select = format!("select[aria-label='Role of {}']", viewer.username);
         let role_of = || async {
             let users: Vec<hermod_shared::console::UserRecord> =

@@ -1,7 +1,7 @@
 //! A command's page: a sign result decoded (and no key in the page), an expired and a rejected
 //! command, and a held one counting down and polled from there.
 
-use crate::pages::{callback_decoded, open_command, sent};
+use crate::pages::{callback_decoded, open, sent};
 use hermod_console_tests::browser::{
     click, eval, login, text_of, wait_css, wait_js, wait_text, with_browser,
 };
@@ -25,7 +25,7 @@ async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_k
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        open_command(&c, &url, &password, record.id).await;
+        open(&c, &url, &password, &format!("/commands/{}", record.id)).await;
         wait_text(&c, ".command-state", "COMPLETED").await;
         let pkcs7 = ".step[data-kind=callback] [data-decoded=pkcs7]";
         wait_css(&c, pkcs7).await;
@@ -103,7 +103,7 @@ async fn an_expired_command_shows_expired_and_its_callback() {
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        open_command(&c, &url, &password, record.id).await;
+        open(&c, &url, &password, &format!("/commands/{}", record.id)).await;
         // The page follows it from IN_PROGRESS to EXPIRED through the live feed.
         wait_css(&c, ".command-state").await;
         wait_text(&c, ".command-state", "EXPIRED").await;
@@ -129,7 +129,7 @@ async fn a_rejected_command_shows_rejected_on_its_page_and_in_the_list() {
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        open_command(&c, &url, &password, record.id).await;
+        open(&c, &url, &password, &format!("/commands/{}", record.id)).await;
         wait_text(&c, ".command-state", "REJECTED").await;
         wait_text(&c, ".step[data-kind=callback]", "Callback REJECTED").await;
         c.goto(&format!("{url}/commands")).await.unwrap();
@@ -233,7 +233,7 @@ async fn a_command_with_many_callbacks_shows_the_newest_and_all_of_them_on_reque
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        open_command(&c, &url, &password, record.id).await;
+        open(&c, &url, &password, &format!("/commands/{}", record.id)).await;
         wait_text(&c, "#omitted", "3 older callbacks and polls are not shown.").await;
         let steps = "return document.querySelectorAll('.step[data-kind=callback]').length";
         assert_eq!(eval(&c, steps).await, json!(100));

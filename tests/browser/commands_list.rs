@@ -1,9 +1,9 @@
 //! The commands list: filters and search in the URL (and the exports that follow them), paging, and
 //! live changes under a filter.
 
-use crate::pages::{sent, wait_listed};
+use crate::pages::{open, sent, wait_listed};
 use hermod_console_tests::browser::{
-    click, eval, here, login, value_of, wait_css, wait_js, wait_text, with_browser,
+    click, eval, here, value_of, wait_css, wait_js, wait_text, with_browser,
 };
 use hermod_console_tests::{Console, ping_body, sign_body, unique};
 use std::sync::Arc;
@@ -44,8 +44,7 @@ async fn filters_and_search_live_in_the_url_and_survive_reload_back_and_forward(
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/commands")).await.unwrap();
+        open(&c, &url, &password, "/commands").await;
         wait_listed(&c, &[d.id, c3.id, b.id, a.id]).await;
 
         // A search, then type and state on top of it: each applied view is in the URL.
@@ -128,8 +127,7 @@ async fn load_more_pages_through_a_filtered_list_and_live_changes_keep_their_pla
     with_browser(move |c| async move {
         let url = api.url.clone();
         let mut ids: Vec<i64> = pings.iter().map(|r| r.id).collect();
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/commands?type=ping")).await.unwrap();
+        open(&c, &url, &password, "/commands?type=ping").await;
         wait_listed(&c, &ids[..100]).await;
 
         // The oldest ping, on the page not loaded yet, completes; then a new ping is sent. The new
@@ -167,10 +165,7 @@ async fn a_filtered_list_holds_only_what_its_filters_select_live_updates_include
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/commands?state=IN_PROGRESS"))
-            .await
-            .unwrap();
+        open(&c, &url, &password, "/commands?state=IN_PROGRESS").await;
         wait_listed(&c, &[staying.id, waiting.id]).await;
         // One completes: under "IN_PROGRESS" it leaves the list, live.
         let command_id = waiting.command_id.as_deref().expect("a commandId");
@@ -220,8 +215,7 @@ async fn only_the_latest_filters_answer_is_shown_and_the_cursor_goes_out_encoded
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/commands")).await.unwrap();
+        open(&c, &url, &password, "/commands").await;
         wait_listed(&c, &[sign.id, ping.id]).await;
         eval(
             &c,

@@ -15,12 +15,12 @@ pub async fn sent(console: &Console, ty: &str, body: Value, state: &str) -> Comm
     console.wait_for_state(record.id, state).await
 }
 
-/// Logs in as `admin` and opens command `id`'s page.
-pub async fn open_command(c: &Client, url: &str, password: &str, id: i64) {
+/// Logs in as `admin` and opens `path` (with its query) of the console at `url`.
+pub async fn open(c: &Client, url: &str, password: &str, path: &str) {
     login(c, url, "admin", password).await;
-    c.goto(&format!("{url}/commands/{id}"))
+    c.goto(&format!("{url}{path}"))
         .await
-        .expect("open the command's page");
+        .unwrap_or_else(|e| panic!("open {path}: {e}"));
 }
 
 /// The ids of the rows the commands table shows, top to bottom.

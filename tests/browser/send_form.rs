@@ -2,7 +2,7 @@
 //! and is sent), validation next to the field, lists, a file as a data item, templates, re-issue, the
 //! client's callback set-up; and a command sent from it followed to its outcome.
 
-use crate::pages::callback_decoded;
+use crate::pages::{callback_decoded, open};
 use fantoccini::{Client, Locator};
 use hermod_console_tests::browser::{
     click, eval, here, login, screenshot, text_of, value_of, wait_css, wait_text, with_browser,
@@ -81,8 +81,7 @@ async fn the_json_tab_and_the_form_round_trip_keeping_an_unknown_field() {
     let url = console.url.clone();
     let password = console.secrets.admin_password.clone();
     with_browser(move |c| async move {
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/send")).await.unwrap();
+        open(&c, &url, &password, "/send").await;
         wait_text(&c, "#send-client", "Identity Manager").await;
         // The form shows the default sign body: a closed list as a select, a data item as text.
         assert_eq!(
@@ -152,8 +151,7 @@ async fn fields_are_checked_next_to_them_and_lists_files_templates_and_reissue_w
     std::fs::write(&file, "from a file").unwrap();
     let path = file.to_string_lossy().to_string();
     with_browser(move |c| async move {
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/send")).await.unwrap();
+        open(&c, &url, &password, "/send").await;
         wait_text(&c, "#send-client", "Identity Manager").await;
 
         // A number, base64 and a required list, each refused next to its field; nothing is sent.
@@ -305,8 +303,7 @@ async fn a_sign_command_sent_from_the_page_completes_and_its_callback_reaches_th
     let url = console.url.clone();
     let password = console.secrets.admin_password.clone();
     with_browser(move |c| async move {
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/send")).await.unwrap();
+        open(&c, &url, &password, "/send").await;
         // The client list comes from the API; the sign default body is preloaded.
         wait_text(&c, "#send-client", "Identity Manager").await;
         let ty = wait_css(&c, "#send-type").await;
@@ -358,8 +355,7 @@ async fn provision_from_the_typed_form_shows_a_qr_code_and_the_decoded_requests(
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/send")).await.unwrap();
+        open(&c, &url, &password, "/send").await;
         wait_text(&c, "#send-client", "Identity Manager").await;
         // The second API client; the page says where Hermod must send its callbacks.
         wait_css(&c, "#send-client")

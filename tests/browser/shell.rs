@@ -1,7 +1,7 @@
 //! What every page shares: keyboard shortcuts, the theme, phone width, history, errors and
 //! reconnecting; and screenshots of every page in both themes.
 
-use crate::pages::{sent, wait_listed};
+use crate::pages::{open, sent, wait_listed};
 use fantoccini::Client;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
@@ -87,8 +87,7 @@ async fn keyboard_theme_phone_width_and_history_work() {
     with_browser(move |c| async move {
         let url = api.url.clone();
         let ids: Vec<i64> = made.iter().rev().map(|r| r.id).collect();
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/commands")).await.unwrap();
+        open(&c, &url, &password, "/commands").await;
         wait_listed(&c, &ids).await;
         let focused =
             "const e = document.activeElement; return e && (e.id || e.getAttribute('href'))";
