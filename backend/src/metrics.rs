@@ -31,10 +31,10 @@ impl MetricConstructor<Histogram> for Latency {
 
 /// A request, as the duration histogram labels it.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RouteLabels {
-    pub method: &'static str,
+struct RouteLabels {
+    method: &'static str,
     /// The matched route pattern, or `(fallback)`.
-    pub route: String,
+    route: String,
 }
 
 /// Exchanges with Hermod, timed by [`CallLabels`].
@@ -112,7 +112,7 @@ pub struct Metrics {
     pub streams_open: Gauge,
     streams_closed: Family<ReasonLabel, Counter>,
     /// Until each answer's head, by route.
-    pub requests: Family<RouteLabels, Histogram, Latency>,
+    requests: Family<RouteLabels, Histogram, Latency>,
     pub hermod_calls: HermodCalls,
     /// Rows retention removed, by kind.
     pruned: Family<KindLabel, Counter>,
