@@ -30,13 +30,6 @@ use walk::{Place, Walker};
 /// Nesting deeper than this is not looked into; a JWS payload counts as one more level.
 const MAX_DEPTH: usize = 32;
 
-/// The searchable words of everything decodable in a body (JSON or not): certificate subjects and
-/// serials, signers, decoded text. Empty when there is nothing. Checks signatures, so it takes
-/// milliseconds for some bodies: the search indexer calls it, off the request path.
-pub fn words(body: &str) -> String {
-    search_text(&decode_text(body))
-}
-
 /// Everything decodable found in a JSON body, in document order.
 pub fn decode_body(body: &Value) -> Vec<DecodedItem> {
     verify::new_budget();

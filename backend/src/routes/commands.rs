@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiJson, ApiQuery, Code};
 use crate::hermod::{Exchange, Failure, pollable};
 use crate::state::AppState;
 use crate::store::{
-    CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, Store,
+    CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, Store, StoredDetail,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -119,7 +119,7 @@ pub async fn detail(
 ) -> Result<Json<CommandDetail>, ApiError> {
     let id = record_id(&id, "command")?;
     let most = (!flag("all", &q.all)?.unwrap_or(false)).then_some(DETAIL_STEPS);
-    let detail = app
+    let StoredDetail { detail, undecoded } = app
         .store
         .command_detail(id, most)
         .await?
@@ -133,13 +133,17 @@ pub async fn detail(
     let poll_url = hermod
         .zip(detail.command.command_id.as_deref())
         .and_then(|(h, id)| pollable(id).then(|| h.poll_url(id)));
-    // Decoding checks signatures: milliseconds each, so off the async threads, and a few at a time
-    // however many pages ask at once.
-    let _turn = DECODING.acquire().await.expect("never closed");
-    let detail =
-        tokio::task::spawn_blocking(move || enrich(detail, &command_url, poll_url.as_deref()))
-            .await
-            .map_err(ApiError::internal)?;
+    // Steps the indexer has not decoded yet are decoded here. That checks signatures: milliseconds
+    // each, so off the async threads, and a few pages at a time however many ask at once.
+    let _turn = match undecoded.is_empty() {
+        true => None,
+        false => Some(DECODING.acquire().await.expect("never closed")),
+    };
+    let detail = tokio::task::spawn_blocking(move || {
+        enrich(detail, &undecoded, &command_url, poll_url.as_deref())
+    })
+    .await
+    .map_err(ApiError::internal)?;
     Ok(Json(detail))
 }
 
@@ -147,11 +151,18 @@ pub async fn detail(
 /// decode/verify.rs); more wait their turn.
 static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
-/// Adds what the page shows beside the stored facts: the decoded material of every step, a QR code
-/// per destination, and the request (and its poll, at `poll_url`) as curl commands, key redacted.
-fn enrich(mut detail: CommandDetail, command_url: &str, poll_url: Option<&str>) -> CommandDetail {
+/// Adds what the page shows beside the stored facts: the decoded material of the steps at
+/// `undecoded`, a QR code per destination, and the request (and its poll, at `poll_url`) as curl
+/// commands, key redacted.
+fn enrich(
+    mut detail: CommandDetail,
+    undecoded: &[usize],
+    command_url: &str,
+    poll_url: Option<&str>,
+) -> CommandDetail {
     let request = &detail.command.request;
-    for entry in &mut detail.timeline {
+    for &i in undecoded {
+        let entry = &mut detail.timeline[i];
         let items = match &*entry {
             TimelineEntry::Sent { .. } => decode::decode_body(request),
             TimelineEntry::Answer { reply, .. } => reply

@@ -110,6 +110,15 @@ pub struct NewPoll {
     pub state: Option<CommandState>,
 }
 
+/// A command's detail as stored. The indexer decodes each body once, after it is acknowledged, and
+/// keeps what it found: those steps carry it. `undecoded` holds the positions in the timeline of the
+/// steps it has not reached yet (the newest, under load), which whoever shows them decodes.
+#[derive(Debug)]
+pub struct StoredDetail {
+    pub detail: CommandDetail,
+    pub undecoded: Vec<usize>,
+}
+
 /// A record as exported: with the words decoded from it (certificate subjects, serials, expiry…).
 #[derive(Debug, Clone, Serialize)]
 pub struct Exported<T> {
@@ -317,10 +326,10 @@ pub trait Store: Send + Sync {
     ) -> Fut<'_, Vec<i64>>;
     /// One callback, whole.
     fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>>;
-    /// One command and everything that happened to it, in time order (not yet decoded): with
-    /// `most`, only its newest `most` callbacks and newest `most` polls, the rest counted in
-    /// `omitted`.
-    fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<CommandDetail>>;
+    /// One command and everything that happened to it, in time order, each step with what was
+    /// decoded of it when it was indexed: with `most`, only its newest `most` callbacks and newest
+    /// `most` polls, the rest counted in `omitted`.
+    fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<StoredDetail>>;
     fn list_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<CommandRecord>>;
     fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>>;
     fn export_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<Exported<CommandRecord>>>;

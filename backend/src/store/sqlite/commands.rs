@@ -2,7 +2,7 @@
 //! searched, exported, and shown with their timeline.
 
 use super::find;
-use super::indexer::Doc;
+use super::indexer::{self, Doc};
 use super::sql::Sql;
 use super::states::{
     By, COLUMNS, advance_state, by_id, changed, existing, publish, record, reported,
@@ -11,6 +11,7 @@ use super::writer::Batch;
 use super::{audit, callbacks, json, snapshot, sql_error, time};
 use crate::store::{
     CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, StoreError,
+    StoredDetail,
 };
 use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, HermodReply, ListPage, PollRecord, TimelineEntry,
@@ -247,7 +248,7 @@ pub fn detail(
     conn: &Connection,
     id: i64,
     most: Option<usize>,
-) -> Result<Option<CommandDetail>, StoreError> {
+) -> Result<Option<StoredDetail>, StoreError> {
     let limit = most.map_or(i64::MAX, |m| m as i64);
     snapshot(conn, |conn| {
         let Some(command) = by_id(conn, id)? else {
@@ -308,12 +309,28 @@ pub fn detail(
         }));
         // Our timestamps are fixed-width UTC, so they sort as text.
         timeline.sort_by(|a, b| a.at().cmp(b.at()));
-        Ok(Some(CommandDetail {
-            command,
-            timeline,
-            omitted,
-            qr: Vec::new(),
-            curl: String::new(),
+        let mut undecoded = Vec::new();
+        for (i, entry) in timeline.iter_mut().enumerate() {
+            let doc = match entry {
+                TimelineEntry::Sent { .. } => Doc::Request.key(id),
+                TimelineEntry::Answer { .. } => Doc::Answer.key(id),
+                TimelineEntry::Callback { callback, .. } => Doc::Callback.key(callback.id),
+                TimelineEntry::Poll { poll, .. } => Doc::Poll.key(poll.id),
+            };
+            match indexer::decoded(conn, doc)? {
+                Some(items) => *entry.decoded_mut() = items,
+                None => undecoded.push(i),
+            }
+        }
+        Ok(Some(StoredDetail {
+            detail: CommandDetail {
+                command,
+                timeline,
+                omitted,
+                qr: Vec::new(),
+                curl: String::new(),
+            },
+            undecoded,
         }))
     })
 }
@@ -342,9 +359,9 @@ pub fn export(
     f: &CommandFilter,
 ) -> Result<ListPage<Exported<CommandRecord>>, StoreError> {
     let select = format!(
-        "{COLUMNS}, trim(COALESCE((SELECT group_concat(words, ' ') FROM decoded \
+        "{COLUMNS}, trim(COALESCE((SELECT group_concat(NULLIF(words, ''), ' ') FROM decoded \
          WHERE doc IN (c.id * 4, c.id * 4 + 3)), '') || ' ' || \
-         COALESCE((SELECT group_concat(d.words, ' ') FROM callbacks b \
+         COALESCE((SELECT group_concat(NULLIF(d.words, ''), ' ') FROM callbacks b \
          JOIN decoded d ON d.doc = b.id * 4 + 1 WHERE b.command = c.id), ''))"
     );
     let row = |r: &Row<'_>| {

@@ -13,6 +13,7 @@ use crate::decode;
 use crate::store::StoreError;
 use crate::store::search::document;
 use hermod_shared::console::HermodReply;
+use hermod_shared::decoded::DecodedItem;
 use rusqlite::{Connection, OptionalExtension};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -113,10 +114,12 @@ pub async fn wait_for_a_pause(writer: &Writer) {
     }
 }
 
-/// A queued document, ready to be written: its key, its text, and the words decoded from it.
+/// A queued document, ready to be written: its key, its text, what was decoded from it (as the
+/// JSON a command's page gets; None when nothing was) and the searchable words of that.
 struct Indexed {
     doc: i64,
     text: Option<String>,
+    items: Option<String>,
     words: String,
 }
 
@@ -173,15 +176,23 @@ fn next_documents(conn: &Connection, n: usize) -> Result<Vec<Indexed>, StoreErro
                 tracing::warn!(doc, error = %e, "search indexer: record left unindexed");
                 None
             });
-            let (text, words) = match found {
-                Some((parts, body)) => {
-                    let words = body.as_deref().map(decode::words).unwrap_or_default();
-                    let text = document(parts.iter().map(String::as_str), &words);
-                    (Some(text), words)
-                }
-                None => (None, String::new()),
+            let Some((parts, body)) = found else {
+                return Indexed {
+                    doc,
+                    text: None,
+                    items: None,
+                    words: String::new(),
+                };
             };
-            Indexed { doc, text, words }
+            let items = body.as_deref().map(decode::decode_text).unwrap_or_default();
+            let words = decode::search_text(&items);
+            Indexed {
+                doc,
+                text: Some(document(parts.iter().map(String::as_str), &words)),
+                items: (!items.is_empty())
+                    .then(|| serde_json::to_string(&items).expect("decoded items serialize")),
+                words,
+            }
         })
         .collect())
 }
@@ -242,10 +253,12 @@ fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(), StoreError
                 .and_then(|mut s| s.execute((d.doc, text)))
                 .map_err(sql_error)?;
         }
-        if !d.words.is_empty() {
-            conn.prepare_cached("INSERT OR REPLACE INTO decoded (doc, words) VALUES (?, ?)")
-                .and_then(|mut s| s.execute((d.doc, &d.words)))
-                .map_err(sql_error)?;
+        if let Some(items) = &d.items {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO decoded (doc, words, items) VALUES (?, ?, ?)",
+            )
+            .and_then(|mut s| s.execute((d.doc, &d.words, items)))
+            .map_err(sql_error)?;
         }
         let done = if d.doc & 3 == Doc::Answer as i64 {
             "DELETE FROM unindexed WHERE doc = ?1"
@@ -257,4 +270,29 @@ fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(), StoreError
             .map_err(sql_error)?;
     }
     Ok(())
+}
+
+/// What was decoded of document `doc` when it was indexed (empty when nothing was found); None when
+/// the indexer has not reached it yet.
+pub fn decoded(conn: &Connection, doc: i64) -> Result<Option<Vec<DecodedItem>>, StoreError> {
+    let reached: bool = conn
+        .prepare_cached(
+            "SELECT CASE WHEN ?1 & 3 = 3 \
+                 THEN NOT EXISTS (SELECT 1 FROM unindexed WHERE doc = ?1) \
+                 ELSE ?1 >> 2 <= (SELECT upto FROM indexed WHERE kind = ?1 & 3) END",
+        )
+        .and_then(|mut s| s.query_row([doc], |r| r.get(0)))
+        .map_err(sql_error)?;
+    if !reached {
+        return Ok(None);
+    }
+    let items: Option<String> = conn
+        .prepare_cached("SELECT items FROM decoded WHERE doc = ?")
+        .and_then(|mut s| s.query_row([doc], |r| r.get(0)).optional())
+        .map_err(sql_error)?
+        .flatten();
+    Ok(Some(match items {
+        Some(json) => serde_json::from_str(&json)?,
+        None => Vec::new(),
+    }))
 }

@@ -30,11 +30,12 @@ use crate::feed::{Feed, Published};
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Cutoffs,
     Exported, Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession,
-    Pruned, SendResult, SessionRow, Store, StoreError, StoreInstruments, TemplateError, UserChange,
+    Pruned, SendResult, SessionRow, Store, StoreError, StoreInstruments, StoredDetail,
+    TemplateError, UserChange,
 };
 use hermod_shared::console::{
-    AuditRecord, CallbackRecord, CommandDetail, CommandRecord, ListPage, PollRecord, Role,
-    TemplateInput, TemplateRecord, TokenRecord, UserRecord,
+    AuditRecord, CallbackRecord, CommandRecord, ListPage, PollRecord, Role, TemplateInput,
+    TemplateRecord, TokenRecord, UserRecord,
 };
 use readers::Readers;
 use rusqlite::types::{Type, ValueRef};
@@ -241,7 +242,7 @@ impl Store for Sqlite {
         Box::pin(self.readers.scan(move |c| callbacks::by_id(c, id)))
     }
 
-    fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<CommandDetail>> {
+    fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<StoredDetail>> {
         Box::pin(self.readers.scan(move |c| commands::detail(c, id, most)))
     }
 

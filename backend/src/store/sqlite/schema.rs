@@ -13,6 +13,7 @@ const STEPS: &[(i64, &str)] = &[
     (2, include_str!("schema/2_callback_path.sql")),
     (3, include_str!("schema/3_expiry_index.sql")),
     (4, include_str!("schema/4_retention.sql")),
+    (5, include_str!("schema/5_decoded_items.sql")),
 ];
 
 /// A write that finds the file locked by another program waits this long, then fails (503).

@@ -2,10 +2,13 @@
 //! grow with history, and opening a database of the first layout.
 
 use super::*;
-use crate::store::{AuditEntry, CallbackSaved, NewCallback, NewCommand, Query, SendResult};
-use hermod_shared::console::{
-    CommandState, FeedEvent, HermodReply, SUMMARY_BODY_BYTES, TimelineEntry,
+use crate::store::{
+    AuditEntry, CallbackSaved, NewCallback, NewCommand, Query, SendResult, StoredDetail,
 };
+use hermod_shared::console::{
+    CommandDetail, CommandState, FeedEvent, HermodReply, SUMMARY_BODY_BYTES, TimelineEntry,
+};
+use hermod_shared::decoded::{Decoded, DecodedItem};
 use std::path::PathBuf;
 
 struct Fixture {
@@ -110,6 +113,74 @@ async fn a_search_waits_for_the_indexer_and_says_what_it_could_not_search_yet() 
     assert_eq!(page.items.len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_is_decoded_once_after_it_is_stored_and_its_page_reads_what_was_kept() {
+    let f = Fixture::new("decoded");
+    let command = sent(&f.store, "1011", "decoded", r#"{"commandId":"1011"}"#, None).await;
+    // A base64 text data item, as Hermod's results carry them.
+    let body = r#"{"commandId":"1011","result":{"tbs":[{"key":"t","content_type":"text/plain",
+        "content_encoding":"base64","data":"S2VwdCBkZWNvZGVk"}]}}"#;
+    f.store
+        .insert_callback(callback("1011", body.into()))
+        .await
+        .unwrap();
+    let callback_at = |d: &CommandDetail| {
+        d.timeline
+            .iter()
+            .position(|e| matches!(e, TimelineEntry::Callback { .. }))
+            .expect("the callback is in the timeline")
+    };
+
+    // Not indexed yet: the store says so, and leaves its decoding to whoever shows it.
+    let release = hold(&f.store).await;
+    let stored = f
+        .store
+        .command_detail(command.id, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let at = callback_at(&stored.detail);
+    assert!(stored.undecoded.contains(&at), "{:?}", stored.undecoded);
+    let mut stored = stored;
+    assert!(stored.detail.timeline[at].decoded_mut().is_empty());
+    drop(release);
+
+    // Indexed: what was decoded is kept, and every step comes with it.
+    assert_eq!(f.store.searchable().await, 0);
+    let mut stored = f
+        .store
+        .command_detail(command.id, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.undecoded.is_empty(), "{:?}", stored.undecoded);
+    let at = callback_at(&stored.detail);
+    assert_eq!(
+        stored.detail.timeline[at].decoded_mut().as_slice(),
+        [DecodedItem {
+            pointer: "/result/tbs/0/data".into(),
+            label: "tbs data item 't'".into(),
+            decoded: Decoded::Text {
+                content_type: "text/plain".into(),
+                text: "Kept decoded".into(),
+            },
+        }]
+    );
+    let kept = f
+        .store
+        .readers
+        .lookup(|c| {
+            c.query_row(
+                "SELECT count(*) FROM decoded WHERE items IS NOT NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(sql_error)
+        })
+        .unwrap();
+    assert_eq!(kept, 1, "only the callback held anything to decode");
+}
+
 /// Hermod's answer, with `body`.
 fn reply(body: &str) -> HermodReply {
     HermodReply {
@@ -191,7 +262,8 @@ async fn storing_a_callback_costs_the_same_however_many_its_command_has() {
         .command_detail(command.id, None)
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .detail;
     assert_eq!(detail.command.state, CommandState::Completed);
     assert_eq!(detail.timeline.len(), 2 + 300);
     let found = f
@@ -244,14 +316,27 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
         ["IN_PROGRESS", "REJECTED", "COMPLETED", "COMPLETED"]
     );
     assert_eq!(commands.feed_seq, 14);
-    let sign = f.store.command_detail(1, None).await.unwrap().unwrap();
+    // Every body is decoded again after the upgrade, and kept.
+    assert_eq!(f.store.searchable().await, 0);
+    let StoredDetail {
+        detail: sign,
+        undecoded,
+    } = f.store.command_detail(1, None).await.unwrap().unwrap();
+    assert!(undecoded.is_empty(), "{undecoded:?}");
+    assert!(
+        sign.timeline
+            .iter()
+            .any(|e| matches!(e, TimelineEntry::Callback { decoded, .. } if !decoded.is_empty())),
+        "the sign's callback has its decoded signature"
+    );
     assert_eq!(sign.command.external_id.as_deref(), Some("fixture-sign"));
     assert!(
         matches!(&sign.timeline[2], TimelineEntry::Callback { callback, .. } if callback.command == Some(1))
     );
     let held = f.store.command_detail(4, None).await.unwrap().unwrap();
     assert!(
-        held.timeline
+        held.detail
+            .timeline
             .iter()
             .any(|e| matches!(e, TimelineEntry::Poll { .. }))
     );

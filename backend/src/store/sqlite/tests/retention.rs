@@ -183,7 +183,11 @@ async fn old_commands_go_with_their_callbacks_polls_and_search_rows_and_the_rest
     let kept = f.store.command(reissue).await.unwrap().unwrap();
     assert_eq!(kept.reissue_of, None);
     let detail = f.store.command_detail(late, None).await.unwrap().unwrap();
-    assert_eq!(detail.timeline.len(), 4, "sent, answer, callback, poll");
+    assert_eq!(
+        detail.detail.timeline.len(),
+        4,
+        "sent, answer, callback, poll"
+    );
     // What search kept of them went with them; the rest is still found.
     for marker in ["oldmark", "reissuedmark", "oldstray"] {
         assert_eq!(found(&f.store, marker), 0, "{marker}");
