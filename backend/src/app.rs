@@ -5,17 +5,19 @@
 use crate::auth::{self, CalledBy, Gate, RouteRoles};
 use crate::config::host_name;
 use crate::error::{ApiError, Code, Failure};
+use crate::openapi::{self, Described, Entry, HandlerDoc};
 use crate::request_id::{self, NewRequestId};
 use crate::routes;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any, delete, get, post, put};
+use axum::routing::{MethodFilter, MethodRouter, any, get, on, post};
 use axum::{Extension, Json, Router};
 use hermod_shared::console::{Role, RouteInfo};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tower::util::MapRequestLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
@@ -67,31 +69,38 @@ pub enum Answer {
     Stream,
 }
 
-/// One API route: where, the least role it needs (`None`: public), how it answers, and its handler.
+/// One API route: where, the least role it needs (`None`: public), how it answers, its handler, and
+/// what the API description says of it (openapi.rs: the handler's types).
 pub struct ApiRoute {
     pub method: Method,
     pub path: &'static str,
     pub role: Option<Role>,
     pub answer: Answer,
     handler: MethodRouter<AppState>,
+    doc: HandlerDoc,
 }
 
-fn route(
-    method: Method,
-    path: &'static str,
-    role: Option<Role>,
-    handler: MethodRouter<AppState>,
-) -> ApiRoute {
+fn route<H, T, D>(method: Method, path: &'static str, role: Option<Role>, handler: H) -> ApiRoute
+where
+    H: Handler<T, AppState> + Described<D>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("the table holds plain methods");
     ApiRoute {
         method,
         path,
         role,
         answer: Answer::Request,
-        handler,
+        handler: on(filter, handler),
+        doc: HandlerDoc::of::<H, D>(),
     }
 }
 
-fn stream(path: &'static str, role: Role, handler: MethodRouter<AppState>) -> ApiRoute {
+fn stream<H, T, D>(path: &'static str, role: Role, handler: H) -> ApiRoute
+where
+    H: Handler<T, AppState> + Described<D>,
+    T: 'static,
+{
     ApiRoute {
         answer: Answer::Stream,
         ..route(Method::GET, path, Some(role), handler)
@@ -105,107 +114,88 @@ pub fn api_routes() -> Vec<ApiRoute> {
     use Role::{Admin, Operator, Viewer};
     use routes::*;
     vec![
-        route(M::POST, "/api/session", None, post(session::login)),
-        route(M::GET, "/api/session", Some(Viewer), get(session::whoami)),
-        route(
-            M::DELETE,
-            "/api/session",
-            Some(Viewer),
-            delete(session::logout),
-        ),
-        route(M::GET, "/api/routes", Some(Viewer), get(list_routes)),
-        route(M::GET, "/api/clients", Some(Viewer), get(clients::list)),
+        route(M::POST, "/api/session", None, session::login),
+        route(M::GET, "/api/session", Some(Viewer), session::whoami),
+        route(M::DELETE, "/api/session", Some(Viewer), session::logout),
+        route(M::GET, "/api/routes", Some(Viewer), list_routes),
+        route(M::GET, "/api/openapi.json", Some(Viewer), openapi_document),
+        route(M::GET, "/api/clients", Some(Viewer), clients::list),
         route(
             M::POST,
             "/api/clients/{id}/check",
             Some(Operator),
-            post(clients::check),
+            clients::check,
         ),
-        route(M::GET, "/api/commands", Some(Viewer), get(commands::list)),
+        route(M::GET, "/api/commands", Some(Viewer), commands::list),
         route(
             M::GET,
             "/api/commands/export",
             Some(Viewer),
-            get(commands::export),
+            commands::export,
         ),
-        route(
-            M::POST,
-            "/api/commands",
-            Some(Operator),
-            post(commands::send),
-        ),
-        route(
-            M::GET,
-            "/api/commands/{id}",
-            Some(Viewer),
-            get(commands::detail),
-        ),
+        route(M::POST, "/api/commands", Some(Operator), commands::send),
+        route(M::GET, "/api/commands/{id}", Some(Viewer), commands::detail),
         route(
             M::POST,
             "/api/commands/{id}/poll",
             Some(Operator),
-            post(commands::poll),
+            commands::poll,
         ),
         route(
             M::POST,
             "/api/commands/{id}/link",
             Some(Operator),
-            post(commands::link),
+            commands::link,
         ),
-        route(M::GET, "/api/callbacks", Some(Viewer), get(callbacks::list)),
+        route(M::GET, "/api/callbacks", Some(Viewer), callbacks::list),
         route(
             M::GET,
             "/api/callbacks/export",
             Some(Viewer),
-            get(callbacks::export),
+            callbacks::export,
         ),
-        route(
-            M::GET,
-            "/api/callbacks/{id}",
-            Some(Viewer),
-            get(callbacks::one),
-        ),
-        route(M::GET, "/api/templates", Some(Viewer), get(templates::list)),
-        route(
-            M::POST,
-            "/api/templates",
-            Some(Operator),
-            post(templates::create),
-        ),
+        route(M::GET, "/api/callbacks/{id}", Some(Viewer), callbacks::one),
+        route(M::GET, "/api/templates", Some(Viewer), templates::list),
+        route(M::POST, "/api/templates", Some(Operator), templates::create),
         route(
             M::PUT,
             "/api/templates/{id}",
             Some(Operator),
-            put(templates::update),
+            templates::update,
         ),
         route(
             M::DELETE,
             "/api/templates/{id}",
             Some(Operator),
-            delete(templates::remove),
+            templates::remove,
         ),
-        stream("/api/events", Viewer, get(events::stream)),
-        route(M::GET, "/api/users", Some(Admin), get(users::list)),
-        route(M::POST, "/api/users", Some(Admin), post(users::create)),
-        route(M::PUT, "/api/users/{id}", Some(Admin), put(users::update)),
-        route(
-            M::DELETE,
-            "/api/users/{id}",
-            Some(Admin),
-            delete(users::remove),
-        ),
-        route(M::GET, "/api/tokens", Some(Admin), get(tokens::list)),
-        route(M::POST, "/api/tokens", Some(Admin), post(tokens::create)),
-        route(
-            M::DELETE,
-            "/api/tokens/{id}",
-            Some(Admin),
-            delete(tokens::revoke),
-        ),
-        route(M::GET, "/api/audit", Some(Admin), get(audit::list)),
-        route(M::GET, "/api/audit/export", Some(Admin), get(audit::export)),
-        route(M::GET, "/metrics", Some(Admin), get(health::metrics)),
+        stream("/api/events", Viewer, events::stream),
+        route(M::GET, "/api/users", Some(Admin), users::list),
+        route(M::POST, "/api/users", Some(Admin), users::create),
+        route(M::PUT, "/api/users/{id}", Some(Admin), users::update),
+        route(M::DELETE, "/api/users/{id}", Some(Admin), users::remove),
+        route(M::GET, "/api/tokens", Some(Admin), tokens::list),
+        route(M::POST, "/api/tokens", Some(Admin), tokens::create),
+        route(M::DELETE, "/api/tokens/{id}", Some(Admin), tokens::revoke),
+        route(M::GET, "/api/audit", Some(Admin), audit::list),
+        route(M::GET, "/api/audit/export", Some(Admin), audit::export),
+        route(M::GET, "/metrics", Some(Admin), health::metrics),
     ]
+}
+
+/// `GET /api/openapi.json`: the route table described (openapi.rs). The table is fixed at build, so
+/// the document is made once.
+async fn openapi_document() -> Json<&'static serde_json::Value> {
+    static DOCUMENT: OnceLock<serde_json::Value> = OnceLock::new();
+    Json(DOCUMENT.get_or_init(|| {
+        openapi::describe(api_routes().iter().map(|r| Entry {
+            method: &r.method,
+            path: r.path,
+            role: r.role,
+            stream: r.answer == Answer::Stream,
+            handler: r.doc,
+        }))
+    }))
 }
 
 async fn list_routes(Extension(table): Extension<Arc<Vec<RouteInfo>>>) -> Json<Vec<RouteInfo>> {

@@ -7,7 +7,7 @@ use crate::store::StoreError;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 pub use hermod_shared::console::ErrorCode as Code;
 use hermod_shared::console::{CommandRecord, Problem};
@@ -21,6 +21,8 @@ pub struct ApiError {
     pub problem: Box<Problem>,
     /// What went wrong inside, for the log only: the answer says no more than `problem`.
     cause: Option<String>,
+    /// Seconds to wait before trying again (`Retry-After`), for a 429.
+    retry_after: Option<u64>,
 }
 
 /// A 5xx answer's code and cause, carried on the answer to the one layer that logs it (`app.rs`,
@@ -68,6 +70,7 @@ impl ApiError {
                 record: None,
             }),
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -114,6 +117,12 @@ impl ApiError {
         self
     }
 
+    /// Tells the caller to try again in `secs` seconds (at least one).
+    pub fn retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
     pub fn with_record(mut self, record: CommandRecord) -> ApiError {
         self.problem.record = Some(record);
         self
@@ -154,6 +163,11 @@ impl IntoResponse for ApiError {
             cause: self.cause,
         });
         let mut response = (self.status, Json(self.problem)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if let Some(failure) = failure {
             response.extensions_mut().insert(failure);
         }

@@ -14,6 +14,7 @@ pub mod hermod;
 pub mod launch;
 pub mod lock;
 pub mod metrics;
+pub mod openapi;
 pub mod rate;
 pub mod request_id;
 pub mod retention;

@@ -10,6 +10,7 @@ use std::fmt;
 
 /// A configured Hermod API user, as the browser may see it: never its key or callback password.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientInfo {
     /// The same as Hermod's `client-id`.
     pub id: String,
@@ -26,6 +27,7 @@ pub struct ClientInfo {
 
 /// `POST /api/clients/{id}/check`: whether the client's command URL answers and takes its key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientCheck {
     /// `reachable` (the key was taken), `key_refused`, `tls_failed`, `unreachable` or `unexpected`.
     pub verdict: String,
@@ -37,6 +39,7 @@ pub struct ClientCheck {
 
 /// `POST /api/commands`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SendCommand {
     pub client: String,
     #[serde(rename = "type")]
@@ -49,6 +52,7 @@ pub struct SendCommand {
 /// `POST /api/commands/{id}/link`: the commandId Hermod created a command under, when its send ended
 /// unknown (the operator found it in Hermod's log, say).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LinkCommand {
     pub command_id: String,
 }
@@ -135,6 +139,27 @@ impl CommandState {
     }
 }
 
+/// A string: one of the known states, or a state of Hermod's as it came.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for CommandState {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CommandState".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let known: Vec<&str> = CommandState::KNOWN
+            .iter()
+            .map(CommandState::as_str)
+            .collect();
+        schemars::json_schema!({
+            "type": "string",
+            "description": "Where a command stands: one of `examples`, or a state Hermod reported \
+                            that the console does not know, upper case.",
+            "examples": known,
+        })
+    }
+}
+
 impl fmt::Display for CommandState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -155,6 +180,7 @@ impl<'de> Deserialize<'de> for CommandState {
 
 /// One HTTP exchange with Hermod, kept as it happened. The body is the raw text Hermod sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HermodReply {
     pub at: String,
     pub status: Option<u16>,
@@ -166,6 +192,7 @@ pub struct HermodReply {
 
 /// A command the console sent (or tried to send).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommandRecord {
     pub id: i64,
     pub client: String,
@@ -190,6 +217,7 @@ pub struct CommandRecord {
 
 /// A callback Hermod posted, kept whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CallbackRecord {
     pub id: i64,
     pub received_at: String,
@@ -253,6 +281,7 @@ impl CallbackRecord {
 
 /// A poll of Hermod's `…/command/poll/{commandId}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PollRecord {
     pub id: i64,
     pub command: i64,
@@ -262,6 +291,7 @@ pub struct PollRecord {
 /// One step in a command's life, in time order, with what the backend decoded from its body (the
 /// request, for `sent`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TimelineEntry {
     Sent {
@@ -308,6 +338,7 @@ impl TimelineEntry {
 
 /// `GET /api/commands/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommandDetail {
     pub command: CommandRecord,
     pub timeline: Vec<TimelineEntry>,
@@ -324,6 +355,7 @@ pub struct CommandDetail {
 
 /// A QR code's modules, row by row: `size` × `size` characters, `1` dark, `0` light. The page draws it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QrCode {
     pub size: u32,
     pub modules: String,
@@ -331,6 +363,7 @@ pub struct QrCode {
 
 /// `POST /api/commands/{id}/poll`: the poll as recorded, and the command after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PollResult {
     pub poll: PollRecord,
     pub command: CommandRecord,
@@ -339,6 +372,8 @@ pub struct PollResult {
 /// Every list answers in this envelope. `feed_seq` is the feed's sequence at the time of the read:
 /// subscribe with `?after=feed_seq` to miss nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "{T}Page"))]
 pub struct ListPage<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -471,6 +506,7 @@ impl ErrorCode {
 
 /// An error answer of the console API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Problem {
     /// An [`ErrorCode`]'s `as_str`: `invalid_json`, `invalid_field`, `hermod_unreachable`, …
     pub error: String,
@@ -491,6 +527,7 @@ pub struct Problem {
 
 /// A stored event of the live feed (`/api/events`); `seq` is its SSE `id:`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeedEvent {
     /// A command was created or changed.
@@ -517,6 +554,7 @@ impl FeedEvent {
 
 /// The `heartbeat` event: no `id:`, so it never moves `Last-Event-ID`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Heartbeat {
     pub server_time: String,
     /// The last sequence sent on this stream.
@@ -527,6 +565,7 @@ pub struct Heartbeat {
 
 /// What a signed-in caller may do; each role includes the ones below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads the feed, commands and callbacks.
@@ -561,6 +600,7 @@ impl fmt::Display for Role {
 
 /// `POST /api/session`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Login {
     pub username: String,
     pub password: String,
@@ -569,6 +609,7 @@ pub struct Login {
 /// `GET /api/session`: who is calling. `csrf_token` goes in `X-CSRF-Token` on every state-changing
 /// request of a browser session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionInfo {
     pub user: String,
     pub role: Role,
@@ -578,6 +619,7 @@ pub struct SessionInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserRecord {
     pub id: i64,
     pub username: String,
@@ -588,6 +630,7 @@ pub struct UserRecord {
 
 /// `POST /api/users`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewUser {
     pub username: String,
     pub password: String,
@@ -596,6 +639,7 @@ pub struct NewUser {
 
 /// `PUT /api/users/{id}`: what to change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserUpdate {
     #[serde(default)]
     pub role: Option<Role>,
@@ -604,6 +648,7 @@ pub struct UserUpdate {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenRecord {
     pub id: i64,
     pub name: String,
@@ -617,6 +662,7 @@ pub struct TokenRecord {
 
 /// `POST /api/tokens`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewToken {
     pub name: String,
     pub role: Role,
@@ -625,6 +671,7 @@ pub struct NewToken {
 
 /// The answer to `POST /api/tokens`: the only time the token itself is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MintedToken {
     pub token: String,
     pub record: TokenRecord,
@@ -632,6 +679,7 @@ pub struct MintedToken {
 
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditRecord {
     pub id: i64,
     pub at: String,
@@ -650,6 +698,7 @@ pub struct AuditRecord {
 
 /// `GET /api/routes`: every API route and the least role it needs (`None`: public).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RouteInfo {
     pub method: String,
     pub path: String,
@@ -658,6 +707,7 @@ pub struct RouteInfo {
 
 /// A named command template, shared by everyone (`/api/templates`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TemplateRecord {
     pub id: i64,
     pub name: String,
@@ -672,6 +722,7 @@ pub struct TemplateRecord {
 
 /// `POST /api/templates` and `PUT /api/templates/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TemplateInput {
     pub name: String,
     #[serde(default)]

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 /// One thing found in a JSON body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DecodedItem {
     /// Where in the body (a JSON pointer; for JWS payload contents, the pointer of the JWS plus
     /// `#payload/...`).
@@ -17,6 +18,7 @@ pub struct DecodedItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decoded {
     /// A base64 data item that is text.
@@ -51,6 +53,7 @@ pub enum Decoded {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verification {
     /// The signature checks out with the named certificate's key.
@@ -67,6 +70,7 @@ pub enum Verification {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeyInfo {
     /// "RSA", "EC", "Ed25519", or the algorithm OID when unknown.
     pub algorithm: String,
@@ -77,6 +81,7 @@ pub struct KeyInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CertSummary {
     pub subject: String,
     pub issuer: String,
@@ -100,6 +105,7 @@ pub struct CertSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CsrSummary {
     pub subject: String,
     pub key: KeyInfo,
@@ -110,6 +116,7 @@ pub struct CsrSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Pkcs7Summary {
     /// The encapsulated content, when present (text when UTF-8, else base64).
     pub content: Option<String>,
@@ -122,6 +129,7 @@ pub struct Pkcs7Summary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignerSummary {
     /// The signer certificate's subject when it is among the certificates, else issuer + serial.
     pub signer: String,

@@ -96,6 +96,7 @@ async fn no_secret_appears_in_answers_pages_the_feed_the_log_the_audit_log_or_th
         .expect(204);
     c.get("/api/users").await.expect(200);
     c.get("/api/tokens").await.expect(200);
+    c.get("/api/openapi.json").await.expect(200);
 
     // Sends that work, for both clients and several types.
     let signed = c.send("sign", sign_body(&unique("s-"), 30)).await;

@@ -1,6 +1,6 @@
 //! `/api/audit`: the audit log (admin), filtered, paged, and exported as CSV or JSON.
 
-use super::{ListQuery, export};
+use super::{Export, ListQuery, export};
 use crate::error::{ApiError, ApiQuery};
 use crate::store::{AuditFilter, Store};
 use axum::Json;
@@ -55,7 +55,7 @@ fn row(a: &AuditRecord) -> Vec<String> {
 pub async fn export(
     State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<axum::response::Response, ApiError> {
+) -> Result<Export<AuditRecord>, ApiError> {
     export::stream_pages(&q.format, "audit", COLUMNS, row, filter(&q)?, move |f| {
         let store = store.clone();
         async move { store.list_audit(f).await }

@@ -1,6 +1,6 @@
 //! `GET /api/callbacks`: every callback received, those matching no command included.
 
-use super::{ListQuery, export, int, record_id};
+use super::{Export, ListQuery, export, int, record_id};
 use crate::error::{ApiError, ApiQuery};
 use crate::store::{CallbackFilter, Exported, Store};
 use axum::Json;
@@ -77,7 +77,7 @@ fn export_row(e: &Exported<CallbackRecord>) -> Vec<String> {
 pub async fn export(
     State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<axum::response::Response, ApiError> {
+) -> Result<Export<Exported<CallbackRecord>>, ApiError> {
     export::stream_pages(
         &q.format,
         "callbacks",

@@ -1,7 +1,7 @@
 //! Commands: send one (recorded before it leaves), list them, show one with its timeline, poll Hermod,
 //! link one whose send ended unknown to what Hermod created.
 
-use super::{ListQuery, export, flag, invalid, record_id};
+use super::{Created, Export, ListQuery, export, flag, invalid, record_id};
 use crate::audit::{self, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
@@ -14,7 +14,6 @@ use crate::store::{
 };
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, LinkCommand, ListPage, PollResult, QrCode,
     SendCommand, TimelineEntry,
@@ -22,6 +21,7 @@ use hermod_shared::console::{
 use hermod_shared::hermod::{
     CommandBody, CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -89,7 +89,7 @@ fn export_row(e: &Exported<CommandRecord>) -> Vec<String> {
 pub async fn export(
     State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<axum::response::Response, ApiError> {
+) -> Result<Export<Exported<CommandRecord>>, ApiError> {
     export::stream_pages(
         &q.format,
         "commands",
@@ -103,8 +103,9 @@ pub async fn export(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct DetailQuery {
+    /// `true`: every callback and poll, not only the newest 100 of each.
     all: Option<String>,
 }
 
@@ -231,7 +232,7 @@ pub async fn send(
     meta: RequestMeta,
     caller: Caller,
     ApiJson(req): ApiJson<SendCommand>,
-) -> Result<(StatusCode, Json<CommandRecord>), ApiError> {
+) -> Result<Created<CommandRecord>, ApiError> {
     let Some(client) = app.client(&req.client) else {
         let known: Vec<&str> = app.clients.keys().map(String::as_str).collect();
         return Err(invalid(
@@ -325,11 +326,11 @@ pub async fn send(
     let outcome = task
         .await
         .map_err(|e| ApiError::internal(format!("the send task failed: {e}")))?;
-    Ok((StatusCode::CREATED, Json(outcome?)))
+    Ok(Created(outcome?))
 }
 
 /// What Hermod's answer to a create request says was created.
-struct Created {
+struct Made {
     state: CommandState,
     command_id: Option<String>,
     destinations: Vec<Destination>,
@@ -341,8 +342,8 @@ fn interpret_create(
     exchange: &Exchange,
     timeout_secs: Option<u64>,
     keys: &EnvelopeKeys,
-) -> (Created, Option<ApiError>) {
-    let mut created = Created {
+) -> (Made, Option<ApiError>) {
+    let mut created = Made {
         state: CommandState::SendFailed,
         command_id: None,
         destinations: Vec::new(),

@@ -9,6 +9,7 @@
 //! request of its own, so ten thousand idle streams cost little more than their sockets. Events go
 //! out as the bytes the writer framed once for everyone; heartbeats come from one shared clock.
 
+use super::EventStream;
 use crate::auth::{Caller, Principal, StreamSlot};
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiQuery, Code};
@@ -17,9 +18,10 @@ use crate::metrics::Closed;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use futures_util::stream;
 use hermod_shared::console::Heartbeat;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -31,8 +33,10 @@ const REPLAY_EVENTS: usize = 500;
 /// …and no more than about this much of them at once, whatever their bodies weigh.
 const REPLAY_BYTES: usize = 1 << 20;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct EventsQuery {
+    /// Replay the stored events after this feed sequence first (a list's `feed_seq`); a
+    /// `Last-Event-ID` header wins over it.
     after: Option<String>,
 }
 
@@ -41,7 +45,7 @@ pub async fn stream(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<EventStream, ApiError> {
     let Some(slot) = app
         .auth
         .streams
@@ -82,7 +86,7 @@ pub async fn stream(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    Ok(EventStream(response))
 }
 
 /// Holds a stream's place (per session, and in the open-streams gauge) until it ends.

@@ -1,12 +1,12 @@
 //! Streamed exports (CSV or JSON) of any list the store pages through: the whole filtered view goes
 //! out page by page, never held in memory at once.
 
-use super::invalid;
+use super::{Export, invalid};
 use crate::error::ApiError;
 use crate::store::{Paged, StoreError};
 use axum::body::{Body, Bytes};
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use futures_util::stream;
 use hermod_shared::console::ListPage;
 use serde::Serialize;
@@ -62,7 +62,7 @@ pub fn stream_pages<T, Fl, F, Fut>(
     row: fn(&T) -> Vec<String>,
     filter: Fl,
     fetch: F,
-) -> Result<Response, ApiError>
+) -> Result<Export<T>, ApiError>
 where
     T: Serialize + Send + 'static,
     Fl: Paged,
@@ -134,17 +134,19 @@ where
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Json => ("application/json", "json"),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.{ext}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(Export::new(
+        (
+            [
+                (header::CONTENT_TYPE, content_type.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.{ext}\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+    ))
 }
 
 #[cfg(test)]

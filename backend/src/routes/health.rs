@@ -1,11 +1,10 @@
 //! Liveness and readiness, public and cheap; the metrics, for admins, API tokens and the metrics
 //! listener (`metrics_listen`).
 
+use super::OpenMetrics;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
 use std::path::Path;
 use std::time::Duration;
 
@@ -75,13 +74,6 @@ fn free_disk_mb(_dir: &Path) -> std::io::Result<u64> {
     Ok(u64::MAX)
 }
 
-pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    let text = app.metrics.text();
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        text,
-    )
+pub async fn metrics(State(app): State<AppState>) -> OpenMetrics {
+    OpenMetrics(app.metrics.text())
 }

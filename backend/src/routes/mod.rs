@@ -18,23 +18,38 @@ use crate::error::ApiError;
 use crate::store::Page;
 use crate::store::Query;
 use crate::store::filter::{DEFAULT_LIMIT, MAX_LIMIT};
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use hermod_shared::hermod::FieldError;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
 
 /// The filters every list takes. All strings here, so a bad value gets our 422 naming it rather than a
 /// generic rejection.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ListQuery {
+    /// Command or callback type; the audit log: the action.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// Commands: their state (`IN_PROGRESS`, …); callbacks: the state they report.
     pub state: Option<String>,
+    /// The API client (`clients.<id>`).
     pub client: Option<String>,
+    /// From this time on (RFC 3339).
     pub since: Option<String>,
+    /// Up to this time (RFC 3339).
     pub until: Option<String>,
+    /// Text anywhere in the bodies, ids and what was decoded from them (at most 256 characters).
     pub q: Option<String>,
+    /// Items per page, 1 to 500 (default 50).
     pub limit: Option<String>,
+    /// The `next_cursor` of the page before.
     pub cursor: Option<String>,
+    /// Callbacks: `true` for those matching no command.
     pub unmatched: Option<String>,
+    /// Callbacks: those of this command (its id).
     pub command: Option<String>,
     /// Audit log: whose actions.
     pub actor: Option<String>,
@@ -145,5 +160,60 @@ pub fn flag(name: &str, value: &Option<String>) -> Result<Option<bool>, ApiError
         Some("true" | "1") => Ok(Some(true)),
         Some("false" | "0") => Ok(Some(false)),
         Some(other) => Err(invalid(name, format!("`{other}` is not true or false"))),
+    }
+}
+
+// What handlers answer beyond `Json`, each a type of its own so that the API description (openapi.rs)
+// says what it is.
+
+/// 201 with the created record.
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, Json(self.0)).into_response()
+    }
+}
+
+/// 204: done, nothing to say.
+pub struct NoContent;
+
+impl IntoResponse for NoContent {
+    fn into_response(self) -> Response {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
+/// An export of records of type `T`, streamed as CSV or JSON (export.rs).
+pub struct Export<T>(Response, PhantomData<T>);
+
+impl<T> Export<T> {
+    pub fn new(streamed: Response) -> Export<T> {
+        Export(streamed, PhantomData)
+    }
+}
+
+impl<T> IntoResponse for Export<T> {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+/// The live feed's server-sent events (events.rs).
+pub struct EventStream(pub Response);
+
+impl IntoResponse for EventStream {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+/// `/metrics` in the OpenMetrics text format.
+pub struct OpenMetrics(pub String);
+
+impl IntoResponse for OpenMetrics {
+    fn into_response(self) -> Response {
+        let kind = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+        ([(header::CONTENT_TYPE, kind)], self.0).into_response()
     }
 }

@@ -121,18 +121,17 @@ async fn receive(
     if let Some(Err(wait)) = client.callback_rate.as_ref().map(|b| b.take()) {
         app.metrics.callbacks_limited.inc();
         discard_body(req).await;
-        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-        return (
-            [(header::RETRY_AFTER, secs.to_string())],
-            ApiError::new(
-                Code::TooManyCallbacks,
-                format!(
-                    "callbacks of `{}` come faster than its callback_rate_per_sec; try again in {secs} s",
-                    client.id
-                ),
+        let secs = wait.as_secs_f64().ceil() as u64;
+        return ApiError::new(
+            Code::TooManyCallbacks,
+            format!(
+                "callbacks of `{}` come faster than its callback_rate_per_sec; try again in {} s",
+                client.id,
+                secs.max(1)
             ),
         )
-            .into_response();
+        .retry_after(secs)
+        .into_response();
     }
     let client_id = client.id.clone();
     let headers = kept_headers(req.headers(), &auth);

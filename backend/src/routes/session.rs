@@ -1,5 +1,6 @@
 //! `/api/session`: log in (sets the session cookie), who am I, log out.
 
+use super::NoContent;
 use crate::audit::Event;
 use crate::auth::{
     self, Caller, Principal, RequestMeta, password, random_token, session_cookie, token_hash,
@@ -10,8 +11,7 @@ use crate::state::AppState;
 use crate::store::NewSession;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use hermod_shared::console::{Login, SessionInfo};
 use serde_json::json;
 
@@ -32,7 +32,7 @@ pub async fn login(
     meta: RequestMeta,
     headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
-) -> Result<Response, ApiError> {
+) -> Result<([(HeaderName, HeaderValue); 1], Json<SessionInfo>), ApiError> {
     // Logging in from another site's page would plant that site's session here (login CSRF).
     if !auth::same_origin(&app.auth, &headers) {
         return Err(ApiError::new(
@@ -56,19 +56,12 @@ pub async fn login(
                         .by(&username),
                 )
                 .await;
-            let mut e = ApiError::new(
+            let secs = wait.as_secs().max(1);
+            return Err(ApiError::new(
                 Code::TooManyAttempts,
-                format!(
-                    "too many failed logins; try again in {} s",
-                    wait.as_secs().max(1)
-                ),
+                format!("too many failed logins; try again in {secs} s"),
             )
-            .into_response();
-            e.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(wait.as_secs().max(1)),
-            );
-            return Ok(e);
+            .retry_after(secs));
         }
     };
     // Failures from elsewhere slow this account down; they never lock it.
@@ -124,12 +117,8 @@ pub async fn login(
             Event::ok("login", user.username.clone()),
         )
         .await;
-    let mut response = Json(info(&caller)).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie(&token, app.auth.absolute_ms / 1000, app.auth.secure_cookies),
-    );
-    Ok(response)
+    let cookie = session_cookie(&token, app.auth.absolute_ms / 1000, app.auth.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Json(info(&caller))))
 }
 
 pub async fn whoami(caller: Caller) -> Json<SessionInfo> {
@@ -140,7 +129,7 @@ pub async fn logout(
     State(app): State<AppState>,
     meta: RequestMeta,
     caller: Caller,
-) -> Result<Response, ApiError> {
+) -> Result<([(HeaderName, HeaderValue); 1], NoContent), ApiError> {
     if let Principal::Session { token_hash, .. } = &caller.principal {
         app.store.revoke_session(token_hash.clone()).await?;
     }
@@ -151,10 +140,6 @@ pub async fn logout(
             Event::ok("logout", caller.name.clone()),
         )
         .await;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie("", 0, app.auth.secure_cookies),
-    );
-    Ok(response)
+    let cookie = session_cookie("", 0, app.auth.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], NoContent))
 }

@@ -1,6 +1,6 @@
 //! `/api/templates`: named command templates, shared by everyone; changes are audited.
 
-use super::invalid;
+use super::{Created, NoContent, invalid};
 use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiJson};
@@ -8,7 +8,6 @@ use crate::state::AppState;
 use crate::store::{Store, TemplateError};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use hermod_shared::console::{TemplateInput, TemplateRecord};
 use hermod_shared::hermod::{CommandBody, CommandType};
 use serde_json::json;
@@ -86,9 +85,9 @@ pub async fn create(
     meta: RequestMeta,
     caller: Caller,
     ApiJson(input): ApiJson<TemplateInput>,
-) -> Result<(StatusCode, Json<TemplateRecord>), ApiError> {
+) -> Result<Created<TemplateRecord>, ApiError> {
     let record = save(app, meta, caller, None, input).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    Ok(Created(record))
 }
 
 pub async fn update(
@@ -106,7 +105,7 @@ pub async fn remove(
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let record = app
         .store
         .delete_template(id)
@@ -119,5 +118,5 @@ pub async fn remove(
             Event::ok("template_removed", record.name).detail(json!({"id": record.id})),
         )
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

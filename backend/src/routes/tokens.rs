@@ -1,7 +1,7 @@
 //! `/api/tokens`: API tokens for automation (admin). A token is shown once, when it is made; the store
 //! keeps only its hash.
 
-use super::invalid;
+use super::{Created, invalid};
 use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta, TOKEN_PREFIX, random_token, token_hash};
 use crate::clock::now_ms;
@@ -10,7 +10,6 @@ use crate::state::AppState;
 use crate::store::{NewApiToken, Store};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use hermod_shared::console::{MintedToken, NewToken, TokenRecord};
 use serde_json::json;
 use std::sync::Arc;
@@ -50,7 +49,7 @@ pub async fn create(
     meta: RequestMeta,
     caller: Caller,
     ApiJson(new): ApiJson<NewToken>,
-) -> Result<(StatusCode, Json<MintedToken>), ApiError> {
+) -> Result<Created<MintedToken>, ApiError> {
     let (token, minted) = mint(&new, &caller.name)?;
     let record = app.store.create_token(minted).await?;
     app.audit
@@ -62,7 +61,7 @@ pub async fn create(
             ),
         )
         .await;
-    Ok((StatusCode::CREATED, Json(MintedToken { token, record })))
+    Ok(Created(MintedToken { token, record }))
 }
 
 pub async fn revoke(

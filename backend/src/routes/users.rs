@@ -1,6 +1,6 @@
 //! `/api/users`: accounts (admin). Passwords are hashed before they reach the store and never leave it.
 
-use super::invalid;
+use super::{Created, NoContent, invalid};
 use crate::audit::Event;
 use crate::auth::{Caller, RequestMeta, password};
 use crate::error::{ApiError, ApiJson, Code};
@@ -8,7 +8,6 @@ use crate::state::AppState;
 use crate::store::{AccountError, Store};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use hermod_shared::console::{NewUser, UserRecord, UserUpdate};
 use serde_json::json;
 use std::sync::Arc;
@@ -61,7 +60,7 @@ pub async fn create(
     meta: RequestMeta,
     caller: Caller,
     ApiJson(new): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<UserRecord>), ApiError> {
+) -> Result<Created<UserRecord>, ApiError> {
     check_username(&new.username)?;
     let hash = hashed(&app, new.password).await?;
     let user = app.store.create_user(new.username, hash, new.role).await?;
@@ -72,7 +71,7 @@ pub async fn create(
             Event::ok("user_created", user.username.clone()).detail(json!({"role": user.role})),
         )
         .await;
-    Ok((StatusCode::CREATED, Json(user)))
+    Ok(Created(user))
 }
 
 pub async fn update(
@@ -107,7 +106,7 @@ pub async fn remove(
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let removed = app.store.delete_user(id).await?;
     app.audit
         .record(
@@ -117,5 +116,5 @@ pub async fn remove(
                 .detail(json!({"tokens_revoked": removed.tokens_revoked})),
         )
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

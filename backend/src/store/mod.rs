@@ -120,10 +120,12 @@ pub struct StoredDetail {
 }
 
 /// A record as exported: with the words decoded from it (certificate subjects, serials, expiry…).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Exported{T}")]
 pub struct Exported<T> {
     #[serde(flatten)]
     pub record: T,
+    /// The words decoded from it: certificate subjects, serials, expiry, signers, decoded text.
     pub decoded: String,
 }
 

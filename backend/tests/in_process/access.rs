@@ -45,6 +45,13 @@ fn matrix() -> Vec<Case> {
         case(M::POST, "/api/session", "/api/session", empty(), None),
         case(M::GET, "/api/session", "/api/session", None, Some(Viewer)),
         case(M::GET, "/api/routes", "/api/routes", None, Some(Viewer)),
+        case(
+            M::GET,
+            "/api/openapi.json",
+            "/api/openapi.json",
+            None,
+            Some(Viewer),
+        ),
         case(M::GET, "/api/clients", "/api/clients", None, Some(Viewer)),
         case(M::GET, "/api/commands", "/api/commands", None, Some(Viewer)),
         case(

@@ -13,5 +13,6 @@ mod link;
 mod logging;
 mod login;
 mod metrics;
+mod openapi;
 mod receiver;
 mod request_id;
