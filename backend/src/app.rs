@@ -426,7 +426,7 @@ async fn callbacks_elsewhere(State(app): State<AppState>) -> ApiError {
         Code::NotFound,
         format!(
             "callbacks are taken on the callback listener (callback_listen), at {}",
-            app.callback_base
+            app.clients.callback_base
         ),
     )
 }

@@ -35,7 +35,7 @@ async fn round(app: &AppState) {
     let after_ms = (app.follow_up.after_expiry_secs as i64).saturating_mul(1000);
     let clients: Vec<String> = app
         .clients
-        .values()
+        .all()
         .filter(|c| c.auto_poll)
         .map(|c| c.id.clone())
         .collect();
@@ -51,7 +51,15 @@ async fn round(app: &AppState) {
         }
     };
     for id in due {
-        match poll_command(app, id, Asker::FollowUp).await {
+        match poll_command(
+            app.store.as_ref(),
+            &app.clients,
+            &app.audit,
+            id,
+            Asker::FollowUp,
+        )
+        .await
+        {
             Ok(r) => tracing::info!(command = id, state = %r.command.state, "follow-up poll"),
             Err(e) => {
                 tracing::warn!(command = id, error = %e.problem.detail, "follow-up poll failed")

@@ -175,7 +175,7 @@ async fn run_console(
     tracing::info!(
         public_url = %state.public_url,
         data = %data_dir.display(),
-        clients = state.clients.len(),
+        clients = state.clients.all().count(),
         "console ready"
     );
     let side_listeners = [

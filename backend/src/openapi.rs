@@ -77,6 +77,8 @@ described!(A1, A2);
 described!(A1, A2, A3);
 described!(A1, A2, A3, A4);
 described!(A1, A2, A3, A4, A5);
+described!(A1, A2, A3, A4, A5, A6);
+described!(A1, A2, A3, A4, A5, A6, A7);
 
 // What the caller does not supply as data: the app's state, the credential (the security schemes
 // say how), the request's source and headers.

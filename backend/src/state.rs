@@ -39,20 +39,25 @@ pub struct Client {
     pub callback_rate: Option<Bucket>,
 }
 
+/// The Hermod side: the configured API users, and what the console assumes of Hermod's bodies.
+pub struct Clients {
+    by_id: BTreeMap<String, Client>,
+    /// Where Hermod reaches the callback receiver (the callback listener's URL when there is one).
+    pub callback_base: String,
+    pub envelope: EnvelopeKeys,
+    /// Command types sent beyond the known ones (`custom_commands`).
+    pub custom_commands: Vec<String>,
+}
+
 pub struct Inner {
     pub store: Arc<dyn Store>,
     pub feed: Feed,
-    pub clients: BTreeMap<String, Client>,
+    pub clients: Arc<Clients>,
     pub public_url: String,
-    /// Where Hermod reaches the callback receiver (the callback listener's URL when there is one).
-    pub callback_base: String,
     /// Callbacks have a listener of their own (`callback_listen`): the main one refuses them.
     pub callbacks_elsewhere: bool,
     /// The host names requests may name (`allowed_hosts`).
     pub allowed_hosts: Vec<String>,
-    pub envelope: EnvelopeKeys,
-    /// Command types sent beyond the known ones (`custom_commands`).
-    pub custom_commands: Vec<String>,
     pub feed_config: FeedConfig,
     pub follow_up: FollowUpConfig,
     pub retention: RetentionConfig,
@@ -63,7 +68,7 @@ pub struct Inner {
     pub data_dir: PathBuf,
     pub web: Web,
     pub auth: Arc<Auth>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub audit: Arc<AuditLog>,
     /// Sent on every response: CSP, HSTS under HTTPS, and the rest.
     pub security_headers: Vec<(HeaderName, HeaderValue)>,
@@ -112,7 +117,7 @@ impl AppState {
         let feed = Feed::new(config.feed.channel_capacity);
         let store = sqlite::open(data_dir, feed.clone(), config.limits.summary_body_bytes)
             .map_err(|e| ConfigError(format!("store: {e}")))?;
-        let metrics = Metrics::new(store.instruments());
+        let metrics = Arc::new(Metrics::new(store.instruments()));
         let mut clients = BTreeMap::new();
         for (id, c) in &config.clients {
             clients.insert(
@@ -138,13 +143,15 @@ impl AppState {
         Ok(AppState(Arc::new(Inner {
             store: store.clone(),
             feed,
-            clients,
-            callback_base: base(config.callback_public_url.as_ref().unwrap_or(&public_url)),
+            clients: Arc::new(Clients {
+                by_id: clients,
+                callback_base: base(config.callback_public_url.as_ref().unwrap_or(&public_url)),
+                envelope: config.envelope.clone(),
+                custom_commands: config.custom_commands.clone(),
+            }),
             public_url: base(&public_url),
             callbacks_elsewhere: config.callback_listen.is_some(),
             allowed_hosts: config.answered_hosts(),
-            envelope: config.envelope.clone(),
-            custom_commands: config.custom_commands.clone(),
             feed_config: config.feed.clone(),
             follow_up: config.follow_up.clone(),
             retention: config.retention.clone(),
@@ -160,9 +167,15 @@ impl AppState {
             heartbeat,
         })))
     }
+}
 
+impl Clients {
     pub fn client(&self, id: &str) -> Option<&Client> {
-        self.clients.get(id)
+        self.by_id.get(id)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Client> {
+        self.by_id.values()
     }
 
     /// What Hermod's `allowed-clients` entry for `client` needs as `callback-url`.
@@ -215,10 +228,35 @@ fn tick(clock: watch::Sender<u64>, every: Duration, mut shutdown: watch::Receive
     });
 }
 
-/// Handlers that only read the store take it alone.
+// Handlers take the parts of the state they use (docs/ARCHITECTURE.md, "The console API").
+
 impl FromRef<AppState> for Arc<dyn Store> {
     fn from_ref(app: &AppState) -> Arc<dyn Store> {
         app.store.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Clients> {
+    fn from_ref(app: &AppState) -> Arc<Clients> {
+        app.clients.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<AuditLog> {
+    fn from_ref(app: &AppState) -> Arc<AuditLog> {
+        app.audit.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Auth> {
+    fn from_ref(app: &AppState) -> Arc<Auth> {
+        app.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(app: &AppState) -> Arc<Metrics> {
+        app.metrics.clone()
     }
 }
 

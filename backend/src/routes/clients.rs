@@ -3,22 +3,23 @@
 
 use crate::error::ApiError;
 use crate::hermod::Failure;
-use crate::state::AppState;
+use crate::state::Clients;
 use axum::Json;
 use axum::extract::{Path, State};
 use hermod_shared::console::{ClientCheck, ClientInfo};
+use std::sync::Arc;
 
-pub async fn list(State(app): State<AppState>) -> Json<Vec<ClientInfo>> {
-    Json(app.clients.values().map(|c| app.client_info(c)).collect())
+pub async fn list(State(clients): State<Arc<Clients>>) -> Json<Vec<ClientInfo>> {
+    Json(clients.all().map(|c| clients.client_info(c)).collect())
 }
 
 /// Polls a commandId no command has (`0`): harmless, and every answer tells something. 401 or 403
 /// is the key refused; any other answer means Hermod took the key (a 404, most likely).
 pub async fn check(
-    State(app): State<AppState>,
+    State(clients): State<Arc<Clients>>,
     Path(id): Path<String>,
 ) -> Result<Json<ClientCheck>, ApiError> {
-    let client = app
+    let client = clients
         .client(&id)
         .ok_or_else(|| ApiError::not_found("API client"))?;
     let exchange = client.hermod.poll("0").await;

@@ -2,13 +2,14 @@
 //! link one whose send ended unknown to what Hermod created.
 
 use super::{Created, Export, ListQuery, export, flag, invalid, record_id};
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditLog, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
 use crate::decode;
 use crate::error::{ApiError, ApiJson, ApiQuery, Code};
 use crate::hermod::{Exchange, Failure, pollable};
-use crate::state::AppState;
+use crate::metrics::Metrics;
+use crate::state::Clients;
 use crate::store::{
     CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, Store, StoredDetail,
 };
@@ -114,18 +115,18 @@ pub struct DetailQuery {
 const DETAIL_STEPS: usize = 100;
 
 pub async fn detail(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clients): State<Arc<Clients>>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<DetailQuery>,
 ) -> Result<Json<CommandDetail>, ApiError> {
     let id = record_id(&id, "command")?;
     let most = (!flag("all", &q.all)?.unwrap_or(false)).then_some(DETAIL_STEPS);
-    let StoredDetail { detail, undecoded } = app
-        .store
+    let StoredDetail { detail, undecoded } = store
         .command_detail(id, most)
         .await?
         .ok_or_else(|| ApiError::not_found("command"))?;
-    let hermod = app.client(&detail.command.client).map(|c| &c.hermod);
+    let hermod = clients.client(&detail.command.client).map(|c| &c.hermod);
     let command_url = hermod.map_or_else(
         || "<command URL of a client no longer configured>".into(),
         |h| h.command_url().to_string(),
@@ -228,13 +229,15 @@ fn curl(command_url: &str, command_type: &str, request: &serde_json::Value) -> S
 }
 
 pub async fn send(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clients): State<Arc<Clients>>,
+    State(metrics): State<Arc<Metrics>>,
     meta: RequestMeta,
     caller: Caller,
     ApiJson(req): ApiJson<SendCommand>,
 ) -> Result<Created<CommandRecord>, ApiError> {
-    let Some(client) = app.client(&req.client) else {
-        let known: Vec<&str> = app.clients.keys().map(String::as_str).collect();
+    let Some(client) = clients.client(&req.client) else {
+        let known: Vec<&str> = clients.all().map(|c| c.id.as_str()).collect();
         return Err(invalid(
             "/client",
             format!(
@@ -244,7 +247,7 @@ pub async fn send(
             ),
         ));
     };
-    let custom = app.custom_commands.contains(&req.command_type);
+    let custom = clients.custom_commands.contains(&req.command_type);
     let body = match CommandType::parse(&req.command_type) {
         Some(ty) => CommandBody::parse(ty, &req.body),
         None if custom => CommandBody::parse_custom(&req.body),
@@ -252,7 +255,7 @@ pub async fn send(
             let known: Vec<&str> = CommandType::ALL
                 .iter()
                 .map(|t| t.as_str())
-                .chain(app.custom_commands.iter().map(String::as_str))
+                .chain(clients.custom_commands.iter().map(String::as_str))
                 .collect();
             return Err(invalid(
                 "/type",
@@ -267,15 +270,14 @@ pub async fn send(
     .map_err(|e| ApiError::invalid(&e.under("/body")))?;
     let command_type = req.command_type.clone();
     if let Some(origin) = req.reissue_of
-        && app.store.command(origin).await?.is_none()
+        && store.command(origin).await?.is_none()
     {
         return Err(invalid(
             "/reissue_of",
             format!("no command {origin} to re-issue"),
         ));
     }
-    let record = app
-        .store
+    let record = store
         .insert_command(NewCommand {
             client: client.id.clone(),
             command_type: command_type.clone(),
@@ -293,7 +295,7 @@ pub async fn send(
     let timeout = body.timeout_secs();
     let task = tokio::spawn(async move {
         let exchange = hermod.create(&command_type, &req.body).await;
-        let (created, problem) = interpret_create(&exchange, timeout, &app.envelope);
+        let (created, problem) = interpret_create(&exchange, timeout, &clients.envelope);
         let event = Event::ok("command_sent", None)
             .outcome(if problem.is_none() { "ok" } else { "failed" })
             .detail(json!({
@@ -301,8 +303,7 @@ pub async fn send(
                 "client": client_id,
                 "reissue_of": req.reissue_of,
             }));
-        let finished = app
-            .store
+        let finished = store
             .finish_send(SendResult {
                 id: record.id,
                 state: created.state,
@@ -313,9 +314,9 @@ pub async fn send(
                 audit: audit::entry(&meta, Some(&caller), event),
             })
             .await;
-        app.metrics.commands_sent.inc();
+        metrics.commands_sent.inc();
         if problem.is_some() || finished.is_err() {
-            app.metrics.commands_failed.inc();
+            metrics.commands_failed.inc();
         }
         match (finished, problem) {
             (Ok(record), None) => Ok(record),
@@ -431,13 +432,16 @@ fn exchange_error(exchange: &Exchange, failure: Failure) -> ApiError {
 }
 
 pub async fn poll(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clients): State<Arc<Clients>>,
+    State(audit): State<Arc<AuditLog>>,
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<PollResult>, ApiError> {
     let id = record_id(&id, "command")?;
-    poll_command(&app, id, Asker::Caller(&meta, &caller))
+    let asker = Asker::Caller(&meta, &caller);
+    poll_command(store.as_ref(), &clients, &audit, id, asker)
         .await
         .map(Json)
 }
@@ -445,7 +449,7 @@ pub async fn poll(
 /// Tells the console which command Hermod created for a send whose answer never came, so its
 /// callbacks match it and it can be polled.
 pub async fn link(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<String>,
@@ -461,8 +465,7 @@ pub async fn link(
     }
     let event =
         Event::ok("command_linked", id.to_string()).detail(json!({"command_id": command_id}));
-    let linked = app
-        .store
+    let linked = store
         .link_command(Link {
             id,
             command_id,
@@ -488,12 +491,13 @@ pub enum Asker<'a> {
 /// Asks Hermod for the command's state and stores the answer, whatever it is; a state it reports
 /// moves the command (unless a callback already decided it).
 pub async fn poll_command(
-    app: &AppState,
+    store: &dyn Store,
+    clients: &Clients,
+    audit: &AuditLog,
     id: i64,
     asker: Asker<'_>,
 ) -> Result<PollResult, ApiError> {
-    let command = app
-        .store
+    let command = store
         .command(id)
         .await?
         .ok_or_else(|| ApiError::not_found("command"))?;
@@ -513,7 +517,7 @@ pub async fn poll_command(
             ),
         ));
     }
-    let Some(client) = app.client(&command.client) else {
+    let Some(client) = clients.client(&command.client) else {
         return Err(ApiError::new(
             Code::ClientGone,
             format!("API client `{}` is no longer configured", command.client),
@@ -522,10 +526,9 @@ pub async fn poll_command(
     let exchange = client.hermod.poll(&hermod_id).await;
     let state = exchange
         .success_json()
-        .and_then(|v| Correlation::of(&v, &app.envelope).state)
+        .and_then(|v| Correlation::of(&v, &clients.envelope).state)
         .map(|s| CommandState::parse(&s));
-    let (poll, command) = app
-        .store
+    let (poll, command) = store
         .insert_poll(NewPoll {
             command: id,
             reply: exchange.reply.clone(),
@@ -540,11 +543,11 @@ pub async fn poll_command(
     match asker {
         Asker::Caller(meta, caller) => {
             let event = Event::ok("poll", id.to_string()).detail(detail);
-            app.audit.record(meta, Some(caller), event).await;
+            audit.record(meta, Some(caller), event).await;
         }
         Asker::FollowUp => {
             let line = audit::system_entry("follow-up", "poll", &id.to_string(), detail);
-            app.audit.append(line).await;
+            audit.append(line).await;
         }
     }
     if let Some(failure) = exchange.failure {

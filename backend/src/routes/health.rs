@@ -3,9 +3,11 @@
 
 use super::OpenMetrics;
 use crate::error::{ApiError, Code};
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use axum::extract::State;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A writer that neither answers nor says it stopped (its thread gone) must still fail the probe,
@@ -74,6 +76,6 @@ fn free_disk_mb(_dir: &Path) -> std::io::Result<u64> {
     Ok(u64::MAX)
 }
 
-pub async fn metrics(State(app): State<AppState>) -> OpenMetrics {
-    OpenMetrics(app.metrics.text())
+pub async fn metrics(State(metrics): State<Arc<Metrics>>) -> OpenMetrics {
+    OpenMetrics(metrics.text())
 }

@@ -67,7 +67,7 @@ async fn receive(
 ) -> Response {
     let arrived = Instant::now();
     let verdict = match &path_client {
-        Some(id) => match app.client(id) {
+        Some(id) => match app.clients.client(id) {
             Some(client) => check_client(client, req.headers()),
             // A client the path does not know, but a credential that names one: kept, misrouted.
             None => match find_client(&app, req.headers()) {
@@ -147,7 +147,7 @@ async fn receive(
     };
     let text = String::from_utf8_lossy(&body).into_owned();
     let found = serde_json::from_str(&text)
-        .map(|v| Correlation::of(&v, &app.envelope))
+        .map(|v| Correlation::of(&v, &app.clients.envelope))
         .unwrap_or_default();
     let saved = app
         .store
@@ -220,7 +220,7 @@ fn find_client<'a>(app: &'a AppState, headers: &HeaderMap) -> Verdict<'a> {
     };
     // Every client is compared, so the time taken does not tell which one nearly matched.
     let mut found = None;
-    for client in app.clients.values() {
+    for client in app.clients.all() {
         if same_credential(&given, client) {
             found = Some(client);
         }

@@ -1,19 +1,21 @@
 //! `/api/session`: log in (sets the session cookie), who am I, log out.
 
 use super::NoContent;
-use crate::audit::Event;
+use crate::audit::{AuditLog, Event};
 use crate::auth::{
-    self, Caller, Principal, RequestMeta, password, random_token, session_cookie, token_hash,
+    self, Auth, Caller, Principal, RequestMeta, password, random_token, session_cookie, token_hash,
 };
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiJson, Code};
-use crate::state::AppState;
+use crate::metrics::Metrics;
 use crate::store::NewSession;
+use crate::store::Store;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use hermod_shared::console::{Login, SessionInfo};
 use serde_json::json;
+use std::sync::Arc;
 
 fn info(caller: &Caller) -> SessionInfo {
     SessionInfo {
@@ -28,13 +30,16 @@ fn info(caller: &Caller) -> SessionInfo {
 }
 
 pub async fn login(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<Arc<AuditLog>>,
+    State(auth): State<Arc<Auth>>,
+    State(metrics): State<Arc<Metrics>>,
     meta: RequestMeta,
     headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<([(HeaderName, HeaderValue); 1], Json<SessionInfo>), ApiError> {
     // Logging in from another site's page would plant that site's session here (login CSRF).
-    if !auth::same_origin(&app.auth, &headers) {
+    if !auth::same_origin(&auth, &headers) {
         return Err(ApiError::new(
             Code::Csrf,
             "log in from the console's own page",
@@ -43,10 +48,10 @@ pub async fn login(
     let username = login.username.trim().to_string();
     // Before any work: what no account can be named is neither counted, audited nor kept.
     super::users::check_username(&username)?;
-    let delay = match app.auth.limiter.attempt(&username, &meta.source) {
+    let delay = match auth.limiter.attempt(&username, &meta.source) {
         Ok(delay) => delay,
         Err(wait) => {
-            app.audit
+            audit
                 .record(
                     &meta,
                     None,
@@ -66,12 +71,12 @@ pub async fn login(
     };
     // Failures from elsewhere slow this account down; they never lock it.
     tokio::time::sleep(delay).await;
-    let found = app.store.user_by_name(username.clone()).await?;
+    let found = store.user_by_name(username.clone()).await?;
     let stored = found.as_ref().map(|(_, hash)| hash.clone());
-    let ok = password::verify(login.password, stored, app.auth.cost).await;
+    let ok = password::verify(login.password, stored, auth.cost).await;
     let (user, true) = (found.map(|(u, _)| u), ok) else {
-        app.metrics.logins_failed.inc();
-        app.audit
+        metrics.logins_failed.inc();
+        audit
             .record(
                 &meta,
                 None,
@@ -86,12 +91,12 @@ pub async fn login(
         ));
     };
     let user = user.expect("verified against a stored hash, so the user exists");
-    app.auth.limiter.succeeded(&username, &meta.source);
+    auth.limiter.succeeded(&username, &meta.source);
     let token = random_token();
     let csrf = random_token();
     let now = now_ms();
-    let expires_at = now + app.auth.absolute_ms;
-    app.store
+    let expires_at = now + auth.absolute_ms;
+    store
         .create_session(NewSession {
             token_hash: token_hash(&token),
             user_id: user.id,
@@ -108,16 +113,16 @@ pub async fn login(
             token_hash: token_hash(&token),
             csrf_token: csrf,
         },
-        expires_at: expires_at.min(now + app.auth.idle_ms),
+        expires_at: expires_at.min(now + auth.idle_ms),
     };
-    app.audit
+    audit
         .record(
             &meta,
             Some(&caller),
             Event::ok("login", user.username.clone()),
         )
         .await;
-    let cookie = session_cookie(&token, app.auth.absolute_ms / 1000, app.auth.secure_cookies);
+    let cookie = session_cookie(&token, auth.absolute_ms / 1000, auth.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Json(info(&caller))))
 }
 
@@ -126,20 +131,22 @@ pub async fn whoami(caller: Caller) -> Json<SessionInfo> {
 }
 
 pub async fn logout(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<Arc<AuditLog>>,
+    State(auth): State<Arc<Auth>>,
     meta: RequestMeta,
     caller: Caller,
 ) -> Result<([(HeaderName, HeaderValue); 1], NoContent), ApiError> {
     if let Principal::Session { token_hash, .. } = &caller.principal {
-        app.store.revoke_session(token_hash.clone()).await?;
+        store.revoke_session(token_hash.clone()).await?;
     }
-    app.audit
+    audit
         .record(
             &meta,
             Some(&caller),
             Event::ok("logout", caller.name.clone()),
         )
         .await;
-    let cookie = session_cookie("", 0, app.auth.secure_cookies);
+    let cookie = session_cookie("", 0, auth.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], NoContent))
 }

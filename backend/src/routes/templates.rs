@@ -1,10 +1,10 @@
 //! `/api/templates`: named command templates, shared by everyone; changes are audited.
 
 use super::{Created, NoContent, invalid};
-use crate::audit::Event;
+use crate::audit::{AuditLog, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiJson};
-use crate::state::AppState;
+use crate::state::Clients;
 use crate::store::{Store, TemplateError};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -24,7 +24,7 @@ impl From<TemplateError> for ApiError {
 }
 
 /// A template must be one that could be sent: a known type, a known client, a body of that type.
-fn check(app: &AppState, t: &mut TemplateInput) -> Result<(), ApiError> {
+fn check(clients: &Clients, t: &mut TemplateInput) -> Result<(), ApiError> {
     t.name = t.name.trim().to_string();
     if t.name.is_empty() || t.name.chars().count() > 80 {
         return Err(invalid("/name", "a name of 1 to 80 characters"));
@@ -37,7 +37,7 @@ fn check(app: &AppState, t: &mut TemplateInput) -> Result<(), ApiError> {
     })?;
     t.command_type = ty.as_str().to_string();
     if let Some(client) = &t.client
-        && app.client(client).is_none()
+        && clients.client(client).is_none()
     {
         return Err(invalid("/client", format!("no API client `{client}`")));
     }
@@ -51,27 +51,27 @@ pub async fn list(
     Ok(Json(store.templates().await?))
 }
 
+/// Creates a template (`id` None) or updates one.
 async fn save(
-    app: AppState,
-    meta: RequestMeta,
-    caller: Caller,
+    store: &dyn Store,
+    clients: &Clients,
+    audit: &AuditLog,
+    meta: &RequestMeta,
+    caller: &Caller,
     id: Option<i64>,
     mut input: TemplateInput,
 ) -> Result<TemplateRecord, ApiError> {
-    check(&app, &mut input)?;
-    let record = app
-        .store
-        .save_template(id, input, caller.name.clone())
-        .await?;
+    check(clients, &mut input)?;
+    let record = store.save_template(id, input, caller.name.clone()).await?;
     let action = if id.is_some() {
         "template_updated"
     } else {
         "template_created"
     };
-    app.audit
+    audit
         .record(
-            &meta,
-            Some(&caller),
+            meta,
+            Some(caller),
             Event::ok(action, record.name.clone()).detail(
                 json!({"id": record.id, "type": record.command_type, "client": record.client}),
             ),
@@ -81,37 +81,42 @@ async fn save(
 }
 
 pub async fn create(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clients): State<Arc<Clients>>,
+    State(audit): State<Arc<AuditLog>>,
     meta: RequestMeta,
     caller: Caller,
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> Result<Created<TemplateRecord>, ApiError> {
-    let record = save(app, meta, caller, None, input).await?;
+    let record = save(&*store, &clients, &audit, &meta, &caller, None, input).await?;
     Ok(Created(record))
 }
 
 pub async fn update(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clients): State<Arc<Clients>>,
+    State(audit): State<Arc<AuditLog>>,
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> Result<Json<TemplateRecord>, ApiError> {
-    Ok(Json(save(app, meta, caller, Some(id), input).await?))
+    let record = save(&*store, &clients, &audit, &meta, &caller, Some(id), input).await?;
+    Ok(Json(record))
 }
 
 pub async fn remove(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<Arc<AuditLog>>,
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<NoContent, ApiError> {
-    let record = app
-        .store
+    let record = store
         .delete_template(id)
         .await?
         .ok_or_else(|| ApiError::not_found("template"))?;
-    app.audit
+    audit
         .record(
             &meta,
             Some(&caller),

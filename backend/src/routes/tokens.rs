@@ -2,11 +2,10 @@
 //! keeps only its hash.
 
 use super::{Created, invalid};
-use crate::audit::Event;
+use crate::audit::{AuditLog, Event};
 use crate::auth::{Caller, RequestMeta, TOKEN_PREFIX, random_token, token_hash};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiJson};
-use crate::state::AppState;
 use crate::store::{NewApiToken, Store};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -45,14 +44,15 @@ pub fn mint(new: &NewToken, maker: &str) -> Result<(String, NewApiToken), ApiErr
 }
 
 pub async fn create(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<Arc<AuditLog>>,
     meta: RequestMeta,
     caller: Caller,
     ApiJson(new): ApiJson<NewToken>,
 ) -> Result<Created<MintedToken>, ApiError> {
     let (token, minted) = mint(&new, &caller.name)?;
-    let record = app.store.create_token(minted).await?;
-    app.audit
+    let record = store.create_token(minted).await?;
+    audit
         .record(
             &meta,
             Some(&caller),
@@ -65,17 +65,17 @@ pub async fn create(
 }
 
 pub async fn revoke(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<Arc<AuditLog>>,
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<TokenRecord>, ApiError> {
-    let record = app
-        .store
+    let record = store
         .revoke_token(id)
         .await?
         .ok_or_else(|| ApiError::not_found("token"))?;
-    app.audit
+    audit
         .record(
             &meta,
             Some(&caller),

@@ -1,10 +1,9 @@
 //! `/api/users`: accounts (admin). Passwords are hashed before they reach the store and never leave it.
 
 use super::{Created, NoContent, invalid};
-use crate::audit::Event;
-use crate::auth::{Caller, RequestMeta, password};
+use crate::audit::{AuditLog, Event};
+use crate::auth::{Auth, Caller, RequestMeta, password};
 use crate::error::{ApiError, ApiJson, Code};
-use crate::state::AppState;
 use crate::store::{AccountError, Store};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -42,11 +41,11 @@ pub fn check_username(name: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn hashed(app: &AppState, password_text: String) -> Result<String, ApiError> {
+async fn hashed(auth: &Auth, password_text: String) -> Result<String, ApiError> {
     if let Some(why) = password::weakness(&password_text) {
         return Err(invalid("/password", why));
     }
-    password::hash(password_text, app.auth.cost)
+    password::hash(password_text, auth.cost)
         .await
         .map_err(ApiError::internal)
 }
@@ -56,15 +55,17 @@ pub async fn list(State(store): State<Arc<dyn Store>>) -> Result<Json<Vec<UserRe
 }
 
 pub async fn create(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<Arc<AuditLog>>,
+    State(auth): State<Arc<Auth>>,
     meta: RequestMeta,
     caller: Caller,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<Created<UserRecord>, ApiError> {
     check_username(&new.username)?;
-    let hash = hashed(&app, new.password).await?;
-    let user = app.store.create_user(new.username, hash, new.role).await?;
-    app.audit
+    let hash = hashed(&auth, new.password).await?;
+    let user = store.create_user(new.username, hash, new.role).await?;
+    audit
         .record(
             &meta,
             Some(&caller),
@@ -75,19 +76,21 @@ pub async fn create(
 }
 
 pub async fn update(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<Arc<AuditLog>>,
+    State(auth): State<Arc<Auth>>,
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<i64>,
     ApiJson(change): ApiJson<UserUpdate>,
 ) -> Result<Json<UserRecord>, ApiError> {
     let hash = match change.password {
-        Some(p) => Some(hashed(&app, p).await?),
+        Some(p) => Some(hashed(&auth, p).await?),
         None => None,
     };
     let password_changed = hash.is_some();
-    let changed = app.store.update_user(id, change.role, hash).await?;
-    app.audit
+    let changed = store.update_user(id, change.role, hash).await?;
+    audit
         .record(
             &meta,
             Some(&caller),
@@ -102,13 +105,14 @@ pub async fn update(
 }
 
 pub async fn remove(
-    State(app): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(audit): State<Arc<AuditLog>>,
     meta: RequestMeta,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<NoContent, ApiError> {
-    let removed = app.store.delete_user(id).await?;
-    app.audit
+    let removed = store.delete_user(id).await?;
+    audit
         .record(
             &meta,
             Some(&caller),
