@@ -179,6 +179,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::DELETE, "/api/tokens/{id}", Some(Admin), tokens::revoke),
         route(M::GET, "/api/audit", Some(Admin), audit::list),
         route(M::GET, "/api/audit/export", Some(Admin), audit::export),
+        route(M::GET, "/api/audit/chain", Some(Admin), audit::chain),
         route(M::GET, "/metrics", Some(Admin), health::metrics),
     ]
 }

@@ -467,6 +467,32 @@ fn open_existing(
 
 /// `token create`: an API token for automation, made on the command line (no admin session needed
 /// on the machine that runs the console). Shown once; audited as made by `cli`.
+pub async fn audit_verify(
+    config_path: Option<&Path>,
+    data_dir: Option<PathBuf>,
+) -> Result<(), BoxError> {
+    let config = config_path.map(Config::load).transpose()?;
+    let store = open_existing(config.as_ref(), data_dir, false)?;
+    let chain = store.audit_chain().await;
+    store.close().await?;
+    let chain = chain?;
+    match (chain.broken_at, chain.reason) {
+        (Some(id), Some(reason)) => Err(format!(
+            "the audit log's chain is broken: entry {id} {reason} ({} entries before it hold)",
+            chain.entries
+        )
+        .into()),
+        _ => {
+            println!(
+                "the audit log's chain holds: {} entries; head {}",
+                chain.entries,
+                chain.head.as_deref().unwrap_or("(empty)")
+            );
+            Ok(())
+        }
+    }
+}
+
 pub async fn token_create(
     new: NewToken,
     config_path: Option<&Path>,

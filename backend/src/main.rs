@@ -101,6 +101,16 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The audit log (works while the console runs).
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+        /// The console's configuration (for its data_dir).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
     /// Manage accounts in the database (works while the console runs).
     User {
         #[command(subcommand)]
@@ -128,6 +138,13 @@ enum TokenAction {
         #[arg(long, default_value_t = 90)]
         days: u32,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check its hash chain from the oldest kept entry to the newest: exits 0 and prints the head
+    /// when it holds, 1 naming the first entry that does not.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -226,6 +243,11 @@ async fn main() {
             data_dir,
             dry_run,
         } => launch::prune(config.as_deref(), data_dir, dry_run).await,
+        Command::Audit {
+            action: AuditAction::Verify,
+            config,
+            data_dir,
+        } => launch::audit_verify(config.as_deref(), data_dir).await,
         Command::User {
             action,
             config,

@@ -438,3 +438,51 @@ async fn a_stranger_guessing_logins_cannot_grow_the_audit_log_or_memory_without_
     c.assert_metric("hermod_console_logins_failed_total 25")
         .await;
 }
+
+/// `hermod-console audit verify` beside the running console, on its data directory.
+async fn audit_verify(c: &Console) -> (std::process::ExitStatus, String, String) {
+    let mut arguments = args(["audit", "verify", "--data-dir"]);
+    arguments.push(c.data_dir().into_os_string());
+    run_to_exit(&arguments, &[], std::time::Duration::from_secs(30)).await
+}
+
+#[tokio::test]
+async fn audit_verify_holds_for_the_consoles_log_and_names_an_entry_edited_behind_its_back() {
+    let c = Console::demo().start().await;
+    c.try_login("admin", "not the password").await.expect(401);
+    c.get("/api/users").await.expect(200);
+    let rows: ListPage<AuditRecord> = c.get("/api/audit").await.expect(200).parse();
+    let oldest = rows.items.last().expect("audited logins").id;
+
+    let (status, out, err) = audit_verify(&c).await;
+    assert!(status.success(), "{out}{err}");
+    assert!(out.contains("the audit log's chain holds"), "{out}");
+    let chain: Value = c.get("/api/audit/chain").await.expect(200).json();
+    assert_eq!(chain["intact"], true, "{chain}");
+    let head = chain["head"].as_str().expect("a head").to_string();
+    assert!(
+        out.contains(&head),
+        "verify prints the head the API gives: {out}"
+    );
+
+    // Behind the console's back: the trigger dropped, an entry rewritten.
+    c.sql("DROP TRIGGER audit_no_update")
+        .await
+        .expect("drop the trigger");
+    c.sql(&format!(
+        "UPDATE audit SET actor = 'someone else' WHERE id = {oldest}"
+    ))
+    .await
+    .expect("edit an entry");
+    let (status, out, err) = audit_verify(&c).await;
+    assert_eq!(status.code(), Some(1), "{out}{err}");
+    assert!(
+        err.contains(&format!("entry {oldest} was changed after it was written")),
+        "{err}"
+    );
+    let chain: Value = c.get("/api/audit/chain").await.expect(200).json();
+    assert_eq!(
+        (chain["intact"].clone(), chain["broken_at"].clone()),
+        (json!(false), json!(oldest))
+    );
+}

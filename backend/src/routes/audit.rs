@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiQuery};
 use crate::store::{AuditFilter, Store};
 use axum::Json;
 use axum::extract::State;
-use hermod_shared::console::{AuditRecord, ListPage};
+use hermod_shared::console::{AuditChain, AuditRecord, ListPage};
 use std::sync::Arc;
 
 fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
@@ -15,6 +15,11 @@ fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
         action: c.kind,
         query: c.query,
     })
+}
+
+/// `GET /api/audit/chain`: the hash chain checked (store/sqlite/chain.rs).
+pub async fn chain(State(store): State<Arc<dyn Store>>) -> Result<Json<AuditChain>, ApiError> {
+    Ok(Json(store.audit_chain().await?))
 }
 
 pub async fn list(

@@ -12,8 +12,9 @@ pub use filter::{AuditFilter, CallbackFilter, CommandFilter, Page, Paged, Query}
 use crate::feed::Published;
 use futures_util::future::BoxFuture;
 use hermod_shared::console::{
-    AuditRecord, CallbackRecord, CommandDetail, CommandRecord, CommandState, HermodReply, ListPage,
-    PollRecord, Role, TemplateInput, TemplateRecord, TokenRecord, UserRecord,
+    AuditChain, AuditRecord, CallbackRecord, CommandDetail, CommandRecord, CommandState,
+    HermodReply, ListPage, PollRecord, Role, TemplateInput, TemplateRecord, TokenRecord,
+    UserRecord,
 };
 use hermod_shared::hermod::Destination;
 use prometheus_client::metrics::counter::Counter;
@@ -398,6 +399,8 @@ pub trait Store: Send + Sync {
     // The audit log (append-only).
     fn audit(&self, entry: AuditEntry) -> Fut<'_, ()>;
     fn list_audit(&self, f: AuditFilter) -> Fut<'_, ListPage<AuditRecord>>;
+    /// Whether the audit log's hash chain holds, checked from its oldest kept entry to its newest.
+    fn audit_chain(&self) -> Fut<'_, AuditChain>;
 
     // Templates.
     fn templates(&self) -> Fut<'_, Vec<TemplateRecord>>;

@@ -52,6 +52,13 @@ fn matrix() -> Vec<Case> {
             None,
             Some(Viewer),
         ),
+        case(
+            M::GET,
+            "/api/audit/chain",
+            "/api/audit/chain",
+            None,
+            Some(Admin),
+        ),
         case(M::GET, "/api/clients", "/api/clients", None, Some(Viewer)),
         case(M::GET, "/api/commands", "/api/commands", None, Some(Viewer)),
         case(

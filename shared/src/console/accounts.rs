@@ -146,3 +146,20 @@ pub struct RouteInfo {
     pub path: String,
     pub role: Option<Role>,
 }
+
+/// `GET /api/audit/chain`: whether the audit log's hash chain holds, from its oldest kept entry to
+/// its newest (README.md, "Audit log").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AuditChain {
+    pub intact: bool,
+    /// Entries checked (up to the break, when broken).
+    pub entries: u64,
+    /// The newest link's hash: recorded elsewhere, it shows later that no one rewrote the chain.
+    pub head: Option<String>,
+    /// The first entry that does not hold, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broken_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

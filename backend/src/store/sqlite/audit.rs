@@ -2,32 +2,37 @@
 
 use super::sql::Sql;
 use super::writer::Batch;
-use super::{json, sql_error, time};
+use super::{chain, json, sql_error, time};
 use crate::store::{AuditEntry, AuditFilter, StoreError};
 use hermod_shared::console::{AuditRecord, ListPage};
 use rusqlite::{Connection, Row};
 
+/// Writes entry `e` and links it to the chain (chain.rs).
 pub fn append(b: &mut Batch<'_>, e: &AuditEntry) -> Result<(), StoreError> {
-    b.conn()
+    let id: i64 = b
+        .conn()
         .prepare_cached(
             "INSERT INTO audit (at, actor, actor_kind, source, action, target, outcome, \
-             request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .and_then(|mut s| {
-            s.execute((
-                b.now(),
-                &e.actor,
-                e.actor_kind,
-                &e.source,
-                e.action,
-                &e.target,
-                e.outcome,
-                &e.request_id,
-                e.detail.to_string(),
-            ))
+            s.query_row(
+                (
+                    b.now(),
+                    &e.actor,
+                    e.actor_kind,
+                    &e.source,
+                    e.action,
+                    &e.target,
+                    e.outcome,
+                    &e.request_id,
+                    e.detail.to_string(),
+                ),
+                |r| r.get(0),
+            )
         })
-        .map(drop)
-        .map_err(sql_error)
+        .map_err(sql_error)?;
+    chain::link(b.conn(), id)
 }
 
 fn record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {

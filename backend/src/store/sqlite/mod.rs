@@ -6,6 +6,7 @@
 mod audit;
 pub mod backup;
 mod callbacks;
+pub mod chain;
 mod commands;
 mod feed;
 mod find;
@@ -34,8 +35,8 @@ use crate::store::{
     TemplateError, UserChange,
 };
 use hermod_shared::console::{
-    AuditRecord, CallbackRecord, CommandRecord, ListPage, PollRecord, Role, TemplateInput,
-    TemplateRecord, TokenRecord, UserRecord,
+    AuditChain, AuditRecord, CallbackRecord, CommandRecord, ListPage, PollRecord, Role,
+    TemplateInput, TemplateRecord, TokenRecord, UserRecord,
 };
 use readers::Readers;
 use rusqlite::types::{Type, ValueRef};
@@ -409,6 +410,11 @@ impl Store for Sqlite {
 
     fn list_audit(&self, f: AuditFilter) -> Fut<'_, ListPage<AuditRecord>> {
         Box::pin(self.readers.scan(move |c| audit::list(c, &f)))
+    }
+
+    fn audit_chain(&self) -> Fut<'_, AuditChain> {
+        // One read transaction: the chain as of one moment, however long the walk.
+        Box::pin(self.readers.scan(|c| snapshot(c, chain::verify)))
     }
 
     fn templates(&self) -> Fut<'_, Vec<TemplateRecord>> {

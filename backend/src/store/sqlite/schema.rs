@@ -1,7 +1,7 @@
 //! Opening the database file and bringing its layout up to date. The layout's version is SQLite's
 //! `user_version`; each step runs once, forward only, in one transaction.
 
-use super::sql_error;
+use super::{chain, sql_error};
 use crate::store::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -14,7 +14,17 @@ const STEPS: &[(i64, &str)] = &[
     (3, include_str!("schema/3_expiry_index.sql")),
     (4, include_str!("schema/4_retention.sql")),
     (5, include_str!("schema/5_decoded_items.sql")),
+    (6, include_str!("schema/6_audit_chain.sql")),
 ];
+
+/// What a step does beyond its SQL, in the same transaction: layout 6 links the audit entries
+/// already there (SQLite has no SHA-256 of its own).
+fn after(step: i64, tx: &Connection) -> Result<(), StoreError> {
+    match step {
+        6 => chain::link_existing(tx),
+        _ => Ok(()),
+    }
+}
 
 /// A write that finds the file locked by another program waits this long, then fails (503).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,6 +110,7 @@ fn run(conn: &mut Connection, to: i64, sql: &str) -> Result<(), StoreError> {
     tx.execute_batch(sql)
         .and_then(|()| tx.pragma_update(None, "user_version", to))
         .map_err(|e| StoreError(format!("upgrading the database to layout {to}: {e}")))?;
+    after(to, &tx)?;
     let broken: i64 = tx
         .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
             r.get(0)

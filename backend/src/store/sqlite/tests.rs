@@ -181,6 +181,43 @@ async fn a_body_is_decoded_once_after_it_is_stored_and_its_page_reads_what_was_k
     assert_eq!(kept, 1, "only the callback held anything to decode");
 }
 
+/// Runs `sql` (statements) in the writer, as a job of its own: all of it, or nothing.
+async fn exec(store: &Sqlite, sql: impl Into<String>) -> Result<(), StoreError> {
+    let sql = sql.into();
+    store
+        .writer
+        .write(move |b| b.conn().execute_batch(&sql).map_err(sql_error))
+        .await
+}
+
+/// The one number `sql` reads.
+fn read(store: &Sqlite, sql: &str) -> i64 {
+    store
+        .readers
+        .lookup(|c| c.query_row(sql, [], |r| r.get(0)).map_err(sql_error))
+        .unwrap()
+}
+
+/// An audit entry dated `at`, linked to the chain as the console links its own.
+async fn entry_at(store: &Sqlite, at: i64) -> i64 {
+    store
+        .writer
+        .write(move |b| {
+            let id = b
+                .conn()
+                .query_row(
+                    "INSERT INTO audit (at, actor, actor_kind, source, action, outcome) \
+                     VALUES (?, 'test', 'system', 'local', 'login', 'ok') RETURNING id",
+                    [at],
+                    |r| r.get(0),
+                )
+                .map_err(sql_error)?;
+            super::chain::link(b.conn(), id).map(|()| id)
+        })
+        .await
+        .unwrap()
+}
+
 /// Hermod's answer, with `body`.
 fn reply(body: &str) -> HermodReply {
     HermodReply {
@@ -340,6 +377,9 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
             .iter()
             .any(|e| matches!(e, TimelineEntry::Poll { .. }))
     );
+    // The audit entries from before the chain were linked by the upgrade.
+    let chain = f.store.audit_chain().await.unwrap();
+    assert!(chain.intact && chain.entries > 0, "{chain:?}");
     assert_eq!(f.store.users().await.unwrap().len(), 2);
     assert_eq!(f.store.tokens().await.unwrap().len(), 1);
     assert_eq!(f.store.templates().await.unwrap().len(), 1);
@@ -417,4 +457,5 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
     assert!(matches!(next, CallbackSaved::Stored(4)));
 }
 
+mod chain;
 mod retention;

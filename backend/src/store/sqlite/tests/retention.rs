@@ -8,23 +8,6 @@ use crate::store::{Cutoffs, NewPoll, Pruned};
 
 const DAY: i64 = 86_400_000;
 
-/// Runs `sql` (statements) in the writer, as a job of its own: all of it, or nothing.
-async fn exec(store: &Sqlite, sql: impl Into<String>) -> Result<(), StoreError> {
-    let sql = sql.into();
-    store
-        .writer
-        .write(move |b| b.conn().execute_batch(&sql).map_err(sql_error))
-        .await
-}
-
-/// The one number `sql` reads.
-fn read(store: &Sqlite, sql: &str) -> i64 {
-    store
-        .readers
-        .lookup(|c| c.query_row(sql, [], |r| r.get(0)).map_err(sql_error))
-        .unwrap()
-}
-
 /// A sign command Hermod took as `command_id`, with a callback and a poll, each holding `marker`;
 /// `reissue_of` when it re-issues another. Gives its id and its callback's.
 async fn command(
@@ -315,14 +298,8 @@ async fn the_feed_goes_from_its_oldest_event_on_keeps_its_newest_and_replay_says
 async fn the_audit_log_loses_old_entries_through_the_pruner_alone() {
     let f = Fixture::new("retention-audit");
     let now = crate::clock::now_ms();
-    let insert = |at: i64| {
-        format!(
-            "INSERT INTO audit (at, actor, actor_kind, source, action, outcome) \
-             VALUES ({at}, 'test', 'system', 'local', 'login', 'ok')"
-        )
-    };
     for at in [now - 50 * DAY, now - 40 * DAY, now - 2 * DAY, now] {
-        exec(&f.store, insert(at)).await.unwrap();
+        entry_at(&f.store, at).await;
     }
     let count = || read(&f.store, "SELECT COUNT(*) FROM audit");
     // Refused: a plain delete, of everything or of old entries only; an update.
@@ -366,4 +343,9 @@ async fn the_audit_log_loses_old_entries_through_the_pruner_alone() {
     );
     assert!(exec(&f.store, "DELETE FROM audit").await.is_err());
     assert_eq!(count(), 2);
+    // The chain still holds from the newest removed entry's link, kept as its anchor.
+    let chain = f.store.audit_chain().await.unwrap();
+    assert!(chain.intact, "{chain:?}");
+    assert_eq!(chain.entries, 2);
+    assert_eq!(read(&f.store, "SELECT COUNT(*) FROM audit_chain"), 3);
 }
