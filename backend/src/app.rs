@@ -147,6 +147,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
             Some(Operator),
             commands::link,
         ),
+        route(
+            M::GET,
+            "/api/commands/{id}/evidence",
+            Some(Viewer),
+            evidence::evidence,
+        ),
         route(M::GET, "/api/callbacks", Some(Viewer), callbacks::list),
         route(
             M::GET,

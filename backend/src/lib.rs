@@ -23,6 +23,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod web;
+pub mod zip;
 
 /// The clock lives in `hermod-shared` (the `server` feature) because the simulator reads it too.
 pub use hermod_shared::clock;

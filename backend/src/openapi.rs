@@ -8,7 +8,7 @@
 
 use crate::auth::caller::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiJson, ApiQuery};
-use crate::routes::{Created, EventStream, Export, NoContent, OpenMetrics};
+use crate::routes::{Created, EventStream, Export, NoContent, OpenMetrics, ZipFile};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::{Extension, Json};
@@ -177,6 +177,21 @@ impl Output for EventStream {
                       `?after=`); `heartbeat` events keep the stream alive; `reset` says events \
                       were pruned: reload",
             content: Some(("text/event-stream", event)),
+        });
+    }
+}
+
+impl Output for ZipFile {
+    fn describe(op: &mut Operation, _: &mut SchemaGenerator) {
+        op.answer = Some(Answered {
+            status: "200",
+            meaning: "A zip file: every body as its own file with the bytes stored, what was \
+                      decoded, the audit entries, and manifest.json with each file's SHA-256 \
+                      (README, \"Evidence\")",
+            content: Some((
+                "application/zip",
+                json!({"type": "string", "contentMediaType": "application/zip"}),
+            )),
         });
     }
 }

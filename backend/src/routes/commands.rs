@@ -135,33 +135,61 @@ pub async fn detail(
     let poll_url = hermod
         .zip(detail.command.command_id.as_deref())
         .and_then(|(h, id)| pollable(id).then(|| h.poll_url(id)));
-    // Steps the indexer has not decoded yet are decoded here. That checks signatures: milliseconds
-    // each, so off the async threads, and a few pages at a time however many ask at once.
+    let detail = with_decoded(StoredDetail { detail, undecoded }, move |detail| {
+        enrich(detail, &command_url, poll_url.as_deref())
+    })
+    .await?;
+    Ok(Json(detail))
+}
+
+/// Commands decoded at once (each decode has its own budget of signature checks:
+/// decode/verify.rs); more wait their turn.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// `then` of the detail with every step decoded: the steps the indexer has not reached yet are
+/// decoded here. That checks signatures, milliseconds each, so it runs off the async threads, and a
+/// few commands at a time however many ask at once.
+pub async fn with_decoded<T: Send + 'static>(
+    StoredDetail {
+        mut detail,
+        undecoded,
+    }: StoredDetail,
+    then: impl FnOnce(CommandDetail) -> T + Send + 'static,
+) -> Result<T, ApiError> {
     let _turn = match undecoded.is_empty() {
         true => None,
         false => Some(DECODING.acquire().await.expect("never closed")),
     };
-    let detail = tokio::task::spawn_blocking(move || {
-        enrich(detail, &undecoded, &command_url, poll_url.as_deref())
+    tokio::task::spawn_blocking(move || {
+        decode_steps(&mut detail, &undecoded);
+        then(detail)
     })
     .await
-    .map_err(ApiError::internal)?;
-    Ok(Json(detail))
+    .map_err(ApiError::internal)
 }
 
-/// Command pages decoded at once (each decode has its own budget of signature checks:
-/// decode/verify.rs); more wait their turn.
-static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// Adds what the page shows beside the stored facts: a QR code per destination, and the request
+/// (and its poll, at `poll_url`) as curl commands, key redacted.
+fn enrich(mut detail: CommandDetail, command_url: &str, poll_url: Option<&str>) -> CommandDetail {
+    detail.qr = detail
+        .command
+        .destinations
+        .iter()
+        .map(|d| d.uri.as_deref().and_then(qr))
+        .collect();
+    let request = &detail.command.request;
+    detail.curl = curl(command_url, &detail.command.command_type, request);
+    if let Some(url) = poll_url {
+        detail.curl.push_str(&format!(
+            "\n\n# Its poll:\ncurl -sS {} \\\n  -H 'X-Api-Key: <redacted>'",
+            quote(url)
+        ));
+    }
+    detail
+}
 
-/// Adds what the page shows beside the stored facts: the decoded material of the steps at
-/// `undecoded`, a QR code per destination, and the request (and its poll, at `poll_url`) as curl
-/// commands, key redacted.
-fn enrich(
-    mut detail: CommandDetail,
-    undecoded: &[usize],
-    command_url: &str,
-    poll_url: Option<&str>,
-) -> CommandDetail {
+/// Decodes the steps at `undecoded`.
+fn decode_steps(detail: &mut CommandDetail, undecoded: &[usize]) {
     let request = &detail.command.request;
     for &i in undecoded {
         let entry = &mut detail.timeline[i];
@@ -182,20 +210,6 @@ fn enrich(
         };
         *entry.decoded_mut() = items;
     }
-    detail.qr = detail
-        .command
-        .destinations
-        .iter()
-        .map(|d| d.uri.as_deref().and_then(qr))
-        .collect();
-    detail.curl = curl(command_url, &detail.command.command_type, request);
-    if let Some(url) = poll_url {
-        detail.curl.push_str(&format!(
-            "\n\n# Its poll:\ncurl -sS {} \\\n  -H 'X-Api-Key: <redacted>'",
-            quote(url)
-        ));
-    }
-    detail
 }
 
 fn qr(text: &str) -> Option<QrCode> {

@@ -5,6 +5,7 @@ pub mod callbacks;
 pub mod clients;
 pub mod commands;
 pub mod events;
+pub mod evidence;
 pub mod export;
 pub mod health;
 pub mod receiver;
@@ -205,6 +206,26 @@ pub struct EventStream(pub Response);
 impl IntoResponse for EventStream {
     fn into_response(self) -> Response {
         self.0
+    }
+}
+
+/// A zip file to download, named `name`.
+pub struct ZipFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl IntoResponse for ZipFile {
+    fn into_response(self) -> Response {
+        let disposition = format!("attachment; filename=\"{}\"", self.name);
+        (
+            [
+                (header::CONTENT_TYPE, "application/zip".to_string()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            self.bytes,
+        )
+            .into_response()
     }
 }
 

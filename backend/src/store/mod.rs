@@ -120,6 +120,14 @@ pub struct StoredDetail {
     pub undecoded: Vec<usize>,
 }
 
+/// Everything kept about one command, for its evidence file (routes/evidence.rs): its whole
+/// detail, every callback and poll, and the audit entries about it (its send, polls, link).
+#[derive(Debug)]
+pub struct Evidence {
+    pub detail: StoredDetail,
+    pub audit: Vec<AuditRecord>,
+}
+
 /// A record as exported: with the words decoded from it (certificate subjects, serials, expiry…).
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[schemars(rename = "Exported{T}")]
@@ -333,6 +341,8 @@ pub trait Store: Send + Sync {
     /// decoded of it when it was indexed: with `most`, only its newest `most` callbacks and newest
     /// `most` polls, the rest counted in `omitted`.
     fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<StoredDetail>>;
+    /// Everything kept about command `id`, read at one moment.
+    fn evidence(&self, id: i64) -> Fut<'_, Option<Evidence>>;
     fn list_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<CommandRecord>>;
     fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>>;
     fn export_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<Exported<CommandRecord>>>;

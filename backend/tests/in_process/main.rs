@@ -6,6 +6,7 @@ mod bad_input;
 mod csrf;
 mod custom;
 mod detail;
+mod evidence;
 mod harness;
 mod headers;
 mod health;

@@ -50,11 +50,21 @@ fn record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
     })
 }
 
+const SELECT: &str = "SELECT id, at, actor, actor_kind, source, action, target, outcome, \
+                      request_id, detail FROM audit";
+
+/// The entries about command `id`: its send, its polls, its link; oldest first.
+pub fn about_command(conn: &Connection, id: i64) -> Result<Vec<AuditRecord>, StoreError> {
+    conn.prepare_cached(&format!(
+        "{SELECT} WHERE target = ? AND action IN ('command_sent', 'poll', 'command_linked') \
+         ORDER BY id"
+    ))
+    .and_then(|mut s| s.query_map([id.to_string()], record)?.collect())
+    .map_err(sql_error)
+}
+
 pub fn list(conn: &Connection, f: &AuditFilter) -> Result<ListPage<AuditRecord>, StoreError> {
-    let mut sql = Sql::new(
-        "SELECT id, at, actor, actor_kind, source, action, target, outcome, request_id, detail \
-         FROM audit WHERE 1 = 1",
-    );
+    let mut sql = Sql::new(format!("{SELECT} WHERE 1 = 1"));
     sql.and_eq("actor", &f.actor).and_eq("action", &f.action);
     if let Some(q) = f.query.search() {
         // The log is small next to the bodies, and searched rarely: a scan.

@@ -10,8 +10,8 @@ use super::states::{
 use super::writer::Batch;
 use super::{audit, callbacks, json, snapshot, sql_error, time};
 use crate::store::{
-    CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, StoreError,
-    StoredDetail,
+    CommandFilter, Evidence, Exported, Link, LinkError, NewCommand, NewPoll, SendResult,
+    StoreError, StoredDetail,
 };
 use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, HermodReply, ListPage, PollRecord, TimelineEntry,
@@ -249,8 +249,29 @@ pub fn detail(
     id: i64,
     most: Option<usize>,
 ) -> Result<Option<StoredDetail>, StoreError> {
-    let limit = most.map_or(i64::MAX, |m| m as i64);
+    snapshot(conn, |conn| detail_now(conn, id, most))
+}
+
+/// Everything kept about command `id`, for its evidence file: its whole detail and the audit
+/// entries about it, read at one moment.
+pub fn evidence(conn: &Connection, id: i64) -> Result<Option<Evidence>, StoreError> {
     snapshot(conn, |conn| {
+        let Some(detail) = detail_now(conn, id, None)? else {
+            return Ok(None);
+        };
+        let audit = audit::about_command(conn, id)?;
+        Ok(Some(Evidence { detail, audit }))
+    })
+}
+
+/// [`detail`] inside a read transaction already open.
+fn detail_now(
+    conn: &Connection,
+    id: i64,
+    most: Option<usize>,
+) -> Result<Option<StoredDetail>, StoreError> {
+    let limit = most.map_or(i64::MAX, |m| m as i64);
+    {
         let Some(command) = by_id(conn, id)? else {
             return Ok(None);
         };
@@ -332,7 +353,7 @@ pub fn detail(
             },
             undecoded,
         }))
-    })
+    }
 }
 
 /// `SELECT <select> FROM commands c WHERE <filters> ORDER BY c.id DESC LIMIT <limit + 1>`.

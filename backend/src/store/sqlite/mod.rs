@@ -30,8 +30,8 @@ use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Cutoffs,
-    Exported, Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll, NewSession,
-    Pruned, SendResult, SessionRow, Store, StoreError, StoreInstruments, StoredDetail,
+    Evidence, Exported, Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll,
+    NewSession, Pruned, SendResult, SessionRow, Store, StoreError, StoreInstruments, StoredDetail,
     TemplateError, UserChange,
 };
 use hermod_shared::console::{
@@ -245,6 +245,10 @@ impl Store for Sqlite {
 
     fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<StoredDetail>> {
         Box::pin(self.readers.scan(move |c| commands::detail(c, id, most)))
+    }
+
+    fn evidence(&self, id: i64) -> Fut<'_, Option<Evidence>> {
+        Box::pin(self.readers.scan(move |c| commands::evidence(c, id)))
     }
 
     fn list_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<CommandRecord>> {
