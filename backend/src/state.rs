@@ -132,7 +132,7 @@ impl AppState {
                 },
             );
         }
-        let web = Web::load(config.dist_dir.as_deref());
+        let web = Web::load(config.dist_dir.as_deref()).framed(config.ui.banner.as_deref());
         let heartbeat = watch::channel(0).0;
         tick(
             heartbeat.clone(),

@@ -76,6 +76,30 @@ impl Web {
         }
     }
 
+    /// The page with what this console adds around the app, as markup before the app's own (which
+    /// the app mounts after): the environment banner (`ui.banner`) and the version, for the footer.
+    pub fn framed(mut self, banner: Option<&str>) -> Web {
+        if let Some(html) = &self.index {
+            let mut frame = String::new();
+            if let Some(text) = banner {
+                frame.push_str(&format!(
+                    "<div class=\"env-banner\" role=\"note\">{}</div>",
+                    escape(text)
+                ));
+            }
+            frame.push_str(&format!(
+                "<footer class=\"version\">Hermod Console {}</footer>",
+                env!("CARGO_PKG_VERSION")
+            ));
+            self.index = Some(Arc::from(html.replacen(
+                "<body>",
+                &format!("<body>{frame}"),
+                1,
+            )));
+        }
+        self
+    }
+
     /// Where the page is served from, and how many files it has.
     pub fn source(&self) -> String {
         match self.index {
@@ -314,6 +338,20 @@ fn spa_fallback(path: &str, index: Option<&str>) -> Response {
     page(index)
 }
 
+/// `text` as HTML text.
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&#39;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 fn page(index: Option<&str>) -> Response {
     match index {
         Some(html) => ([(header::CACHE_CONTROL, NO_STORE)], Html(html.to_string())).into_response(),
@@ -332,6 +370,32 @@ fn page(index: Option<&str>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_gets_the_banner_as_text_and_the_version_before_the_app() {
+        let web = |index: &str| Web {
+            files: Arc::new(HashMap::new()),
+            index: Some(Arc::from(index)),
+            from: String::new(),
+        };
+        let framed = web("<html><body></body></html>").framed(Some("PROD <b>&'\""));
+        let version = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            framed.index.as_deref(),
+            Some(
+                format!(
+                    "<html><body><div class=\"env-banner\" role=\"note\">PROD &lt;b&gt;&amp;&#39;\
+                     &quot;</div><footer class=\"version\">Hermod Console {version}</footer>\
+                     </body></html>"
+                )
+                .as_str()
+            )
+        );
+        let plain = web("<body></body>").framed(None);
+        let footer =
+            format!("<body><footer class=\"version\">Hermod Console {version}</footer></body>");
+        assert_eq!(plain.index.as_deref(), Some(footer.as_str()));
+    }
 
     #[test]
     fn an_encoding_is_accepted_by_name_or_star_unless_weighed_zero() {

@@ -60,6 +60,20 @@ fn every_page(command: i64) -> [(&'static str, String, &'static str); 7] {
     ]
 }
 
+/// How much of the window's height the banner, the menu and the top bar take.
+const CHROME_SHARE: &str = "return ['.env-banner', '.rail', '.topbar'] \
+    .map(s => document.querySelector(s).getBoundingClientRect().height) \
+    .reduce((a, b) => a + b, 0) / window.innerHeight";
+
+/// The lines each feed event's cells take: a cell starts a line when it starts below the bottom of
+/// the line before.
+const FEED_ROW_LINES: &str = "return [...document.querySelectorAll('.feed-row')].map(row => { \
+    let lines = 0, bottom = -Infinity; \
+    for (const cell of row.children) { const r = cell.getBoundingClientRect(); \
+        if (r.height === 0) continue; \
+        if (r.top >= bottom - 1) { lines += 1; bottom = r.bottom; } else { bottom = Math.max(bottom, r.bottom); } } \
+    return lines; })";
+
 /// The visible form controls with no accessible name: no label, no aria-label, no text, no title.
 const UNNAMED_CONTROLS: &str = "return [...document.querySelectorAll('input, select, textarea, button')] \
     .filter(e => e.offsetParent !== null && e.type !== 'hidden') \
@@ -69,7 +83,12 @@ const UNNAMED_CONTROLS: &str = "return [...document.querySelectorAll('input, sel
 
 #[tokio::test(flavor = "multi_thread")]
 async fn keyboard_theme_phone_width_and_history_work() {
-    let console = Arc::new(Console::demo().start().await);
+    let console = Arc::new(
+        Console::demo()
+            .env("HERMOD_CONSOLE__UI__BANNER", "TEST <env>")
+            .start()
+            .await,
+    );
     let password = console.secrets.admin_password.clone();
     let mut made = Vec::new();
     for i in 0..3 {
@@ -169,6 +188,33 @@ async fn keyboard_theme_phone_width_and_history_work() {
             assert_fits_width(&c, &path).await;
             screenshot(&c, &format!("issue4-phone-{name}")).await;
         }
+        // The chrome (banner, menu, top bar) leaves the page most of the screen, and a feed event
+        // takes at most two lines.
+        c.goto(&format!("{url}/")).await.unwrap();
+        wait_css(&c, ".feed-row").await;
+        let frame = "return [document.querySelector('.env-banner').textContent, \
+            document.querySelector('.version').textContent]";
+        let frame = eval(&c, frame).await;
+        assert_eq!(frame[0], "TEST <env>", "the banner, as text");
+        assert!(
+            frame[1].as_str().unwrap().starts_with("Hermod Console "),
+            "{frame}"
+        );
+        let chrome = eval(&c, CHROME_SHARE).await.as_f64().unwrap();
+        assert!(
+            chrome <= 0.15,
+            "the chrome takes {:.0} % of a phone's screen",
+            chrome * 100.0
+        );
+        let lines = eval(&c, FEED_ROW_LINES).await;
+        assert!(
+            lines
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n.as_u64() <= Some(2)),
+            "feed events take {lines} lines each at phone width"
+        );
 
         // Pages reached through the menu; the browser's back and forward move between them.
         c.goto(&format!("{url}/")).await.unwrap();

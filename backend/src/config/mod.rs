@@ -74,6 +74,8 @@ pub struct Config {
     pub follow_up: FollowUpConfig,
     #[serde(default)]
     pub retention: RetentionConfig,
+    #[serde(default)]
+    pub ui: UiConfig,
     /// Where a callback's `commandId`, `state`, … are found (Hermod does not document the body).
     #[serde(default)]
     pub envelope: EnvelopeKeys,
@@ -233,6 +235,32 @@ impl Default for FollowUpConfig {
             after_expiry_secs: 60,
             max_polls: 4,
             every_secs: 15,
+        }
+    }
+}
+
+/// What the page shows around itself.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// A line across the top of every page naming this console's environment (`TEST`, `PROD`), so
+    /// nobody sends to production by mistake; none by default.
+    pub banner: Option<String>,
+}
+
+impl UiConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        match &self.banner {
+            Some(b)
+                if b.trim().is_empty()
+                    || b.chars().count() > 64
+                    || b.chars().any(char::is_control) =>
+            {
+                Err(ConfigError(
+                    "ui.banner: 1 to 64 characters on one line".into(),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -500,6 +528,7 @@ impl Config {
             }
         }
         self.retention.check()?;
+        self.ui.check()?;
         // A callback is told apart by its credential on `/rest/callback/…`: two clients with the
         // same user would have one's callbacks stored as the other's.
         let mut callback_users: BTreeMap<String, &str> = BTreeMap::new();

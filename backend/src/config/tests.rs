@@ -253,3 +253,14 @@ fn retention_keeps_everything_by_default_and_the_feed_never_outlives_its_records
         assert!(err.0.contains(key), "{text}: {err}");
     }
 }
+
+#[test]
+fn the_banner_is_one_short_line() {
+    let with = |banner: &str| Config::from_toml(&format!("[ui]\nbanner = {banner:?}"), []);
+    assert_eq!(with("TEST").unwrap().ui.banner.as_deref(), Some("TEST"));
+    assert_eq!(Config::from_toml("", []).unwrap().ui.banner, None);
+    for bad in ["", "   ", "two\nlines", &"x".repeat(65)] {
+        let e = with(bad).unwrap_err();
+        assert!(e.0.contains("ui.banner"), "{bad:?}: {e}");
+    }
+}

@@ -62,10 +62,13 @@ async fn the_page_and_the_api_carry_the_security_headers_and_the_csp_allows_only
     let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/index.html");
     if built.is_file() {
         assert_eq!(page.status.as_u16(), 200, "{}", page.text());
-        assert_eq!(
-            page.text(),
-            std::fs::read_to_string(&built).expect("index.html")
+        // The built page, with the version the server adds for the footer.
+        let footer = format!(
+            "<body><footer class=\"version\">Hermod Console {}</footer>",
+            env!("CARGO_PKG_VERSION")
         );
+        let index = std::fs::read_to_string(&built).expect("index.html");
+        assert_eq!(page.text(), index.replacen("<body>", &footer, 1));
     }
 
     let csp = page
@@ -233,4 +236,18 @@ async fn a_request_naming_another_host_reaches_nothing_but_health() {
     with_host(&listed, "/", format!("localhost:{port}"))
         .await
         .expect_problem(421, Some("unknown_host"), None);
+}
+
+#[tokio::test]
+async fn the_environment_banner_is_on_the_page_as_text() {
+    let app = TestApp::start_with(|c| c.ui.banner = Some("TEST <b>&".into())).await;
+    let page = stranger(&app, "/").await.text();
+    if page.contains("<body>") {
+        assert!(
+            page.contains(
+                "<body><div class=\"env-banner\" role=\"note\">TEST &lt;b&gt;&amp;</div>"
+            ),
+            "{page}"
+        );
+    }
 }
