@@ -6,6 +6,7 @@ use crate::config::{ClientConfig, ConfigError, Secret};
 use crate::metrics::{CallLabels, HermodCalls};
 use base64::Engine;
 use hermod_shared::console::HermodReply;
+use hermod_shared::hermod::{FieldError, MAX_SECONDS};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -48,6 +49,65 @@ pub fn pollable(command_id: &str) -> bool {
         && command_id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// What the console itself reads of a command body before it sends it: the header's `lifespan` and
+/// `timeout` (its countdown) and `externalId` (matching a callback to a send whose answer never came).
+/// Nothing else is checked: the rest of the body's shape is inferred from Hermod's documentation,
+/// not fixed by it (docs/hermod.md), so Hermod decides what it takes, and refuses the rest itself.
+/// Read leniently, as a Java service would: a number may come as a string of digits, an
+/// `externalId` as a number.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sending {
+    pub external_id: Option<String>,
+    /// Seconds until Hermod expires the command: `timeout`, else `lifespan`.
+    pub timeout_secs: Option<u64>,
+}
+
+impl Sending {
+    pub fn read(body: &Value) -> Result<Sending, FieldError> {
+        let Value::Object(body) = body else {
+            return Err(FieldError::new(
+                "",
+                "the command body must be a JSON object",
+            ));
+        };
+        let header = match body.get("commandHeader") {
+            None => return Ok(Sending::default()),
+            Some(Value::Object(h)) => h,
+            Some(_) => {
+                return Err(FieldError::new("/commandHeader", "must be an object"));
+            }
+        };
+        let seconds = |name: &str| -> Result<Option<u64>, FieldError> {
+            let n = match header.get(name) {
+                None | Some(Value::Null) => return Ok(None),
+                Some(Value::Number(n)) => n.as_u64(),
+                Some(Value::String(s)) => s.trim().parse().ok(),
+                Some(_) => None,
+            };
+            let error = |why: String| FieldError::new(format!("/commandHeader/{name}"), why);
+            match n {
+                Some(n) if n <= MAX_SECONDS => Ok(Some(n)),
+                Some(_) => Err(error(format!("at most {MAX_SECONDS} seconds (366 days)"))),
+                None => Err(error("a number of seconds".into())),
+            }
+        };
+        let external_id = match header.get("externalId") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(_) => {
+                let why = "a text (or a number)";
+                return Err(FieldError::new("/commandHeader/externalId", why));
+            }
+        };
+        let (lifespan, timeout) = (seconds("lifespan")?, seconds("timeout")?);
+        Ok(Sending {
+            external_id,
+            timeout_secs: timeout.or(lifespan),
+        })
+    }
 }
 
 #[derive(Clone)]

@@ -106,11 +106,33 @@ impl fmt::Display for CommandType {
 wire! {
     /// `commandHeader`, common to every command (§2.2).
     pub struct CommandHeader {
+        #[serde(deserialize_with = "seconds")]
         lifespan: u64,
+        #[serde(deserialize_with = "seconds")]
         timeout: u64,
         to: Vec<String>,
         #[serde(rename = "externalId")]
         external_id: String,
+    }
+}
+
+/// Seconds as a number or as a string of digits: the documentation shows numbers, and a Java
+/// service would likely take either (docs/hermod.md).
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seconds {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<Seconds>::deserialize(d)? {
+        None => Ok(None),
+        Some(Seconds::Number(n)) => Ok(Some(n)),
+        Some(Seconds::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a number of seconds"))),
     }
 }
 

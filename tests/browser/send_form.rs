@@ -83,7 +83,7 @@ async fn the_json_tab_and_the_form_round_trip_keeping_an_unknown_field() {
     with_browser(move |c| async move {
         open(&c, &url, &password, "/send").await;
         wait_text(&c, "#send-client", "Identity Manager").await;
-        // The form shows the default sign body: a closed list as a select, a data item as text.
+        // The form shows the default sign body: the format suggested, a data item as text.
         assert_eq!(
             value_of(&c, &control("/signCommand/params/format")).await,
             "pkcs7"

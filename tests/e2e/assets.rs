@@ -173,7 +173,13 @@ async fn the_page_assets_go_out_precompressed_immutable_and_byte_exact() {
 
 #[tokio::test]
 async fn the_page_stays_no_store_and_a_missing_asset_is_a_404() {
-    let html = read(&dist().join("index.html"));
+    // The built page, with the version the server puts in for the footer.
+    let built = String::from_utf8(read(&dist().join("index.html"))).expect("UTF-8");
+    let footer = format!(
+        "<body><footer class=\"version\">Hermod Console {}</footer>",
+        env!("CARGO_PKG_VERSION")
+    );
+    let html = built.replacen("<body>", &footer, 1).into_bytes();
     let c = console().await;
     for path in ["/", "/index.html", "/commands/12"] {
         for accept in [None, Some("gzip, deflate, br")] {

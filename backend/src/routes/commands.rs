@@ -7,7 +7,7 @@ use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
 use crate::decode;
 use crate::error::{ApiError, ApiJson, ApiQuery, Code};
-use crate::hermod::{Exchange, Failure, pollable};
+use crate::hermod::{Exchange, Failure, Sending, pollable};
 use crate::metrics::Metrics;
 use crate::state::Clients;
 use crate::store::{
@@ -19,9 +19,7 @@ use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, LinkCommand, ListPage, PollResult, QrCode,
     SendCommand, TimelineEntry,
 };
-use hermod_shared::hermod::{
-    CommandBody, CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys,
-};
+use hermod_shared::hermod::{CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -261,27 +259,25 @@ pub async fn send(
             ),
         ));
     };
-    let custom = clients.custom_commands.contains(&req.command_type);
-    let body = match CommandType::parse(&req.command_type) {
-        Some(ty) => CommandBody::parse(ty, &req.body),
-        None if custom => CommandBody::parse_custom(&req.body),
-        None => {
-            let known: Vec<&str> = CommandType::ALL
-                .iter()
-                .map(|t| t.as_str())
-                .chain(clients.custom_commands.iter().map(String::as_str))
-                .collect();
-            return Err(invalid(
-                "/type",
-                format!(
-                    "unknown command type `{}`; one of {} (others go in custom_commands)",
-                    req.command_type,
-                    known.join(", ")
-                ),
-            ));
-        }
+    let known = CommandType::parse(&req.command_type).is_some()
+        || clients.custom_commands.contains(&req.command_type);
+    if !known {
+        let types: Vec<&str> = CommandType::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .chain(clients.custom_commands.iter().map(String::as_str))
+            .collect();
+        return Err(invalid(
+            "/type",
+            format!(
+                "unknown command type `{}`; one of {} (others go in custom_commands)",
+                req.command_type,
+                types.join(", ")
+            ),
+        ));
     }
-    .map_err(|e| ApiError::invalid(&e.under("/body")))?;
+    // Only what the console itself reads is checked; Hermod decides the rest (hermod.rs, Sending).
+    let body = Sending::read(&req.body).map_err(|e| ApiError::invalid(&e.under("/body")))?;
     let command_type = req.command_type.clone();
     if let Some(origin) = req.reissue_of
         && store.command(origin).await?.is_none()
@@ -295,7 +291,7 @@ pub async fn send(
         .insert_command(NewCommand {
             client: client.id.clone(),
             command_type: command_type.clone(),
-            external_id: body.external_id().map(str::to_string),
+            external_id: body.external_id.clone(),
             request: req.body.clone(),
             reissue_of: req.reissue_of,
             created_by: Some(caller.name.clone()),
@@ -306,7 +302,7 @@ pub async fn send(
     // the send out of the audit log.
     let hermod = client.hermod.clone();
     let client_id = client.id.clone();
-    let timeout = body.timeout_secs();
+    let timeout = body.timeout_secs;
     let task = tokio::spawn(async move {
         let exchange = hermod.create(&command_type, &req.body).await;
         let (created, problem) = interpret_create(&exchange, timeout, &clients.envelope);

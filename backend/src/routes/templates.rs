@@ -4,12 +4,13 @@ use super::{Created, NoContent, invalid};
 use crate::audit::{AuditLog, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiJson};
+use crate::hermod::Sending;
 use crate::state::Clients;
 use crate::store::{Store, TemplateError};
 use axum::Json;
 use axum::extract::{Path, State};
 use hermod_shared::console::{TemplateInput, TemplateRecord};
-use hermod_shared::hermod::{CommandBody, CommandType};
+use hermod_shared::hermod::CommandType;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -23,7 +24,8 @@ impl From<TemplateError> for ApiError {
     }
 }
 
-/// A template must be one that could be sent: a known type, a known client, a body of that type.
+/// A template must be one that could be sent: a known type, a known client, a body the console
+/// would send (hermod.rs, `Sending`).
 fn check(clients: &Clients, t: &mut TemplateInput) -> Result<(), ApiError> {
     t.name = t.name.trim().to_string();
     if t.name.is_empty() || t.name.chars().count() > 80 {
@@ -41,7 +43,7 @@ fn check(clients: &Clients, t: &mut TemplateInput) -> Result<(), ApiError> {
     {
         return Err(invalid("/client", format!("no API client `{client}`")));
     }
-    CommandBody::parse(ty, &t.body).map_err(|e| ApiError::invalid(&e.under("/body")))?;
+    Sending::read(&t.body).map_err(|e| ApiError::invalid(&e.under("/body")))?;
     Ok(())
 }
 

@@ -60,23 +60,23 @@ async fn bad_command_requests_get_400_415_or_422_naming_the_field() {
         .await
         .expect_problem(400, Some("invalid_json"), None);
 
-    // Wrong types, named by a pointer into the request.
+    // Wrong types in what the console reads itself, named by a pointer into the request.
     let mut cases: Vec<(Value, &str)> = Vec::new();
     let mut v = good();
     v["body"]["commandHeader"]["timeout"] = json!("soon");
     cases.push((v, "/body/commandHeader/timeout"));
     let mut v = good();
-    v["body"]["commandHeader"]["to"] = json!("@tmp");
-    cases.push((v, "/body/commandHeader/to"));
+    v["body"]["commandHeader"]["externalId"] = json!({"an": "object"});
+    cases.push((v, "/body/commandHeader/externalId"));
+    let mut v = good();
+    v["body"]["commandHeader"] = json!("soon");
+    cases.push((v, "/body/commandHeader"));
     // Durations near the integer limit would overflow the times computed from them.
     for (field, seconds) in [("timeout", i64::MAX as u64), ("lifespan", u64::MAX)] {
         let mut v = good();
         v["body"]["commandHeader"][field] = json!(seconds);
         cases.push((v, ["/body/commandHeader/", field].concat().leak()));
     }
-    let mut v = good();
-    v["body"]["signCommand"]["params"]["tbs"][0]["visible"] = json!("yes");
-    cases.push((v, "/body/signCommand/params/tbs/0/visible"));
     let mut v = good();
     v["client"] = json!(5);
     cases.push((v, "/client"));
@@ -121,12 +121,44 @@ async fn bad_command_requests_get_400_415_or_422_naming_the_field() {
     assert_nothing_stored(&app, &admin).await;
     app.assert_healthy().await;
     // And a good one still goes through (`hold-`: the simulator never calls back, as nothing
-    // would receive it).
-    let body = sign_body(&unique("hold-after-bad-"), 30);
-    let _: CommandRecord = post_json(json!({"client": "idm", "type": "sign", "body": body}))
+    // would receive it), its numbers read leniently: seconds as a string of digits, as a Java
+    // service would take them.
+    let mut body = sign_body(&unique("hold-after-bad-"), 30);
+    body["commandHeader"]["timeout"] = json!("45");
+    let sent: CommandRecord = post_json(json!({"client": "idm", "type": "sign", "body": body}))
         .await
         .expect(201)
         .parse();
+    assert!(
+        sent.expires_at.is_some(),
+        "the countdown runs from the lenient timeout"
+    );
+
+    // The rest of the body is Hermod's to judge: the console sends it as written, and records
+    // Hermod's refusal with its reason (docs/hermod.md: the shapes are inferred, not documented).
+    for (path, value, named) in [
+        ("/commandHeader/to", json!("@tmp"), "/commandHeader/to"),
+        (
+            "/signCommand/params/tbs/0/visible",
+            json!("yes"),
+            "/signCommand/params/tbs/0/visible",
+        ),
+    ] {
+        let mut body = sign_body(&unique("passed-"), 30);
+        *body.pointer_mut(path).expect("in the example") = value;
+        let r = post_json(json!({"client": "idm", "type": "sign", "body": body.clone()})).await;
+        let p = r.expect_problem(502, Some("hermod_refused"), None);
+        assert_eq!(p.hermod_status, Some(400), "{path}");
+        assert!(
+            p.hermod_body.unwrap_or_default().contains(named),
+            "{path}: Hermod names it"
+        );
+        let record = p.record.expect("recorded before it was sent");
+        assert_eq!(
+            (record.state.as_str(), record.request),
+            ("SEND_FAILED", body)
+        );
+    }
 }
 
 #[tokio::test]

@@ -56,7 +56,9 @@ const fn sign_params(tbs: Need) -> [Field; 5] {
         ),
         opt(
             "format",
-            Kind::Choice(&["pkcs7", "jws"]),
+            // The documented ones, suggested; the Desktop App is said to do more (XMLDSIG, raw
+            // RSA), so any is sent (docs/hermod.md).
+            Kind::Suggest(&["pkcs7", "jws"]),
             "Signature container.",
         ),
         opt(

@@ -127,9 +127,11 @@ fn types_numbers_and_enumerations() {
         "must be a whole number of seconds"
     );
     assert_eq!(by("/commandHeader/to/1"), "must be text");
-    assert_eq!(
-        by("/signCommand/params/format"),
-        "must be one of pkcs7, jws"
+    // A format beyond the documented ones is Hermod's to judge.
+    assert!(
+        found
+            .iter()
+            .all(|e| e.pointer != "/signCommand/params/format")
     );
     assert_eq!(
         by("/signCommand/params/tbs/0/visible"),
@@ -140,7 +142,7 @@ fn types_numbers_and_enumerations() {
         "content_encoding is base64 but data is not"
     );
     assert_eq!(by("/signCommand/params/filter"), "must be an object");
-    assert_eq!(found.len(), 7, "{found:?}");
+    assert_eq!(found.len(), 6, "{found:?}");
 
     // Without content_encoding base64, data is anything: a content-provider reference.
     let mut body = default_body(CommandType::Authenticate);
