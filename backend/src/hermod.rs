@@ -90,7 +90,9 @@ impl Sending {
             match n {
                 Some(n) if n <= MAX_SECONDS => Ok(Some(n)),
                 Some(_) => Err(error(format!("at most {MAX_SECONDS} seconds (366 days)"))),
-                None => Err(error("a number of seconds".into())),
+                None => Err(error(
+                    "whole seconds, as a number or a string of digits".into(),
+                )),
             }
         };
         let external_id = match header.get("externalId") {
