@@ -1,38 +1,51 @@
 //! The audit log: appended to, never changed (triggers refuse updates and deletes).
 
+use super::chain::{self, Entry};
 use super::sql::Sql;
 use super::writer::Batch;
-use super::{chain, json, sql_error, time};
+use super::{json, sql_error, time};
 use crate::store::{AuditEntry, AuditFilter, StoreError};
 use hermod_shared::console::{AuditRecord, ListPage};
 use rusqlite::{Connection, Row};
 
-/// Writes entry `e` and links it to the chain (chain.rs).
+/// Writes entry `e`, following the newest entry in the chain (chain.rs).
 pub fn append(b: &mut Batch<'_>, e: &AuditEntry) -> Result<(), StoreError> {
-    let id: i64 = b
-        .conn()
+    let detail = e.detail.to_string();
+    let entry = Entry {
+        at: b.now(),
+        actor: &e.actor,
+        actor_kind: e.actor_kind,
+        source: &e.source,
+        action: e.action,
+        target: e.target.as_deref(),
+        outcome: e.outcome,
+        request_id: e.request_id.as_deref(),
+        detail: &detail,
+    };
+    let prev = chain::head(b.conn())?;
+    let hash = chain::digest(&prev, &entry);
+    b.conn()
         .prepare_cached(
             "INSERT INTO audit (at, actor, actor_kind, source, action, target, outcome, \
-             request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             request_id, detail, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .and_then(|mut s| {
-            s.query_row(
-                (
-                    b.now(),
-                    &e.actor,
-                    e.actor_kind,
-                    &e.source,
-                    e.action,
-                    &e.target,
-                    e.outcome,
-                    &e.request_id,
-                    e.detail.to_string(),
-                ),
-                |r| r.get(0),
-            )
+            s.execute(rusqlite::params![
+                entry.at,
+                entry.actor,
+                entry.actor_kind,
+                entry.source,
+                entry.action,
+                entry.target,
+                entry.outcome,
+                entry.request_id,
+                entry.detail,
+                prev,
+                hash,
+            ])
         })
-        .map_err(sql_error)?;
-    chain::link(b.conn(), id)
+        .map(drop)
+        .map_err(sql_error)
 }
 
 fn record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {

@@ -1,12 +1,14 @@
 //! The audit log as a hash chain (README.md, "Audit log"). Triggers already refuse to change or
-//! delete an entry, but whoever can write the file can drop them. So each entry also gets a link in
-//! `audit_chain`: the hash of the link before it and of the entry as stored. An entry edited,
-//! removed or slipped in behind the console's back breaks the chain at that entry, and
-//! `hermod-console audit verify` (and `GET /api/audit/chain`) names it. Someone able to recompute
-//! every hash after the edit is caught only against a head recorded elsewhere: both give it.
+//! delete an entry, but whoever can write the file can drop them. So each entry also carries the
+//! hash of the entry before it (`prev`) and its own (`hash`: SHA-256 of `prev` and every column as
+//! written). An entry edited, removed or slipped in behind the console's back breaks the chain
+//! there, and `hermod-console audit verify` (and `GET /api/audit/chain`) names it. Someone able to
+//! recompute every hash after the edit is caught only against a head recorded elsewhere: both give
+//! it.
 //!
-//! Retention removes the oldest entries with their links but keeps the newest removed link as the
-//! anchor the remaining chain starts from.
+//! The chain lives in the entries' own rows, so it costs no table of its own. Retention removes the
+//! oldest entries; the oldest one kept then follows a `prev` no longer there, and the chain is
+//! checked from it.
 
 use super::sql_error;
 use crate::store::StoreError;
@@ -15,138 +17,174 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-/// What the first entry ever links to.
+/// What the first entry ever follows.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-const ENTRY: &str = "SELECT id, at, actor, actor_kind, source, action, target, outcome, request_id, \
-                     detail FROM audit";
+/// An entry's columns as written, but its id (the chain's order is the ids').
+pub struct Entry<'a> {
+    pub at: i64,
+    pub actor: &'a str,
+    pub actor_kind: &'a str,
+    pub source: &'a str,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub outcome: &'a str,
+    pub request_id: Option<&'a str>,
+    pub detail: &'a str,
+}
 
-/// The hash of an entry linked to `prev`: its columns as `ENTRY` selects them, from column `first`
-/// of `r` on, every one as stored, in a JSON array, so no two different entries hash the same text.
-fn digest(prev: &str, r: &Row<'_>, first: usize) -> rusqlite::Result<String> {
-    let text = |i: usize| r.get::<_, String>(first + i);
-    let maybe = |i: usize| r.get::<_, Option<String>>(first + i);
+/// The hash of `e` following `prev`: its columns in a JSON array, so no two different entries
+/// hash the same text.
+pub fn digest(prev: &str, e: &Entry<'_>) -> String {
     let columns = json!([
-        r.get::<_, i64>(first)?,
-        r.get::<_, i64>(first + 1)?,
-        text(2)?,
-        text(3)?,
-        text(4)?,
-        text(5)?,
-        maybe(6)?,
-        text(7)?,
-        maybe(8)?,
-        text(9)?,
+        e.at,
+        e.actor,
+        e.actor_kind,
+        e.source,
+        e.action,
+        e.target,
+        e.outcome,
+        e.request_id,
+        e.detail
     ]);
     let mut hash = Sha256::new();
     hash.update(prev.as_bytes());
     hash.update(b"\n");
     hash.update(columns.to_string().as_bytes());
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The newest link's hash (the anchor's, when retention removed every entry).
-fn head(conn: &Connection) -> Result<Option<String>, StoreError> {
-    conn.prepare_cached("SELECT hash FROM audit_chain ORDER BY id DESC LIMIT 1")
+/// The hash the next entry follows: the newest entry's.
+pub fn head(conn: &Connection) -> Result<String, StoreError> {
+    let newest: Option<Option<String>> = conn
+        .prepare_cached("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
         .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-        .map_err(sql_error)
-}
-
-/// Links entry `id`, just written, to the chain: in the transaction that wrote it.
-pub fn link(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    let prev = head(conn)?.unwrap_or_else(|| GENESIS.to_string());
-    let hash = conn
-        .prepare_cached(&format!("{ENTRY} WHERE id = ?"))
-        .and_then(|mut s| s.query_row([id], |r| digest(&prev, r, 0)))
         .map_err(sql_error)?;
-    conn.prepare_cached("INSERT INTO audit_chain (id, prev, hash) VALUES (?, ?, ?)")
-        .and_then(|mut s| s.execute((id, &prev, &hash)))
-        .map(drop)
-        .map_err(sql_error)
+    Ok(newest.flatten().unwrap_or_else(|| GENESIS.to_string()))
 }
 
-/// Links every entry written before the chain existed, in order (the upgrade to layout 6). Never
-/// run afterwards: entries missing from the chain later are what `verify` must report.
+/// An entry as stored: its id, `prev`, `hash`, and the rest of its columns.
+struct Stored {
+    id: i64,
+    prev: Option<String>,
+    hash: Option<String>,
+    columns: (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        String,
+    ),
+}
+
+const STORED: &str = "SELECT id, prev, hash, at, actor, actor_kind, source, action, target, \
+                      outcome, request_id, detail FROM audit";
+
+impl Stored {
+    fn read(r: &Row<'_>) -> rusqlite::Result<Stored> {
+        Ok(Stored {
+            id: r.get(0)?,
+            prev: r.get(1)?,
+            hash: r.get(2)?,
+            columns: (
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+            ),
+        })
+    }
+
+    /// Its hash, recomputed as following `prev`.
+    fn digest(&self, prev: &str) -> String {
+        let c = &self.columns;
+        let entry = Entry {
+            at: c.0,
+            actor: &c.1,
+            actor_kind: &c.2,
+            source: &c.3,
+            action: &c.4,
+            target: c.5.as_deref(),
+            outcome: &c.6,
+            request_id: c.7.as_deref(),
+            detail: &c.8,
+        };
+        digest(prev, &entry)
+    }
+}
+
+/// Links every entry written before the chain existed, in order (the upgrade to layout 6): the one
+/// update the log ever takes, its trigger lifted for that alone, in the upgrade's transaction.
+/// Never run again: an entry without a link later is what `verify` must report.
 pub fn link_existing(conn: &Connection) -> Result<(), StoreError> {
-    let ids: Vec<i64> = conn
-        .prepare("SELECT id FROM audit ORDER BY id")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+    let entries: Vec<Stored> = conn
+        .prepare(&format!("{STORED} ORDER BY id"))
+        .and_then(|mut s| s.query_map([], Stored::read)?.collect())
         .map_err(sql_error)?;
-    ids.into_iter().try_for_each(|id| link(conn, id))
-}
-
-/// Drops the links of entries retention removed, but for the newest of them: the anchor.
-pub fn prune(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM audit_chain WHERE id NOT IN (SELECT id FROM audit) AND id < \
-         (SELECT max(id) FROM audit_chain WHERE id NOT IN (SELECT id FROM audit) \
-          AND id < coalesce((SELECT min(id) FROM audit), 9223372036854775807))",
-        [],
+    conn.execute_batch("DROP TRIGGER audit_no_update")
+        .map_err(sql_error)?;
+    let mut prev = GENESIS.to_string();
+    for e in entries {
+        let hash = e.digest(&prev);
+        conn.execute(
+            "UPDATE audit SET prev = ?, hash = ? WHERE id = ?",
+            (&prev, &hash, e.id),
+        )
+        .map_err(sql_error)?;
+        prev = hash;
+    }
+    // As layout 1 made it.
+    conn.execute_batch(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit \
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
     )
-    .map(drop)
     .map_err(sql_error)
 }
 
-/// Walks the chain from its anchor to its head, checking every link against its entry.
+/// Walks the chain from the oldest kept entry to the newest, checking each against the one before.
 pub fn verify(conn: &Connection) -> Result<AuditChain, StoreError> {
-    let unlinked: Option<i64> = conn
-        .query_row(
-            "SELECT min(id) FROM audit WHERE id NOT IN (SELECT id FROM audit_chain)",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(sql_error)?;
-    // The entry's columns come in `ENTRY`'s order, from column 3.
     let mut stmt = conn
-        .prepare(
-            "SELECT c.id, c.prev, c.hash, a.id, a.at, a.actor, a.actor_kind, a.source, a.action, \
-             a.target, a.outcome, a.request_id, a.detail \
-             FROM audit_chain c LEFT JOIN audit a ON a.id = c.id ORDER BY c.id",
-        )
+        .prepare(&format!("{STORED} ORDER BY id"))
         .map_err(sql_error)?;
     let mut rows = stmt.query([]).map_err(sql_error)?;
-    let (mut entries, mut expected, mut head) = (0u64, None::<String>, None::<String>);
+    let (mut entries, mut expected) = (0u64, None::<String>);
     while let Some(r) = rows.next().map_err(sql_error)? {
-        let id: i64 = r.get(0).map_err(sql_error)?;
-        let prev: String = r.get(1).map_err(sql_error)?;
-        let hash: String = r.get(2).map_err(sql_error)?;
-        if let Some(missing) = unlinked.filter(|&m| m < id) {
-            return Ok(broken(entries, missing, UNLINKED));
-        }
-        let entry: Option<i64> = r.get(3).map_err(sql_error)?;
-        if entry.is_none() {
-            // Links before the first entry are retention's anchor; any later one lost its entry.
-            if entries > 0 {
-                return Ok(broken(
-                    entries,
-                    id,
-                    "was removed: its link is there, the entry is not",
-                ));
-            }
-        } else if expected.as_ref().is_some_and(|e| *e != prev) {
+        let e = Stored::read(r).map_err(sql_error)?;
+        let (Some(prev), Some(hash)) = (&e.prev, &e.hash) else {
+            return Ok(broken(
+                entries,
+                e.id,
+                "is not in the chain: written behind the console's back",
+            ));
+        };
+        // The oldest kept entry is trusted to follow what retention removed.
+        if expected.as_ref().is_some_and(|x| x != prev) {
             let reason = "does not follow the entry before it: one was removed or replaced";
-            return Ok(broken(entries, id, reason));
-        } else if digest(&prev, r, 3).map_err(sql_error)? != hash {
-            return Ok(broken(entries, id, "was changed after it was written"));
-        } else {
-            entries += 1;
+            return Ok(broken(entries, e.id, reason));
         }
+        if e.digest(prev) != *hash {
+            return Ok(broken(entries, e.id, "was changed after it was written"));
+        }
+        entries += 1;
         expected = Some(hash.clone());
-        head = Some(hash);
-    }
-    if let Some(missing) = unlinked {
-        return Ok(broken(entries, missing, UNLINKED));
     }
     Ok(AuditChain {
         intact: true,
         entries,
-        head,
+        head: expected,
         broken_at: None,
         reason: None,
     })
 }
-
-const UNLINKED: &str = "is not in the chain: written behind the console's back";
 
 fn broken(entries: u64, id: i64, reason: &str) -> AuditChain {
     AuditChain {

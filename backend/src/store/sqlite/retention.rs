@@ -16,7 +16,7 @@
 
 use super::indexer::Doc;
 use super::writer::Batch;
-use super::{DB_FILE, chain, schema, snapshot, sql_error};
+use super::{DB_FILE, schema, snapshot, sql_error};
 use crate::store::{Cutoffs, Pruned, StoreError};
 use rusqlite::Connection;
 use std::path::Path;
@@ -113,7 +113,6 @@ pub fn prune(b: &Batch<'_>, cutoffs: &Cutoffs, batch: usize) -> Result<Pruned, S
             cut,
             limit,
         )?;
-        chain::prune(conn)?;
         set(conn, before, None)?;
     }
     Ok(pruned)

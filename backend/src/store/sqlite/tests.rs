@@ -198,21 +198,32 @@ fn read(store: &Sqlite, sql: &str) -> i64 {
         .unwrap()
 }
 
-/// An audit entry dated `at`, linked to the chain as the console links its own.
+/// An audit entry dated `at`, chained as the console chains its own.
 async fn entry_at(store: &Sqlite, at: i64) -> i64 {
     store
         .writer
         .write(move |b| {
-            let id = b
-                .conn()
-                .query_row(
-                    "INSERT INTO audit (at, actor, actor_kind, source, action, outcome) \
-                     VALUES (?, 'test', 'system', 'local', 'login', 'ok') RETURNING id",
-                    [at],
-                    |r| r.get(0),
-                )
-                .map_err(sql_error)?;
-            super::chain::link(b.conn(), id).map(|()| id)
+            let conn = b.conn();
+            let entry = super::chain::Entry {
+                at,
+                actor: "test",
+                actor_kind: "system",
+                source: "local",
+                action: "login",
+                target: None,
+                outcome: "ok",
+                request_id: None,
+                detail: "{}",
+            };
+            let prev = super::chain::head(conn)?;
+            let hash = super::chain::digest(&prev, &entry);
+            conn.query_row(
+                "INSERT INTO audit (at, actor, actor_kind, source, action, outcome, prev, hash) \
+                 VALUES (?, 'test', 'system', 'local', 'login', 'ok', ?, ?) RETURNING id",
+                (at, &prev, &hash),
+                |r| r.get(0),
+            )
+            .map_err(sql_error)
         })
         .await
         .unwrap()
