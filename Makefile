@@ -14,6 +14,13 @@ CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(TOOLS_DIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 
+# The page's wasm holds the paths of its dependencies' sources (in their panic messages), under
+# CARGO_HOME, which differs from machine to machine: named from `cargo` instead, the bundle is the
+# same bytes wherever it is built, and so is its size against the budget. The flags replace
+# .cargo/config.toml's for the wasm, so they repeat its `erase_components`.
+CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS := --cfg erase_components --remap-path-prefix=$(CARGO_HOME_DIR)/registry/src=cargo
+
 BIN := $(CURDIR)/target/debug/hermod-console
 # The tools run at build time only: their fat-LTO release profiles cost minutes and gain nothing here.
 FAST_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16

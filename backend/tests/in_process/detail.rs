@@ -25,16 +25,11 @@ fn callback_numbers(detail: &CommandDetail) -> Vec<u64> {
 async fn a_command_page_shows_its_newest_callbacks_and_counts_the_rest_until_asked_for_all() {
     let app = TestApp::with_hermod().await;
     let operator = app.session(Role::Operator).await;
-    let send = json!({"client": "idm", "type": "ping", "body": {
+    let body = json!({
         "commandHeader": {"lifespan": 30, "timeout": 30, "to": ["@tmp"], "externalId": unique("hold-")},
         "pingCommand": {"deviceinfo": "true"}
-    }});
-    let sent = app
-        .call(Method::POST, "/api/commands", &operator, Some(send))
-        .await
-        .expect(201)
-        .json();
-    let (id, command_id) = (sent["id"].as_i64().unwrap(), sent["command_id"].clone());
+    });
+    let (id, command_id) = app.sent(&operator, "ping", body).await;
     for n in 0..102 {
         let body = json!({"commandId": command_id, "state": "IN_PROGRESS", "n": n}).to_string();
         let auth = Some((CALLBACK_USER, CALLBACK_PASSWORD));

@@ -52,13 +52,7 @@ async fn a_commands_evidence_holds_every_body_as_stored_and_a_manifest_that_chec
     let app = TestApp::with_hermod().await;
     let operator = app.session(Role::Operator).await;
     let body = sign_body(&unique("hold-evidence-"), 60);
-    let send = json!({"client": "idm", "type": "sign", "body": body});
-    let sent = app
-        .call(Method::POST, "/api/commands", &operator, Some(send))
-        .await
-        .expect(201)
-        .json();
-    let (id, command_id) = (sent["id"].as_i64().unwrap(), sent["command_id"].clone());
+    let (id, command_id) = app.sent(&operator, "sign", body.clone()).await;
     // Spacing of Hermod's own, kept byte for byte.
     let callback = format!(
         "{{\"commandId\": {command_id},  \"state\": \"COMPLETED\",\n \"result\": {{\"tbs\": [{{\"key\": \

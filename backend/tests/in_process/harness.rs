@@ -366,6 +366,21 @@ callback_password = "{CALLBACK_PASSWORD}"
         serde_json::from_slice(&answer.body).expect("a minted token")
     }
 
+    /// A command of `command_type` with `body`, sent to `idm` as `who` (it must be taken: 201): its
+    /// id and the commandId Hermod gave it.
+    pub async fn sent(&self, who: &Credential, command_type: &str, body: Value) -> (i64, Value) {
+        let send = json!({"client": "idm", "type": command_type, "body": body});
+        let sent = self
+            .call(Method::POST, "/api/commands", who, Some(send))
+            .await
+            .expect(201)
+            .json();
+        (
+            sent["id"].as_i64().expect("an id"),
+            sent["command_id"].clone(),
+        )
+    }
+
     /// `method path` as `who` would send it from the console's own page, with `body` as JSON.
     pub async fn call(
         &self,
