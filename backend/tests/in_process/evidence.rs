@@ -4,7 +4,7 @@
 use crate::harness::{CALLBACK_PASSWORD, CALLBACK_USER, TestApp, b64, sign_body, unique};
 use axum::http::Method;
 use hermod_shared::console::Role;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
