@@ -6,6 +6,7 @@
 
 use crate::routes::commands::{Asker, poll_command};
 use crate::state::AppState;
+use crate::timer;
 use std::time::Duration;
 
 /// Commands followed up per round: a backlog after an outage drains over a few rounds, never in
@@ -18,17 +19,8 @@ pub fn start(app: AppState) {
     if config.after_expiry_secs == 0 {
         return;
     }
-    let mut shutdown = app.shutdown.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(config.every_secs.max(1)));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = every.tick() => round(&app).await,
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
+    let period = Duration::from_secs(config.every_secs);
+    timer::every(app, period, |app| async move { round(&app).await });
 }
 
 async fn round(app: &AppState) {

@@ -8,6 +8,7 @@ use crate::clock::now_ms;
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::feed::Feed;
 use crate::follow_up;
+use crate::overdue;
 use crate::hermod::HermodClient;
 use crate::lock;
 use crate::retention;
@@ -171,6 +172,7 @@ async fn run_console(
     let state = AppState::new(&config, data_dir, shutdown.clone()).await?;
     bootstrap_admin(state.store.as_ref(), cost(&config), admin_fallback).await?;
     follow_up::start(state.clone());
+    overdue::start(state.clone(), &config.overdue)?;
     retention::start(state.clone());
     tracing::info!(
         public_url = %state.public_url,

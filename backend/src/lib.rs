@@ -14,7 +14,9 @@ pub mod hermod;
 pub mod launch;
 pub mod lock;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
+pub mod overdue;
 pub mod rate;
 pub mod request_id;
 pub mod retention;
@@ -22,6 +24,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod timer;
 pub mod web;
 pub mod zip;
 

@@ -93,6 +93,34 @@ struct ReasonLabel {
     reason: &'static str,
 }
 
+/// What became of an overdue notice (notify.rs).
+#[derive(Clone, Copy, Debug)]
+pub enum Notice {
+    /// The receiver answered 2xx.
+    Sent,
+    /// Every try failed.
+    Failed,
+    /// The queue was full, or the console stopped before it was sent.
+    Dropped,
+}
+
+impl Notice {
+    const ALL: [Notice; 3] = [Notice::Sent, Notice::Failed, Notice::Dropped];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Notice::Sent => "sent",
+            Notice::Failed => "failed",
+            Notice::Dropped => "dropped",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub callbacks_stored: Counter,
@@ -109,6 +137,9 @@ pub struct Metrics {
     /// Sends that did not produce a command in Hermod (or whose outcome is unknown).
     pub commands_failed: Counter,
     pub logins_failed: Counter,
+    /// Commands marked overdue: their callback did not come (overdue.rs).
+    pub commands_overdue: Counter,
+    notices: Family<OutcomeLabel, Counter>,
     pub streams_open: Gauge,
     streams_closed: Family<ReasonLabel, Counter>,
     /// Until each answer's head, by route.
@@ -132,6 +163,8 @@ impl Metrics {
             commands_sent: Counter::default(),
             commands_failed: Counter::default(),
             logins_failed: Counter::default(),
+            commands_overdue: Counter::default(),
+            notices: Family::default(),
             streams_open: Gauge::default(),
             streams_closed: Family::default(),
             requests: Family::new_with_constructor(Latency),
@@ -168,6 +201,11 @@ impl Metrics {
                 &m.commands_failed,
             ),
             ("logins_failed", "Failed logins", &m.logins_failed),
+            (
+                "commands_overdue",
+                "Commands marked overdue: accepted by Hermod, past their expiry and [overdue] after_expiry_secs, no callback",
+                &m.commands_overdue,
+            ),
             (
                 "store_commits",
                 "Transactions the store committed (each one sync to disk)",
@@ -227,8 +265,16 @@ impl Metrics {
             "Rows removed by retention, by kind",
             m.pruned.clone(),
         );
+        r.register(
+            "overdue_notices",
+            "Overdue notices to [overdue] notify_url, by outcome (sent, failed after every try, dropped)",
+            m.notices.clone(),
+        );
         for reason in Closed::ALL {
             m.stream_closed_counter(reason);
+        }
+        for outcome in Notice::ALL {
+            m.notice_counter(outcome);
         }
         m.pruned(Pruned::default());
         m
@@ -259,6 +305,16 @@ impl Metrics {
         let reason = reason.as_str();
         self.streams_closed
             .get_or_create_owned(&ReasonLabel { reason })
+    }
+
+    pub fn notice(&self, outcome: Notice) {
+        self.notice_counter(outcome).inc();
+    }
+
+    fn notice_counter(&self, outcome: Notice) -> Counter {
+        self.notices.get_or_create_owned(&OutcomeLabel {
+            outcome: outcome.as_str(),
+        })
     }
 
     /// The OpenMetrics text of every series.

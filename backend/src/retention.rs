@@ -5,6 +5,7 @@
 
 use crate::clock::{now_ms, rfc3339};
 use crate::state::AppState;
+use crate::timer;
 use crate::store::{Cutoffs, Pruned, Store, StoreError};
 use std::time::Duration;
 
@@ -13,23 +14,8 @@ pub fn start(app: AppState) {
     if app.retention.cutoffs(now_ms()) == Cutoffs::default() {
         return;
     }
-    let mut shutdown = app.shutdown.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(app.retention.every_secs));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = every.tick() => {}
-                _ = shutdown.changed() => return,
-            }
-            // A round may be long (the first one after retention is turned on): the shutdown
-            // does not wait for it. A batch under way is one transaction, kept or not as a whole.
-            tokio::select! {
-                () = round(&app) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
+    let period = Duration::from_secs(app.retention.every_secs);
+    timer::every(app, period, |app| async move { round(&app).await });
 }
 
 async fn round(app: &AppState) {

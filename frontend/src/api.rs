@@ -274,8 +274,8 @@ impl EventStream {
             let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
             listeners.push(closure);
         };
-        // One closure type for the three: each listener of a type of its own costs the bundle more.
-        for name in ["command", "callback", "reset"] {
+        // One closure type for the four: each listener of a type of its own costs the bundle more.
+        for name in ["command", "callback", "overdue", "reset"] {
             let on = on.clone();
             listen(
                 name,

@@ -216,6 +216,10 @@ pub struct CommandRecord {
     pub answer: Option<HermodReply>,
     pub reissue_of: Option<i64>,
     pub created_by: Option<String>,
+    /// Since when its callback is overdue: Hermod accepted it, its expiry and `[overdue]
+    /// after_expiry_secs` passed, and no callback came. A callback that comes later clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue_at: Option<String>,
 }
 
 /// A callback Hermod posted, kept whole.
@@ -537,12 +541,24 @@ pub enum FeedEvent {
     Command { seq: i64, command: CommandRecord },
     /// A callback arrived, or an earlier one was matched to its command.
     Callback { seq: i64, callback: CallbackRecord },
+    /// A command's callback is overdue: the command as it then was, `overdue_at` set.
+    Overdue { seq: i64, command: CommandRecord },
 }
 
 impl FeedEvent {
     pub fn seq(&self) -> i64 {
         match self {
-            FeedEvent::Command { seq, .. } | FeedEvent::Callback { seq, .. } => *seq,
+            FeedEvent::Command { seq, .. }
+            | FeedEvent::Callback { seq, .. }
+            | FeedEvent::Overdue { seq, .. } => *seq,
+        }
+    }
+
+    /// The command the event is about, when it carries one.
+    pub fn command(&self) -> Option<&CommandRecord> {
+        match self {
+            FeedEvent::Command { command, .. } | FeedEvent::Overdue { command, .. } => Some(command),
+            FeedEvent::Callback { .. } => None,
         }
     }
 
@@ -551,6 +567,7 @@ impl FeedEvent {
         match self {
             FeedEvent::Command { .. } => "command",
             FeedEvent::Callback { .. } => "callback",
+            FeedEvent::Overdue { .. } => "overdue",
         }
     }
 }

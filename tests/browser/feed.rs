@@ -300,3 +300,39 @@ async fn time_from_navigation_to_the_first_feed_row() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overdue_command_shows_live_in_the_feed_under_its_own_kind_and_on_its_page() {
+    let console = Arc::new(
+        Console::demo()
+            .env("HERMOD_CONSOLE__OVERDUE__AFTER_EXPIRY_SECS", "1")
+            .env("HERMOD_CONSOLE__OVERDUE__EVERY_SECS", "1")
+            .start()
+            .await,
+    );
+    let password = console.secrets.admin_password.clone();
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/?kind=overdue")).await.unwrap();
+        wait_css(&c, "#feed-kind").await;
+        // Sent with the page open: its callback is lost on the way (`silent-`), so it becomes
+        // overdue a second after its expiry, while the page watches.
+        let silent = api.send("ping", ping_body(&unique("silent-"), 1)).await;
+        let rows = "[...document.querySelectorAll('.feed-row')]";
+        wait_js(&c, &format!("{rows}.length == 1"), "the overdue event").await;
+        let row = eval(
+            &c,
+            &format!("const r = {rows}[0]; return [r.dataset.kind, r.getAttribute('href')]"),
+        )
+        .await;
+        assert_eq!(row, json!(["overdue", format!("/commands/{}", silent.id)]));
+        assert_eq!(value_of(&c, "#feed-kind").await, "overdue");
+        screenshot(&c, "feed-overdue").await;
+
+        click(&c, ".feed-row").await;
+        wait_text(&c, "#overdue", "overdue since").await;
+    })
+    .await;
+}

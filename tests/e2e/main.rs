@@ -15,6 +15,7 @@ mod files;
 mod lagging;
 mod login;
 mod monitoring;
+mod overdue;
 mod receiver;
 mod restart;
 mod retention;

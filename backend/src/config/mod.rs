@@ -73,6 +73,8 @@ pub struct Config {
     #[serde(default)]
     pub follow_up: FollowUpConfig,
     #[serde(default)]
+    pub overdue: OverdueConfig,
+    #[serde(default)]
     pub retention: RetentionConfig,
     #[serde(default)]
     pub ui: UiConfig,
@@ -236,6 +238,71 @@ impl Default for FollowUpConfig {
             max_polls: 4,
             every_secs: 15,
         }
+    }
+}
+
+/// Silence as an event (overdue.rs): a command Hermod accepted whose callback has not come well
+/// after its expiry is marked overdue, shown in the feed, counted, and told to `notify_url`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OverdueConfig {
+    /// How long past its expiry a command may wait for its callback; 0 turns marking off.
+    pub after_expiry_secs: u64,
+    /// How often the console looks for such commands.
+    pub every_secs: u64,
+    /// Where a small JSON notice of each overdue command is POSTed (a chat's incoming webhook, say);
+    /// none by default. A secret: such URLs carry their token. Or `notify_url_file`.
+    pub notify_url: Option<Secret>,
+    pub notify_url_file: Option<PathBuf>,
+    /// Tries per notice (each after twice the wait of the one before, from 1 s) before it is given up.
+    pub notify_attempts: u32,
+    /// Notices waiting to be sent at most; more are dropped (and counted), never held without bound.
+    pub notify_queue: usize,
+    /// One try's time limit, connecting included.
+    pub notify_timeout_secs: u64,
+}
+
+impl Default for OverdueConfig {
+    fn default() -> Self {
+        OverdueConfig {
+            after_expiry_secs: 120,
+            every_secs: 15,
+            notify_url: None,
+            notify_url_file: None,
+            notify_attempts: 5,
+            notify_queue: 1000,
+            notify_timeout_secs: 10,
+        }
+    }
+}
+
+impl OverdueConfig {
+    /// The URL notices go to, if any: an http(s) URL. The error never repeats it.
+    pub fn notify_url(&self) -> Result<Option<Url>, ConfigError> {
+        let Some(url) = resolve_secret(
+            self.notify_url.as_ref(),
+            self.notify_url_file.as_deref(),
+            "overdue.notify_url",
+        )?
+        else {
+            return Ok(None);
+        };
+        Url::parse(url.expose().trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .map(Some)
+            .ok_or_else(|| ConfigError("overdue.notify_url: not an http(s) URL with a host".into()))
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        self.notify_url()?;
+        if self.notify_attempts == 0 || self.notify_queue == 0 || self.notify_timeout_secs == 0 {
+            return Err(ConfigError(
+                "overdue: notify_attempts, notify_queue and notify_timeout_secs must be at least 1"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -528,6 +595,7 @@ impl Config {
             }
         }
         self.retention.check()?;
+        self.overdue.check()?;
         self.ui.check()?;
         // A callback is told apart by its credential on `/rest/callback/…`: two clients with the
         // same user would have one's callbacks stored as the other's.

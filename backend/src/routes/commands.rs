@@ -31,6 +31,7 @@ fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
         command_type: c.kind,
         state: c.state,
         client: c.client,
+        overdue: flag("overdue", &q.overdue)?,
         query: c.query,
     })
 }
@@ -54,6 +55,7 @@ const EXPORT_COLUMNS: &[&str] = &[
     "expires_at",
     "reissue_of",
     "created_by",
+    "overdue_at",
     "answer_status",
     "request",
     "decoded",
@@ -74,6 +76,7 @@ fn export_row(e: &Exported<CommandRecord>) -> Vec<String> {
         opt(&c.expires_at),
         c.reissue_of.map(|r| r.to_string()).unwrap_or_default(),
         opt(&c.created_by),
+        opt(&c.overdue_at),
         c.answer
             .as_ref()
             .and_then(|a| a.status)

@@ -50,6 +50,8 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     /// Callbacks: `true` for those matching no command.
     pub unmatched: Option<String>,
+    /// Commands: `true` for those whose callback is overdue, `false` for the others.
+    pub overdue: Option<String>,
     /// Callbacks: those of this command (its id).
     pub command: Option<String>,
     /// Audit log: whose actions.

@@ -49,6 +49,8 @@ pub struct CommandFilter {
     pub command_type: Option<String>,
     pub state: Option<String>,
     pub client: Option<String>,
+    /// Only those whose callback is overdue (`true`), or none of them.
+    pub overdue: Option<bool>,
     pub query: Query,
 }
 

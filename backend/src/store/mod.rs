@@ -335,6 +335,10 @@ pub trait Store: Send + Sync {
         max_polls: u32,
         limit: usize,
     ) -> Fut<'_, Vec<i64>>;
+    /// Marks overdue the commands Hermod accepted whose callback has not come `after_ms` past their
+    /// expiry (at most `limit`, the longest awaited first), each with an `overdue` feed event; a
+    /// callback clears the mark. Gives the commands marked.
+    fn mark_overdue(&self, after_ms: i64, limit: usize) -> Fut<'_, Vec<CommandRecord>>;
     /// One callback, whole.
     fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>>;
     /// One command and everything that happened to it, in time order, each step with what was

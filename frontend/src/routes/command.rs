@@ -72,8 +72,8 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
             return;
         };
         let concerns = match live.latest.get() {
-            Some(FeedEvent::Command { command, .. }) => command.id == this,
             Some(FeedEvent::Callback { callback, .. }) => callback.command == Some(this),
+            Some(e) => e.command().is_some_and(|c| c.id == this),
             None => false,
         };
         if concerns {
@@ -157,6 +157,9 @@ fn CommandView(
             <dt>"commandId"</dt><dd class="mono">{c.command_id.clone().unwrap_or_else(|| "—".into())}</dd>
             <dt>"externalId"</dt><dd class="mono">{c.external_id.clone().unwrap_or_else(|| "—".into())}</dd>
             <dt>"Sent"</dt><dd><RelTime at=c.created_at.clone()/>{c.created_by.clone().map(|u| format!(" by {u}"))}</dd>
+            {c.overdue_at.clone().map(|at| view! {
+                <dt>"Callback"</dt><dd><span id="overdue" class="tag warn">"overdue since " <RelTime at=at/></span></dd>
+            })}
             {c.reissue_of.map(|r| view! {
                 <dt>"Re-issue of"</dt><dd><a href=Route::Command(r).href()>{format!("#{r}")}</a></dd>
             })}

@@ -20,20 +20,19 @@ struct Filters {
 
 impl Filters {
     fn matches(&self, e: &FeedEvent) -> bool {
-        let (kind, ty, client, state) = match e {
-            FeedEvent::Command { command, .. } => (
-                "command",
-                command.command_type.as_str(),
-                command.client.as_str(),
-                command.state.as_str().to_string(),
-            ),
+        let (ty, client, state) = match e {
             FeedEvent::Callback { callback, .. } => (
-                "callback",
                 callback.callback_type.as_str(),
                 callback.client.as_deref().unwrap_or(""),
                 callback.state.clone().unwrap_or_default(),
             ),
+            FeedEvent::Command { command, .. } | FeedEvent::Overdue { command, .. } => (
+                command.command_type.as_str(),
+                command.client.as_str(),
+                command.state.as_str().to_string(),
+            ),
         };
+        let kind = e.name();
         let ok = |want: &str, have: &str| want.is_empty() || want.eq_ignore_ascii_case(have);
         ok(&self.kind, kind)
             && ok(&self.ty, ty)
@@ -83,7 +82,7 @@ pub fn FeedPage() -> impl IntoView {
                         seen.push(callback.id);
                         true
                     }
-                    FeedEvent::Command { .. } => true,
+                    _ => true,
                 })
                 .cloned()
                 .collect::<Vec<_>>()
@@ -149,8 +148,8 @@ pub fn FeedPage() -> impl IntoView {
             events
                 .iter()
                 .filter_map(|e| match e {
-                    FeedEvent::Command { command, .. } => Some(command.client.clone()),
                     FeedEvent::Callback { callback, .. } => callback.client.clone(),
+                    e => e.command().map(|c| c.client.clone()),
                 })
                 .collect()
         });
@@ -171,7 +170,7 @@ pub fn FeedPage() -> impl IntoView {
                 <span class="hint">{move || if paused_at.get().is_some() { "Paused: new events are counted, not shown." } else { "Following the newest." }}</span>
             </header>
             <form class="filters" aria-label="Filter the feed" on:submit=|ev| ev.prevent_default()>
-                {select("feed-kind", "Kind", |f| &mut f.kind, vec!["command".into(), "callback".into()])}
+                {select("feed-kind", "Kind", |f| &mut f.kind, vec!["command".into(), "callback".into(), "overdue".into()])}
                 {select("feed-type", "Type", |f| &mut f.ty, types)}
                 {move || select("feed-client", "Client", |f| &mut f.client, clients())}
                 {select("feed-state", "State", |f| &mut f.state, states)}
@@ -203,19 +202,18 @@ pub fn FeedPage() -> impl IntoView {
 
 #[component]
 fn FeedRow(event: FeedEvent) -> impl IntoView {
-    let (kind, seq, at, client, ty, state, command, command_id) = match event {
-        FeedEvent::Command { seq, command } => (
-            "command",
+    let kind = event.name();
+    let (seq, at, client, ty, state, command, command_id) = match event {
+        FeedEvent::Command { seq, command } | FeedEvent::Overdue { seq, command } => (
             seq,
-            command.updated_at.clone(),
-            command.client.clone(),
-            command.command_type.clone(),
-            Some(command.state.clone()),
+            command.updated_at,
+            command.client,
+            command.command_type,
+            Some(command.state),
             Some(command.id),
-            command.command_id.clone(),
+            command.command_id,
         ),
         FeedEvent::Callback { seq, callback } => (
-            "callback",
             seq,
             callback.received_at.clone(),
             callback.client.clone().unwrap_or_default(),

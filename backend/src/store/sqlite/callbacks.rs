@@ -251,12 +251,8 @@ fn query(f: &CallbackFilter, select: &str) -> Sql {
     }
     sql.and_eq("type", &f.callback_type)
         .and_eq("state", &f.state)
-        .and_eq("client", &f.client);
-    match f.unmatched {
-        Some(true) => drop(sql.push(" AND command IS NULL")),
-        Some(false) => drop(sql.push(" AND command IS NOT NULL")),
-        None => {}
-    }
+        .and_eq("client", &f.client)
+        .and_set("command", f.unmatched.map(|u| !u));
     if let Some(c) = f.command {
         sql.push(" AND command = ").bind(c);
     }

@@ -14,7 +14,8 @@ use crate::store::{
     StoreError, StoredDetail,
 };
 use hermod_shared::console::{
-    CommandDetail, CommandRecord, CommandState, HermodReply, ListPage, PollRecord, TimelineEntry,
+    CommandDetail, CommandRecord, CommandState, FeedEvent, HermodReply, ListPage, PollRecord,
+    TimelineEntry,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -60,6 +61,7 @@ pub fn insert(b: &mut Batch<'_>, c: &NewCommand) -> Result<CommandRecord, StoreE
         answer: None,
         reissue_of: c.reissue_of,
         created_by: c.created_by.clone(),
+        overdue_at: None,
     };
     publish(b, &command)?;
     Ok(command)
@@ -116,7 +118,8 @@ pub fn link(b: &mut Batch<'_>, l: Link) -> Result<CommandRecord, LinkError> {
     // Hermod has it: its outcome is now awaited, like any command Hermod accepted.
     b.conn()
         .prepare_cached(
-            "UPDATE commands SET state = ?, command_id = ?, updated_at = ? WHERE id = ?",
+            "UPDATE commands SET state = ?, command_id = ?, updated_at = ?, \
+             callback_due = expires_at WHERE id = ?",
         )
         .and_then(|mut st| {
             st.execute((
@@ -166,10 +169,13 @@ pub fn finish_send(b: &mut Batch<'_>, s: &SendResult) -> Result<CommandRecord, S
             })
             .map_err(sql_error)?;
     }
+    // A command Hermod created awaits its callback from now until its expiry: callbacks come "for
+    // command responses and timeouts" (docs/hermod.md). Callbacks adopted below end the wait.
+    let callback_due = s.expires_at.filter(|_| command_id.is_some());
     b.conn()
         .prepare_cached(
             "UPDATE commands SET state = ?, command_id = ?, destinations = ?, answer = ?, \
-             expires_at = ?, updated_at = ? WHERE id = ?",
+             expires_at = ?, updated_at = ?, callback_due = ? WHERE id = ?",
         )
         .and_then(|mut st| {
             st.execute((
@@ -179,6 +185,7 @@ pub fn finish_send(b: &mut Batch<'_>, s: &SendResult) -> Result<CommandRecord, S
                 serde_json::to_string(&s.reply).unwrap_or_default(),
                 s.expires_at,
                 b.now(),
+                callback_due,
                 s.id,
             ))
         })
@@ -365,6 +372,7 @@ fn query(f: &CommandFilter, select: &str) -> Sql {
     sql.and_eq("c.type", &f.command_type)
         .and_eq("c.state", &f.state)
         .and_eq("c.client", &f.client)
+        .and_set("c.overdue_at", f.overdue)
         .and_window("c.created_at", "c.id", &f.query)
         .newest_first("c.id", &f.query);
     sql
@@ -388,7 +396,7 @@ pub fn export(
     let row = |r: &Row<'_>| {
         Ok(Exported {
             record: record(r)?,
-            decoded: r.get(14)?,
+            decoded: r.get(15)?,
         })
     };
     query(f, &select).page(conn, f.query.page, row, |e| e.record.id)
@@ -433,4 +441,36 @@ pub fn due_follow_ups(
         .collect()
     })
     .map_err(sql_error)
+}
+
+/// Marks overdue the awaited commands whose callback is late by `after_ms` past their expiry, at most
+/// `limit` of them, the longest awaited first; each gets an `overdue` feed event. Gives them as marked.
+pub fn mark_overdue(
+    b: &mut Batch<'_>,
+    after_ms: i64,
+    limit: usize,
+) -> Result<Vec<CommandRecord>, StoreError> {
+    let mut ids: Vec<i64> = b
+        .conn()
+        .prepare_cached(
+            "UPDATE commands SET overdue_at = ?1, updated_at = ?1, callback_due = NULL WHERE id IN ( \
+               SELECT id FROM commands WHERE callback_due <= ?1 - ?2 \
+               ORDER BY callback_due LIMIT ?3) RETURNING id",
+        )
+        .and_then(|mut s| {
+            s.query_map((b.now(), after_ms, limit as i64), |r| r.get(0))?
+                .collect()
+        })
+        .map_err(sql_error)?;
+    ids.sort_unstable();
+    let mut marked = Vec::with_capacity(ids.len());
+    for id in ids {
+        let command = existing(b.conn(), id)?;
+        b.event(|seq| FeedEvent::Overdue {
+            seq,
+            command: command.clone(),
+        })?;
+        marked.push(command);
+    }
+    Ok(marked)
 }

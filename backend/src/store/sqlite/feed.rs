@@ -6,7 +6,7 @@
 use super::{callbacks, snapshot, sql_error, states, time};
 use crate::feed::Published;
 use crate::store::StoreError;
-use hermod_shared::console::{CommandState, FeedEvent};
+use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
 use rusqlite::Connection;
 
 type Row = (i64, i64, String, i64, Option<String>);
@@ -74,13 +74,26 @@ fn event(
     state: Option<String>,
     summary: usize,
 ) -> Result<Option<FeedEvent>, StoreError> {
+    // A command event shows the command as it was then: its state, and, for an overdue event, the
+    // mark a later callback may have cleared.
+    let then = |mut command: CommandRecord| {
+        if let Some(state) = &state {
+            command.state = CommandState::parse(state);
+            command.updated_at = time(at);
+        }
+        command
+    };
     Ok(match kind {
-        "command" => states::by_id(conn, id)?.map(|mut command| {
-            if let Some(state) = state {
-                command.state = CommandState::parse(&state);
-                command.updated_at = time(at);
-            }
-            FeedEvent::Command { seq, command }
+        "command" => states::by_id(conn, id)?.map(|command| FeedEvent::Command {
+            seq,
+            command: then(command),
+        }),
+        "overdue" => states::by_id(conn, id)?.map(|command| FeedEvent::Overdue {
+            seq,
+            command: CommandRecord {
+                overdue_at: Some(time(at)),
+                ..then(command)
+            },
         }),
         _ => callbacks::by_id(conn, id)?.map(|callback| FeedEvent::Callback {
             seq,

@@ -238,6 +238,13 @@ impl Store for Sqlite {
         }))
     }
 
+    fn mark_overdue(&self, after_ms: i64, limit: usize) -> Fut<'_, Vec<CommandRecord>> {
+        Box::pin(
+            self.writer
+                .write(move |b| commands::mark_overdue(b, after_ms, limit)),
+        )
+    }
+
     fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>> {
         // Bodies may be megabytes: off the request threads.
         Box::pin(self.readers.scan(move |c| callbacks::by_id(c, id)))

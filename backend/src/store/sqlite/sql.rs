@@ -41,6 +41,15 @@ impl Sql {
         self
     }
 
+    /// `column IS NOT NULL` when `set` is true, `IS NULL` when false.
+    pub fn and_set(&mut self, column: &str, set: Option<bool>) -> &mut Sql {
+        if let Some(set) = set {
+            let test = if set { " IS NOT NULL" } else { " IS NULL" };
+            self.push(" AND ").push(column).push(test);
+        }
+        self
+    }
+
     /// The time window of `q` on `column`, and its page's cursor on `id`.
     pub fn and_window(&mut self, column: &str, id: &str, q: &Query) -> &mut Sql {
         if let Some(s) = q.since {

@@ -8,7 +8,8 @@ use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 pub const COLUMNS: &str = "c.id, c.client, c.type, c.state, c.command_id, c.external_id, c.created_at, \
-     c.updated_at, c.expires_at, c.request, c.destinations, c.answer, c.reissue_of, c.created_by";
+     c.updated_at, c.expires_at, c.request, c.destinations, c.answer, c.reissue_of, c.created_by, \
+     c.overdue_at";
 
 pub fn record(r: &Row<'_>) -> rusqlite::Result<CommandRecord> {
     Ok(CommandRecord {
@@ -26,6 +27,7 @@ pub fn record(r: &Row<'_>) -> rusqlite::Result<CommandRecord> {
         answer: json_or_none(r, 11)?,
         reissue_of: r.get(12)?,
         created_by: r.get(13)?,
+        overdue_at: r.get::<_, Option<i64>>(14)?.map(time),
     })
 }
 
@@ -70,28 +72,31 @@ pub fn reported(state: Option<&str>) -> CommandState {
 }
 
 /// Moves a command to `state` unless it already reached a terminal state (the first outcome Hermod
-/// reports is the outcome), or, for a poll, once any callback came for it. Returns whether anything
-/// changed; the caller publishes the change.
+/// reports is the outcome), or, for a poll, once any callback came for it. A callback also ends the
+/// wait for one (`callback_due`, `overdue_at`: overdue.rs), whatever it says. Returns whether
+/// anything changed; the caller publishes the change.
 pub fn advance_state(
     b: &Batch<'_>,
     id: i64,
     state: &CommandState,
     by: By,
 ) -> Result<bool, StoreError> {
-    let (current, called_back): (String, bool) = b
+    let (current, called_back, awaited): (String, bool, bool) = b
         .conn()
         .prepare_cached(
-            "SELECT state, EXISTS (SELECT 1 FROM callbacks WHERE command = ?1) \
-             FROM commands WHERE id = ?1",
+            "SELECT state, EXISTS (SELECT 1 FROM callbacks WHERE command = ?1), \
+             callback_due IS NOT NULL OR overdue_at IS NOT NULL FROM commands WHERE id = ?1",
         )
-        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
+        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
         .map_err(sql_error)?;
     let current = CommandState::parse(&current);
     let sticky = (current.is_terminal() && current != CommandState::SendFailed)
         || (by == By::Poll && called_back);
-    if sticky || &current == state {
+    let awaited = awaited && by == By::Callback;
+    if (sticky || &current == state) && !awaited {
         return Ok(false);
     }
+    let state = if sticky { &current } else { state };
     // A decided command no longer counts down to its expiry; a state the console does not know,
     // from a callback, is a decision too.
     let decided =
@@ -99,9 +104,11 @@ pub fn advance_state(
     b.conn()
         .prepare_cached(
             "UPDATE commands SET state = ?1, updated_at = ?2, \
-             expires_at = CASE WHEN ?3 THEN NULL ELSE expires_at END WHERE id = ?4",
+             expires_at = CASE WHEN ?3 THEN NULL ELSE expires_at END, \
+             callback_due = CASE WHEN ?4 THEN NULL ELSE callback_due END, \
+             overdue_at = CASE WHEN ?4 THEN NULL ELSE overdue_at END WHERE id = ?5",
         )
-        .and_then(|mut s| s.execute((state.as_str(), b.now(), decided, id)))
+        .and_then(|mut s| s.execute((state.as_str(), b.now(), decided, awaited, id)))
         .map_err(sql_error)?;
     Ok(true)
 }

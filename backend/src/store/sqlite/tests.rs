@@ -59,6 +59,12 @@ fn search(q: &str) -> CallbackFilter {
     }
 }
 
+/// The event a published frame carries (its `data:` line).
+fn event(p: &crate::feed::Published) -> FeedEvent {
+    let data = p.frame.split(|b| *b == b'\n').nth(2).unwrap();
+    serde_json::from_slice(data.strip_prefix(b"data: ").unwrap()).unwrap()
+}
+
 /// Holds the writer until the returned sender is dropped.
 async fn hold(store: &Sqlite) -> std::sync::mpsc::Sender<()> {
     let (release, held) = std::sync::mpsc::channel::<()>();
@@ -116,7 +122,7 @@ async fn a_search_waits_for_the_indexer_and_says_what_it_could_not_search_yet() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_is_decoded_once_after_it_is_stored_and_its_page_reads_what_was_kept() {
     let f = Fixture::new("decoded");
-    let command = sent(&f.store, "1011", "decoded", r#"{"commandId":"1011"}"#, None).await;
+    let command = sent(&f.store, "1011", "decoded", r#"{"commandId":"1011"}"#, None, None).await;
     // A base64 text data item, as Hermod's results carry them.
     let body = r#"{"commandId":"1011","result":{"tbs":[{"key":"t","content_type":"text/plain",
         "content_encoding":"base64","data":"S2VwdCBkZWNvZGVk"}]}}"#;
@@ -240,13 +246,15 @@ fn reply(body: &str) -> HermodReply {
     }
 }
 
-/// A sign command of `idm`, recorded, then taken by Hermod as `command_id` with the answer `answer`.
+/// A sign command of `idm`, recorded, then taken by Hermod as `command_id` with the answer `answer`,
+/// to expire at `expires_at`.
 async fn sent(
     store: &Sqlite,
     command_id: &str,
     external_id: &str,
     answer: &str,
     reissue_of: Option<i64>,
+    expires_at: Option<i64>,
 ) -> CommandRecord {
     let command = store
         .insert_command(NewCommand {
@@ -266,7 +274,7 @@ async fn sent(
             command_id: Some(command_id.into()),
             destinations: Vec::new(),
             reply: reply(answer),
-            expires_at: None,
+            expires_at,
             audit: AuditEntry {
                 actor: "test".into(),
                 actor_kind: "system",
@@ -290,6 +298,7 @@ async fn storing_a_callback_costs_the_same_however_many_its_command_has() {
         "1011",
         "long-history",
         r#"{"commandId":"1011"}"#,
+        None,
         None,
     )
     .await;
@@ -401,18 +410,8 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
         replay.iter().map(|p| p.seq).collect::<Vec<_>>(),
         (1..=14).collect::<Vec<_>>()
     );
-    let first: FeedEvent = serde_json::from_slice(
-        replay[0]
-            .frame
-            .split(|b| *b == b'\n')
-            .nth(2)
-            .unwrap()
-            .strip_prefix(b"data: ")
-            .unwrap(),
-    )
-    .unwrap();
     assert!(
-        matches!(first, FeedEvent::Command { command, .. } if command.state == CommandState::Sending)
+        matches!(event(&replay[0]), FeedEvent::Command { command, .. } if command.state == CommandState::Sending)
     );
 
     // Every old body was queued again: search finds them, decoded material included.
@@ -469,4 +468,5 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
 }
 
 mod chain;
+mod overdue;
 mod retention;

@@ -97,6 +97,7 @@ pub struct Batch<'c> {
 pub enum FeedKind {
     Command,
     Callback,
+    Overdue,
 }
 
 impl FeedKind {
@@ -104,6 +105,7 @@ impl FeedKind {
         match self {
             FeedKind::Command => "command",
             FeedKind::Callback => "callback",
+            FeedKind::Overdue => "overdue",
         }
     }
 }
@@ -162,6 +164,9 @@ impl Batch<'_> {
                 (FeedKind::Command, command.id, Some(command.state.as_str()))
             }
             FeedEvent::Callback { callback, .. } => (FeedKind::Callback, callback.id, None),
+            FeedEvent::Overdue { command, .. } => {
+                (FeedKind::Overdue, command.id, Some(command.state.as_str()))
+            }
         };
         let json = serde_json::to_string(&event)?;
         self.event_json(kind, id, state, json.len(), |_, frame| {

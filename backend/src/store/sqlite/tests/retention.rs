@@ -23,6 +23,7 @@ async fn command(
         &format!("{marker}-request"),
         &answer,
         reissue_of,
+        None,
     )
     .await;
     let body = format!(r#"{{"commandId":"{command_id}","n":"{marker}-callback"}}"#);

@@ -1,0 +1,70 @@
+//! Silence as an event. The worst failure is the callback that never comes: Hermod posts one "for
+//! command responses and timeouts" (docs/hermod.md), so a command Hermod accepted awaits one until
+//! its expiry. Every `[overdue] every_secs` the console marks overdue those still awaited
+//! `after_expiry_secs` past it: an `overdue` event in the live feed, `overdue_at` on the command
+//! (`GET /api/commands?overdue=true`), `hermod_console_commands_overdue_total`, a warning in the log
+//! and, with `notify_url`, a notice (notify.rs). A callback that comes later clears the mark.
+//!
+//! A follow-up poll (follow_up.rs) may learn the outcome meanwhile: the command is overdue all the
+//! same, because its callback did not come, and that is what the operator must hear about.
+
+use crate::config::{ConfigError, OverdueConfig};
+use crate::notify::Notifier;
+use crate::state::AppState;
+use crate::timer;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Commands marked per write: a backlog after an outage is marked in several short transactions.
+const PER_WRITE: usize = 100;
+
+/// Starts looking for overdue commands, unless `after_expiry_secs` is 0. Ends with the server.
+pub fn start(app: AppState, config: &OverdueConfig) -> Result<(), ConfigError> {
+    if config.after_expiry_secs == 0 {
+        return Ok(());
+    }
+    let notifier = match config.notify_url()? {
+        Some(url) => Some(Arc::new(Notifier::start(
+            url,
+            config,
+            app.metrics.clone(),
+            app.shutdown.clone(),
+        )?)),
+        None => None,
+    };
+    let after_ms = (config.after_expiry_secs as i64).saturating_mul(1000);
+    let period = Duration::from_secs(config.every_secs);
+    timer::every(app, period, move |app| {
+        let notifier = notifier.clone();
+        async move { round(&app, after_ms, notifier.as_deref()).await }
+    });
+    Ok(())
+}
+
+async fn round(app: &AppState, after_ms: i64, notifier: Option<&Notifier>) {
+    loop {
+        let marked = match app.store.mark_overdue(after_ms, PER_WRITE).await {
+            Ok(marked) => marked,
+            Err(e) => {
+                tracing::error!(error = %e, "overdue: cannot mark commands; the next round tries again");
+                return;
+            }
+        };
+        for command in &marked {
+            app.metrics.commands_overdue.inc();
+            tracing::warn!(
+                command = command.id,
+                client = %command.client,
+                r#type = %command.command_type,
+                command_id = command.command_id.as_deref().unwrap_or_default(),
+                "no callback came for the command: overdue"
+            );
+            if let Some(n) = notifier {
+                n.overdue(command, &app.public_url);
+            }
+        }
+        if marked.len() < PER_WRITE {
+            return;
+        }
+    }
+}

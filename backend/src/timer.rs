@@ -1,0 +1,30 @@
+//! Work the console repeats while it runs (retention, follow-up polls, overdue commands): a round at
+//! start and then every period, never two at once, each given up when the server stops. A round
+//! under way is left at a write's edge: every store write is one transaction, kept or not whole.
+
+use crate::state::AppState;
+use std::future::Future;
+use std::time::Duration;
+
+pub fn every<F, R>(app: AppState, period: Duration, round: F)
+where
+    F: Fn(AppState) -> R + Send + 'static,
+    R: Future<Output = ()> + Send,
+{
+    let mut shutdown = app.shutdown.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(period.max(Duration::from_secs(1)));
+        // A long round (a backlog after an outage) is not followed by a burst of catch-up rounds.
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            tokio::select! {
+                () = round(app.clone()) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}
