@@ -63,7 +63,10 @@ impl Notifier {
                 left += 1;
             }
             if left > 0 {
-                tracing::warn!(notices = left, "overdue notices not sent: the console stopped");
+                tracing::warn!(
+                    notices = left,
+                    "overdue notices not sent: the console stopped"
+                );
             }
         });
         Ok(Notifier { queue, metrics })

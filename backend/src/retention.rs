@@ -5,8 +5,8 @@
 
 use crate::clock::{now_ms, rfc3339};
 use crate::state::AppState;
-use crate::timer;
 use crate::store::{Cutoffs, Pruned, Store, StoreError};
+use crate::timer;
 use std::time::Duration;
 
 /// Starts pruning, unless the settings keep everything. Ends with the server.

@@ -1,7 +1,6 @@
 //! The only code that talks to the network: the console API over fetch, and the live feed's one
 //! EventSource per tab.
 
-use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use hermod_shared::console::{
     AuditRecord, CallbackRecord, ClientInfo, CommandDetail, CommandRecord, FeedEvent, Heartbeat,
     ListPage, Login, MintedToken, NewToken, NewUser, PollResult, Problem, SendCommand, SessionInfo,
@@ -10,9 +9,10 @@ use hermod_shared::console::{
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::fmt;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{EventSource, MessageEvent};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{EventSource, Headers, MessageEvent, RequestInit, Response};
 
 /// Why a call failed, in words for the operator.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,8 +78,52 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
     serde_json::from_str::<serde_json::Value>(text).and_then(serde_json::from_value)
 }
 
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFail> {
+/// One exchange with the console: the status and the body's text. `body` is JSON; a state-changing
+/// request carries the session's CSRF token. fetch's own, not a wrapper crate's: the page's bundle
+/// has a budget (README, "Performance").
+async fn fetch(method: &str, path: &str, body: Option<String>) -> Result<(u16, String), ApiFail> {
+    let network = |e: JsValue| {
+        ApiFail::Network(
+            e.dyn_ref::<js_sys::Error>()
+                .map_or_else(|| "the request failed".into(), |e| e.message().into()),
+        )
+    };
+    let init = RequestInit::new();
+    init.set_method(method);
+    let headers = Headers::new().map_err(network)?;
+    if method != "GET"
+        && let Some(token) = CSRF.with(|c| c.borrow().clone())
+    {
+        headers.set("X-CSRF-Token", &token).map_err(network)?;
+    }
+    if let Some(body) = body {
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(network)?;
+        init.set_body(&JsValue::from_str(&body));
+    }
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or_else(|| network(JsValue::NULL))?;
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .and_then(JsCast::dyn_into)
+        .map_err(network)?;
     let status = response.status();
+    let text = JsFuture::from(response.text().map_err(network)?)
+        .await
+        .map_err(network)?
+        .as_string()
+        .unwrap_or_default();
+    Ok((status, text))
+}
+
+/// Calls the console and reads its answer as `T`, or as the problem it reports.
+async fn call<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<T, ApiFail> {
+    let (status, text) = fetch(method, path, body).await?;
     if status == 401 {
         ON_LOGGED_OUT.with(|h| {
             if let Some(f) = h.borrow().as_ref() {
@@ -87,12 +131,9 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFail> {
             }
         });
     }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| ApiFail::Network(e.to_string()))?;
     if (200..300).contains(&status) {
-        parse(&text).map_err(|e| ApiFail::Unreadable {
+        // A 204 has no body: `T` is then `()`.
+        parse(if status == 204 { "null" } else { &text }).map_err(|e| ApiFail::Unreadable {
             status,
             detail: e.to_string(),
         })
@@ -111,53 +152,25 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFail> {
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
-    let response = Request::get(path)
-        .send()
-        .await
-        .map_err(|e| ApiFail::Network(e.to_string()))?;
-    read(response).await
-}
-
-/// A state-changing request, with the session's CSRF token.
-fn changing(method: Method, path: &str) -> RequestBuilder {
-    let builder = RequestBuilder::new(path).method(method);
-    match CSRF.with(|c| c.borrow().clone()) {
-        Some(token) => builder.header("X-CSRF-Token", &token),
-        None => builder,
-    }
+    call("GET", path, None).await
 }
 
 async fn send_json<T: DeserializeOwned>(
-    method: Method,
+    method: &str,
     path: &str,
     body: &impl serde::Serialize,
 ) -> Result<T, ApiFail> {
-    let response = changing(method, path)
-        .json(body)
-        .map_err(|e| ApiFail::Network(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiFail::Network(e.to_string()))?;
-    read(response).await
+    let body = serde_json::to_string(body).map_err(|e| ApiFail::Network(e.to_string()))?;
+    call(method, path, Some(body)).await
 }
 
 async fn post<T: DeserializeOwned>(path: &str, body: &impl serde::Serialize) -> Result<T, ApiFail> {
-    send_json(Method::POST, path, body).await
+    send_json("POST", path, body).await
 }
 
 /// A DELETE; `T` is `()` for the ones that answer 204.
 async fn delete<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
-    let response = changing(Method::DELETE, path)
-        .send()
-        .await
-        .map_err(|e| ApiFail::Network(e.to_string()))?;
-    if response.status() == 204 {
-        return parse("null").map_err(|e| ApiFail::Unreadable {
-            status: 204,
-            detail: e.to_string(),
-        });
-    }
-    read(response).await
+    call("DELETE", path, None).await
 }
 
 pub async fn session() -> Result<SessionInfo, ApiFail> {
@@ -181,7 +194,7 @@ pub async fn create_user(user: &NewUser) -> Result<UserRecord, ApiFail> {
 }
 
 pub async fn update_user(id: i64, change: &UserUpdate) -> Result<UserRecord, ApiFail> {
-    send_json(Method::PUT, &format!("/api/users/{id}"), change).await
+    send_json("PUT", &format!("/api/users/{id}"), change).await
 }
 
 pub async fn delete_user(id: i64) -> Result<(), ApiFail> {
@@ -338,8 +351,8 @@ pub async fn save_template(
     template: &hermod_shared::console::TemplateInput,
 ) -> Result<hermod_shared::console::TemplateRecord, ApiFail> {
     let (method, path) = match id {
-        Some(id) => (Method::PUT, format!("/api/templates/{id}")),
-        None => (Method::POST, "/api/templates".to_string()),
+        Some(id) => ("PUT", format!("/api/templates/{id}")),
+        None => ("POST", "/api/templates".to_string()),
     };
     send_json(method, &path, template).await
 }

@@ -557,7 +557,9 @@ impl FeedEvent {
     /// The command the event is about, when it carries one.
     pub fn command(&self) -> Option<&CommandRecord> {
         match self {
-            FeedEvent::Command { command, .. } | FeedEvent::Overdue { command, .. } => Some(command),
+            FeedEvent::Command { command, .. } | FeedEvent::Overdue { command, .. } => {
+                Some(command)
+            }
             FeedEvent::Callback { .. } => None,
         }
     }

@@ -257,7 +257,7 @@ async fn only_the_latest_filters_answer_is_shown_and_the_cursor_goes_out_encoded
         click(&c, "#load-more").await;
         wait_js(
             &c,
-            "window.__asked.some(u => new URL(u).searchParams.get('cursor') === 'a b&c=d/+é')",
+            "window.__asked.some(u => new URL(u, location.href).searchParams.get('cursor') === 'a b&c=d/+é')",
             "the cursor encoded",
         )
         .await;

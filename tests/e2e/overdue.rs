@@ -57,7 +57,9 @@ async fn a_command_whose_callback_never_comes_is_marked_overdue_told_and_cleared
     c.wait_for_state(answered.id, "EXPIRED").await;
 
     let seen = feed
-        .feed_until(Duration::from_secs(20), |e| matches!(e, FeedEvent::Overdue { .. }))
+        .feed_until(Duration::from_secs(20), |e| {
+            matches!(e, FeedEvent::Overdue { .. })
+        })
         .await;
     let FeedEvent::Overdue { command, .. } = seen.last().unwrap().feed() else {
         unreachable!()
@@ -67,20 +69,29 @@ async fn a_command_whose_callback_never_comes_is_marked_overdue_told_and_cleared
 
     // The list says which are overdue, and which not.
     let overdue = c.commands("?overdue=true").await.items;
-    assert_eq!(overdue.iter().map(|c| c.id).collect::<Vec<_>>(), [silent.id]);
+    assert_eq!(
+        overdue.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [silent.id]
+    );
     assert!(overdue[0].overdue_at.is_some());
     let others = c.commands("?overdue=false").await.items;
     assert!(others.iter().any(|c| c.id == answered.id));
     assert!(others.iter().all(|c| c.id != silent.id));
-    c.get("/api/commands?overdue=maybe")
-        .await
-        .expect_problem(422, Some("invalid_field"), Some("overdue"));
+    c.get("/api/commands?overdue=maybe").await.expect_problem(
+        422,
+        Some("invalid_field"),
+        Some("overdue"),
+    );
 
     // Told once, after one refused try: the second try is the same notice.
-    let notices = wait_until("the notice to be taken", Duration::from_secs(15), || async {
-        let tries = tries.lock().unwrap().clone();
-        (tries.len() >= 2).then_some(tries)
-    })
+    let notices = wait_until(
+        "the notice to be taken",
+        Duration::from_secs(15),
+        || async {
+            let tries = tries.lock().unwrap().clone();
+            (tries.len() >= 2).then_some(tries)
+        },
+    )
     .await;
     assert_eq!(notices.len(), 2, "{notices:?}");
     assert_eq!(notices[0], notices[1]);
@@ -98,13 +109,17 @@ async fn a_command_whose_callback_never_comes_is_marked_overdue_told_and_cleared
     assert!(text.contains(&format!("ping #{}", silent.id)), "{text}");
     // Nothing of the request: a chat is not where personal data goes.
     assert!(notice["command"].get("request").is_none(), "{notice}");
-    c.assert_metric("hermod_console_commands_overdue_total 1").await;
+    c.assert_metric("hermod_console_commands_overdue_total 1")
+        .await;
     c.assert_metric(r#"hermod_console_overdue_notices_total{outcome="sent"} 1"#)
         .await;
     // The URL's token is a secret: the refused try was logged without it.
     let log = c.log();
     assert!(log.contains("overdue notice refused"), "{log}");
-    assert!(!log.contains(&token), "the notify URL's token is in the log");
+    assert!(
+        !log.contains(&token),
+        "the notify URL's token is in the log"
+    );
 
     // The callback that finally comes clears the mark.
     let body = json!({
@@ -121,9 +136,10 @@ async fn a_command_whose_callback_never_comes_is_marked_overdue_told_and_cleared
     .await
     .expect(200);
     let seen = feed
-        .feed_until(Duration::from_secs(10), |e| {
-            matches!(e, FeedEvent::Command { command, .. } if command.id == silent.id)
-        })
+        .feed_until(
+            Duration::from_secs(10),
+            |e| matches!(e, FeedEvent::Command { command, .. } if command.id == silent.id),
+        )
         .await;
     let FeedEvent::Command { command, .. } = seen.last().unwrap().feed() else {
         unreachable!()

@@ -63,7 +63,13 @@ pub fn CommandsPage() -> impl IntoView {
         |r, items| items.into_iter().for_each(|c| upsert(r, c)),
     );
     Effect::new(move |_| {
-        if let Some(command) = live.latest.get().as_ref().and_then(FeedEvent::command).cloned() {
+        if let Some(command) = live
+            .latest
+            .get()
+            .as_ref()
+            .and_then(FeedEvent::command)
+            .cloned()
+        {
             let p = params.get_untracked();
             // `Some(newer)` when listed: a replayed event may be older than the row it is about.
             let listed = rows.with_untracked(|r| {

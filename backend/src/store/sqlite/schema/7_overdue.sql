@@ -11,3 +11,14 @@ CREATE INDEX commands_overdue ON commands (overdue_at) WHERE overdue_at IS NOT N
 UPDATE commands SET callback_due = expires_at
  WHERE expires_at > unixepoch() * 1000 AND command_id IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM callbacks k WHERE k.command = commands.id);
+-- The feed gains the `overdue` kind; SQLite changes a CHECK only by copying the table.
+CREATE TABLE feed_new (
+    seq   INTEGER PRIMARY KEY,
+    at    INTEGER NOT NULL,
+    kind  TEXT    NOT NULL CHECK (kind IN ('command', 'callback', 'overdue')),
+    ref   INTEGER NOT NULL,
+    state TEXT
+);
+INSERT INTO feed_new (seq, at, kind, ref, state) SELECT seq, at, kind, ref, state FROM feed;
+DROP TABLE feed;
+ALTER TABLE feed_new RENAME TO feed;

@@ -31,10 +31,26 @@ async fn a_command_silent_past_its_expiry_is_marked_once_and_a_late_callback_cle
     let now = crate::clock::now_ms();
     let answer = |id: &str| format!(r#"{{"commandId":"{id}"}}"#);
     let past = Some(now - 10_000);
-    let oldest = sent(&f.store, "2001", "oldest", &answer("2001"), None, Some(now - 12_000)).await;
+    let oldest = sent(
+        &f.store,
+        "2001",
+        "oldest",
+        &answer("2001"),
+        None,
+        Some(now - 12_000),
+    )
+    .await;
     let late = sent(&f.store, "2002", "late", &answer("2002"), None, past).await;
     let answered = sent(&f.store, "2003", "answered", &answer("2003"), None, past).await;
-    let waiting = sent(&f.store, "2004", "waiting", &answer("2004"), None, Some(now + 600_000)).await;
+    let waiting = sent(
+        &f.store,
+        "2004",
+        "waiting",
+        &answer("2004"),
+        None,
+        Some(now + 600_000),
+    )
+    .await;
     let no_expiry = sent(&f.store, "2005", "no-expiry", &answer("2005"), None, None).await;
     f.store
         .insert_callback(callback("2003", answer("2003")))
@@ -50,7 +66,10 @@ async fn a_command_silent_past_its_expiry_is_marked_once_and_a_late_callback_cle
     let rest = f.store.mark_overdue(5_000, 100).await.unwrap();
     assert_eq!(ids(&rest), vec![late.id]);
     assert!(rest[0].overdue_at.is_some());
-    assert!(f.store.mark_overdue(0, 100).await.unwrap().is_empty(), "marked once");
+    assert!(
+        f.store.mark_overdue(0, 100).await.unwrap().is_empty(),
+        "marked once"
+    );
     assert_eq!(listed(&f.store, true).await, vec![late.id, oldest.id]);
     assert_eq!(
         listed(&f.store, false).await,
