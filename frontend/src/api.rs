@@ -263,7 +263,7 @@ pub enum StreamMsg {
     Failed {
         closed: bool,
     },
-    Event(FeedEvent),
+    Event(Box<FeedEvent>),
     Heartbeat(Heartbeat),
     /// Events this stream was to replay were removed by retention: it goes on from the oldest kept.
     Reset,
@@ -296,7 +296,7 @@ impl EventStream {
                     if name == "reset" {
                         on(StreamMsg::Reset);
                     } else if let Some(event) = message(&e).and_then(|d| parse(&d).ok()) {
-                        on(StreamMsg::Event(event));
+                        on(StreamMsg::Event(Box::new(event)));
                     }
                 }),
             );

@@ -148,10 +148,10 @@ impl Live {
                 self.last_heard.set(Some(now_ms()));
                 self.conn.set(Conn::Live);
                 self.events.update(|events| {
-                    events.insert(0, event.clone());
+                    events.insert(0, FeedEvent::clone(&event));
                     events.truncate(KEEP);
                 });
-                self.latest.set(Some(event));
+                self.latest.set(Some(*event));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The live feed page: its filters, pausing, a callback matched late, and the time from navigation
 //! to the first row.
 
-use crate::pages::sent;
+use crate::pages::{open, sent};
 use fantoccini::Client;
 use hermod_console_tests::browser::{
     click, eval, here, login, screenshot, text_of, value_of, wait_css, wait_js, wait_text,
@@ -313,9 +313,7 @@ async fn an_overdue_command_shows_live_in_the_feed_under_its_own_kind_and_on_its
     let password = console.secrets.admin_password.clone();
     let api = console.clone();
     with_browser(move |c| async move {
-        let url = api.url.clone();
-        login(&c, &url, "admin", &password).await;
-        c.goto(&format!("{url}/?kind=overdue")).await.unwrap();
+        open(&c, &api.url, &password, "/?kind=overdue").await;
         wait_css(&c, "#feed-kind").await;
         // Sent with the page open: its callback is lost on the way (`silent-`), so it becomes
         // overdue a second after its expiry, while the page watches.
