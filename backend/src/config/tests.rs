@@ -264,3 +264,44 @@ fn the_banner_is_one_short_line() {
         assert!(e.0.contains("ui.banner"), "{bad:?}: {e}");
     }
 }
+
+#[test]
+fn the_overdue_notify_url_is_checked_at_load_and_never_repeated_in_an_error() {
+    let with = |overdue: &str| Config::from_toml(&format!("{MINIMAL}\n[overdue]\n{overdue}"), []);
+    let config = with(r#"notify_url = "https://chat.example/hooks/T0-secret""#).unwrap();
+    let url = config.overdue.notify_url().unwrap().unwrap();
+    assert_eq!(url.path(), "/hooks/T0-secret");
+    assert!(
+        !format!("{config:?}").contains("T0-secret"),
+        "Debug shows the URL"
+    );
+    for bad in [
+        "ftp://chat.example/T0-secret",
+        "T0-secret",
+        "mailto:T0-secret@chat.example",
+    ] {
+        let err = with(&format!("notify_url = \"{bad}\"")).unwrap_err();
+        assert!(err.0.contains("overdue.notify_url"), "{err}");
+        assert!(!err.0.contains("T0-secret"), "{err}");
+    }
+    let err = with("notify_attempts = 0").unwrap_err();
+    assert!(err.0.contains("notify_attempts"), "{err}");
+    // From the environment too, as every secret.
+    let config = Config::from_toml(
+        MINIMAL,
+        [(
+            "HERMOD_CONSOLE__OVERDUE__NOTIFY_URL".to_string(),
+            "http://127.0.0.1:9/hook".to_string(),
+        )],
+    )
+    .unwrap();
+    assert!(config.overdue.notify_url().unwrap().is_some());
+    assert_eq!(
+        Config::from_toml(MINIMAL, [])
+            .unwrap()
+            .overdue
+            .notify_url()
+            .unwrap(),
+        None
+    );
+}
