@@ -218,6 +218,12 @@ pub async fn audit(query: &str) -> Result<ListPage<AuditRecord>, ApiFail> {
     get(&format!("/api/audit?{query}")).await
 }
 
+/// Whether the audit log's hash chain holds (admin): an `AuditChain`, read as JSON, as
+/// [`check_client`]'s answer is.
+pub async fn audit_chain() -> Result<serde_json::Value, ApiFail> {
+    get("/api/audit/chain").await
+}
+
 pub async fn clients() -> Result<Vec<ClientInfo>, ApiFail> {
     get("/api/clients").await
 }

@@ -1,8 +1,10 @@
-//! The admin's pages, Users and Audit: a role change confirmed, a refused new user, and a viewer told
-//! what is for admins.
+//! The admin's pages, Users and Audit: a role change confirmed, a refused new user, the audit log's
+//! hash chain, and a viewer told what is for admins.
 
 use crate::pages::open;
-use hermod_console_tests::browser::{click, eval, login, value_of, wait_css, with_browser};
+use hermod_console_tests::browser::{
+    click, eval, login, value_of, wait_css, wait_text, with_browser,
+};
 use hermod_console_tests::{Console, WAIT, wait_until};
 use hermod_shared::console::Role;
 use serde_json::json;
@@ -95,6 +97,43 @@ async fn a_viewer_is_told_what_is_for_admins_instead_of_shown_forms_that_fail() 
             .await;
             assert_eq!(forms, json!(0), "{page}");
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_page_shows_whether_the_hash_chain_holds() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        open(&c, &url, &password, "/audit").await;
+        wait_text(&c, "#audit-chain", "Hash chain intact").await;
+        let oldest = api
+            .get("/api/audit?limit=500")
+            .await
+            .expect(200)
+            .parse::<hermod_shared::console::ListPage<hermod_shared::console::AuditRecord>>()
+            .items
+            .last()
+            .expect("the login is audited")
+            .id;
+
+        // Behind the console's back: the trigger dropped, the oldest entry rewritten.
+        api.sql("DROP TRIGGER audit_no_update").await.unwrap();
+        api.sql(&format!(
+            "UPDATE audit SET actor = 'someone else' WHERE id = {oldest}"
+        ))
+        .await
+        .unwrap();
+        c.refresh().await.unwrap();
+        wait_text(
+            &c,
+            "#audit-chain",
+            &format!("Hash chain broken at entry {oldest}"),
+        )
+        .await;
     })
     .await;
 }

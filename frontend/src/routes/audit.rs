@@ -1,5 +1,5 @@
-//! The audit log (admin): who did what, when, from where. Filters live in the URL; the same view
-//! exports as CSV.
+//! The audit log (admin): who did what, when, from where, and whether its hash chain shows it
+//! untouched. Filters live in the URL; the same view exports as CSV.
 
 use crate::api;
 use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
@@ -21,11 +21,36 @@ pub fn AuditPage() -> impl IntoView {
         |q: String| async move { api::audit(&q).await },
         |r, items| r.extend(items),
     );
+    // Checked once per visit: the whole log is read, so not again on every filter.
+    let chain = RwSignal::new(None::<(&str, String)>);
+    leptos::task::spawn_local(async move {
+        let state = match api::audit_chain().await {
+            Ok(c) if c["intact"] == true => (
+                "tag outcome-ok",
+                format!(
+                    "Hash chain intact: {} entries, head {}",
+                    c["entries"],
+                    c["head"].as_str().and_then(|h| h.get(..16)).unwrap_or("—")
+                ),
+            ),
+            Ok(c) => (
+                "tag outcome-failed",
+                format!(
+                    "Hash chain broken at entry {}: {}",
+                    c["broken_at"],
+                    c["reason"].as_str().unwrap_or_default()
+                ),
+            ),
+            Err(e) => ("tag warn", format!("Hash chain not checked: {e}")),
+        };
+        chain.set(Some(state));
+    });
     view! {
         <section class="page">
             <header class="page-head">
                 <h1>"Audit log"</h1>
                 <a class="button" id="audit-export" href=move || format!("/api/audit/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
+                {move || chain.get().map(|(class, text)| view! { <span id="audit-chain" class=class>{text}</span> })}
             </header>
             <form class="filters" on:submit=|ev| apply_filters(ev, Route::Audit, &FILTERS) aria-label="Filter the audit log">
                 {FILTERS.iter().zip(LABELS).map(|(key, label)| view! {
