@@ -39,7 +39,12 @@ impl Captured {
             .with_ansi(false)
             .with_max_level(tracing::Level::INFO)
             .finish();
-        (captured, tracing::subscriber::set_default(subscriber))
+        let guard = tracing::subscriber::set_default(subscriber);
+        // Tests on other threads of this process log with no subscriber: a callsite they reach
+        // first, while this one is being set, can keep the "never" they cached (a run of make test
+        // saw no line at all once). Asked again, every callsite hears this subscriber.
+        tracing::callsite::rebuild_interest_cache();
+        (captured, guard)
     }
 
     fn lines(&self) -> Vec<String> {
