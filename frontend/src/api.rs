@@ -78,9 +78,10 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
     serde_json::from_str::<serde_json::Value>(text).and_then(serde_json::from_value)
 }
 
-/// One exchange with the console: the status and the body's text. `body` is JSON; a state-changing
-/// request carries the session's CSRF token. fetch's own, not a wrapper crate's: the page's bundle
-/// has a budget (README, "Performance").
+/// One exchange with the console: the status and the body's text of a 2xx answer (`null` for a
+/// 204), or why it failed. `body` is JSON; a state-changing request carries the session's CSRF
+/// token. fetch's own, not a wrapper crate's, and not generic: the page's bundle has a budget
+/// (README, "Performance"), and only [`call`] is compiled once per answer type.
 async fn fetch(method: &str, path: &str, body: Option<String>) -> Result<(u16, String), ApiFail> {
     let network = |e: JsValue| {
         ApiFail::Network(
@@ -114,16 +115,6 @@ async fn fetch(method: &str, path: &str, body: Option<String>) -> Result<(u16, S
         .map_err(network)?
         .as_string()
         .unwrap_or_default();
-    Ok((status, text))
-}
-
-/// Calls the console and reads its answer as `T`, or as the problem it reports.
-async fn call<T: DeserializeOwned>(
-    method: &str,
-    path: &str,
-    body: Option<String>,
-) -> Result<T, ApiFail> {
-    let (status, text) = fetch(method, path, body).await?;
     if status == 401 {
         ON_LOGGED_OUT.with(|h| {
             if let Some(f) = h.borrow().as_ref() {
@@ -132,23 +123,31 @@ async fn call<T: DeserializeOwned>(
         });
     }
     if (200..300).contains(&status) {
-        // A 204 has no body: `T` is then `()`.
-        parse(if status == 204 { "null" } else { &text }).map_err(|e| ApiFail::Unreadable {
-            status,
-            detail: e.to_string(),
-        })
-    } else {
-        match parse::<Problem>(&text) {
-            Ok(problem) => Err(ApiFail::Problem {
-                status,
-                problem: Box::new(problem),
-            }),
-            Err(_) => Err(ApiFail::Unreadable {
-                status,
-                detail: text.chars().take(200).collect(),
-            }),
-        }
+        return Ok((status, if status == 204 { "null".into() } else { text }));
     }
+    Err(match parse::<Problem>(&text) {
+        Ok(problem) => ApiFail::Problem {
+            status,
+            problem: Box::new(problem),
+        },
+        Err(_) => ApiFail::Unreadable {
+            status,
+            detail: text.chars().take(200).collect(),
+        },
+    })
+}
+
+/// Calls the console and reads its answer as `T`.
+async fn call<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<T, ApiFail> {
+    let (status, text) = fetch(method, path, body).await?;
+    parse(&text).map_err(|e| ApiFail::Unreadable {
+        status,
+        detail: e.to_string(),
+    })
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
