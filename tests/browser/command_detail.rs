@@ -95,6 +95,19 @@ async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_k
     .await;
 }
 
+/// The callback's dot on the timeline has the colour of the command's state badge (a REJECTED
+/// callback is not green).
+async fn assert_dot_in_badge_colour(c: &fantoccini::Client) {
+    let colours = eval(
+        c,
+        "const dot = getComputedStyle(document.querySelector('.step[data-kind=callback]'), '::before'); \
+         const badge = getComputedStyle(document.querySelector('.command-state .badge')); \
+         return [dot.backgroundColor, badge.color]",
+    )
+    .await;
+    assert_eq!(colours[0], colours[1], "dot and badge: {colours}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_command_shows_expired_and_its_callback() {
     let console = Arc::new(Console::demo().start().await);
@@ -108,6 +121,7 @@ async fn an_expired_command_shows_expired_and_its_callback() {
         wait_css(&c, ".command-state").await;
         wait_text(&c, ".command-state", "EXPIRED").await;
         wait_text(&c, ".step[data-kind=callback]", "Callback EXPIRED").await;
+        assert_dot_in_badge_colour(&c).await;
         assert!(
             c.find(fantoccini::Locator::Css(".page-head .countdown"))
                 .await
@@ -132,6 +146,7 @@ async fn a_rejected_command_shows_rejected_on_its_page_and_in_the_list() {
         open(&c, &url, &password, &format!("/commands/{}", record.id)).await;
         wait_text(&c, ".command-state", "REJECTED").await;
         wait_text(&c, ".step[data-kind=callback]", "Callback REJECTED").await;
+        assert_dot_in_badge_colour(&c).await;
         c.goto(&format!("{url}/commands")).await.unwrap();
         wait_text(
             &c,

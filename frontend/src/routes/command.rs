@@ -227,6 +227,14 @@ fn Step(entry: TimelineEntry, sent_at: Option<f64>, request: String) -> impl Int
         }
         _ => String::new(),
     };
+    // A callback's dot says its outcome in colour (its title says it in words).
+    let tone = match &entry {
+        TimelineEntry::Callback { callback, .. } => callback
+            .state
+            .as_deref()
+            .map(|s| CommandState::parse(s).tone()),
+        _ => None,
+    };
     let (kind, title, body, decoded) = match entry {
         TimelineEntry::Sent { decoded, .. } => (
             "sent",
@@ -258,7 +266,7 @@ fn Step(entry: TimelineEntry, sent_at: Option<f64>, request: String) -> impl Int
         ),
     };
     view! {
-        <li class="step" data-kind=kind>
+        <li class="step" data-kind=kind data-tone=tone>
             <div class="step-head">
                 <span class="step-title">{title}</span>
                 <RelTime at=at/>
