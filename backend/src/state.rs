@@ -13,6 +13,7 @@ use crate::hermod::HermodClient;
 use crate::metrics::Metrics;
 use crate::rate::Bucket;
 use crate::store::{Store, sqlite};
+use crate::timer;
 use crate::web::Web;
 use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue};
@@ -134,10 +135,14 @@ impl AppState {
         }
         let web = Web::load(config.dist_dir.as_deref()).framed(config.ui.banner.as_deref());
         let heartbeat = watch::channel(0).0;
-        tick(
-            heartbeat.clone(),
-            Duration::from_secs(config.feed.heartbeat_secs.max(1)),
+        let clock = heartbeat.clone();
+        timer::repeat(
+            Duration::from_secs(config.feed.heartbeat_secs),
             shutdown.clone(),
+            move || {
+                clock.send_modify(|n: &mut u64| *n = n.wrapping_add(1));
+                std::future::ready(())
+            },
         );
         let security_headers = web.security_headers(config.is_https());
         Ok(AppState(Arc::new(Inner {
@@ -213,52 +218,24 @@ fn base(url: &Url) -> String {
     url.as_str().trim_end_matches('/').to_string()
 }
 
-/// Ticks `clock` every `every` until shutdown.
-fn tick(clock: watch::Sender<u64>, every: Duration, mut shutdown: watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        interval.tick().await;
-        loop {
-            tokio::select! {
-                _ = interval.tick() => clock.send_modify(|n| *n = n.wrapping_add(1)),
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
-}
-
 // Handlers take the parts of the state they use (docs/ARCHITECTURE.md, "The console API").
 
-impl FromRef<AppState> for Arc<dyn Store> {
-    fn from_ref(app: &AppState) -> Arc<dyn Store> {
-        app.store.clone()
-    }
+macro_rules! parts {
+    ($($field:ident: $part:ty),*) => {$(
+        impl FromRef<AppState> for $part {
+            fn from_ref(app: &AppState) -> $part {
+                app.$field.clone()
+            }
+        }
+    )*};
 }
-
-impl FromRef<AppState> for Arc<Clients> {
-    fn from_ref(app: &AppState) -> Arc<Clients> {
-        app.clients.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<AuditLog> {
-    fn from_ref(app: &AppState) -> Arc<AuditLog> {
-        app.audit.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<Auth> {
-    fn from_ref(app: &AppState) -> Arc<Auth> {
-        app.auth.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<Metrics> {
-    fn from_ref(app: &AppState) -> Arc<Metrics> {
-        app.metrics.clone()
-    }
-}
+parts!(
+    store: Arc<dyn Store>,
+    clients: Arc<Clients>,
+    audit: Arc<AuditLog>,
+    auth: Arc<Auth>,
+    metrics: Arc<Metrics>
+);
 
 impl FromRef<AppState> for ApiBodyLimit {
     fn from_ref(app: &AppState) -> ApiBodyLimit {

@@ -1,17 +1,19 @@
-//! Work the console repeats while it runs (retention, follow-up polls, overdue commands): a round at
-//! start and then every period, never two at once, each given up when the server stops. A round
-//! under way is left at a write's edge: every store write is one transaction, kept or not whole.
+//! Work the console repeats while it runs (retention, follow-up polls, overdue commands, the feed's
+//! heartbeat): a round at start and then every period, never two at once, each given up when the
+//! server stops. A round under way is left at a write's edge: every store write is one
+//! transaction, kept or not whole.
 
 use crate::state::AppState;
 use std::future::Future;
 use std::time::Duration;
+use tokio::sync::watch;
 
-pub fn every<F, R>(app: AppState, period: Duration, round: F)
+/// Runs `round` every `period` until `shutdown` flips.
+pub fn repeat<F, R>(period: Duration, mut shutdown: watch::Receiver<bool>, mut round: F)
 where
-    F: Fn(AppState) -> R + Send + 'static,
+    F: FnMut() -> R + Send + 'static,
     R: Future<Output = ()> + Send,
 {
-    let mut shutdown = app.shutdown.clone();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(period.max(Duration::from_secs(1)));
         // A long round (a backlog after an outage) is not followed by a burst of catch-up rounds.
@@ -22,9 +24,19 @@ where
                 _ = shutdown.changed() => return,
             }
             tokio::select! {
-                () = round(app.clone()) => {}
+                () = round() => {}
                 _ = shutdown.changed() => return,
             }
         }
     });
+}
+
+/// [`repeat`] for a round that works on the running console, until it stops.
+pub fn every<F, R>(app: AppState, period: Duration, round: F)
+where
+    F: Fn(AppState) -> R + Send + 'static,
+    R: Future<Output = ()> + Send,
+{
+    let shutdown = app.shutdown.clone();
+    repeat(period, shutdown, move || round(app.clone()));
 }
