@@ -6,7 +6,6 @@
 
 use crate::routes::commands::{Asker, poll_command};
 use crate::state::AppState;
-use crate::timer;
 use std::time::Duration;
 
 /// Commands followed up per round: a backlog after an outage drains over a few rounds, never in
@@ -20,7 +19,7 @@ pub fn start(app: AppState) {
         return;
     }
     let period = Duration::from_secs(config.every_secs);
-    timer::every(app, period, |app| async move { round(&app).await });
+    app.every(period, |app| async move { round(&app).await });
 }
 
 async fn round(app: &AppState) {

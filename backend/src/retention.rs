@@ -6,7 +6,6 @@
 use crate::clock::{now_ms, rfc3339};
 use crate::state::AppState;
 use crate::store::{Cutoffs, Pruned, Store, StoreError};
-use crate::timer;
 use std::time::Duration;
 
 /// Starts pruning, unless the settings keep everything. Ends with the server.
@@ -15,7 +14,7 @@ pub fn start(app: AppState) {
         return;
     }
     let period = Duration::from_secs(app.retention.every_secs);
-    timer::every(app, period, |app| async move { round(&app).await });
+    app.every(period, |app| async move { round(&app).await });
 }
 
 async fn round(app: &AppState) {

@@ -213,6 +213,18 @@ impl Clients {
     }
 }
 
+impl AppState {
+    /// Runs `round` on the console every `period` until it stops ([`timer::repeat`]).
+    pub fn every<F, R>(&self, period: Duration, round: F)
+    where
+        F: Fn(AppState) -> R + Send + 'static,
+        R: std::future::Future<Output = ()> + Send,
+    {
+        let app = self.clone();
+        timer::repeat(period, self.shutdown.clone(), move || round(app.clone()));
+    }
+}
+
 /// A URL as the start of others: without its trailing slash.
 fn base(url: &Url) -> String {
     url.as_str().trim_end_matches('/').to_string()

@@ -1,9 +1,8 @@
 //! Work the console repeats while it runs (retention, follow-up polls, overdue commands, the feed's
-//! heartbeat): a round at start and then every period, never two at once, each given up when the
-//! server stops. A round under way is left at a write's edge: every store write is one
+//! heartbeat; `AppState::every` for those that work on the running console): a round at start and
+//! then every period, never two at once, each given up when the server stops. A round under way is left at a write's edge: every store write is one
 //! transaction, kept or not whole.
 
-use crate::state::AppState;
 use std::future::Future;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -29,14 +28,4 @@ where
             }
         }
     });
-}
-
-/// [`repeat`] for a round that works on the running console, until it stops.
-pub fn every<F, R>(app: AppState, period: Duration, round: F)
-where
-    F: Fn(AppState) -> R + Send + 'static,
-    R: Future<Output = ()> + Send,
-{
-    let shutdown = app.shutdown.clone();
-    repeat(period, shutdown, move || round(app.clone()));
 }
