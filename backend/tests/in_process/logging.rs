@@ -39,11 +39,17 @@ impl Captured {
             .with_ansi(false)
             .with_max_level(tracing::Level::INFO)
             .finish();
+        // The other tests of this process log on their own threads with no subscriber. tracing
+        // caches, per call site and for the whole process, whether anyone listens; with this one
+        // the only subscriber registered, a call site first reached (or the cache rebuilt) on such
+        // a thread is cached as unheard, and this test loses lines (seen twice in make test). A
+        // process-wide subscriber that takes everything and keeps nothing makes every call site
+        // heard; events go to the thread's own subscriber, this one here.
+        static EVERYONE_HEARD: std::sync::Once = std::sync::Once::new();
+        EVERYONE_HEARD.call_once(|| {
+            let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+        });
         let guard = tracing::subscriber::set_default(subscriber);
-        // Tests on other threads of this process log with no subscriber: a callsite they reach
-        // first, while this one is being set, can keep the "never" they cached (a run of make test
-        // saw no line at all once). Asked again, every callsite hears this subscriber.
-        tracing::callsite::rebuild_interest_cache();
         (captured, guard)
     }
 
