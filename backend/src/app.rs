@@ -147,6 +147,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
             Some(Operator),
             commands::link,
         ),
+        route(M::GET, "/api/commands/{id}/next", Some(Viewer), next::next),
         route(
             M::GET,
             "/api/commands/{id}/evidence",

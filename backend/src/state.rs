@@ -18,7 +18,7 @@ use crate::web::Web;
 use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue};
 use hermod_shared::console::ClientInfo;
-use hermod_shared::hermod::EnvelopeKeys;
+use hermod_shared::hermod::{BodyKeys, EnvelopeKeys};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,6 +46,8 @@ pub struct Clients {
     /// Where Hermod reaches the callback receiver (the callback listener's URL when there is one).
     pub callback_base: String,
     pub envelope: EnvelopeKeys,
+    /// Where Hermod takes the guessed command objects (`body_keys`).
+    pub body_keys: BodyKeys,
     /// Command types sent beyond the known ones (`custom_commands`).
     pub custom_commands: Vec<String>,
 }
@@ -152,6 +154,7 @@ impl AppState {
                 by_id: clients,
                 callback_base: base(config.callback_public_url.as_ref().unwrap_or(&public_url)),
                 envelope: config.envelope.clone(),
+                body_keys: config.body_keys.clone(),
                 custom_commands: config.custom_commands.clone(),
             }),
             public_url: base(&public_url),
@@ -209,6 +212,7 @@ impl Clients {
             callback_url,
             callback_user,
             allowed_clients_entry: entry,
+            custom_commands: self.custom_commands.clone(),
         }
     }
 }

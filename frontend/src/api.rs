@@ -252,6 +252,18 @@ pub async fn poll(id: i64) -> Result<PollResult, ApiFail> {
     post(&format!("/api/commands/{id}/poll"), &serde_json::json!({})).await
 }
 
+/// Gives a command whose send ended unknown the commandId Hermod created it under.
+pub async fn link(id: i64, command_id: String) -> Result<CommandRecord, ApiFail> {
+    let link = hermod_shared::console::LinkCommand { command_id };
+    post(&format!("/api/commands/{id}/link"), &link).await
+}
+
+/// The command that follows `id` in its use case, filled from its result: `client`, `type`, `body`
+/// and `note` (read as JSON: a typed reader would cost the bundle more than it saves).
+pub async fn next(id: i64) -> Result<serde_json::Value, ApiFail> {
+    get(&format!("/api/commands/{id}/next")).await
+}
+
 /// One callback, its body whole (lists carry the first 16 KiB).
 pub async fn callback(id: i64) -> Result<CallbackRecord, ApiFail> {
     get(&format!("/api/callbacks/{id}")).await

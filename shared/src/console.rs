@@ -26,6 +26,10 @@ pub struct ClientInfo {
     /// Its entry in Hermod's `allowed-clients`, ready to paste; the secrets are placeholders.
     #[serde(default)]
     pub allowed_clients_entry: String,
+    /// The command types it is sent beyond the seven the console knows (`custom_commands`): written
+    /// in the JSON tab, no form.
+    #[serde(default)]
+    pub custom_commands: Vec<String>,
 }
 
 /// `POST /api/clients/{id}/check`: whether the client's command URL answers and takes its key.
@@ -366,6 +370,20 @@ pub struct CommandDetail {
 pub struct QrCode {
     pub size: u32,
     pub modules: String,
+}
+
+/// `GET /api/commands/{id}/next`: the command that follows this one in its use case (a provision's
+/// certificate, a startpinreset's endpinreset), filled from what this one gave, for the send page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct NextCommand {
+    pub client: String,
+    #[serde(rename = "type")]
+    pub command_type: String,
+    /// With the keys the send form writes.
+    pub body: Value,
+    /// What was filled in, and what is still the operator's to do before sending it.
+    pub note: String,
 }
 
 /// `POST /api/commands/{id}/poll`: the poll as recorded, and the command after it.

@@ -3,8 +3,8 @@
 
 use hermod_shared::console::{CommandState, FeedEvent};
 use hermod_shared::hermod::{
-    CommandBody, CommandPayload, CommandType, CreateAnswer, CreateResponse, Envelope, EnvelopeKeys,
-    set_pointer,
+    BodyKeys, CommandBody, CommandPayload, CommandType, CreateAnswer, CreateResponse, Envelope,
+    EnvelopeKeys, set_pointer,
 };
 use serde_json::{Value, json};
 
@@ -107,6 +107,43 @@ fn configured_envelope_shape_is_written_and_read_back() {
     let e = Envelope::extract(doc, &keys);
     assert_eq!(e.command_id.as_deref(), Some("5"));
     assert_eq!(e.state.as_deref(), Some("FAILED"));
+
+    // A state name of Hermod's own is read as the state it is configured to mean, in any case.
+    let keys = EnvelopeKeys {
+        states: [("cancelled".to_string(), "rejected".to_string())].into(),
+        ..EnvelopeKeys::default()
+    };
+    let read = |state: &str| Envelope::extract(json!({ "state": state }), &keys).state;
+    assert_eq!(read("Cancelled").as_deref(), Some("REJECTED"));
+    assert_eq!(read("done").as_deref(), Some("DONE"), "others as they came");
+}
+
+#[test]
+fn a_guessed_body_key_goes_to_hermod_as_configured_and_comes_back() {
+    let keys = BodyKeys {
+        certificate: "certificateCommand".into(),
+        ..BodyKeys::default()
+    };
+    let written = json!({"commandHeader": {}, "certCommand": {"profileid": "p1"}});
+    let mut body = written.clone();
+    keys.to_hermod(CommandType::Certificate, &mut body);
+    assert_eq!(
+        body,
+        json!({"commandHeader": {}, "certificateCommand": {"profileid": "p1"}})
+    );
+    keys.from_hermod(CommandType::Certificate, &mut body);
+    assert_eq!(body, written);
+    // Documented keys and unconfigured ones stay; a body already in Hermod's words, or with both
+    // keys, is sent as written.
+    for ty in [CommandType::Sign, CommandType::Ping] {
+        let mut body = json!({ ty.body_key(): {} });
+        keys.to_hermod(ty, &mut body);
+        assert_eq!(body, json!({ ty.body_key(): {} }));
+    }
+    let both = json!({"certCommand": 1, "certificateCommand": 2});
+    let mut body = both.clone();
+    keys.to_hermod(CommandType::Certificate, &mut body);
+    assert_eq!(body, both);
 }
 
 #[test]

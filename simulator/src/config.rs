@@ -2,7 +2,7 @@
 //! fast commands finish, and the callback body's shape (not publicly documented, so configurable).
 
 use hermod_shared::config::{self, ConfigError, Secret, parse_with_env};
-use hermod_shared::hermod::EnvelopeKeys;
+use hermod_shared::hermod::{BodyKeys, EnvelopeKeys};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +38,10 @@ pub struct SimConfig {
     /// The first pointer of each list is where the simulator writes that field.
     #[serde(default)]
     pub envelope: EnvelopeKeys,
+    /// The keys it takes the four guessed command objects under (the console's `body_keys`): to
+    /// stand in for a Hermod that names them otherwise.
+    #[serde(default)]
+    pub body_keys: BodyKeys,
     #[serde(default)]
     pub clients: BTreeMap<String, SimClient>,
     /// Command types taken beyond the known ones, as a newer Hermod might offer (the console's

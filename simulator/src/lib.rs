@@ -164,7 +164,7 @@ async fn create(State(sim): State<Simulator>, Path(kind): Path<String>, req: Req
         }
     };
     let checked = match ty {
-        Some(ty) => validate::command(ty, &value),
+        Some(ty) => validate::command(ty, &sim.0.config.body_keys, &value),
         None => CommandBody::parse_custom(&value),
     };
     let body = match checked {

@@ -1,5 +1,6 @@
 //! A command's page: a sign result decoded (and no key in the page), an expired and a rejected
-//! command, and a held one counting down and polled from there.
+//! command, a held one counting down and polled from there, a send that ended unknown linked from
+//! there, and a completed provision opening the command that follows it.
 
 use crate::pages::{callback_decoded, open, sent};
 use hermod_console_tests::browser::{
@@ -7,6 +8,8 @@ use hermod_console_tests::browser::{
 };
 use hermod_console_tests::{Console, ping_body, sign_body, unique};
 use hermod_shared::decoded::{Decoded, Verification};
+use hermod_shared::examples::default_body;
+use hermod_shared::hermod::CommandType;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -265,4 +268,99 @@ async fn a_command_with_many_callbacks_shows_the_newest_and_all_of_them_on_reque
         );
     })
     .await;
+}
+
+/// A send whose answer never came is linked from its page to the commandId Hermod created it under;
+/// an id Hermod would not give is refused there, saying why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_send_unknown_command_is_linked_from_its_page() {
+    // A gateway answers 502 after Hermod created the command; its callback would link it by the
+    // externalId, so the simulator holds it.
+    let console = Arc::new(
+        Console::demo()
+            .env("HERMOD_SIMULATOR__COMPLETE_AFTER_MS", "600000")
+            .start()
+            .await,
+    );
+    let password = console.secrets.admin_password.clone();
+    let unknown = console
+        .send_as("idm", "sign", sign_body(&unique("gateway-"), 600))
+        .await
+        .expect_problem(502, Some("hermod_server_error"), None)
+        .record
+        .expect("the record kept");
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        open(&c, &url, &password, &format!("/commands/{}", unknown.id)).await;
+        wait_text(&c, ".command-state", "SEND_UNKNOWN").await;
+        let input = wait_css(&c, "#link-command-id").await;
+        input.send_keys("not an id").await.unwrap();
+        click(&c, "#link-form button").await;
+        wait_text(&c, "[role=alert]", "Not linked").await;
+        input.clear().await.unwrap();
+        input.send_keys("700123").await.unwrap();
+        click(&c, "#link-form button").await;
+        wait_text(&c, ".command-state", "IN_PROGRESS").await;
+        wait_js(&c, "!document.getElementById('link-form')", "the form goes").await;
+        assert!(text_of(&c, ".facts").await.contains("700123"));
+    })
+    .await;
+    let linked = console.detail(unknown.id).await.command;
+    assert_eq!(linked.command_id.as_deref(), Some("700123"));
+}
+
+/// A completed provision's page opens its certificate command, filled from its result: the profile
+/// its result names and an entry per key; sent from there as it stands.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_completed_provision_opens_its_certificate_filled_from_its_result() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let provision = sent(
+        &console,
+        "provision",
+        default_body(CommandType::Provision),
+        "COMPLETED",
+    )
+    .await;
+    let next = console
+        .get(&format!("/api/commands/{}/next", provision.id))
+        .await
+        .expect(200)
+        .json();
+    let api = console.clone();
+    let expected = next.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        open(&c, &url, &password, &format!("/commands/{}", provision.id)).await;
+        click(&c, "#next-command").await;
+        wait_text(
+            &c,
+            "#filled",
+            &format!("Filled from provision #{}", provision.id),
+        )
+        .await;
+        wait_js(
+            &c,
+            "document.getElementById('send-type').value === 'certificate'",
+            "the certificate type chosen",
+        )
+        .await;
+        let body = eval(
+            &c,
+            "return JSON.parse(document.getElementById('send-body').value)",
+        )
+        .await;
+        assert_eq!(body, expected["body"]);
+        click(&c, "#send-submit").await;
+        wait_text(&c, ".command-state", "COMPLETED").await;
+        wait_text(&c, "h1", "certificate #").await;
+    })
+    .await;
+    let sent = console.commands("").await.items.remove(0);
+    assert_eq!(sent.command_type, "certificate");
+    assert_eq!(
+        sent.request["certCommand"]["profileid"],
+        next["body"]["certCommand"]["profileid"]
+    );
 }

@@ -1,11 +1,13 @@
 //! The send page: the typed form and the JSON tab over one body (an unknown field survives both ways
 //! and is sent), validation next to the field, lists, a file as a data item, templates, re-issue, the
-//! client's callback set-up; and a command sent from it followed to its outcome.
+//! client's callback set-up, a custom type written in the JSON tab; and a command sent from it
+//! followed to its outcome.
 
 use crate::pages::{callback_decoded, open};
 use fantoccini::{Client, Locator};
 use hermod_console_tests::browser::{
-    click, eval, here, login, screenshot, text_of, value_of, wait_css, wait_text, with_browser,
+    click, eval, here, login, screenshot, text_of, value_of, wait_css, wait_js, wait_text,
+    with_browser,
 };
 use hermod_console_tests::{Console, unique};
 use hermod_shared::decoded::{Decoded, Verification};
@@ -246,7 +248,7 @@ async fn fields_are_checked_next_to_them_and_lists_files_templates_and_reissue_w
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_command_type_sends_its_example_from_the_form() {
+async fn every_command_type_sends_its_example_from_the_form_and_guesses_are_not_required() {
     let console = Console::demo().start().await;
     let url = console.url.clone();
     let password = console.secrets.admin_password.clone();
@@ -277,6 +279,32 @@ async fn every_command_type_sends_its_example_from_the_form() {
                 .await;
                 screenshot(&c, "issue4-send-form-provision").await;
             }
+            if ty == "certificate" {
+                // The guessed parts are marked so, and nothing requires them: the certificate
+                // goes without its list.
+                wait_css(
+                    &c,
+                    control("/certCommand/certificates/0/certificate").as_str(),
+                )
+                .await;
+                let marked = eval(
+                    &c,
+                    "return [...document.querySelectorAll('.body-form .inferred')]\
+                     .map(m => m.closest('[data-field]').dataset.field)",
+                )
+                .await;
+                assert_eq!(
+                    marked,
+                    json!([
+                        "/certCommand",
+                        "/certCommand/certificates",
+                        "/certCommand/certificates/0/keyid",
+                        "/certCommand/certificates/0/certificate"
+                    ])
+                );
+                click(&c, "[id=\"f/certCommand/certificates/0~remove\"]").await;
+                screenshot(&c, "issue11-send-form-inferred").await;
+            }
             send(&c).await;
         }
     })
@@ -295,6 +323,8 @@ async fn every_command_type_sends_its_example_from_the_form() {
             "endpinreset"
         ]
     );
+    let certificate = &sent[sent.len() - 2].request;
+    assert_eq!(certificate["certCommand"]["certificates"], json!([]));
 }
 
 /// Send a sign command through the page, watch it reach COMPLETED on its own page, and find its
@@ -494,4 +524,51 @@ async fn provision_from_the_typed_form_shows_a_qr_code_and_the_decoded_requests(
         wait_text(&c, &format!("{raw} pre"), &compact[..40]).await;
     })
     .await;
+}
+
+/// A type the console has no form for (`custom_commands`) is offered beside the seven, written in
+/// the JSON tab only, and sent as written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_command_type_is_written_in_the_json_tab_and_sent() {
+    let console = Console::demo()
+        .env("HERMOD_CONSOLE__CUSTOM_COMMANDS", "[\"rotate\"]")
+        .env("HERMOD_SIMULATOR__CUSTOM_COMMANDS", "[\"rotate\"]")
+        .start()
+        .await;
+    let url = console.url.clone();
+    let password = console.secrets.admin_password.clone();
+    let body = json!({
+        "commandHeader": {"lifespan": 120, "timeout": 120},
+        "rotateCommand": {"keylength": 4096, "anything": ["the console", "does not check"]},
+    });
+    let written = body.clone();
+    with_browser(move |c| async move {
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/send")).await.unwrap();
+        wait_text(&c, "#send-type", "rotate (custom)").await;
+        wait_css(&c, "#send-type")
+            .await
+            .select_by_value("rotate")
+            .await
+            .unwrap();
+        wait_js(
+            &c,
+            "document.getElementById('tab-form').hidden \
+             && !document.getElementById('send-json-panel').hidden",
+            "only the JSON tab",
+        )
+        .await;
+        assert_eq!(
+            json_of(&c).await["commandHeader"]["lifespan"],
+            json!(300),
+            "the header kept"
+        );
+        write_json(&c, &written).await;
+        send(&c).await;
+        wait_text(&c, "h1", "rotate #").await;
+    })
+    .await;
+    let sent = console.commands("").await.items.remove(0);
+    assert_eq!(sent.command_type, "rotate");
+    assert_eq!(sent.request, body);
 }

@@ -6,7 +6,7 @@ use crate::auth::source::Net;
 use crate::server::ConnectionLimits;
 use hermod_shared::config::lenient_opt_string;
 pub use hermod_shared::config::{ConfigError, Secret, parse_with_env};
-use hermod_shared::hermod::{CommandType, EnvelopeKeys};
+use hermod_shared::hermod::{BodyKeys, CommandType, EnvelopeKeys, HERMOD_STATES};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -83,6 +83,11 @@ pub struct Config {
     /// Where a callback's `commandId`, `state`, … are found (Hermod does not document the body).
     #[serde(default)]
     pub envelope: EnvelopeKeys,
+    /// The keys Hermod takes the four guessed command objects under (certificate, ping,
+    /// startpinreset, endpinreset: docs/hermod.md §2.2). The form writes the guessed ones; a
+    /// command is recorded and sent with its object under the key set here.
+    #[serde(default)]
+    pub body_keys: BodyKeys,
     /// Command types beyond the seven the console knows (Hermod's list is "some common use cases"):
     /// sent as `POST <command_url>/<type>` with the body as written, only its `commandHeader`
     /// checked; recorded, polled and matched like the others. Lower-case letters.
@@ -420,6 +425,22 @@ impl Config {
                 return Err(ConfigError(format!(
                     "custom_commands: `{name}` must be 1 to 32 lower-case letters, and not a type \
                      the console knows"
+                )));
+            }
+        }
+        for (name, means) in &self.envelope.states {
+            if !HERMOD_STATES.contains(&means.to_ascii_uppercase().as_str()) {
+                return Err(ConfigError(format!(
+                    "envelope.states.{name}: `{means}` is not a state the console knows; one of {}",
+                    HERMOD_STATES.join(", ")
+                )));
+            }
+        }
+        for (ty, key) in self.body_keys.all() {
+            if key.is_empty() || key == "commandHeader" {
+                return Err(ConfigError(format!(
+                    "body_keys.{ty}: `{key}` cannot hold the command's object; give the key Hermod \
+                     takes it under"
                 )));
             }
         }

@@ -189,6 +189,44 @@ fn custom_command_types_are_lower_case_words_the_console_does_not_know() {
 }
 
 #[test]
+fn body_keys_and_state_names_are_checked_at_load() {
+    let with = |table: &str| Config::from_toml(&format!("[body_keys]\n{table}\n{MINIMAL}"), []);
+    let c = with("ping = \"pingRequest\"").unwrap();
+    assert_eq!(c.body_keys.ping, "pingRequest");
+    assert_eq!(
+        c.body_keys.certificate, "certCommand",
+        "the rest keep the guess"
+    );
+    for (table, named) in [
+        ("ping = \"\"", "body_keys.ping"),
+        ("endpinreset = \"commandHeader\"", "body_keys.endpinreset"),
+        // Documented keys are not for changing.
+        ("sign = \"signRequest\"", "sign"),
+    ] {
+        let err = with(table).unwrap_err();
+        assert!(err.0.contains(named), "{table}: {err}");
+    }
+    let c = Config::from_toml(
+        &format!("[envelope.states]\nCANCELLED = \"rejected\"\n{MINIMAL}"),
+        [],
+    )
+    .unwrap();
+    assert_eq!(c.envelope.state("cancelled"), "REJECTED");
+    let err = Config::from_toml(
+        &format!("[envelope.states]\nCANCELLED = \"GONE\"\n{MINIMAL}"),
+        [],
+    )
+    .unwrap_err();
+    assert!(err.0.contains("envelope.states.CANCELLED"), "{err}");
+    let env = [(
+        "HERMOD_CONSOLE__BODY_KEYS__CERTIFICATE".into(),
+        "certificateCommand".into(),
+    )];
+    let c = Config::from_toml(MINIMAL, env).unwrap();
+    assert_eq!(c.body_keys.certificate, "certificateCommand");
+}
+
+#[test]
 fn urls_and_proxies_are_parsed_at_load_and_a_bad_one_is_named() {
     for (key, value) in [
         ("public_url", "\"console.example\""),

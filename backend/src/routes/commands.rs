@@ -113,7 +113,7 @@ pub struct DetailQuery {
 
 /// The callbacks and the polls a command's page shows at first: the newest this many of each
 /// (`?all=true` shows every one).
-const DETAIL_STEPS: usize = 100;
+pub const DETAIL_STEPS: usize = 100;
 
 pub async fn detail(
     State(store): State<Arc<dyn Store>>,
@@ -249,7 +249,7 @@ pub async fn send(
     State(metrics): State<Arc<Metrics>>,
     meta: RequestMeta,
     caller: Caller,
-    ApiJson(req): ApiJson<SendCommand>,
+    ApiJson(mut req): ApiJson<SendCommand>,
 ) -> Result<Created<CommandRecord>, ApiError> {
     let Some(client) = clients.client(&req.client) else {
         let known: Vec<&str> = clients.all().map(|c| c.id.as_str()).collect();
@@ -262,8 +262,8 @@ pub async fn send(
             ),
         ));
     };
-    let known = CommandType::parse(&req.command_type).is_some()
-        || clients.custom_commands.contains(&req.command_type);
+    let ty = CommandType::parse(&req.command_type);
+    let known = ty.is_some() || clients.custom_commands.contains(&req.command_type);
     if !known {
         let types: Vec<&str> = CommandType::ALL
             .iter()
@@ -278,6 +278,10 @@ pub async fn send(
                 types.join(", ")
             ),
         ));
+    }
+    // Recorded as sent: with the object under the key Hermod is configured to take it under.
+    if let Some(ty) = ty {
+        clients.body_keys.to_hermod(ty, &mut req.body);
     }
     // Only what the console itself reads is checked; Hermod decides the rest (hermod.rs, Sending).
     let body = Sending::read(&req.body).map_err(|e| ApiError::invalid(&e.under("/body")))?;

@@ -8,6 +8,7 @@ pub mod events;
 pub mod evidence;
 pub mod export;
 pub mod health;
+pub mod next;
 pub mod receiver;
 pub mod session;
 pub mod templates;

@@ -91,6 +91,13 @@ fn matrix() -> Vec<Case> {
         ),
         case(
             M::GET,
+            "/api/commands/{id}/next",
+            "/api/commands/999999/next",
+            None,
+            Some(Viewer),
+        ),
+        case(
+            M::GET,
             "/api/commands/{id}/evidence",
             "/api/commands/999999/evidence",
             None,

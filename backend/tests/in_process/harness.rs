@@ -33,12 +33,13 @@ pub const CUSTOM: &str = "rotate";
 pub const CALLBACK_USER: &str = "idm-callback";
 pub const CALLBACK_PASSWORD: &str = "idm-callback-password";
 
-/// A Hermod simulator serving on a port of its own; gives its command URL.
-async fn simulator() -> String {
+/// A Hermod simulator serving on a port of its own, its configuration changed by `edit`; gives its
+/// command URL.
+async fn simulator(edit: impl FnOnce(&mut SimConfig)) -> String {
     // The simulator's HTTP client needs a TLS provider before it is built, and it is built before
     // the console's state (which would install one).
     hermod_console::install_crypto();
-    let config = SimConfig::from_toml(
+    let mut config = SimConfig::from_toml(
         &format!(
             r#"custom_commands = ["{CUSTOM}"]
 
@@ -50,6 +51,7 @@ callback_url = "http://127.0.0.1:9/clients/idm/rest"
         [],
     )
     .expect("the simulator's configuration");
+    edit(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
@@ -261,7 +263,16 @@ impl TestApp {
     /// [`TestApp::with_hermod`] with the configuration changed by `edit`. The simulator also takes
     /// the custom command type [`CUSTOM`].
     pub async fn with_hermod_and(edit: impl FnOnce(&mut Config)) -> TestApp {
-        let command_url = simulator().await;
+        TestApp::with_hermod_like(|_| {}, edit).await
+    }
+
+    /// [`TestApp::with_hermod_and`] with a Hermod that differs from the guesses: the simulator's
+    /// configuration changed by `hermod`.
+    pub async fn with_hermod_like(
+        hermod: impl FnOnce(&mut SimConfig),
+        edit: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let command_url = simulator(hermod).await;
         TestApp::start_with(|c| {
             let idm = c.clients.get_mut("idm").expect("the idm client");
             idm.command_url = command_url;

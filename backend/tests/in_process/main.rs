@@ -3,6 +3,7 @@
 
 mod access;
 mod bad_input;
+mod body_keys;
 mod csrf;
 mod custom;
 mod detail;
@@ -14,6 +15,7 @@ mod link;
 mod logging;
 mod login;
 mod metrics;
+mod next;
 mod openapi;
 mod receiver;
 mod request_id;

@@ -84,16 +84,33 @@ struct Draw {
     bound: Vec<Bound>,
 }
 
-/// A field's name (its JSON key) in `into`, marked when required.
+/// A field's name (its JSON key) in `into`, marked when required, or when it is only a guess.
 fn key(into: &Element, f: &Field) {
     into.set_text_content(Some(f.key));
-    if f.need == Need::Required {
-        text(
-            into,
-            "span",
-            &[("class", "req"), ("aria-hidden", "true")],
-            " *",
-        );
+    match f.need {
+        Need::Required => {
+            text(
+                into,
+                "span",
+                &[("class", "req"), ("aria-hidden", "true")],
+                " *",
+            );
+        }
+        Need::Inferred => {
+            text(
+                into,
+                "span",
+                &[
+                    ("class", "inferred"),
+                    (
+                        "title",
+                        "Not in Hermod's documentation: a guess, not required",
+                    ),
+                ],
+                "inferred",
+            );
+        }
+        _ => {}
     }
 }
 

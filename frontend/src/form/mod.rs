@@ -39,6 +39,9 @@ pub struct Body {
     pub raw: RwSignal<bool>,
     /// The console's 422 for a field of the body, until that field is edited or the next send.
     pub refused: RwSignal<Option<FieldError>>,
+    /// A type the console has no form for (`custom_commands`), instead of `ty`: written in the JSON
+    /// tab, and no rules apply.
+    pub custom: RwSignal<Option<String>>,
 }
 
 impl Body {
@@ -50,14 +53,24 @@ impl Body {
             text_error: RwSignal::new(None),
             raw: RwSignal::new(false),
             refused: RwSignal::new(None),
+            custom: RwSignal::new(None),
         }
+    }
+
+    /// The type sent: the custom one, else `ty`'s.
+    pub fn type_name(&self) -> String {
+        self.custom
+            .get()
+            .unwrap_or_else(|| self.ty.get().as_str().to_string())
     }
 
     /// What is wrong with the body, tracked: the console's refusal first, then what the rules say.
     pub fn problems(&self) -> Vec<FieldError> {
         let mut found: Vec<FieldError> = self.refused.get().into_iter().collect();
-        self.value
-            .with(|v| found.extend(hermod_shared::validate::check(self.ty.get(), v)));
+        if self.custom.with(Option::is_none) {
+            self.value
+                .with(|v| found.extend(hermod_shared::validate::check(self.ty.get(), v)));
+        }
         found
     }
 
@@ -150,7 +163,9 @@ pub fn Editor(body: Body) -> impl IntoView {
     let wanted_focus = focus_next.clone();
     // Runs once the editor is in the page, then after every change of what it reads.
     Effect::new(move |_| {
-        let raw = body.raw.get();
+        // A custom type has no form: its body is written in the JSON tab.
+        let custom = body.custom.with(Option::is_some);
+        let raw = body.raw.get() || custom;
         let blocker = body.not_for_the_form();
         let problems = body.problems();
         let ty = body.ty.get();
@@ -167,6 +182,9 @@ pub fn Editor(body: Body) -> impl IntoView {
             if let Some(tab) = dom::by_id(id) {
                 dom::set(&tab, "aria-selected", if open { "true" } else { "false" });
             }
+        }
+        if let Some(tab) = dom::by_id("tab-form") {
+            dom::flag(&tab, "hidden", custom);
         }
         dom::flag(&panel, "hidden", raw);
         dom::flag(&json_panel, "hidden", !raw);

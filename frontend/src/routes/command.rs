@@ -132,6 +132,13 @@ fn CommandView(
     let c = detail.command;
     let id = c.id;
     let can_poll = c.command_id.is_some();
+    let linkable = c.state == CommandState::SendUnknown && !can_poll;
+    // The next command of its use case, filled from its result (routes/next.rs in the backend).
+    let next = match (c.command_type.as_str(), &c.state) {
+        ("provision", CommandState::Completed) => Some("certificate"),
+        ("startpinreset", CommandState::Completed) => Some("endpinreset"),
+        _ => None,
+    };
     let countdown = (c.state == CommandState::InProgress)
         .then(|| c.expires_at.clone())
         .flatten();
@@ -170,9 +177,17 @@ fn CommandView(
                     {move || if polling.get() { "Polling…" } else { "Poll Hermod" }}
                 </button>
                 <a class="button" id="reissue" href=format!("/send?reissue={id}")>"Re-issue…"</a>
+                {next.map(|t| view! {
+                    <a class="button" id="next-command" href=format!("/send?after={id}")>{format!("Send the {t}…")}</a>
+                })}
             </Show>
             <CopyButton text=curl id="copy-curl" label="Copy as curl" done="Copied curl"/>
         </div>
+        {linkable.then(|| view! {
+            <Show when=move || allows(session, Role::Operator)>
+                <LinkForm id=id/>
+            </Show>
+        })}
         {(!destinations.is_empty()).then(|| view! {
             <h2>"Destinations"</h2>
             <ul class="destinations">
@@ -203,6 +218,35 @@ fn CommandView(
         <ol class="timeline">
             {detail.timeline.into_iter().map(|entry| view! { <Step entry=entry sent_at=sent_at request=c.request.to_string()/> }).collect_view()}
         </ol>
+    }
+}
+
+/// A command whose send ended unknown, given the commandId Hermod created it under (found in
+/// Hermod's log, say): the callbacks that came for it meanwhile are matched, and the feed brings the
+/// page up to date.
+#[component]
+fn LinkForm(id: i64) -> impl IntoView {
+    let command_id = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<ApiFail>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        failure.set(None);
+        let typed = command_id.get_untracked();
+        leptos::task::spawn_local(async move {
+            if let Err(e) = api::link(id, typed).await {
+                failure.set(Some(e));
+            }
+        });
+    };
+    view! {
+        <form class="inline-form" id="link-form" on:submit=submit>
+            <label>
+                "Hermod created it as commandId"
+                <input id="link-command-id" class="mono" required on:input=move |ev| command_id.set(event_target_value(&ev))/>
+            </label>
+            <button type="submit">"Link"</button>
+        </form>
+        {move || failure.get().map(|e| view! { <p class="error" role="alert">{format!("Not linked: {e}")}</p> })}
     }
 }
 

@@ -1,5 +1,6 @@
 //! Send a command: pick the API client and the type, fill in the form (or write the JSON), send.
-//! `/send?reissue=<id>` starts from that command's request, and what is sent names it (`reissue_of`).
+//! `/send?reissue=<id>` starts from that command's request, and what is sent names it (`reissue_of`);
+//! `/send?after=<id>` from the command that follows that one, filled from its result.
 //!
 //! The form and the JSON tab edit one body (`crate::form`). From the form, a body that breaks the
 //! documented rules is not sent: each message sits next to its field. The JSON tab sends what the
@@ -45,6 +46,21 @@ fn SendForm() -> impl IntoView {
     let failure = RwSignal::new(None::<ApiFail>);
     // Why the page did not send, or could not do what was asked, in words.
     let notice = RwSignal::new(None::<String>);
+    // What `?after=` filled in, and what is left to the operator.
+    let filled = RwSignal::new(None::<String>);
+    // Loads a command to edit: its client, its type (one the console has no form for is written in
+    // the JSON tab) and its body.
+    let load = move |to: String, kind: String, request: serde_json::Value| {
+        client.set(to);
+        match CommandType::parse(&kind) {
+            Some(known) => {
+                body.custom.set(None);
+                ty.set(known);
+            }
+            None => body.custom.set(Some(kind)),
+        }
+        body.replace(request);
+    };
 
     // Until the operator picks one, the first configured client.
     Effect::new(move |_| {
@@ -64,18 +80,8 @@ fn SendForm() -> impl IntoView {
                 match api::command(id, false).await {
                     Ok(detail) => {
                         let c = detail.command;
-                        match CommandType::parse(&c.command_type) {
-                            Some(kind) => {
-                                ty.set(kind);
-                                client.set(c.client);
-                                body.replace(c.request);
-                                reissue_of.set(Some(c.id));
-                            }
-                            None => notice.set(Some(format!(
-                                "Command #{id} is of type {}, which this console cannot send.",
-                                c.command_type
-                            ))),
-                        }
+                        load(c.client, c.command_type, c.request);
+                        reissue_of.set(Some(c.id));
                     }
                     Err(e) => {
                         notice.set(Some(format!("Cannot load command #{id} to re-issue: {e}")))
@@ -87,15 +93,46 @@ fn SendForm() -> impl IntoView {
         None => {
             if reissue_of.get_untracked().is_some() {
                 reissue_of.set(None);
+                body.custom.set(None);
                 body.replace(default_body(ty.get_untracked()));
             }
         }
     });
 
-    let change_type = move |ev: leptos::ev::Event| {
-        let Some(t) = CommandType::parse(&event_target_value(&ev)) else {
+    // `?after=<id>`: the command that follows that one in its use case, filled from its result.
+    Effect::new(move |_| {
+        let Some(raw) = nav.with(|l| l.param("after")) else {
+            filled.set(None);
             return;
         };
+        let Ok(id) = raw.parse::<i64>() else {
+            notice.set(Some(format!("“{raw}” is not a command id.")));
+            return;
+        };
+        spawn_local(async move {
+            match api::next(id).await {
+                Ok(next) => {
+                    let text = |k: &str| next[k].as_str().unwrap_or_default().to_string();
+                    load(text("client"), text("type"), next["body"].clone());
+                    filled.set(Some(text("note")));
+                }
+                Err(e) => notice.set(Some(format!("Nothing to fill from command #{id}: {e}"))),
+            }
+        });
+    });
+
+    let change_type = move |ev: leptos::ev::Event| {
+        let chosen = event_target_value(&ev);
+        let Some(t) = CommandType::parse(&chosen) else {
+            // A custom type: its body is the operator's to write, under the header already set up.
+            let header = body
+                .value
+                .with_untracked(|v| v.get("commandHeader").cloned());
+            body.custom.set(Some(chosen));
+            body.replace(serde_json::json!({ "commandHeader": header.unwrap_or_default() }));
+            return;
+        };
+        body.custom.set(None);
         // The new type's example, under the header the operator already set up.
         let mut next = default_body(t);
         if let Some(header) = body
@@ -132,7 +169,7 @@ fn SendForm() -> impl IntoView {
         }
         let command = SendCommand {
             client: client.get_untracked(),
-            command_type: ty.get_untracked().as_str().to_string(),
+            command_type: body.type_name(),
             body: body.value.get_untracked(),
             reissue_of: reissue_of.get_untracked(),
         };
@@ -177,6 +214,7 @@ fn SendForm() -> impl IntoView {
                 <a href="/send">"Start afresh"</a>
             </p>
         })}
+        {move || filled.get().map(|note| view! { <p class="reissue" role="status" id="filled">{note}</p> })}
         <Templates body=body client=client/>
         <form class="send-form" on:submit=submit novalidate>
             <div class="row">
@@ -199,11 +237,14 @@ fn SendForm() -> impl IntoView {
             {move || chosen().map(|c| view! { <ClientCallback client=c/> })}
             <div class="row">
                 <label for="send-type">"Command"</label>
-                <select id="send-type" prop:value=move || ty.get().as_str() on:change=change_type>
+                <select id="send-type" prop:value=move || body.type_name() on:change=change_type>
                     {CommandType::ALL
                         .into_iter()
                         .map(|t| view! { <option value=t.as_str()>{t.as_str()}</option> })
                         .collect_view()}
+                    {move || chosen().map(|c| c.custom_commands.into_iter().map(|t| view! {
+                        <option value=t.clone()>{format!("{t} (custom)")}</option>
+                    }).collect_view())}
                 </select>
             </div>
             <Editor body=body/>
@@ -211,7 +252,7 @@ fn SendForm() -> impl IntoView {
                 <button id="send-submit" type="submit" class="primary" disabled=move || sending.get()>
                     {move || if sending.get() { "Sending…" } else { "Send" }}
                 </button>
-                <button type="button" on:click=move |_| body.replace(default_body(ty.get_untracked()))>
+                <button type="button" on:click=move |_| { body.custom.set(None); body.replace(default_body(ty.get_untracked())) }>
                     "Reset to the example"
                 </button>
             </div>

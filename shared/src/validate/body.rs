@@ -2,7 +2,7 @@
 //! tables the form starts from and the check walks down.
 
 use super::device::{END_PIN_RESET, PING, START_PIN_RESET};
-use super::field::{Field, Kind, opt, req};
+use super::field::{Field, Kind, guess, opt, req};
 use super::profile::{CERT, PROV};
 use super::sign::{AUTH, SIGN};
 use crate::hermod::CommandType;
@@ -30,27 +30,28 @@ static HEADER: [Field; 4] = [
     ),
 ];
 
-/// `commandHeader` and the command's own object, for every type.
+/// `commandHeader` and the command's own object, for every type. The object's key is documented
+/// (`req`) for three types and guessed (`guess`) for the other four (docs/hermod.md §2.2).
 macro_rules! body {
-    ($key:literal, $fields:expr) => {
+    ($need:ident, $key:literal, $fields:expr) => {
         [
             req(
                 "commandHeader",
                 Kind::Object(&HEADER),
                 "Common to every command.",
             ),
-            req($key, Kind::Object($fields), "This command's parameters."),
+            $need($key, Kind::Object($fields), "This command's parameters."),
         ]
     };
 }
 
-static PROVISION_BODY: [Field; 2] = body!("provCommand", &PROV);
-static CERTIFICATE_BODY: [Field; 2] = body!("certCommand", &CERT);
-static AUTHENTICATE_BODY: [Field; 2] = body!("authCommand", &AUTH);
-static SIGN_BODY: [Field; 2] = body!("signCommand", &SIGN);
-static PING_BODY: [Field; 2] = body!("pingCommand", &PING);
-static START_PIN_RESET_BODY: [Field; 2] = body!("startpinresetCommand", &START_PIN_RESET);
-static END_PIN_RESET_BODY: [Field; 2] = body!("endpinresetCommand", &END_PIN_RESET);
+static PROVISION_BODY: [Field; 2] = body!(req, "provCommand", &PROV);
+static CERTIFICATE_BODY: [Field; 2] = body!(guess, "certCommand", &CERT);
+static AUTHENTICATE_BODY: [Field; 2] = body!(req, "authCommand", &AUTH);
+static SIGN_BODY: [Field; 2] = body!(req, "signCommand", &SIGN);
+static PING_BODY: [Field; 2] = body!(guess, "pingCommand", &PING);
+static START_PIN_RESET_BODY: [Field; 2] = body!(guess, "startpinresetCommand", &START_PIN_RESET);
+static END_PIN_RESET_BODY: [Field; 2] = body!(guess, "endpinresetCommand", &END_PIN_RESET);
 
 /// The top-level fields of a body of type `ty`: `commandHeader` and the type's own object
 /// (`CommandType::body_key`).

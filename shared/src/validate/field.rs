@@ -37,6 +37,9 @@ pub enum Need {
     Required,
     /// At least one of the object's `Either` fields is present.
     Either,
+    /// Optional: its name or shape is a guess (docs/hermod.md marks it [I]), so the form marks it as
+    /// such and nothing requires it. What it holds, when it is there, is still checked.
+    Inferred,
 }
 
 /// One documented field. `key` is a plain JSON key (no `/` or `~`), so pointers are built by joining.
@@ -72,6 +75,15 @@ pub(super) const fn either(key: &'static str, kind: Kind, hint: &'static str) ->
         key,
         kind,
         need: Need::Either,
+        hint,
+    }
+}
+
+pub(super) const fn guess(key: &'static str, kind: Kind, hint: &'static str) -> Field {
+    Field {
+        key,
+        kind,
+        need: Need::Inferred,
         hint,
     }
 }

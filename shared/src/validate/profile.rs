@@ -1,7 +1,7 @@
 //! The tables of the commands that build a profile: provisioning (its keys and its card) and the
 //! certificates installed for those keys afterwards.
 
-use super::field::{Field, Kind, opt, req};
+use super::field::{Field, Kind, guess, opt, req};
 
 static KEY_TYPE: [Field; 3] = [
     req("keytype", Kind::Suggest(&["RSA", "EC"]), "Key algorithm."),
@@ -150,9 +150,10 @@ pub(super) static PROV: [Field; 5] = [
     req("profile", Kind::Object(&PROFILE), "The profile to create."),
 ];
 
+// The certificate list's shape is a guess (docs/hermod.md §2.5).
 static CERT_ITEM: [Field; 2] = [
-    opt("keyid", Kind::Text, "The key the certificate belongs to."),
-    req(
+    guess("keyid", Kind::Text, "The key the certificate belongs to."),
+    guess(
         "certificate",
         Kind::Base64,
         "The certificate, base64 DER: paste it or load the file.",
@@ -171,7 +172,7 @@ pub(super) static CERT: [Field; 4] = [
         Kind::Suggest(&["NONE", "CONSENT"]),
         "Desktop App: NONE uses the key silently, CONSENT asks the user.",
     ),
-    req(
+    guess(
         "certificates",
         Kind::List(&CERT_ITEM),
         "The certificates to install.",

@@ -87,8 +87,26 @@ fn missing_and_empty_required_fields_are_named() {
     assert_eq!(check(CommandType::Authenticate, &auth), vec![]);
     // Null is as good as missing.
     assert_eq!(
-        pointers(CommandType::Ping, &json!({"commandHeader": null})),
-        ["/commandHeader", "/pingCommand"]
+        pointers(CommandType::Sign, &json!({"commandHeader": null})),
+        ["/commandHeader", "/signCommand"]
+    );
+    // A guessed part is never required (docs/hermod.md §2.2, §2.5): not the four guessed command
+    // objects, not the certificate list; what one holds, when it is there, is still checked.
+    assert_eq!(
+        pointers(CommandType::Ping, &json!({"commandHeader": {}})),
+        Vec::<String>::new()
+    );
+    let mut cert = default_body(CommandType::Certificate);
+    cert["certCommand"]
+        .as_object_mut()
+        .unwrap()
+        .remove("certificates");
+    assert_eq!(check(CommandType::Certificate, &cert), vec![]);
+    cert["certCommand"]["certificates"] =
+        json!([{"keyid": "signer", "certificate": "not base64!"}]);
+    assert_eq!(
+        pointers(CommandType::Certificate, &cert),
+        ["/certCommand/certificates/0/certificate"]
     );
     assert_eq!(
         pointers(CommandType::Ping, &json!([])),
