@@ -154,6 +154,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
             Some(Viewer),
             evidence::evidence,
         ),
+        route(M::GET, "/api/diff", Some(Viewer), diff::compare),
         route(M::GET, "/api/callbacks", Some(Viewer), callbacks::list),
         route(
             M::GET,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod decode;
+pub mod diff;
 pub mod error;
 pub mod feed;
 pub mod follow_up;

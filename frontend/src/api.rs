@@ -264,6 +264,12 @@ pub async fn next(id: i64) -> Result<serde_json::Value, ApiFail> {
     get(&format!("/api/commands/{id}/next")).await
 }
 
+/// How body `b` differs from body `a` (`command:<id>`, `answer:<id>`, `callback:<id>`, `poll:<id>`),
+/// read as JSON.
+pub async fn diff(a: &str, b: &str) -> Result<serde_json::Value, ApiFail> {
+    get(&format!("/api/diff?a={a}&b={b}")).await
+}
+
 /// One callback, its body whole (lists carry the first 16 KiB).
 pub async fn callback(id: i64) -> Result<CallbackRecord, ApiFail> {
     get(&format!("/api/callbacks/{id}")).await
@@ -358,7 +364,8 @@ fn message(e: &web_sys::Event) -> Option<String> {
 
 // Templates
 
-pub async fn templates() -> Result<Vec<hermod_shared::console::TemplateRecord>, ApiFail> {
+/// The templates, read as JSON (form/templates.rs reads what it uses of them).
+pub async fn templates() -> Result<serde_json::Value, ApiFail> {
     get("/api/templates").await
 }
 
@@ -366,7 +373,7 @@ pub async fn templates() -> Result<Vec<hermod_shared::console::TemplateRecord>, 
 pub async fn save_template(
     id: Option<i64>,
     template: &hermod_shared::console::TemplateInput,
-) -> Result<hermod_shared::console::TemplateRecord, ApiFail> {
+) -> Result<serde_json::Value, ApiFail> {
     let (method, path) = match id {
         Some(id) => ("PUT", format!("/api/templates/{id}")),
         None => ("POST", "/api/templates".to_string()),

@@ -2,6 +2,7 @@
 //! bar with the feed's true connection state and the user, and the routed page.
 
 use crate::api;
+use crate::components::compare::{CompareBar, provide_picks};
 use crate::components::time::heard_ago;
 use crate::live::{Conn, Live, use_live};
 use crate::nav::{NavLink, Route, provide_router, set_title, use_location};
@@ -81,6 +82,7 @@ fn reload_when_restored() {
 #[component]
 fn Console() -> impl IntoView {
     provide_context(Live::start());
+    provide_picks();
     let session = use_session();
     let theme = expect_context::<RwSignal<Theme>>();
     view! {
@@ -105,6 +107,7 @@ fn Console() -> impl IntoView {
             </header>
             <main class="content">
                 <Page/>
+                <CompareBar/>
             </main>
         </div>
     }

@@ -386,6 +386,41 @@ pub struct NextCommand {
     pub note: String,
 }
 
+/// `GET /api/diff?a=<body>&b=<body>`: how body `b` differs from body `a`, the material decoded from
+/// each included (under `/decoded/<where it was found>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BodyDiff {
+    /// What `a` and `b` are, in words: "callback #12 of command #5".
+    pub a: String,
+    pub b: String,
+    /// Key by key, each object's removed and changed keys before its added ones; the first
+    /// [`BodyDiff::MOST`].
+    pub changes: Vec<BodyChange>,
+    /// Differences beyond those listed.
+    #[serde(default)]
+    pub more: u64,
+}
+
+impl BodyDiff {
+    /// The most differences listed.
+    pub const MOST: usize = 500;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BodyChange {
+    /// A JSON pointer into both documents.
+    pub path: String,
+    /// `added` (only in `b`), `removed` (only in `a`) or `changed`.
+    pub change: String,
+    /// The value in `a` (compact JSON, long ones cut).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
+}
+
 /// `POST /api/commands/{id}/poll`: the poll as recorded, and the command after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

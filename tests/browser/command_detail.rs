@@ -1,12 +1,12 @@
 //! A command's page: a sign result decoded (and no key in the page), an expired and a rejected
 //! command, a held one counting down and polled from there, a send that ended unknown linked from
-//! there, and a completed provision opening the command that follows it.
+//! there, a completed provision opening the command that follows it, and two bodies compared.
 
 use crate::pages::{callback_decoded, open, sent};
 use hermod_console_tests::browser::{
-    click, eval, login, text_of, wait_css, wait_js, wait_text, with_browser,
+    click, eval, login, screenshot, text_of, wait_css, wait_js, wait_text, with_browser,
 };
-use hermod_console_tests::{Console, ping_body, sign_body, unique};
+use hermod_console_tests::{Console, b64, ping_body, sign_body, unique};
 use hermod_shared::decoded::{Decoded, Verification};
 use hermod_shared::examples::default_body;
 use hermod_shared::hermod::CommandType;
@@ -363,4 +363,51 @@ async fn a_completed_provision_opens_its_certificate_filled_from_its_result() {
         sent.request["certCommand"]["profileid"],
         next["body"]["certCommand"]["profileid"]
     );
+}
+
+/// Two bodies picked on two commands' pages are compared at the foot of the page: each difference
+/// at its path, the text decoded from the base64 included; at phone width nothing spills sideways.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_requests_picked_on_their_pages_are_compared_with_what_was_decoded() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let first = console
+        .send("sign", sign_body(&unique("hold-compare-"), 600))
+        .await;
+    let mut body = sign_body(&unique("hold-compare-"), 600);
+    body["signCommand"]["params"]["tbs"][0]["data"] = json!(b64("Pay 200 EUR to ACME"));
+    let second = console.send("sign", body).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        open(&c, &url, &password, &format!("/commands/{}", first.id)).await;
+        let pick = |id: i64| format!("[data-compare=\"command:{id}\"]");
+        click(&c, &pick(first.id)).await;
+        wait_text(&c, "#compare-bar", &format!("command:{}", first.id)).await;
+        // The pick stays while the operator goes to the other command, through the list.
+        click(&c, "nav a[href=\"/commands\"]").await;
+        click(&c, &format!("a[href=\"/commands/{}\"]", second.id)).await;
+        wait_text(&c, "h1", &format!("sign #{}", second.id)).await;
+        click(&c, &pick(second.id)).await;
+        click(&c, "#compare-open").await;
+        wait_text(&c, "#diff-summary", "differences").await;
+        let lines = text_of(&c, "ul.diff").await;
+        assert!(
+            lines.contains("~ /body/signCommand/params/tbs/0/data"),
+            "{lines}"
+        );
+        assert!(
+            lines.contains("\"Pay 100 EUR to ACME\" → \"Pay 200 EUR to ACME\""),
+            "the decoded text: {lines}"
+        );
+        screenshot(&c, "issue15-compare").await;
+        c.set_window_size(390, 844).await.unwrap();
+        let spill = eval(
+            &c,
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        )
+        .await;
+        assert_eq!(spill, json!(0), "nothing wider than the phone");
+    })
+    .await;
 }

@@ -157,16 +157,26 @@ pub async fn with_decoded<T: Send + 'static>(
     }: StoredDetail,
     then: impl FnOnce(CommandDetail) -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let _turn = match undecoded.is_empty() {
-        true => None,
-        false => Some(DECODING.acquire().await.expect("never closed")),
-    };
-    tokio::task::spawn_blocking(move || {
+    if undecoded.is_empty() {
+        return tokio::task::spawn_blocking(move || then(detail))
+            .await
+            .map_err(ApiError::internal);
+    }
+    decoding(move || {
         decode_steps(&mut detail, &undecoded);
         then(detail)
     })
     .await
-    .map_err(ApiError::internal)
+}
+
+/// Runs `work`, which decodes, off the async threads and in its turn ([`DECODING`]).
+pub async fn decoding<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _turn = DECODING.acquire().await.expect("never closed");
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// Adds what the page shows beside the stored facts: a QR code per destination, and the request

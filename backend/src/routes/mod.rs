@@ -4,6 +4,7 @@ pub mod audit;
 pub mod callbacks;
 pub mod clients;
 pub mod commands;
+pub mod diff;
 pub mod events;
 pub mod evidence;
 pub mod export;

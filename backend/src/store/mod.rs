@@ -341,6 +341,8 @@ pub trait Store: Send + Sync {
     fn mark_overdue(&self, after_ms: i64, limit: usize) -> Fut<'_, Vec<CommandRecord>>;
     /// One callback, whole.
     fn callback(&self, id: i64) -> Fut<'_, Option<CallbackRecord>>;
+    /// One poll, whole.
+    fn poll(&self, id: i64) -> Fut<'_, Option<PollRecord>>;
     /// One command and everything that happened to it, in time order, each step with what was
     /// decoded of it when it was indexed: with `most`, only its newest `most` callbacks and newest
     /// `most` polls, the rest counted in `omitted`.

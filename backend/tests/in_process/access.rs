@@ -91,6 +91,13 @@ fn matrix() -> Vec<Case> {
         ),
         case(
             M::GET,
+            "/api/diff",
+            "/api/diff?a=callback:999998&b=callback:999999",
+            None,
+            Some(Viewer),
+        ),
+        case(
+            M::GET,
             "/api/commands/{id}/next",
             "/api/commands/999999/next",
             None,

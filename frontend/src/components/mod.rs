@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+pub mod compare;
 pub mod copy;
 pub mod decoded;
 pub mod json_block;

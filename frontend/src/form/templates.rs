@@ -5,10 +5,11 @@
 use super::Body;
 use super::dom::{self, by_id, value_of};
 use crate::api;
-use hermod_shared::console::{TemplateInput, TemplateRecord};
+use hermod_shared::console::TemplateInput;
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use serde_json::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -26,15 +27,39 @@ fn say(ok: bool, text: &str) {
     }
 }
 
-fn label(t: &TemplateRecord) -> String {
-    match &t.client {
-        Some(c) => format!("{} · {} · {c}", t.name, t.command_type),
-        None => format!("{} · {}", t.name, t.command_type),
+/// A template as the page uses it, read from the API's JSON: a typed reader of the whole record
+/// would cost the bundle more than these few lines.
+#[derive(Clone)]
+struct Template {
+    id: i64,
+    name: String,
+    client: Option<String>,
+    command_type: String,
+    body: Value,
+}
+
+impl Template {
+    fn read(v: &Value) -> Option<Template> {
+        let text = |key: &str| v[key].as_str().map(str::to_string);
+        Some(Template {
+            id: v["id"].as_i64()?,
+            name: text("name")?,
+            client: text("client"),
+            command_type: text("type")?,
+            body: v["body"].clone(),
+        })
+    }
+
+    fn label(&self) -> String {
+        match &self.client {
+            Some(c) => format!("{} · {} · {c}", self.name, self.command_type),
+            None => format!("{} · {}", self.name, self.command_type),
+        }
     }
 }
 
 /// Puts the list into the select, keeping (or making) the choice `selected`.
-fn show(l: &[TemplateRecord], selected: Option<i64>) {
+fn show(l: &[Template], selected: Option<i64>) {
     let Some(select) = by_id("send-template") else {
         return;
     };
@@ -46,20 +71,26 @@ fn show(l: &[TemplateRecord], selected: Option<i64>) {
             &select,
             "option",
             &[("value", &t.id.to_string())],
-            &label(t),
+            &t.label(),
         );
     }
     dom::set_value(&select, &keep);
 }
 
 /// The listed templates; plain shared state, nothing renders from it.
-type List = Rc<RefCell<Vec<TemplateRecord>>>;
+type List = Rc<RefCell<Vec<Template>>>;
 
 /// Fetches the list again and shows it; `selected` is then chosen in it (the template just saved).
 fn reload(list: List, selected: Option<i64>) {
     spawn_local(async move {
         match api::templates().await {
             Ok(l) => {
+                let l: Vec<Template> = l
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Template::read)
+                    .collect();
                 show(&l, selected);
                 *list.borrow_mut() = l;
             }
@@ -88,17 +119,14 @@ pub fn Templates(body: Body, client: RwSignal<String>) -> impl IntoView {
             return;
         };
         if act == "load" {
-            let Some(kind) = CommandType::parse(&t.command_type) else {
-                say(
-                    false,
-                    &format!(
-                        "“{}” is a {} command, which this console cannot send.",
-                        t.name, t.command_type
-                    ),
-                );
-                return;
-            };
-            body.ty.set(kind);
+            // A type with no form (`custom_commands`) is written in the JSON tab.
+            match CommandType::parse(&t.command_type) {
+                Some(kind) => {
+                    body.custom.set(None);
+                    body.ty.set(kind);
+                }
+                None => body.custom.set(Some(t.command_type.clone())),
+            }
             if let Some(c) = t.client {
                 client.set(c);
             }
@@ -144,15 +172,18 @@ pub fn Templates(body: Body, client: RwSignal<String>) -> impl IntoView {
         let input = TemplateInput {
             name: wanted,
             client: Some(client.get_untracked()).filter(|c| !c.is_empty()),
-            command_type: body.ty.get_untracked().as_str().to_string(),
+            command_type: body.type_name(),
             body: body.value.get_untracked(),
         };
         let list = list.clone();
         spawn_local(async move {
             match api::save_template(same, &input).await {
-                Ok(t) => {
-                    say(true, &format!("Saved “{}”.", t.name));
-                    reload(list, Some(t.id));
+                Ok(saved) => {
+                    say(
+                        true,
+                        &format!("Saved “{}”.", saved["name"].as_str().unwrap_or_default()),
+                    );
+                    reload(list, saved["id"].as_i64());
                 }
                 Err(e) => say(false, &format!("Not saved: {e}")),
             }

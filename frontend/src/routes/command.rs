@@ -2,6 +2,7 @@
 //! Hermod's answer, every callback and every poll.
 
 use crate::api::{self, ApiFail};
+use crate::components::compare::CompareButton;
 use crate::components::copy::CopyButton;
 use crate::components::decoded::DecodedList;
 use crate::components::json_block::JsonBlock;
@@ -216,7 +217,7 @@ fn CommandView(
             </p>
         })}
         <ol class="timeline">
-            {detail.timeline.into_iter().map(|entry| view! { <Step entry=entry sent_at=sent_at request=c.request.to_string()/> }).collect_view()}
+            {detail.timeline.into_iter().map(|entry| view! { <Step entry=entry sent_at=sent_at command=id request=c.request.to_string()/> }).collect_view()}
         </ol>
     }
 }
@@ -261,7 +262,12 @@ fn reply_summary(r: &HermodReply) -> String {
 /// One step of the timeline, with its offset from the send, what was decoded from it, and the raw
 /// body.
 #[component]
-fn Step(entry: TimelineEntry, sent_at: Option<f64>, request: String) -> impl IntoView {
+fn Step(
+    entry: TimelineEntry,
+    sent_at: Option<f64>,
+    command: i64,
+    request: String,
+) -> impl IntoView {
     let at = entry.at().to_string();
     let offset = match (sent_at, parse_ms(&at)) {
         // Tenths by integer arithmetic: formatting a float would pull float printing into the bundle.
@@ -278,6 +284,13 @@ fn Step(entry: TimelineEntry, sent_at: Option<f64>, request: String) -> impl Int
             .as_deref()
             .map(|s| CommandState::parse(s).tone()),
         _ => None,
+    };
+    // How the API names the step's body, to pick it for a comparison.
+    let name = match &entry {
+        TimelineEntry::Sent { .. } => format!("command:{command}"),
+        TimelineEntry::Answer { .. } => format!("answer:{command}"),
+        TimelineEntry::Callback { callback, .. } => format!("callback:{}", callback.id),
+        TimelineEntry::Poll { poll, .. } => format!("poll:{}", poll.id),
     };
     let (kind, title, body, decoded) = match entry {
         TimelineEntry::Sent { decoded, .. } => (
@@ -315,6 +328,7 @@ fn Step(entry: TimelineEntry, sent_at: Option<f64>, request: String) -> impl Int
                 <span class="step-title">{title}</span>
                 <RelTime at=at/>
                 <span class="muted">{offset}</span>
+                {body.is_some().then(|| view! { <CompareButton body=name/> })}
             </div>
             <DecodedList items=decoded body=body.as_ref().map(|(_, text)| text.clone())/>
             {body.map(|(label, text)| view! { <JsonBlock label=label text=text/> })}

@@ -272,6 +272,21 @@ pub fn evidence(conn: &Connection, id: i64) -> Result<Option<Evidence>, StoreErr
 }
 
 /// [`detail`] inside a read transaction already open.
+fn poll_record(r: &Row<'_>) -> rusqlite::Result<PollRecord> {
+    Ok(PollRecord {
+        id: r.get(0)?,
+        command: r.get(1)?,
+        reply: json(r, 2)?,
+    })
+}
+
+/// One poll, whole.
+pub fn poll(conn: &Connection, id: i64) -> Result<Option<PollRecord>, StoreError> {
+    conn.prepare_cached("SELECT id, command, reply FROM polls WHERE id = ?")
+        .and_then(|mut s| s.query_row([id], poll_record).optional())
+        .map_err(sql_error)
+}
+
 fn detail_now(
     conn: &Connection,
     id: i64,
@@ -287,16 +302,7 @@ fn detail_now(
             .prepare_cached(
                 "SELECT id, command, reply FROM polls WHERE command = ? ORDER BY id DESC LIMIT ?",
             )
-            .and_then(|mut s| {
-                s.query_map((id, limit), |r| {
-                    Ok(PollRecord {
-                        id: r.get(0)?,
-                        command: r.get(1)?,
-                        reply: json(r, 2)?,
-                    })
-                })?
-                .collect()
-            })
+            .and_then(|mut s| s.query_map((id, limit), poll_record)?.collect())
             .map_err(sql_error)?;
         polls.reverse();
         let count = |sql: &str, shown: usize| -> Result<u64, StoreError> {

@@ -250,6 +250,10 @@ impl Store for Sqlite {
         Box::pin(self.readers.scan(move |c| callbacks::by_id(c, id)))
     }
 
+    fn poll(&self, id: i64) -> Fut<'_, Option<PollRecord>> {
+        Box::pin(self.readers.scan(move |c| commands::poll(c, id)))
+    }
+
     fn command_detail(&self, id: i64, most: Option<usize>) -> Fut<'_, Option<StoredDetail>> {
         Box::pin(self.readers.scan(move |c| commands::detail(c, id, most)))
     }

@@ -1,0 +1,103 @@
+//! `GET /api/diff?a=<body>&b=<body>`: how one body differs from another (README.md, "Comparing
+//! bodies"). A body is named `command:<id>` (its request), `answer:<id>` (Hermod's answer to it),
+//! `callback:<id>` or `poll:<id>`. Each is compared as JSON (a body that is not JSON as one string)
+//! with what was decoded from it beside it, under `/decoded/<what it is>`, so two certificates differ
+//! by their subject or validity, not only by their base64.
+
+use super::commands::decoding;
+use super::invalid;
+use crate::decode::decode_body;
+use crate::diff::diff;
+use crate::error::{ApiError, ApiQuery};
+use crate::store::Store;
+use axum::Json;
+use axum::extract::State;
+use hermod_shared::console::BodyDiff;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+#[derive(Deserialize, JsonSchema)]
+pub struct DiffQuery {
+    /// The body compared from: `command:<id>`, `answer:<id>`, `callback:<id>` or `poll:<id>`.
+    a: String,
+    /// The body compared with it.
+    b: String,
+}
+
+pub async fn compare(
+    State(store): State<Arc<dyn Store>>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> Result<Json<BodyDiff>, ApiError> {
+    let (a, a_text) = body(&*store, &q.a, "/a").await?;
+    let (b, b_text) = body(&*store, &q.b, "/b").await?;
+    let (changes, more) =
+        decoding(move || diff(&document(&a_text), &document(&b_text), BodyDiff::MOST)).await?;
+    Ok(Json(BodyDiff {
+        a,
+        b,
+        changes,
+        more,
+    }))
+}
+
+/// What `reference` names, in words, and its body.
+async fn body(
+    store: &dyn Store,
+    reference: &str,
+    field: &str,
+) -> Result<(String, String), ApiError> {
+    let bad = || {
+        let what = "a body: command:<id>, answer:<id>, callback:<id> or poll:<id>";
+        invalid(field, what)
+    };
+    let (kind, id) = reference.split_once(':').ok_or_else(bad)?;
+    let id: i64 = id.parse().map_err(|_| bad())?;
+    let found = match kind {
+        "command" | "answer" => store.command(id).await?.and_then(|c| {
+            let of = format!("{} #{id}", c.command_type);
+            match kind {
+                "command" => Some((format!("the request of {of}"), c.request.to_string())),
+                _ => c
+                    .answer
+                    .and_then(|a| a.body)
+                    .map(|b| (format!("Hermod's answer to {of}"), b)),
+            }
+        }),
+        "callback" => store.callback(id).await?.map(|c| {
+            let of = c.command.map(|n| format!(" of command #{n}"));
+            (format!("callback #{id}{}", of.unwrap_or_default()), c.body)
+        }),
+        "poll" => store.poll(id).await?.and_then(|p| {
+            let of = format!("poll #{id} of command #{}", p.command);
+            p.reply.body.map(|b| (of, b))
+        }),
+        _ => return Err(bad()),
+    };
+    found.ok_or_else(|| ApiError::not_found(&format!("body {reference}")))
+}
+
+/// A body as it is compared: `{"body": …, "decoded": {"<what>": …}}`, each decoded item under its
+/// label (a second with the same label numbered).
+fn document(text: &str) -> Value {
+    let body = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into()));
+    let mut decoded = Map::new();
+    for item in decode_body(&body) {
+        let mut key = item.label.clone();
+        for n in 2.. {
+            if !decoded.contains_key(&key) {
+                break;
+            }
+            key = format!("{} ({n})", item.label);
+        }
+        let value = serde_json::to_value(&item.decoded).unwrap_or(Value::Null);
+        decoded.insert(key, value);
+    }
+    let mut doc = Map::new();
+    doc.insert("body".into(), body);
+    if !decoded.is_empty() {
+        doc.insert("decoded".into(), Value::Object(decoded));
+    }
+    Value::Object(doc)
+}
