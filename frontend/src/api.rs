@@ -3,8 +3,7 @@
 
 use hermod_shared::console::{
     AuditRecord, CallbackRecord, ClientInfo, CommandDetail, CommandRecord, FeedEvent, Heartbeat,
-    ListPage, Login, MintedToken, NewToken, NewUser, PollResult, Problem, SendCommand, SessionInfo,
-    TokenRecord, UserRecord, UserUpdate,
+    ListPage, Login, NewToken, NewUser, Problem, SendCommand, SessionInfo, UserUpdate,
 };
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
@@ -184,15 +183,16 @@ pub async fn logout() -> Result<(), ApiFail> {
     delete("/api/session").await
 }
 
-pub async fn users() -> Result<Vec<UserRecord>, ApiFail> {
+/// The users, read as JSON (routes/users.rs reads what it shows of them); likewise the tokens.
+pub async fn users() -> Result<serde_json::Value, ApiFail> {
     get("/api/users").await
 }
 
-pub async fn create_user(user: &NewUser) -> Result<UserRecord, ApiFail> {
+pub async fn create_user(user: &NewUser) -> Result<serde_json::Value, ApiFail> {
     post("/api/users", user).await
 }
 
-pub async fn update_user(id: i64, change: &UserUpdate) -> Result<UserRecord, ApiFail> {
+pub async fn update_user(id: i64, change: &UserUpdate) -> Result<serde_json::Value, ApiFail> {
     send_json("PUT", &format!("/api/users/{id}"), change).await
 }
 
@@ -200,15 +200,15 @@ pub async fn delete_user(id: i64) -> Result<(), ApiFail> {
     delete(&format!("/api/users/{id}")).await
 }
 
-pub async fn tokens() -> Result<Vec<TokenRecord>, ApiFail> {
+pub async fn tokens() -> Result<serde_json::Value, ApiFail> {
     get("/api/tokens").await
 }
 
-pub async fn create_token(token: &NewToken) -> Result<MintedToken, ApiFail> {
+pub async fn create_token(token: &NewToken) -> Result<serde_json::Value, ApiFail> {
     post("/api/tokens", token).await
 }
 
-pub async fn revoke_token(id: i64) -> Result<TokenRecord, ApiFail> {
+pub async fn revoke_token(id: i64) -> Result<serde_json::Value, ApiFail> {
     delete(&format!("/api/tokens/{id}")).await
 }
 
@@ -248,7 +248,9 @@ pub async fn check_client(id: &str) -> Result<serde_json::Value, ApiFail> {
     post(&format!("/api/clients/{id}/check"), &serde_json::json!({})).await
 }
 
-pub async fn poll(id: i64) -> Result<PollResult, ApiFail> {
+/// Polls Hermod for command `id`: the poll, the command after it and the state Hermod `reported`
+/// (read as JSON: the page shows only that state; the feed brings the rest).
+pub async fn poll(id: i64) -> Result<serde_json::Value, ApiFail> {
     post(&format!("/api/commands/{id}/poll"), &serde_json::json!({})).await
 }
 

@@ -427,6 +427,10 @@ pub struct BodyChange {
 pub struct PollResult {
     pub poll: PollRecord,
     pub command: CommandRecord,
+    /// The state Hermod's answer reports, as the console reads it (`envelope`), when it reports
+    /// one: the command keeps its own when a callback already decided it.
+    #[serde(default)]
+    pub reported: Option<String>,
 }
 
 /// Every list answers in this envelope. `feed_seq` is the feed's sequence at the time of the read:

@@ -1,9 +1,9 @@
-//! The admin's pages, Users and Audit: a role change confirmed, a refused new user, the audit log's
-//! hash chain, and a viewer told what is for admins.
+//! The admin's pages, Users and Audit: a role change confirmed, a refused new user, an API token made
+//! and revoked, the audit log's hash chain, and a viewer told what is for admins.
 
 use crate::pages::open;
 use hermod_console_tests::browser::{
-    click, eval, login, value_of, wait_css, wait_text, with_browser,
+    click, eval, login, text_of, value_of, wait_css, wait_text, with_browser,
 };
 use hermod_console_tests::{Console, WAIT, wait_until};
 use hermod_shared::console::Role;
@@ -75,6 +75,28 @@ async fn a_role_change_is_confirmed_and_a_refused_new_user_keeps_what_was_typed(
             .await,
             viewer.username
         );
+
+        // An API token: shown once, listed with its role, revoked after a confirmation.
+        let token_form = "form[aria-label='Make an API token']";
+        wait_css(&c, &format!("{token_form} input[aria-label='Token name']"))
+            .await
+            .send_keys("nightly-export")
+            .await
+            .unwrap();
+        wait_css(&c, &format!("{token_form} select"))
+            .await
+            .select_by_value("operator")
+            .await
+            .unwrap();
+        click(&c, &format!("{token_form} button[type=submit]")).await;
+        wait_text(&c, ".minted", "Token “nightly-export” (operator)").await;
+        let token = text_of(&c, "#minted-token").await;
+        assert!(token.len() > 20, "{token}");
+        wait_text(&c, "#tokens", "nightly-export").await;
+        assert!(text_of(&c, "#tokens").await.contains("operator"));
+        click(&c, "#tokens button.danger").await;
+        c.accept_alert().await.unwrap();
+        wait_text(&c, "#tokens", "revoked").await;
     })
     .await;
 }

@@ -192,6 +192,8 @@ async fn a_held_command_counts_down_and_is_polled_from_its_page() {
         wait_text(&c, ".page-head .countdown", "expires in 4 min").await;
         click(&c, "#poll").await;
         wait_text(&c, ".step[data-kind=poll]", "Polled: HTTP 200").await;
+        // What the poll found is said next to its button.
+        wait_text(&c, "#poll-found", "Hermod says IN_PROGRESS").await;
 
         // Decided in Hermod: the page follows, and the countdown is gone.
         let command_id = record.command_id.as_deref().expect("a commandId");
@@ -294,6 +296,12 @@ async fn a_send_unknown_command_is_linked_from_its_page() {
         let url = api.url.clone();
         open(&c, &url, &password, &format!("/commands/{}", unknown.id)).await;
         wait_text(&c, ".command-state", "SEND_UNKNOWN").await;
+        wait_text(
+            &c,
+            "#send-unknown",
+            "whether it created this command is unknown",
+        )
+        .await;
         let input = wait_css(&c, "#link-command-id").await;
         input.send_keys("not an id").await.unwrap();
         click(&c, "#link-form button").await;

@@ -234,7 +234,15 @@ async fn fields_are_checked_next_to_them_and_lists_files_templates_and_reissue_w
         c.goto(&format!("{url}/send?reissue={first}")).await.unwrap();
         wait_text(&c, ".reissue", &format!("command #{first}")).await;
         wait_value(&c, "/commandHeader/externalId", "from-template").await;
+        // Keeping the re-issued command's externalId is warned about until it changes.
+        wait_text(&c, "#reused-external-id", "“from-template” is").await;
         type_into(&c, "/commandHeader/externalId", "reissued").await;
+        wait_js(
+            &c,
+            "!document.getElementById('reused-external-id')",
+            "the warning goes",
+        )
+        .await;
         send(&c).await;
     })
     .await;

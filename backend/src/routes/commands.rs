@@ -551,15 +551,14 @@ pub async fn poll_command(
         ));
     };
     let exchange = client.hermod.poll(&hermod_id).await;
-    let state = exchange
+    let reported = exchange
         .success_json()
-        .and_then(|v| Correlation::of(&v, &clients.envelope).state)
-        .map(|s| CommandState::parse(&s));
+        .and_then(|v| Correlation::of(&v, &clients.envelope).state);
     let (poll, command) = store
         .insert_poll(NewPoll {
             command: id,
             reply: exchange.reply.clone(),
-            state,
+            state: reported.as_deref().map(CommandState::parse),
         })
         .await?;
     let detail = json!({
@@ -583,5 +582,9 @@ pub async fn poll_command(
     if !(200..300).contains(&exchange.reply.status.unwrap_or_default()) {
         return Err(refused(&exchange).with_record(command));
     }
-    Ok(PollResult { poll, command })
+    Ok(PollResult {
+        poll,
+        command,
+        reported,
+    })
 }

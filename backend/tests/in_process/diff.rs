@@ -114,6 +114,7 @@ async fn two_requests_two_callbacks_and_two_polls_are_compared_with_what_was_dec
             .await
             .expect(200)
             .json();
+        assert_eq!(polled["reported"], "IN_PROGRESS", "what Hermod said");
         polls.push(polled["poll"]["id"].as_i64().expect("its id"));
     }
     let diff: BodyDiff = compare(format!("poll:{}", polls[0]), format!("poll:{}", polls[1]))

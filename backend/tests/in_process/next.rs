@@ -26,6 +26,7 @@ async fn completed(
             .expect(200)
             .parse();
         if polled.command.state.as_str() == "COMPLETED" {
+            assert_eq!(polled.reported.as_deref(), Some("COMPLETED"));
             let answer = polled.poll.reply.body.expect("the poll's answer");
             return (id, serde_json::from_str(&answer).expect("JSON"));
         }

@@ -24,6 +24,8 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
     let detail = RwSignal::new(None::<CommandDetail>);
     let failure = RwSignal::new(None::<ApiFail>);
     let polling = RwSignal::new(false);
+    // What the last poll found, next to its button.
+    let found = RwSignal::new(None::<String>);
     let poll_failure = RwSignal::new(None::<ApiFail>);
     // Every callback and poll, once asked for; the newest at first.
     let all = RwSignal::new(false);
@@ -65,6 +67,7 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
         id.track();
         all.track();
         detail.set(None);
+        found.set(None);
         load();
     });
     // Anything the feed says about this command brings the page up to date.
@@ -87,9 +90,14 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
         };
         polling.set(true);
         poll_failure.set(None);
+        found.set(None);
         leptos::task::spawn_local(async move {
-            if let Err(e) = api::poll(id).await {
-                poll_failure.set(Some(e));
+            match api::poll(id).await {
+                Ok(r) => found.set(Some(match r["reported"].as_str() {
+                    Some(state) => format!("Hermod says {state}"),
+                    None => "Hermod's answer names no state".into(),
+                })),
+                Err(e) => poll_failure.set(Some(e)),
             }
             polling.set(false);
             load();
@@ -105,7 +113,7 @@ pub fn CommandPage(id: Option<i64>) -> impl IntoView {
                 }.into_any(),
                 (_, None, None) => view! { <p class="loading">"Loading the command…"</p> }.into_any(),
                 (_, None, Some(d)) => view! {
-                    <CommandView detail=d polling=polling poll=poll all=all/>
+                    <CommandView detail=d polling=polling found=found poll=poll all=all/>
                 }.into_any(),
             }}
             {move || poll_failure.get().map(|e| view! {
@@ -126,6 +134,7 @@ fn mobile_link(location: &str) -> Option<String> {
 fn CommandView(
     detail: CommandDetail,
     polling: RwSignal<bool>,
+    found: RwSignal<Option<String>>,
     poll: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
     all: RwSignal<bool>,
 ) -> impl IntoView {
@@ -177,6 +186,7 @@ fn CommandView(
                 <button type="button" id="poll" disabled=move || polling.get() || !can_poll on:click=poll.clone()>
                     {move || if polling.get() { "Polling…" } else { "Poll Hermod" }}
                 </button>
+                {move || found.get().map(|f| view! { <span id="poll-found" class="muted" role="status">{f}</span> })}
                 <a class="button" id="reissue" href=format!("/send?reissue={id}")>"Re-issue…"</a>
                 {next.map(|t| view! {
                     <a class="button" id="next-command" href=format!("/send?after={id}")>{format!("Send the {t}…")}</a>
@@ -240,6 +250,9 @@ fn LinkForm(id: i64) -> impl IntoView {
         });
     };
     view! {
+        <p class="hint" id="send-unknown">
+            "Hermod's answer never came, so whether it created this command is unknown. A callback              carrying its externalId links it by itself; if Hermod's log shows its commandId, link it here."
+        </p>
         <form class="inline-form" id="link-form" on:submit=submit>
             <label>
                 "Hermod created it as commandId"

@@ -42,6 +42,8 @@ fn SendForm() -> impl IntoView {
     let ty = RwSignal::new(CommandType::Sign);
     let body = Body::new(ty, default_body(CommandType::Sign));
     let reissue_of = RwSignal::new(None::<i64>);
+    // The re-issued command's externalId, to warn when the new one keeps it.
+    let origin_external_id = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFail>);
     // Why the page did not send, or could not do what was asked, in words.
@@ -80,6 +82,7 @@ fn SendForm() -> impl IntoView {
                 match api::command(id, false).await {
                     Ok(detail) => {
                         let c = detail.command;
+                        origin_external_id.set(c.external_id);
                         load(c.client, c.command_type, c.request);
                         reissue_of.set(Some(c.id));
                     }
@@ -213,6 +216,16 @@ fn SendForm() -> impl IntoView {
                 ": its request is loaded below, to edit; what you send names it. "
                 <a href="/send">"Start afresh"</a>
             </p>
+            {move || {
+                let kept = origin_external_id.get().filter(|o| {
+                    body.value.with(|v| v.pointer("/commandHeader/externalId").and_then(|e| e.as_str()) == Some(o.as_str()))
+                });
+                kept.map(|o| view! {
+                    <p class="warning" role="alert" id="reused-external-id">
+                        {format!("The externalId “{o}” is #{id}'s too: neither you nor the console (for a send whose answer never comes) can tell the two apart by it. Give this one its own.")}
+                    </p>
+                })
+            }}
         })}
         {move || filled.get().map(|note| view! { <p class="reissue" role="status" id="filled">{note}</p> })}
         <Templates body=body client=client/>

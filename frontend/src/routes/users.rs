@@ -3,11 +3,75 @@
 use crate::api::{self, ApiFail};
 use crate::components::copy::CopyButton;
 use crate::components::time::RelTime;
-use hermod_shared::console::{
-    MintedToken, NewToken, NewUser, Role, TokenRecord, UserRecord, UserUpdate,
-};
+use hermod_shared::console::{NewToken, NewUser, Role, UserUpdate};
 use leptos::prelude::*;
+use serde_json::Value;
 use wasm_bindgen::JsCast;
+
+/// A user and an API token as this page shows them, read from the API's JSON: typed readers of the
+/// whole records cost the bundle more than these few lines.
+#[derive(Clone)]
+struct User {
+    id: i64,
+    username: String,
+    role: Role,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Clone)]
+struct Token {
+    id: i64,
+    name: String,
+    role: Role,
+    created_by: String,
+    expires_at: String,
+    revoked_at: Option<String>,
+    last_used_at: Option<String>,
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v[key].as_str().map(str::to_string)
+}
+
+fn role(v: &Value) -> Option<Role> {
+    Role::parse(v["role"].as_str()?)
+}
+
+impl User {
+    fn read(v: &Value) -> Option<User> {
+        Some(User {
+            id: v["id"].as_i64()?,
+            username: text(v, "username")?,
+            role: role(v)?,
+            created_at: text(v, "created_at").unwrap_or_default(),
+            updated_at: text(v, "updated_at").unwrap_or_default(),
+        })
+    }
+}
+
+impl Token {
+    fn read(v: &Value) -> Option<Token> {
+        Some(Token {
+            id: v["id"].as_i64()?,
+            name: text(v, "name")?,
+            role: role(v)?,
+            created_by: text(v, "created_by").unwrap_or_default(),
+            expires_at: text(v, "expires_at").unwrap_or_default(),
+            revoked_at: text(v, "revoked_at"),
+            last_used_at: text(v, "last_used_at"),
+        })
+    }
+}
+
+/// The items of a JSON list that read as `T`.
+fn items<T>(list: &Value, read: fn(&Value) -> Option<T>) -> Vec<T> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(read)
+        .collect()
+}
 
 fn role_options(selected: Role) -> impl IntoView {
     Role::ALL
@@ -24,17 +88,18 @@ fn confirm(question: &str) -> bool {
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let users = RwSignal::new(Vec::<UserRecord>::new());
-    let tokens = RwSignal::new(Vec::<TokenRecord>::new());
+    let users = RwSignal::new(Vec::<User>::new());
+    let tokens = RwSignal::new(Vec::<Token>::new());
     let failure = RwSignal::new(None::<ApiFail>);
-    let minted = RwSignal::new(None::<MintedToken>);
+    // `POST /api/tokens`'s answer: the token, and its record.
+    let minted = RwSignal::new(None::<Value>);
     let loading = RwSignal::new(true);
     let reload = move || {
         leptos::task::spawn_local(async move {
             match (api::users().await, api::tokens().await) {
                 (Ok(u), Ok(t)) => {
-                    users.set(u);
-                    tokens.set(t);
+                    users.set(items(&u, User::read));
+                    tokens.set(items(&t, Token::read));
                 }
                 (Err(e), _) | (_, Err(e)) => failure.set(Some(e)),
             }
@@ -164,14 +229,17 @@ pub fn UsersPage() -> impl IntoView {
 
             <h2>"API tokens"</h2>
             <p class="hint">"For automation: send " <code>"Authorization: Bearer <token>"</code> ". A token is shown once. It ends with its maker's right to make it: removing a user revokes the tokens they made, and lowering their role revokes those above it."</p>
-            {move || minted.get().map(|m| view! {
+            {move || minted.get().map(|m| {
+                let token = text(&m, "token").unwrap_or_default();
+                let said = |key: &str| text(&m["record"], key).unwrap_or_default();
+                view! {
                 <div class="minted" role="status">
-                    <p>{format!("Token “{}” ({}) — copy it now, it will not be shown again:", m.record.name, m.record.role)}</p>
-                    <code id="minted-token">{m.token.clone()}</code>
-                    <CopyButton text=m.token.clone()/>
+                    <p>{format!("Token “{}” ({}) — copy it now, it will not be shown again:", said("name"), said("role"))}</p>
+                    <code id="minted-token">{token.clone()}</code>
+                    <CopyButton text=token/>
                     <button type="button" on:click=move |_| minted.set(None)>"Done"</button>
                 </div>
-            })}
+            }})}
             <table class="grid" id="tokens">
                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"By"</th><th scope="col">"Expires"</th><th scope="col">"Last used"</th><th scope="col">""</th></tr></thead>
                 <tbody>
