@@ -44,6 +44,8 @@ pub enum Decoded {
     },
     Certificate(CertSummary),
     CertRequest(CsrSummary),
+    /// A bare public key (SubjectPublicKeyInfo), such as the PIN reset's `transportedkey`.
+    PublicKey(KeyInfo),
     Pkcs7(Pkcs7Summary),
     /// Looked like material (base64 of DER, a JWS shape…) but did not parse.
     Unparsed {

@@ -419,3 +419,35 @@ async fn two_requests_picked_on_their_pages_are_compared_with_what_was_decoded()
     })
     .await;
 }
+
+/// A startpinreset's result carries the token's transport key: shown as the public key it is, not
+/// as something that failed to decode.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pin_resets_transported_key_shows_as_a_public_key_without_an_alarm() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let start = sent(
+        &console,
+        "startpinreset",
+        default_body(CommandType::StartPinReset),
+        "COMPLETED",
+    )
+    .await;
+    with_browser(move |c| async move {
+        let url = console.url.clone();
+        open(&c, &url, &password, &format!("/commands/{}", start.id)).await;
+        wait_text(
+            &c,
+            ".step[data-kind=callback] [data-decoded=public-key]",
+            "RSA 2048",
+        )
+        .await;
+        let alarms = eval(
+            &c,
+            "return document.querySelectorAll('[data-decoded=unparsed]').length",
+        )
+        .await;
+        assert_eq!(alarms, json!(0));
+    })
+    .await;
+}

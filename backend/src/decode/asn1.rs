@@ -123,17 +123,9 @@ fn parse_der(der: &[u8]) -> Decoded {
         }
         Err(e) => e,
     };
-    // A bare public key (the PIN reset's `transportedkey`) has no view of its own.
+    // A bare public key: the PIN reset's `transportedkey`.
     if let Ok(spki) = SubjectPublicKeyInfoOwned::from_der(der) {
-        let key = x509::key_info(&spki);
-        let size = key.bits.map(|b| format!(" {b}-bit")).unwrap_or_default();
-        return unparsed(
-            "public key",
-            format!(
-                "a bare{size} {} public key (SubjectPublicKeyInfo)",
-                key.algorithm
-            ),
-        );
+        return Decoded::PublicKey(x509::key_info(&spki));
     }
     unparsed(
         "DER",

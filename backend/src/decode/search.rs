@@ -41,6 +41,7 @@ pub fn search_text(items: &[DecodedItem]) -> String {
                 certificates.iter().for_each(|c| cert_words(c, &mut words));
             }
             Decoded::Certificate(cert) => cert_words(cert, &mut words),
+            Decoded::PublicKey(key) => words.push(key.algorithm.clone()),
             Decoded::CertRequest(csr) => {
                 words.push(csr.subject.clone());
                 words.extend(csr.sans.iter().cloned());

@@ -88,6 +88,7 @@ impl Walker {
             Decoded::Jws { .. } => Some(Cow::Borrowed("JWS")),
             Decoded::Certificate(_) => Some("X.509 certificate".into()),
             Decoded::CertRequest(_) => Some("PKCS#10 request".into()),
+            Decoded::PublicKey(_) => Some("public key".into()),
             Decoded::Pkcs7(_) => Some("PKCS#7".into()),
             Decoded::Unparsed { what, .. } => Some(format!("unreadable {what}").into()),
         };

@@ -138,6 +138,10 @@ fn One(item: DecodedItem, raw: Option<String>) -> impl IntoView {
         .into_any(),
         Decoded::Certificate(c) => view! { <Certificate cert=c/> }.into_any(),
         Decoded::CertRequest(c) => view! { <CertRequest csr=c/> }.into_any(),
+        Decoded::PublicKey(k) => view! {
+            <dl class="facts" data-decoded="public-key">{row("Public key", key_text(&k))}</dl>
+        }
+        .into_any(),
         Decoded::Pkcs7(p) => view! { <Pkcs7 p=p/> }.into_any(),
         Decoded::Unparsed { what, reason } => view! {
             <p class="error" data-decoded="unparsed">{format!("Could not decode this {what}: {reason}. The raw form is below.")}</p>

@@ -132,10 +132,6 @@ fn broken_material_is_reported_with_a_reason() {
     odd.extend([0x11; 128]);
     let reason = unparsed_reason(only(&decode_body(&json!({"x": b64(&odd)}))), "DER");
     assert!(reason.contains("certificate request"), "{reason}");
-    // The PIN reset's transported key: a bare public key.
-    let spki = material::transport_key_spki_der().expect("spki");
-    let items = decode_body(&json!({"transportedkey": b64(spki)}));
-    assert!(unparsed_reason(only(&items), "public key").contains("2048-bit RSA"));
     // A JWS shape whose header has no alg.
     let token = format!("{}.e30.AAAA", URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT"}"#));
     let reason = unparsed_reason(only(&decode_body(&json!({"response": token}))), "JWS");
@@ -161,6 +157,21 @@ fn broken_material_is_reported_with_a_reason() {
     // A data item that does not decode.
     let bad = json!({"tbs": [{"key": "t", "content_type": "text/plain", "content_encoding": "base64", "data": "%%%"}]});
     unparsed_reason(only(&decode_body(&bad)), "base64 data item");
+}
+
+#[test]
+fn the_pin_resets_transported_key_is_a_public_key_not_an_alarm() {
+    let spki = material::transport_key_spki_der().expect("spki");
+    let items = decode_body(&json!({"transportedkey": b64(spki)}));
+    let item = only(&items);
+    assert_eq!(item.label, "transportedkey (public key)");
+    match &item.decoded {
+        Decoded::PublicKey(key) => {
+            assert_eq!((key.algorithm.as_str(), key.bits), ("RSA", Some(2048)))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(search_text(&items).contains("RSA"));
 }
 
 #[test]
