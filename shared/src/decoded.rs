@@ -15,6 +15,10 @@ pub struct DecodedItem {
     /// A short human label: "tbs data item 'tbs'", "signature (PKCS#7)", "certreq for key 'signer'".
     pub label: String,
     pub decoded: Decoded,
+    /// The text it was decoded from, when the body does not hold it as such (it sits inside a JWS's
+    /// payload): what the page's raw view and download give.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

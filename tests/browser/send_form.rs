@@ -530,6 +530,19 @@ async fn provision_from_the_typed_form_shows_a_qr_code_and_the_decoded_requests(
             .expect("a JSON callback");
         let compact = body["response"].as_str().expect("the JWS in the response");
         wait_text(&c, &format!("{raw} pre"), &compact[..40]).await;
+        // A request's raw form is that request, not the JWS it came in.
+        let request = eval(
+            &c,
+            &format!(
+                "return [...document.querySelectorAll('{raw} pre')].map(p => p.textContent)[1]"
+            ),
+        )
+        .await;
+        let request = request.as_str().expect("a second raw form");
+        assert!(
+            request.starts_with("MII") && !request.contains('.'),
+            "{request}"
+        );
     })
     .await;
 }

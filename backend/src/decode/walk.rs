@@ -77,6 +77,7 @@ impl Walker {
                 pointer,
                 label,
                 decoded,
+                raw: None,
             });
         }
     }
@@ -200,7 +201,19 @@ impl Walker {
     }
 
     pub(super) fn string(&mut self, s: &str, place: &Place, depth: usize) {
-        let s = s.trim();
+        let before = self.items.len();
+        self.material(s.trim(), place, depth);
+        // Inside a JWS's payload the body does not hold the value as such: its items keep it.
+        if place.pointer.contains('#') {
+            for item in &mut self.items[before..] {
+                if item.pointer == place.pointer {
+                    item.raw = Some(s.trim().to_string());
+                }
+            }
+        }
+    }
+
+    fn material(&mut self, s: &str, place: &Place, depth: usize) {
         if s.len() < MIN_MATERIAL_LEN || s.len() > MAX_STRING_LEN {
             return;
         }

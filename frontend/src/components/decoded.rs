@@ -103,8 +103,8 @@ fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
-/// The value `pointer` names in `body` as it came (a JWS payload's contents: the whole JWS), for
-/// the one-click raw view.
+/// The value `pointer` names in `body` as it came, for the one-click raw view: for what sits inside
+/// a JWS, the whole JWS (an item from a JWS's payload brings its own).
 fn raw_at(body: &Value, pointer: &str) -> Option<String> {
     let outer = pointer.split('#').next().unwrap_or_default();
     match body.pointer(outer)? {
@@ -171,7 +171,7 @@ pub fn DecodedList(items: Vec<DecodedItem>, body: Option<String>) -> impl IntoVi
     items
         .into_iter()
         .map(|item| {
-            let raw = raw_at(&body, &item.pointer);
+            let raw = item.raw.clone().or_else(|| raw_at(&body, &item.pointer));
             view! { <One item=item raw=raw/> }
         })
         .collect_view()

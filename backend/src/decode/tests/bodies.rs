@@ -53,6 +53,7 @@ fn sign_request_data_items_are_text_and_references_are_skipped() {
                 content_type: "text/plain".into(),
                 text: "Example Bank".into(),
             },
+            raw: None,
         },
         DecodedItem {
             pointer: "/signCommand/params/tbs/0/data".into(),
@@ -61,6 +62,7 @@ fn sign_request_data_items_are_text_and_references_are_skipped() {
                 content_type: "text/plain; charset=utf-8".into(),
                 text: "Pay 100 EUR to ACME ✓".into(),
             },
+            raw: None,
         },
     ];
     assert_eq!(items, expected);

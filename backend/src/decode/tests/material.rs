@@ -220,7 +220,11 @@ fn provision_callback_yields_the_jws_and_its_certificate_requests() {
         assert_eq!((csr.key.bits, csr.key.curve.as_deref()), (bits, curve));
         assert_eq!(csr.signature_algorithm, signature);
         assert_eq!(csr.signature_valid, Some(true), "{csr:#?}");
+        // The body holds the JWS, not the request: the item keeps the request, for its raw view.
+        let der = [&rsa, &ec][i];
+        assert_eq!(item.raw.as_deref(), Some(b64(der).as_str()));
     }
+    assert_eq!(items[0].raw, None, "the JWS is in the body as it is");
 
     // The simulator's result is the bare JWS string: the same items, from pointer "".
     let bare = decode_body(&json!(jws));

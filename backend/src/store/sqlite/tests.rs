@@ -193,6 +193,7 @@ async fn a_body_is_decoded_once_after_it_is_stored_and_its_page_reads_what_was_k
                 content_type: "text/plain".into(),
                 text: "Kept decoded".into(),
             },
+            raw: None,
         }]
     );
     let kept = f
