@@ -362,6 +362,9 @@ pub struct CommandDetail {
     /// The request as a curl command line, with `X-Api-Key: <redacted>`.
     #[serde(default)]
     pub curl: String,
+    /// The commands that re-issue this one, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reissued_as: Vec<i64>,
 }
 
 /// A QR code's modules, row by row: `size` × `size` characters, `1` dark, `0` light. The page draws it.

@@ -243,7 +243,11 @@ async fn fields_are_checked_next_to_them_and_lists_files_templates_and_reissue_w
             "the warning goes",
         )
         .await;
-        send(&c).await;
+        let again = send(&c).await;
+        // Each names the other.
+        wait_text(&c, ".facts", &format!("#{first}")).await;
+        c.goto(&format!("{url}/commands/{first}")).await.unwrap();
+        wait_text(&c, "#reissued-as", &format!("#{again}")).await;
     })
     .await;
     let _ = std::fs::remove_file(file);

@@ -180,6 +180,10 @@ fn CommandView(
             {c.reissue_of.map(|r| view! {
                 <dt>"Re-issue of"</dt><dd><a href=Route::Command(r).href()>{format!("#{r}")}</a></dd>
             })}
+            {(!detail.reissued_as.is_empty()).then(|| view! {
+                <dt>"Re-issued as"</dt>
+                <dd id="reissued-as">{detail.reissued_as.iter().map(|r| view! { <a href=Route::Command(*r).href()>{format!("#{r} ")}</a> }).collect_view()}</dd>
+            })}
         </dl>
         <div class="actions">
             <Show when=move || allows(session, Role::Operator)>

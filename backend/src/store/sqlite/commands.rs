@@ -356,6 +356,11 @@ fn detail_now(
                 None => undecoded.push(i),
             }
         }
+        // Through commands_by_reissue (layout 4), which holds only re-issues.
+        let reissued_as = conn
+            .prepare_cached("SELECT id FROM commands WHERE reissue_of = ? ORDER BY id")
+            .and_then(|mut s| s.query_map([id], |r| r.get(0))?.collect())
+            .map_err(sql_error)?;
         Ok(Some(StoredDetail {
             detail: CommandDetail {
                 command,
@@ -363,6 +368,7 @@ fn detail_now(
                 omitted,
                 qr: Vec::new(),
                 curl: String::new(),
+                reissued_as,
             },
             undecoded,
         }))
