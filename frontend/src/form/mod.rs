@@ -57,6 +57,18 @@ impl Body {
         }
     }
 
+    /// Takes a command type by name: one the console has a form for, else a custom one (the JSON tab
+    /// only).
+    pub fn set_type(&self, name: String) {
+        match CommandType::parse(&name) {
+            Some(known) => {
+                self.custom.set(None);
+                self.ty.set(known);
+            }
+            None => self.custom.set(Some(name)),
+        }
+    }
+
     /// The type sent: the custom one, else `ty`'s.
     pub fn type_name(&self) -> String {
         self.custom

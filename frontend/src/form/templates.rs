@@ -6,7 +6,6 @@ use super::Body;
 use super::dom::{self, by_id, value_of};
 use crate::api;
 use hermod_shared::console::TemplateInput;
-use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -119,14 +118,7 @@ pub fn Templates(body: Body, client: RwSignal<String>) -> impl IntoView {
             return;
         };
         if act == "load" {
-            // A type with no form (`custom_commands`) is written in the JSON tab.
-            match CommandType::parse(&t.command_type) {
-                Some(kind) => {
-                    body.custom.set(None);
-                    body.ty.set(kind);
-                }
-                None => body.custom.set(Some(t.command_type.clone())),
-            }
+            body.set_type(t.command_type.clone());
             if let Some(c) = t.client {
                 client.set(c);
             }

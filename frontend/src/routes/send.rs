@@ -54,13 +54,7 @@ fn SendForm() -> impl IntoView {
     // the JSON tab) and its body.
     let load = move |to: String, kind: String, request: serde_json::Value| {
         client.set(to);
-        match CommandType::parse(&kind) {
-            Some(known) => {
-                body.custom.set(None);
-                ty.set(known);
-            }
-            None => body.custom.set(Some(kind)),
-        }
+        body.set_type(kind);
         body.replace(request);
     };
 
@@ -132,7 +126,7 @@ fn SendForm() -> impl IntoView {
                 .value
                 .with_untracked(|v| v.get("commandHeader").cloned());
             body.custom.set(Some(chosen));
-            body.replace(serde_json::json!({ "commandHeader": header.unwrap_or_default() }));
+            body.replace(serde_json::json!({ "commandHeader": header.unwrap_or_else(|| serde_json::json!({})) }));
             return;
         };
         body.custom.set(None);
