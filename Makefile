@@ -60,7 +60,14 @@ node:
 	  || { echo "Node.js is missing: install node and npm (Debian: apt-get install nodejs npm), then run make again" >&2; exit 1; }
 
 ## The browser console, built by Trunk into dist/, with X.br and X.gz beside each .wasm, .js and .css.
-dist: node tools
+## Built again only when something it is made from is newer than its dist/index.html: `trunk build`
+## takes some 40 s (wasm-bindgen, wasm-opt, compression) even when nothing changed.
+PAGE_SOURCES := $(shell find frontend shared -type f -not -path '*/target/*') \
+  $(wildcard .cargo/config.toml) Cargo.toml Cargo.lock Trunk.toml Makefile
+
+dist: node tools dist/index.html
+
+dist/index.html: $(PAGE_SOURCES)
 	trunk build
 
 ## The backend binary, with the page built into it (backend/build.rs), as a release is.
