@@ -4,6 +4,7 @@
 //! an operator can check by eye).
 
 use hermod_shared::console::BodyChange;
+use hermod_shared::hermod::push_pointer;
 use serde_json::Value;
 
 /// A value shown longer than this is cut, with an ellipsis.
@@ -51,7 +52,7 @@ fn walk(a: &Value, b: &Value, path: &mut String, found: &mut Found) {
         (Value::Object(x), Value::Object(y)) => {
             for (key, old) in x {
                 let at = path.len();
-                push_key(path, key);
+                push_pointer(path, key);
                 match y.get(key) {
                     Some(new) => walk(old, new, path, found),
                     None => found.push(path, "removed", Some(old), None),
@@ -60,7 +61,7 @@ fn walk(a: &Value, b: &Value, path: &mut String, found: &mut Found) {
             }
             for (key, new) in y.iter().filter(|(k, _)| !x.contains_key(*k)) {
                 let at = path.len();
-                push_key(path, key);
+                push_pointer(path, key);
                 found.push(path, "added", None, Some(new));
                 path.truncate(at);
             }
@@ -81,12 +82,6 @@ fn walk(a: &Value, b: &Value, path: &mut String, found: &mut Found) {
         _ if a != b => found.push(path, "changed", Some(a), Some(b)),
         _ => {}
     }
-}
-
-/// `key` as one JSON pointer segment (RFC 6901: `~` as `~0`, `/` as `~1`).
-fn push_key(path: &mut String, key: &str) {
-    path.push('/');
-    path.push_str(&key.replace('~', "~0").replace('/', "~1"));
 }
 
 /// Compact JSON, cut at a character boundary when long.

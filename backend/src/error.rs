@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 pub use hermod_shared::console::ErrorCode as Code;
 use hermod_shared::console::{CommandRecord, Problem};
-use hermod_shared::hermod::{FieldError, typed};
+use hermod_shared::hermod::{FieldError, push_pointer, typed};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -138,14 +138,11 @@ fn name_missing_field(field: &FieldError) -> FieldError {
         .and_then(|rest| rest.split_once('`'))
         .map(|(name, _)| name);
     match name {
-        Some(name) => FieldError::new(
-            format!(
-                "{}/{}",
-                field.pointer,
-                name.replace('~', "~0").replace('/', "~1")
-            ),
-            field.message.clone(),
-        ),
+        Some(name) => {
+            let mut pointer = field.pointer.clone();
+            push_pointer(&mut pointer, name);
+            FieldError::new(pointer, field.message.clone())
+        }
         None => field.clone(),
     }
 }

@@ -1,7 +1,7 @@
 //! Work the console repeats while it runs (retention, follow-up polls, overdue commands, the feed's
 //! heartbeat; `AppState::every` for those that work on the running console): a round at start and
-//! then every period, never two at once, each given up when the server stops. A round under way is left at a write's edge: every store write is one
-//! transaction, kept or not whole.
+//! then every period, never two at once, each given up when the server stops. A round under way is
+//! left at a write's edge: every store write is one transaction, kept or not whole.
 
 use std::future::Future;
 use std::time::Duration;

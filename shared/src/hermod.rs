@@ -488,10 +488,7 @@ pub fn typed<T: DeserializeOwned>(value: &Value, at: &str) -> Result<T, FieldErr
             use serde_path_to_error::Segment;
             match seg {
                 Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                Segment::Map { key } => {
-                    pointer.push('/');
-                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                }
+                Segment::Map { key } => push_pointer(&mut pointer, key),
                 Segment::Enum { .. } | Segment::Unknown => {}
             }
         }
@@ -649,6 +646,12 @@ impl<'de> Deserialize<'de> for Envelope {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Value::deserialize(d).map(Envelope::with_defaults)
     }
+}
+
+/// Appends `key` to `pointer` as one segment (RFC 6901: `~` as `~0`, `/` as `~1`).
+pub fn push_pointer(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
 }
 
 /// Sets `value` at a JSON pointer, creating the objects on the way. Used to write a configured

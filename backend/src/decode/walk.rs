@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use hermod_shared::decoded::{Decoded, DecodedItem};
+use hermod_shared::hermod::push_pointer;
 use serde_json::{Map, Value};
 
 use super::asn1::{DerShape, decode_der, der_shape};
@@ -43,10 +44,11 @@ impl Place {
     }
 
     fn field(&self, key: &str, keyid: Option<&str>) -> Place {
-        let escaped = key.replace('~', "~0").replace('/', "~1");
+        let mut pointer = self.pointer.clone();
+        push_pointer(&mut pointer, key);
         let lower = key.to_ascii_lowercase();
         Place {
-            pointer: format!("{}/{escaped}", self.pointer),
+            pointer,
             label: match keyid {
                 Some(id) => format!("{key} for key '{id}'"),
                 None => key.to_string(),
@@ -201,13 +203,14 @@ impl Walker {
     }
 
     pub(super) fn string(&mut self, s: &str, place: &Place, depth: usize) {
+        let s = s.trim();
         let before = self.items.len();
-        self.material(s.trim(), place, depth);
+        self.material(s, place, depth);
         // Inside a JWS's payload the body does not hold the value as such: its items keep it.
         if place.pointer.contains('#') {
             for item in &mut self.items[before..] {
                 if item.pointer == place.pointer {
-                    item.raw = Some(s.trim().to_string());
+                    item.raw = Some(s.to_string());
                 }
             }
         }

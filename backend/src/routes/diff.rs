@@ -30,10 +30,10 @@ pub async fn compare(
     State(store): State<Arc<dyn Store>>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Json<BodyDiff>, ApiError> {
-    let (a, a_text) = body(&*store, &q.a, "/a").await?;
-    let (b, b_text) = body(&*store, &q.b, "/b").await?;
+    let (a, a_body) = body(&*store, &q.a, "/a").await?;
+    let (b, b_body) = body(&*store, &q.b, "/b").await?;
     let (changes, more) =
-        decoding(move || diff(&document(&a_text), &document(&b_text), BodyDiff::MOST)).await?;
+        decoding(move || diff(&document(a_body), &document(b_body), BodyDiff::MOST)).await?;
     Ok(Json(BodyDiff {
         a,
         b,
@@ -42,12 +42,13 @@ pub async fn compare(
     }))
 }
 
-/// What `reference` names, in words, and its body.
+/// What `reference` names, in words, and its body: as JSON, or as one string when it is not JSON.
 async fn body(
     store: &dyn Store,
     reference: &str,
     field: &str,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, Value), ApiError> {
+    let json = |text: String| serde_json::from_str(&text).unwrap_or(Value::String(text));
     let bad = || {
         let what = "a body: command:<id>, answer:<id>, callback:<id> or poll:<id>";
         invalid(field, what)
@@ -58,20 +59,23 @@ async fn body(
         "command" | "answer" => store.command(id).await?.and_then(|c| {
             let of = format!("{} #{id}", c.command_type);
             match kind {
-                "command" => Some((format!("the request of {of}"), c.request.to_string())),
+                "command" => Some((format!("the request of {of}"), c.request)),
                 _ => c
                     .answer
                     .and_then(|a| a.body)
-                    .map(|b| (format!("Hermod's answer to {of}"), b)),
+                    .map(|b| (format!("Hermod's answer to {of}"), json(b))),
             }
         }),
         "callback" => store.callback(id).await?.map(|c| {
             let of = c.command.map(|n| format!(" of command #{n}"));
-            (format!("callback #{id}{}", of.unwrap_or_default()), c.body)
+            (
+                format!("callback #{id}{}", of.unwrap_or_default()),
+                json(c.body),
+            )
         }),
         "poll" => store.poll(id).await?.and_then(|p| {
             let of = format!("poll #{id} of command #{}", p.command);
-            p.reply.body.map(|b| (of, b))
+            p.reply.body.map(|b| (of, json(b)))
         }),
         _ => return Err(bad()),
     };
@@ -80,8 +84,7 @@ async fn body(
 
 /// A body as it is compared: `{"body": …, "decoded": {"<what>": …}}`, each decoded item under its
 /// label (a second with the same label numbered).
-fn document(text: &str) -> Value {
-    let body = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into()));
+fn document(body: Value) -> Value {
     let mut decoded = Map::new();
     for item in decode_body(&body) {
         let mut key = item.label.clone();

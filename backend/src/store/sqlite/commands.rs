@@ -271,7 +271,6 @@ pub fn evidence(conn: &Connection, id: i64) -> Result<Option<Evidence>, StoreErr
     })
 }
 
-/// [`detail`] inside a read transaction already open.
 fn poll_record(r: &Row<'_>) -> rusqlite::Result<PollRecord> {
     Ok(PollRecord {
         id: r.get(0)?,
@@ -287,6 +286,7 @@ pub fn poll(conn: &Connection, id: i64) -> Result<Option<PollRecord>, StoreError
         .map_err(sql_error)
 }
 
+/// [`detail`] inside a read transaction already open.
 fn detail_now(
     conn: &Connection,
     id: i64,
