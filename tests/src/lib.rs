@@ -10,12 +10,14 @@
 //! binary as a process, its temporary directory, free ports), `secrets` (the keys and passwords a test
 //! knows and scans for), `http` (clients and answers read whole), `sse` (the live feed), `console` (a
 //! running console and its API), `simulator` (a simulator of a test's own, sample bodies); `browser`
-//! (Chromium) only for the browser tests. What all of them use (unique names, base64, waiting for a
+//! (Chromium) only for the browser tests, `postgres` (a temporary PostgreSQL cluster) only for the
+//! tests of the store against PostgreSQL. What all of them use (unique names, base64, waiting for a
 //! condition) is here.
 
 pub mod browser;
 mod console;
 mod http;
+pub mod postgres;
 mod process;
 mod secrets;
 mod simulator;

@@ -3,6 +3,7 @@
 //! no route changes. The one implementation today is SQLite ([`sqlite`]), described in
 //! docs/ARCHITECTURE.md ("The store").
 
+pub mod conn;
 pub mod filter;
 pub mod search;
 pub mod sqlite;

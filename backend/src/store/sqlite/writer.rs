@@ -13,6 +13,7 @@
 use super::sql_error;
 use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
+use crate::store::conn::{Conn, Value};
 use crate::store::{StoreError, StoreInstruments};
 use hermod_shared::console::FeedEvent;
 use rusqlite::Connection;
@@ -150,6 +151,11 @@ impl Batch<'_> {
         self.conn
     }
 
+    /// The batch's connection, as the engine-neutral record modules take it.
+    pub fn db(&self) -> Conn<'_> {
+        Conn::Sqlite(self.conn)
+    }
+
     /// The batch's time: every row a batch writes carries the same one.
     pub fn now(&self) -> i64 {
         self.now
@@ -198,12 +204,10 @@ impl Batch<'_> {
     }
 
     /// Sets a time column of one row to the batch's time: `sql` takes the time, then the row's key.
-    pub fn stamp(&mut self, sql: &str, key: impl rusqlite::ToSql) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(sql)
-            .and_then(|mut s| s.execute((self.now, key)))
+    pub fn stamp<'k>(&mut self, sql: &str, key: impl Into<Value<'k>>) -> Result<(), StoreError> {
+        self.db()
+            .execute(sql, &[self.now.into(), key.into()])
             .map(drop)
-            .map_err(sql_error)
     }
 
     /// Tells the indexer there is a new request, callback or poll to index: it finds them by id.
