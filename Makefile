@@ -26,7 +26,7 @@ BIN := $(CURDIR)/target/debug/hermod-console
 FAST_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help demo test node tools browser-tools dist build release lint bench clean-data
+.PHONY: help demo test node tools browser-tools postgres-tools dist build release lint bench clean-data
 
 help:
 	@echo "make demo   build everything and serve the console with the simulator on http://127.0.0.1:8080"
@@ -52,6 +52,11 @@ tools:
 browser-tools:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 	  || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+## PostgreSQL from Debian, for the tests of the store against PostgreSQL (tests/src/postgres.rs).
+postgres-tools:
+	@command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
+	  || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null)
 
 ## Node.js: npm installs wasm-opt, and Trunk's post_build hook (Trunk.toml) precompresses dist/ with
 ## node's zlib. Checked first, so a machine without it fails with this message, not mid-build.
@@ -82,7 +87,7 @@ release: dist
 demo: dist build
 	$(BIN) demo --listen 127.0.0.1:8080 --data-dir ./data
 
-test: node tools browser-tools dist build
+test: node tools browser-tools postgres-tools dist build
 	cargo fmt --all -- --check
 	HERMOD_CONSOLE_BIN=$(BIN) CHROMEDRIVER=$$(command -v chromedriver) cargo test
 

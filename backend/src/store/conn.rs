@@ -8,9 +8,9 @@
 
 use crate::store::StoreError;
 use bytes::BytesMut;
+use hermod_shared::console::Role;
 use postgres::types::{IsNull, ToSql as PgToSql, Type};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use hermod_shared::console::Role;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -53,7 +53,10 @@ impl PgConn {
 
     /// Runs SQL text of one or more statements, without parameters (`BEGIN`, a schema step).
     pub fn batch(&self, sql: &str) -> Result<(), StoreError> {
-        self.client.borrow_mut().batch_execute(sql).map_err(pg_error)
+        self.client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(pg_error)
     }
 
     pub fn is_closed(&self) -> bool {
@@ -131,6 +134,12 @@ impl From<i64> for Value<'_> {
 impl From<usize> for Value<'_> {
     fn from(v: usize) -> Self {
         Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<i32> for Value<'_> {
+    fn from(v: i32) -> Self {
+        Value::Int(v.into())
     }
 }
 
@@ -501,7 +510,10 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_as_sqlite_numbers_them() {
         assert_eq!(numbered("a = ? AND b = ?"), "a = $1 AND b = $2");
-        assert_eq!(numbered("a = ?2 AND b = ? AND c = ?1"), "a = $2 AND b = $3 AND c = $1");
+        assert_eq!(
+            numbered("a = ?2 AND b = ? AND c = ?1"),
+            "a = $2 AND b = $3 AND c = $1"
+        );
         assert_eq!(numbered("a = '?' AND b = ?"), "a = '?' AND b = $1");
     }
 

@@ -5,6 +5,7 @@
 
 pub mod conn;
 pub mod filter;
+pub mod postgres;
 pub mod search;
 pub mod sqlite;
 

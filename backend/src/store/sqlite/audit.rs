@@ -2,11 +2,12 @@
 
 use super::chain::{self, Entry};
 use super::sql::Sql;
+use super::time;
 use super::writer::Batch;
-use super::{json, sql_error, time};
+use crate::params;
+use crate::store::conn::{Conn, Row};
 use crate::store::{AuditEntry, AuditFilter, StoreError};
 use hermod_shared::console::{AuditRecord, ListPage};
-use rusqlite::{Connection, Row};
 
 /// Writes entry `e`, following the newest entry in the chain (chain.rs).
 pub fn append(b: &mut Batch<'_>, e: &AuditEntry) -> Result<(), StoreError> {
@@ -22,15 +23,13 @@ pub fn append(b: &mut Batch<'_>, e: &AuditEntry) -> Result<(), StoreError> {
         request_id: e.request_id.as_deref(),
         detail: &detail,
     };
-    let prev = chain::head(b.conn())?;
+    let prev = chain::head(b.db())?;
     let hash = chain::digest(&prev, &entry);
-    b.conn()
-        .prepare_cached(
+    b.db()
+        .execute(
             "INSERT INTO audit (at, actor, actor_kind, source, action, target, outcome, \
              request_id, detail, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .and_then(|mut s| {
-            s.execute(rusqlite::params![
+            &params![
                 entry.at,
                 entry.actor,
                 entry.actor_kind,
@@ -42,13 +41,12 @@ pub fn append(b: &mut Batch<'_>, e: &AuditEntry) -> Result<(), StoreError> {
                 entry.detail,
                 prev,
                 hash,
-            ])
-        })
+            ],
+        )
         .map(drop)
-        .map_err(sql_error)
 }
 
-fn record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
+fn record(r: &Row<'_>) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
         id: r.get(0)?,
         at: time(r.get(1)?),
@@ -59,7 +57,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
         target: r.get(6)?,
         outcome: r.get(7)?,
         request_id: r.get(8)?,
-        detail: json(r, 9)?,
+        detail: r.json(9)?,
     })
 }
 
@@ -67,16 +65,18 @@ const SELECT: &str = "SELECT id, at, actor, actor_kind, source, action, target, 
                       request_id, detail FROM audit";
 
 /// The entries about command `id`: its send, its polls, its link; oldest first.
-pub fn about_command(conn: &Connection, id: i64) -> Result<Vec<AuditRecord>, StoreError> {
-    conn.prepare_cached(&format!(
-        "{SELECT} WHERE target = ? AND action IN ('command_sent', 'poll', 'command_linked') \
-         ORDER BY id"
-    ))
-    .and_then(|mut s| s.query_map([id.to_string()], record)?.collect())
-    .map_err(sql_error)
+pub fn about_command(conn: Conn<'_>, id: i64) -> Result<Vec<AuditRecord>, StoreError> {
+    conn.query(
+        &format!(
+            "{SELECT} WHERE target = ? AND action IN ('command_sent', 'poll', 'command_linked') \
+             ORDER BY id"
+        ),
+        &params![id.to_string()],
+        record,
+    )
 }
 
-pub fn list(conn: &Connection, f: &AuditFilter) -> Result<ListPage<AuditRecord>, StoreError> {
+pub fn list(conn: Conn<'_>, f: &AuditFilter) -> Result<ListPage<AuditRecord>, StoreError> {
     let mut sql = Sql::new(format!("{SELECT} WHERE 1 = 1"));
     sql.and_eq("actor", &f.actor).and_eq("action", &f.action);
     if let Some(q) = f.query.search() {

@@ -2,10 +2,11 @@
 //! SQLite's `VACUUM INTO` run in a read transaction: it sees one committed state, whatever the writer
 //! does meanwhile, and writes a compact file with no log beside it.
 
+use super::DB_FILE;
 use super::private::new_file;
 use super::schema::{self, connect};
-use super::{DB_FILE, sql_error};
 use crate::store::StoreError;
+use crate::store::conn::sqlite_error as sql_error;
 use std::path::Path;
 
 /// Copies the database under `data_dir` to `to` (which must not exist); its size in bytes.

@@ -5,18 +5,19 @@
 use super::find;
 use super::sql::Sql;
 use super::states::{self, By, advance_state, reported};
+use super::time;
 use super::writer::{Batch, FeedKind};
-use super::{json, sql_error, time};
+use crate::params;
+use crate::store::conn::{Conn, Row, Value};
 use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
 use hermod_shared::console::{CallbackRecord, CommandState, FeedEvent, ListPage, summary as cut};
-use rusqlite::{Connection, OptionalExtension, Row};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 const COLUMNS: &str = "id, received_at, client, type, command_id, command, state, external_id, \
      body, headers, auth, path";
 
-fn record(r: &Row<'_>) -> rusqlite::Result<CallbackRecord> {
+fn record(r: &Row<'_>) -> Result<CallbackRecord, StoreError> {
     Ok(CallbackRecord {
         id: r.get(0)?,
         received_at: time(r.get(1)?),
@@ -27,7 +28,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<CallbackRecord> {
         state: r.get(6)?,
         external_id: r.get(7)?,
         body: r.get(8)?,
-        headers: json(r, 9)?,
+        headers: r.json(9)?,
         auth: r.get(10)?,
         path: r.get(11)?,
         body_truncated: false,
@@ -121,27 +122,22 @@ impl Prepared {
 /// Stores the callback; it may run twice ([`super::writer::Writer::write_repeatable`]).
 pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
     let c = &p.c;
-    let conn = b.conn();
+    let conn = b.db();
     // One writer: nothing can come between this look and the insert.
-    let first: Option<i64> = conn
-        .prepare_cached(
-            "SELECT id FROM callbacks WHERE client IS ?1 AND command_id IS ?2 AND digest = ?3",
-        )
-        .and_then(|mut s| {
-            s.query_row((&c.client, &c.command_id, &p.digest[..]), |r| r.get(0))
-                .optional()
-        })
-        .map_err(sql_error)?;
+    let first: Option<i64> = conn.query_row(
+        "SELECT id FROM callbacks WHERE client IS ?1 AND command_id IS ?2 AND digest = ?3",
+        &params![&c.client, &c.command_id, &p.digest[..]],
+        |r| r.get(0),
+    )?;
     if let Some(first) = first {
         return Ok(CallbackSaved::Duplicate(first));
     }
     let command = match_command(conn, c)?;
-    conn.prepare_cached(
+    let id: i64 = conn.one(
         "INSERT INTO callbacks (received_at, client, type, command_id, command, state, \
-         external_id, body, headers, auth, digest, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .and_then(|mut s| {
-        s.execute((
+         external_id, body, headers, auth, digest, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING id",
+        &params![
             c.received_at,
             &c.client,
             &c.callback_type,
@@ -154,10 +150,8 @@ pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreErr
             &c.auth,
             &p.digest[..],
             &c.path,
-        ))
-    })
-    .map_err(sql_error)?;
-    let id = conn.last_insert_rowid();
+        ],
+    )?;
     b.indexable();
     b.event_json(
         FeedKind::Callback,
@@ -180,21 +174,19 @@ pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreErr
 ///
 /// No `ORDER BY … LIMIT 1` here: with it SQLite compiles the statement anew on every run (its planner
 /// weighs the bound values), which cost more than the rest of storing a callback.
-fn match_command(conn: &Connection, c: &NewCallback) -> Result<Option<i64>, StoreError> {
+fn match_command(conn: Conn<'_>, c: &NewCallback) -> Result<Option<i64>, StoreError> {
     let (Some(client), Some(command_id)) = (&c.client, &c.command_id) else {
         return Ok(None);
     };
-    let newest = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<Option<i64>, StoreError> {
-        conn.prepare_cached(sql)
-            .and_then(|mut s| {
-                s.query_map(params, |r| r.get::<_, i64>(0))?
-                    .try_fold(None, |newest: Option<i64>, id| Ok(newest.max(Some(id?))))
-            })
-            .map_err(sql_error)
+    let newest = |sql: &str, params: &[Value<'_>]| -> Result<Option<i64>, StoreError> {
+        Ok(conn
+            .query(sql, params, |r| r.get::<i64>(0))?
+            .into_iter()
+            .max())
     };
     let by_id = newest(
         "SELECT id FROM commands WHERE client = ?1 AND command_id = ?2",
-        &[client, command_id],
+        &params![client, command_id],
     )?;
     if by_id.is_some() {
         return Ok(by_id);
@@ -205,32 +197,35 @@ fn match_command(conn: &Connection, c: &NewCallback) -> Result<Option<i64>, Stor
     let unknown = newest(
         "SELECT id FROM commands WHERE client = ?1 AND external_id = ?2 AND command_id IS NULL \
          AND state = ?3",
-        &[client, external_id, &CommandState::SendUnknown.as_str()],
+        &params![client, external_id, CommandState::SendUnknown.as_str()],
     )?;
     if let Some(id) = unknown {
-        conn.prepare_cached("UPDATE commands SET command_id = ?1 WHERE id = ?2")
-            .and_then(|mut s| s.execute((command_id, id)))
-            .map_err(sql_error)?;
+        conn.execute(
+            "UPDATE commands SET command_id = ?1 WHERE id = ?2",
+            &params![command_id, id],
+        )?;
     }
     Ok(unknown)
 }
 
-pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CallbackRecord>, StoreError> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM callbacks WHERE id = ?"))
-        .and_then(|mut s| s.query_row([id], record).optional())
-        .map_err(sql_error)
+pub fn by_id(conn: Conn<'_>, id: i64) -> Result<Option<CallbackRecord>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM callbacks WHERE id = ?"),
+        &params![id],
+        record,
+    )
 }
 
 /// Publishes the callback as it now is (matched to its command, say).
 pub fn changed(b: &mut Batch<'_>, id: i64) -> Result<(), StoreError> {
-    let callback = by_id(b.conn(), id)?
+    let callback = by_id(b.db(), id)?
         .ok_or_else(|| StoreError(format!("callback {id} is not in the store")))?;
     b.event(|seq| FeedEvent::Callback { seq, callback })
 }
 
 /// A command's callbacks, oldest first: the newest `most` of them (all with `i64::MAX`).
 pub fn of_command(
-    conn: &Connection,
+    conn: Conn<'_>,
     command: i64,
     most: i64,
 ) -> Result<Vec<CallbackRecord>, StoreError> {
@@ -261,13 +256,13 @@ fn query(f: &CallbackFilter, select: &str) -> Sql {
     sql
 }
 
-pub fn list(conn: &Connection, f: &CallbackFilter) -> Result<ListPage<CallbackRecord>, StoreError> {
+pub fn list(conn: Conn<'_>, f: &CallbackFilter) -> Result<ListPage<CallbackRecord>, StoreError> {
     query(f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
 }
 
 /// A page of the export: each callback with what was decoded from it.
 pub fn export(
-    conn: &Connection,
+    conn: Conn<'_>,
     f: &CallbackFilter,
 ) -> Result<ListPage<Exported<CallbackRecord>>, StoreError> {
     let select =

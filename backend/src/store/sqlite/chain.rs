@@ -10,10 +10,10 @@
 //! oldest entries; the oldest one kept then follows a `prev` no longer there, and the chain is
 //! checked from it.
 
-use super::sql_error;
+use crate::params;
 use crate::store::StoreError;
+use crate::store::conn::{Conn, Row};
 use hermod_shared::console::AuditChain;
-use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -55,11 +55,12 @@ pub fn digest(prev: &str, e: &Entry<'_>) -> String {
 }
 
 /// The hash the next entry follows: the newest entry's.
-pub fn head(conn: &Connection) -> Result<String, StoreError> {
-    let newest: Option<Option<String>> = conn
-        .prepare_cached("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-        .map_err(sql_error)?;
+pub fn head(conn: Conn<'_>) -> Result<String, StoreError> {
+    let newest: Option<Option<String>> = conn.query_row(
+        "SELECT hash FROM audit ORDER BY id DESC LIMIT 1",
+        &[],
+        |r| r.get(0),
+    )?;
     Ok(newest.flatten().unwrap_or_else(|| GENESIS.to_string()))
 }
 
@@ -85,7 +86,7 @@ const STORED: &str = "SELECT id, prev, hash, at, actor, actor_kind, source, acti
                       outcome, request_id, detail FROM audit";
 
 impl Stored {
-    fn read(r: &Row<'_>) -> rusqlite::Result<Stored> {
+    fn read(r: &Row<'_>) -> Result<Stored, StoreError> {
         Ok(Stored {
             id: r.get(0)?,
             prev: r.get(1)?,
@@ -120,69 +121,79 @@ impl Stored {
         };
         digest(prev, &entry)
     }
+
+    /// Its hash, if it is in the chain and follows `expected` (the hash of the entry before it;
+    /// `None` for the oldest kept, trusted to follow what retention removed); else its id and what
+    /// is wrong with it.
+    fn check(&self, expected: Option<&str>) -> Result<String, (i64, &'static str)> {
+        let (Some(prev), Some(hash)) = (&self.prev, &self.hash) else {
+            return Err((
+                self.id,
+                "is not in the chain: written behind the console's back",
+            ));
+        };
+        if expected.is_some_and(|x| x != prev) {
+            let reason = "does not follow the entry before it: one was removed or replaced";
+            return Err((self.id, reason));
+        }
+        if self.digest(prev) != *hash {
+            return Err((self.id, "was changed after it was written"));
+        }
+        Ok(hash.clone())
+    }
 }
 
 /// Links every entry written before the chain existed, in order (the upgrade to layout 6): the one
 /// update the log ever takes, its trigger lifted for that alone, in the upgrade's transaction.
 /// Never run again: an entry without a link later is what `verify` must report.
-pub fn link_existing(conn: &Connection) -> Result<(), StoreError> {
-    let entries: Vec<Stored> = conn
-        .prepare(&format!("{STORED} ORDER BY id"))
-        .and_then(|mut s| s.query_map([], Stored::read)?.collect())
-        .map_err(sql_error)?;
-    conn.execute_batch("DROP TRIGGER audit_no_update")
-        .map_err(sql_error)?;
+pub fn link_existing(conn: Conn<'_>) -> Result<(), StoreError> {
+    let entries = conn.query(&format!("{STORED} ORDER BY id"), &[], Stored::read)?;
+    conn.execute("DROP TRIGGER audit_no_update", &[])?;
     let mut prev = GENESIS.to_string();
     for e in entries {
         let hash = e.digest(&prev);
         conn.execute(
             "UPDATE audit SET prev = ?, hash = ? WHERE id = ?",
-            (&prev, &hash, e.id),
-        )
-        .map_err(sql_error)?;
+            &params![&prev, &hash, e.id],
+        )?;
         prev = hash;
     }
     // As layout 1 made it.
-    conn.execute_batch(
+    conn.execute(
         "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit \
          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+        &[],
     )
-    .map_err(sql_error)
+    .map(drop)
 }
 
 /// Walks the chain from the oldest kept entry to the newest, checking each against the one before.
-pub fn verify(conn: &Connection) -> Result<AuditChain, StoreError> {
-    let mut stmt = conn
-        .prepare(&format!("{STORED} ORDER BY id"))
-        .map_err(sql_error)?;
-    let mut rows = stmt.query([]).map_err(sql_error)?;
+pub fn verify(conn: Conn<'_>) -> Result<AuditChain, StoreError> {
     let (mut entries, mut expected) = (0u64, None::<String>);
-    while let Some(r) = rows.next().map_err(sql_error)? {
-        let e = Stored::read(r).map_err(sql_error)?;
-        let (Some(prev), Some(hash)) = (&e.prev, &e.hash) else {
-            return Ok(broken(
-                entries,
-                e.id,
-                "is not in the chain: written behind the console's back",
-            ));
-        };
-        // The oldest kept entry is trusted to follow what retention removed.
-        if expected.as_ref().is_some_and(|x| x != prev) {
-            let reason = "does not follow the entry before it: one was removed or replaced";
-            return Ok(broken(entries, e.id, reason));
+    let mut broken_at = None;
+    // Each entry is checked as it is read, then dropped: the log may be long. Rows past a break are
+    // passed over.
+    conn.query(&format!("{STORED} ORDER BY id"), &[], |r| {
+        if broken_at.is_none() {
+            match Stored::read(r)?.check(expected.as_deref()) {
+                Ok(hash) => {
+                    entries += 1;
+                    expected = Some(hash);
+                }
+                Err(at) => broken_at = Some(at),
+            }
         }
-        if e.digest(prev) != *hash {
-            return Ok(broken(entries, e.id, "was changed after it was written"));
-        }
-        entries += 1;
-        expected = Some(hash.clone());
-    }
-    Ok(AuditChain {
-        intact: true,
-        entries,
-        head: expected,
-        broken_at: None,
-        reason: None,
+        Ok(())
+    })?;
+    Ok(match broken_at {
+        Some((id, reason)) => broken(entries, id, reason),
+        None => AuditChain {
+            intact: true,
+            entries,
+            head: expected,
+            broken_at: None,
+            reason: None,
+        },
     })
 }
 

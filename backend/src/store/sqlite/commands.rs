@@ -8,7 +8,9 @@ use super::states::{
     By, COLUMNS, advance_state, by_id, changed, existing, publish, record, reported,
 };
 use super::writer::Batch;
-use super::{audit, callbacks, json, snapshot, sql_error, time};
+use super::{audit, callbacks, time};
+use crate::params;
+use crate::store::conn::{Conn, Row};
 use crate::store::{
     CommandFilter, Evidence, Exported, Link, LinkError, NewCommand, NewPoll, SendResult,
     StoreError, StoredDetail,
@@ -17,34 +19,25 @@ use hermod_shared::console::{
     CommandDetail, CommandRecord, CommandState, FeedEvent, HermodReply, ListPage, PollRecord,
     TimelineEntry,
 };
-use rusqlite::{Connection, OptionalExtension, Row};
 
 /// Records a command before it is sent. It may run twice ([`super::writer::Writer::write_repeatable`]).
 pub fn insert(b: &mut Batch<'_>, c: &NewCommand) -> Result<CommandRecord, StoreError> {
     let request = serde_json::to_string(&c.request)?;
-    let id: i64 = b
-        .conn()
-        .prepare_cached(
-            "INSERT INTO commands (client, type, state, external_id, created_at, updated_at, \
-             request, reissue_of, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .and_then(|mut s| {
-            s.query_row(
-                (
-                    &c.client,
-                    &c.command_type,
-                    CommandState::Sending.as_str(),
-                    &c.external_id,
-                    b.now(),
-                    b.now(),
-                    &request,
-                    c.reissue_of,
-                    &c.created_by,
-                ),
-                |r| r.get(0),
-            )
-        })
-        .map_err(sql_error)?;
+    let id: i64 = b.db().one(
+        "INSERT INTO commands (client, type, state, external_id, created_at, updated_at, \
+         request, reissue_of, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        &params![
+            &c.client,
+            &c.command_type,
+            CommandState::Sending.as_str(),
+            &c.external_id,
+            b.now(),
+            b.now(),
+            &request,
+            c.reissue_of,
+            &c.created_by,
+        ],
+    )?;
     b.indexable();
     let command = CommandRecord {
         id,
@@ -74,63 +67,49 @@ fn adopt(
     mut command: CommandRecord,
     command_id: &str,
 ) -> Result<CommandRecord, StoreError> {
-    let early: Vec<(i64, Option<String>)> = b
-        .conn()
-        .prepare_cached(
-            "UPDATE callbacks SET command = ? WHERE client = ? AND command_id = ? \
-             AND command IS NULL RETURNING id, state",
-        )
-        .and_then(|mut st| {
-            st.query_map((command.id, &command.client, command_id), |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-            .collect()
-        })
-        .map_err(sql_error)?;
+    let early: Vec<(i64, Option<String>)> = b.db().query(
+        "UPDATE callbacks SET command = ? WHERE client = ? AND command_id = ? \
+         AND command IS NULL RETURNING id, state",
+        &params![command.id, &command.client, command_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     for (callback, state) in early {
         callbacks::changed(b, callback)?;
         let state = reported(state.as_deref());
         if advance_state(b, command.id, &state, By::Callback)? {
-            command = existing(b.conn(), command.id)?;
+            command = existing(b.db(), command.id)?;
         }
     }
     Ok(command)
 }
 
 pub fn link(b: &mut Batch<'_>, l: Link) -> Result<CommandRecord, LinkError> {
-    let Some(command) = by_id(b.conn(), l.id)? else {
+    let Some(command) = by_id(b.db(), l.id)? else {
         return Err(LinkError::NotFound);
     };
     if command.state != CommandState::SendUnknown || command.command_id.is_some() {
         return Err(LinkError::NotUnknown(command.id, command.state));
     }
-    let holder: Option<i64> = b
-        .conn()
-        .prepare_cached("SELECT id FROM commands WHERE client = ? AND command_id = ? LIMIT 1")
-        .and_then(|mut st| {
-            st.query_row((&command.client, &l.command_id), |r| r.get(0))
-                .optional()
-        })
-        .map_err(sql_error)?;
+    let holder: Option<i64> = b.db().query_row(
+        "SELECT id FROM commands WHERE client = ? AND command_id = ? LIMIT 1",
+        &params![&command.client, &l.command_id],
+        |r| r.get(0),
+    )?;
     if let Some(holder) = holder {
         return Err(LinkError::Taken(holder));
     }
     // Hermod has it: its outcome is now awaited, like any command Hermod accepted.
-    b.conn()
-        .prepare_cached(
-            "UPDATE commands SET state = ?, command_id = ?, updated_at = ?, \
-             callback_due = expires_at WHERE id = ?",
-        )
-        .and_then(|mut st| {
-            st.execute((
-                CommandState::InProgress.as_str(),
-                &l.command_id,
-                b.now(),
-                command.id,
-            ))
-        })
-        .map_err(sql_error)?;
-    let mut command = existing(b.conn(), command.id)?;
+    b.db().execute(
+        "UPDATE commands SET state = ?, command_id = ?, updated_at = ?, \
+         callback_due = expires_at WHERE id = ?",
+        &params![
+            CommandState::InProgress.as_str(),
+            &l.command_id,
+            b.now(),
+            command.id,
+        ],
+    )?;
+    let mut command = existing(b.db(), command.id)?;
     command = adopt(b, command, &l.command_id)?;
     publish(b, &command)?;
     let mut entry = l.audit;
@@ -141,7 +120,7 @@ pub fn link(b: &mut Batch<'_>, l: Link) -> Result<CommandRecord, LinkError> {
 
 /// Records what came of a send, with its audit line. It may run twice, as [`insert`].
 pub fn finish_send(b: &mut Batch<'_>, s: &SendResult) -> Result<CommandRecord, StoreError> {
-    let mut command = existing(b.conn(), s.id)?;
+    let mut command = existing(b.db(), s.id)?;
     let mut command_id = s.command_id.clone();
     if command_id.is_none()
         && s.state == CommandState::SendUnknown
@@ -149,47 +128,35 @@ pub fn finish_send(b: &mut Batch<'_>, s: &SendResult) -> Result<CommandRecord, S
     {
         // Hermod's callback may have come while the send was still waiting for its answer: it
         // names the command Hermod created (by externalId), so that commandId is adopted.
-        command_id = b
-            .conn()
-            .prepare_cached(
-                "SELECT command_id FROM callbacks WHERE client = ? AND external_id = ? \
-                 AND command IS NULL AND command_id IS NOT NULL AND received_at >= ? \
-                 ORDER BY id DESC LIMIT 1",
-            )
-            .and_then(|mut st| {
-                st.query_row(
-                    (
-                        &command.client,
-                        external_id,
-                        crate::clock::parse_rfc3339(&command.created_at),
-                    ),
-                    |r| r.get(0),
-                )
-                .optional()
-            })
-            .map_err(sql_error)?;
+        command_id = b.db().query_row(
+            "SELECT command_id FROM callbacks WHERE client = ? AND external_id = ? \
+             AND command IS NULL AND command_id IS NOT NULL AND received_at >= ? \
+             ORDER BY id DESC LIMIT 1",
+            &params![
+                &command.client,
+                external_id,
+                crate::clock::parse_rfc3339(&command.created_at),
+            ],
+            |r| r.get(0),
+        )?;
     }
     // A command Hermod created awaits its callback from now until its expiry: callbacks come "for
     // command responses and timeouts" (docs/hermod.md). Callbacks adopted below end the wait.
     let callback_due = s.expires_at.filter(|_| command_id.is_some());
-    b.conn()
-        .prepare_cached(
-            "UPDATE commands SET state = ?, command_id = ?, destinations = ?, answer = ?, \
-             expires_at = ?, updated_at = ?, callback_due = ? WHERE id = ?",
-        )
-        .and_then(|mut st| {
-            st.execute((
-                s.state.as_str(),
-                &command_id,
-                serde_json::to_string(&s.destinations).unwrap_or_default(),
-                serde_json::to_string(&s.reply).unwrap_or_default(),
-                s.expires_at,
-                b.now(),
-                callback_due,
-                s.id,
-            ))
-        })
-        .map_err(sql_error)?;
+    b.db().execute(
+        "UPDATE commands SET state = ?, command_id = ?, destinations = ?, answer = ?, \
+         expires_at = ?, updated_at = ?, callback_due = ? WHERE id = ?",
+        &params![
+            s.state.as_str(),
+            &command_id,
+            serde_json::to_string(&s.destinations).unwrap_or_default(),
+            serde_json::to_string(&s.reply).unwrap_or_default(),
+            s.expires_at,
+            b.now(),
+            callback_due,
+            s.id,
+        ],
+    )?;
     b.unindexed(Doc::Answer.key(s.id))?;
     command.state = s.state.clone();
     command.command_id = command_id;
@@ -216,20 +183,14 @@ pub fn insert_poll(
     b: &mut Batch<'_>,
     p: NewPoll,
 ) -> Result<(PollRecord, CommandRecord), StoreError> {
-    let id: i64 = b
-        .conn()
-        .prepare_cached("INSERT INTO polls (command, at, reply) VALUES (?, ?, ?) RETURNING id")
-        .and_then(|mut s| {
-            s.query_row(
-                (
-                    p.command,
-                    b.now(),
-                    serde_json::to_string(&p.reply).unwrap_or_default(),
-                ),
-                |r| r.get(0),
-            )
-        })
-        .map_err(sql_error)?;
+    let id: i64 = b.db().one(
+        "INSERT INTO polls (command, at, reply) VALUES (?, ?, ?) RETURNING id",
+        &params![
+            p.command,
+            b.now(),
+            serde_json::to_string(&p.reply).unwrap_or_default(),
+        ],
+    )?;
     b.indexable();
     let moved = match &p.state {
         Some(state) => advance_state(b, p.command, state, By::Poll)?,
@@ -238,7 +199,7 @@ pub fn insert_poll(
     let command = if moved {
         changed(b, p.command)?
     } else {
-        existing(b.conn(), p.command)?
+        existing(b.db(), p.command)?
     };
     let poll = PollRecord {
         id,
@@ -252,17 +213,17 @@ pub fn insert_poll(
 /// `most` callbacks and polls (a command polled or called back thousands of times must not make one
 /// page of it megabytes), the others counted in `omitted`.
 pub fn detail(
-    conn: &Connection,
+    conn: Conn<'_>,
     id: i64,
     most: Option<usize>,
 ) -> Result<Option<StoredDetail>, StoreError> {
-    snapshot(conn, |conn| detail_now(conn, id, most))
+    conn.snapshot(|conn| detail_now(conn, id, most))
 }
 
 /// Everything kept about command `id`, for its evidence file: its whole detail and the audit
 /// entries about it, read at one moment.
-pub fn evidence(conn: &Connection, id: i64) -> Result<Option<Evidence>, StoreError> {
-    snapshot(conn, |conn| {
+pub fn evidence(conn: Conn<'_>, id: i64) -> Result<Option<Evidence>, StoreError> {
+    conn.snapshot(|conn| {
         let Some(detail) = detail_now(conn, id, None)? else {
             return Ok(None);
         };
@@ -271,24 +232,26 @@ pub fn evidence(conn: &Connection, id: i64) -> Result<Option<Evidence>, StoreErr
     })
 }
 
-fn poll_record(r: &Row<'_>) -> rusqlite::Result<PollRecord> {
+fn poll_record(r: &Row<'_>) -> Result<PollRecord, StoreError> {
     Ok(PollRecord {
         id: r.get(0)?,
         command: r.get(1)?,
-        reply: json(r, 2)?,
+        reply: r.json(2)?,
     })
 }
 
 /// One poll, whole.
-pub fn poll(conn: &Connection, id: i64) -> Result<Option<PollRecord>, StoreError> {
-    conn.prepare_cached("SELECT id, command, reply FROM polls WHERE id = ?")
-        .and_then(|mut s| s.query_row([id], poll_record).optional())
-        .map_err(sql_error)
+pub fn poll(conn: Conn<'_>, id: i64) -> Result<Option<PollRecord>, StoreError> {
+    conn.query_row(
+        "SELECT id, command, reply FROM polls WHERE id = ?",
+        &params![id],
+        poll_record,
+    )
 }
 
 /// [`detail`] inside a read transaction already open.
 fn detail_now(
-    conn: &Connection,
+    conn: Conn<'_>,
     id: i64,
     most: Option<usize>,
 ) -> Result<Option<StoredDetail>, StoreError> {
@@ -298,21 +261,17 @@ fn detail_now(
             return Ok(None);
         };
         let callbacks = callbacks::of_command(conn, id, limit)?;
-        let mut polls: Vec<PollRecord> = conn
-            .prepare_cached(
-                "SELECT id, command, reply FROM polls WHERE command = ? ORDER BY id DESC LIMIT ?",
-            )
-            .and_then(|mut s| s.query_map((id, limit), poll_record)?.collect())
-            .map_err(sql_error)?;
+        let mut polls: Vec<PollRecord> = conn.query(
+            "SELECT id, command, reply FROM polls WHERE command = ? ORDER BY id DESC LIMIT ?",
+            &params![id, limit],
+            poll_record,
+        )?;
         polls.reverse();
         let count = |sql: &str, shown: usize| -> Result<u64, StoreError> {
             if (shown as i64) < limit {
                 return Ok(0);
             }
-            let all: i64 = conn
-                .prepare_cached(sql)
-                .and_then(|mut s| s.query_row([id], |r| r.get(0)))
-                .map_err(sql_error)?;
+            let all: i64 = conn.one(sql, &params![id])?;
             Ok((all as u64).saturating_sub(shown as u64))
         };
         let omitted = count(
@@ -357,10 +316,11 @@ fn detail_now(
             }
         }
         // Through commands_by_reissue (layout 4), which holds only re-issues.
-        let reissued_as = conn
-            .prepare_cached("SELECT id FROM commands WHERE reissue_of = ? ORDER BY id")
-            .and_then(|mut s| s.query_map([id], |r| r.get(0))?.collect())
-            .map_err(sql_error)?;
+        let reissued_as = conn.query(
+            "SELECT id FROM commands WHERE reissue_of = ? ORDER BY id",
+            &params![id],
+            |r| r.get(0),
+        )?;
         Ok(Some(StoredDetail {
             detail: CommandDetail {
                 command,
@@ -390,13 +350,13 @@ fn query(f: &CommandFilter, select: &str) -> Sql {
     sql
 }
 
-pub fn list(conn: &Connection, f: &CommandFilter) -> Result<ListPage<CommandRecord>, StoreError> {
+pub fn list(conn: Conn<'_>, f: &CommandFilter) -> Result<ListPage<CommandRecord>, StoreError> {
     query(f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
 }
 
 /// A page of the export: each command with everything decoded from it and its callbacks.
 pub fn export(
-    conn: &Connection,
+    conn: Conn<'_>,
     f: &CommandFilter,
 ) -> Result<ListPage<Exported<CommandRecord>>, StoreError> {
     let select = format!(
@@ -423,12 +383,12 @@ pub struct Due {
 }
 
 pub fn due_follow_ups(
-    conn: &Connection,
+    conn: Conn<'_>,
     clients: &[String],
     due: Due,
 ) -> Result<Vec<i64>, StoreError> {
     let clients = serde_json::to_string(clients)?;
-    conn.prepare_cached(
+    conn.query(
         "SELECT id FROM ( \
            SELECT c.id, c.expires_at, \
              (SELECT COUNT(*) FROM polls p WHERE p.command = c.id AND p.at > c.expires_at) AS n \
@@ -438,21 +398,15 @@ pub fn due_follow_ups(
              AND NOT EXISTS (SELECT 1 FROM callbacks k WHERE k.command = c.id)) \
          WHERE n < ?3 AND expires_at + (?2 << n) <= ?1 \
          ORDER BY expires_at LIMIT ?4",
+        &params![
+            due.now,
+            due.after_ms,
+            due.max_polls,
+            due.limit as i64,
+            clients,
+        ],
+        |r| r.get(0),
     )
-    .and_then(|mut s| {
-        s.query_map(
-            (
-                due.now,
-                due.after_ms,
-                due.max_polls,
-                due.limit as i64,
-                clients,
-            ),
-            |r| r.get(0),
-        )?
-        .collect()
-    })
-    .map_err(sql_error)
 }
 
 /// Marks overdue the awaited commands whose callback is late by `after_ms` past their expiry, at most
@@ -462,22 +416,17 @@ pub fn mark_overdue(
     after_ms: i64,
     limit: usize,
 ) -> Result<Vec<CommandRecord>, StoreError> {
-    let mut ids: Vec<i64> = b
-        .conn()
-        .prepare_cached(
-            "UPDATE commands SET overdue_at = ?1, updated_at = ?1, callback_due = NULL WHERE id IN ( \
-               SELECT id FROM commands WHERE callback_due <= ?1 - ?2 \
-               ORDER BY callback_due LIMIT ?3) RETURNING id",
-        )
-        .and_then(|mut s| {
-            s.query_map((b.now(), after_ms, limit as i64), |r| r.get(0))?
-                .collect()
-        })
-        .map_err(sql_error)?;
+    let mut ids: Vec<i64> = b.db().query(
+        "UPDATE commands SET overdue_at = ?1, updated_at = ?1, callback_due = NULL WHERE id IN ( \
+           SELECT id FROM commands WHERE callback_due <= ?1 - ?2 \
+           ORDER BY callback_due LIMIT ?3) RETURNING id",
+        &params![b.now(), after_ms, limit as i64],
+        |r| r.get(0),
+    )?;
     ids.sort_unstable();
     let mut marked = Vec::with_capacity(ids.len());
     for id in ids {
-        let command = existing(b.conn(), id)?;
+        let command = existing(b.db(), id)?;
         b.event(|seq| FeedEvent::Overdue {
             seq,
             command: command.clone(),

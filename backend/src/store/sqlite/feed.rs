@@ -3,11 +3,12 @@
 //! callback shows whether it is matched now. Retention removes the oldest events (`retention.rs`): a
 //! replay from before what is kept starts with a `reset` instead of skipping what went.
 
-use super::{callbacks, snapshot, sql_error, states, time};
+use super::{callbacks, states, time};
 use crate::feed::Published;
+use crate::params;
 use crate::store::StoreError;
+use crate::store::conn::Conn;
 use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
-use rusqlite::Connection;
 
 type Row = (i64, i64, String, i64, Option<String>);
 
@@ -16,20 +17,17 @@ type Row = (i64, i64, String, i64, Option<String>);
 /// first: its `id:` is the sequence just before the oldest event kept (where the stream now stands),
 /// its `data:` that oldest event's sequence.
 pub fn after(
-    conn: &Connection,
+    conn: Conn<'_>,
     after: i64,
     max_events: usize,
     max_bytes: usize,
     summary: usize,
 ) -> Result<Vec<Published>, StoreError> {
     // One read transaction: a batch pruned between the two reads would otherwise go unnoticed.
-    snapshot(conn, |conn| {
+    conn.snapshot(|conn| {
         let mut events = Vec::new();
         let mut after = after;
-        let oldest: Option<i64> = conn
-            .prepare_cached("SELECT MIN(seq) FROM feed")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .map_err(sql_error)?;
+        let oldest: Option<i64> = conn.one("SELECT MIN(seq) FROM feed", &[])?;
         // Numbers start at 1 and go without a gap (invariant 3): an oldest past 1 was pruned to.
         if let Some(oldest) = oldest
             && oldest > 1
@@ -38,19 +36,15 @@ pub fn after(
             after = oldest - 1;
             events.push(Published::new(after, "reset", &oldest.to_string()));
         }
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT seq, at, kind, ref, state FROM feed WHERE seq > ? ORDER BY seq LIMIT ?",
-            )
-            .map_err(sql_error)?;
-        let rows = stmt
-            .query_map((after, max_events as i64), |r| {
+        let rows = conn.query(
+            "SELECT seq, at, kind, ref, state FROM feed WHERE seq > ? ORDER BY seq LIMIT ?",
+            &params![after, max_events as i64],
+            |r| -> Result<Row, StoreError> {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .map_err(sql_error)?;
+            },
+        )?;
         let mut bytes = 0;
-        for row in rows {
-            let (seq, at, kind, id, state): Row = row.map_err(sql_error)?;
+        for (seq, at, kind, id, state) in rows {
             let Some(event) = event(conn, seq, at, &kind, id, state, summary)? else {
                 continue;
             };
@@ -66,7 +60,7 @@ pub fn after(
 }
 
 fn event(
-    conn: &Connection,
+    conn: Conn<'_>,
     seq: i64,
     at: i64,
     kind: &str,

@@ -6,15 +6,15 @@
 //! a restart interrupted is indexed after the next start; nothing is left unindexed.
 
 use super::readers::Readers;
-use super::sql_error;
 use super::writer::{Batch, Writer};
 use crate::clock::now_ms;
 use crate::decode;
+use crate::params;
 use crate::store::StoreError;
+use crate::store::conn::Conn;
 use crate::store::search::document;
 use hermod_shared::console::HermodReply;
 use hermod_shared::decoded::DecodedItem;
-use rusqlite::{Connection, OptionalExtension};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -131,41 +131,38 @@ const IN_ID_ORDER: [(Doc, &str); 3] = [
 ];
 
 /// Documents not indexed yet, counted.
-pub fn waiting(conn: &Connection) -> Result<u64, StoreError> {
-    let mut n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM unindexed", [], |r| r.get(0))
-        .map_err(sql_error)?;
+pub fn waiting(conn: Conn<'_>) -> Result<u64, StoreError> {
+    let mut n: i64 = conn.one("SELECT COUNT(*) FROM unindexed", &[])?;
     for (kind, table) in IN_ID_ORDER {
-        n += conn
-            .query_row(
-                &format!(
-                    "SELECT COUNT(*) FROM {table} WHERE id > \
-                     (SELECT upto FROM indexed WHERE kind = ?)"
-                ),
-                [kind as i64],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(sql_error)?;
+        n += conn.one::<i64>(
+            &format!(
+                "SELECT COUNT(*) FROM {table} WHERE id > \
+                 (SELECT upto FROM indexed WHERE kind = ?)"
+            ),
+            &params![kind as i64],
+        )?;
     }
     Ok(n as u64)
 }
 
 /// Up to `n` documents not indexed yet, decoded and turned into text (`text` None: the record is
 /// gone): queued answers first, then the oldest of each kind kept in id order.
-fn next_documents(conn: &Connection, n: usize) -> Result<Vec<Indexed>, StoreError> {
-    let mut keys: Vec<i64> = conn
-        .prepare_cached("SELECT doc FROM unindexed ORDER BY doc LIMIT ?")
-        .and_then(|mut s| s.query_map([n as i64], |r| r.get(0))?.collect())
-        .map_err(sql_error)?;
+fn next_documents(conn: Conn<'_>, n: usize) -> Result<Vec<Indexed>, StoreError> {
+    let mut keys: Vec<i64> = conn.query(
+        "SELECT doc FROM unindexed ORDER BY doc LIMIT ?",
+        &params![n],
+        |r| r.get(0),
+    )?;
     for (kind, table) in IN_ID_ORDER {
-        let room = n.saturating_sub(keys.len()) as i64;
-        let ids: Vec<i64> = conn
-            .prepare_cached(&format!(
+        let room = n.saturating_sub(keys.len());
+        let ids: Vec<i64> = conn.query(
+            &format!(
                 "SELECT id FROM {table} WHERE id > (SELECT upto FROM indexed WHERE kind = ?) \
                  ORDER BY id LIMIT ?"
-            ))
-            .and_then(|mut s| s.query_map([kind as i64, room], |r| r.get(0))?.collect())
-            .map_err(sql_error)?;
+            ),
+            &params![kind as i64, room],
+            |r| r.get(0),
+        )?;
         keys.extend(ids.into_iter().map(|id| kind.key(id)));
     }
     Ok(keys
@@ -202,15 +199,10 @@ type Source = (Vec<String>, Option<String>);
 /// A text column and two optional ones.
 type Columns = (String, Option<String>, Option<String>);
 
-fn source(conn: &Connection, doc: i64) -> Result<Option<Source>, StoreError> {
+fn source(conn: Conn<'_>, doc: i64) -> Result<Option<Source>, StoreError> {
     let id = doc >> 2;
     let one = |sql: &str| -> Result<Option<Columns>, StoreError> {
-        conn.prepare_cached(sql)
-            .and_then(|mut s| {
-                s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
-            })
-            .map_err(sql_error)
+        conn.query_row(sql, &params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
     };
     let reply = |text: &str| -> Result<(Vec<String>, Option<String>), StoreError> {
         let reply: HermodReply = serde_json::from_str(text)?;
@@ -246,50 +238,48 @@ fn source(conn: &Connection, doc: i64) -> Result<Option<Source>, StoreError> {
 }
 
 fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(), StoreError> {
-    let conn = b.conn();
+    let conn = b.db();
     for d in docs {
         if let Some(text) = &d.text {
-            conn.prepare_cached("INSERT OR REPLACE INTO search (rowid, text) VALUES (?, ?)")
-                .and_then(|mut s| s.execute((d.doc, text)))
-                .map_err(sql_error)?;
+            conn.execute(
+                "INSERT OR REPLACE INTO search (rowid, text) VALUES (?, ?)",
+                &params![d.doc, text],
+            )?;
         }
         if let Some(items) = &d.items {
-            conn.prepare_cached(
+            conn.execute(
                 "INSERT OR REPLACE INTO decoded (doc, words, items) VALUES (?, ?, ?)",
-            )
-            .and_then(|mut s| s.execute((d.doc, &d.words, items)))
-            .map_err(sql_error)?;
+                &params![d.doc, &d.words, items],
+            )?;
         }
         let done = if d.doc & 3 == Doc::Answer as i64 {
             "DELETE FROM unindexed WHERE doc = ?1"
         } else {
             "UPDATE indexed SET upto = max(upto, ?1 >> 2) WHERE kind = ?1 & 3"
         };
-        conn.prepare_cached(done)
-            .and_then(|mut s| s.execute([d.doc]))
-            .map_err(sql_error)?;
+        conn.execute(done, &params![d.doc])?;
     }
     Ok(())
 }
 
 /// What was decoded of document `doc` when it was indexed (empty when nothing was found); None when
 /// the indexer has not reached it yet.
-pub fn decoded(conn: &Connection, doc: i64) -> Result<Option<Vec<DecodedItem>>, StoreError> {
-    let reached: bool = conn
-        .prepare_cached(
-            "SELECT CASE WHEN ?1 & 3 = 3 \
-                 THEN NOT EXISTS (SELECT 1 FROM unindexed WHERE doc = ?1) \
-                 ELSE ?1 >> 2 <= (SELECT upto FROM indexed WHERE kind = ?1 & 3) END",
-        )
-        .and_then(|mut s| s.query_row([doc], |r| r.get(0)))
-        .map_err(sql_error)?;
+pub fn decoded(conn: Conn<'_>, doc: i64) -> Result<Option<Vec<DecodedItem>>, StoreError> {
+    let reached: bool = conn.one(
+        "SELECT CASE WHEN ?1 & 3 = 3 \
+             THEN NOT EXISTS (SELECT 1 FROM unindexed WHERE doc = ?1) \
+             ELSE ?1 >> 2 <= (SELECT upto FROM indexed WHERE kind = ?1 & 3) END",
+        &params![doc],
+    )?;
     if !reached {
         return Ok(None);
     }
     let items: Option<String> = conn
-        .prepare_cached("SELECT items FROM decoded WHERE doc = ?")
-        .and_then(|mut s| s.query_row([doc], |r| r.get(0)).optional())
-        .map_err(sql_error)?
+        .query_row(
+            "SELECT items FROM decoded WHERE doc = ?",
+            &params![doc],
+            |r| r.get(0),
+        )?
         .flatten();
     Ok(Some(match items {
         Some(json) => serde_json::from_str(&json)?,

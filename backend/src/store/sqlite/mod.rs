@@ -39,9 +39,6 @@ use hermod_shared::console::{
     TemplateInput, TemplateRecord, TokenRecord, UserRecord,
 };
 use readers::Readers;
-use rusqlite::types::{Type, ValueRef};
-use rusqlite::{Connection, Row};
-use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -55,48 +52,11 @@ pub const DB_FILE: &str = "hermod-console.sqlite3";
 /// How long a search or export waits for the indexer to catch up with what was written before it.
 const INDEX_WAIT: Duration = Duration::from_secs(2);
 
-fn sql_error(e: rusqlite::Error) -> StoreError {
-    StoreError(e.to_string())
-}
+use crate::store::conn::Conn;
 
 /// A stored time (ms) as the API shows it.
 fn time(ms: i64) -> String {
     crate::clock::rfc3339(ms)
-}
-
-/// A column that holds JSON.
-fn json<T: DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
-    let text: String = r.get(i)?;
-    serde_json::from_str(&text)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
-}
-
-/// A column that holds JSON, or NULL.
-fn json_or_none<T: DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<T>> {
-    match r.get_ref(i)? {
-        ValueRef::Null => Ok(None),
-        _ => json(r, i).map(Some),
-    }
-}
-
-/// A role column (the schema allows only the three roles).
-fn role(r: &Row<'_>, i: usize) -> rusqlite::Result<Role> {
-    let text: String = r.get(i)?;
-    Role::parse(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(i, Type::Text, format!("role `{text}`").into())
-    })
-}
-
-/// Runs `f` in one read transaction: everything it reads is of the same moment (a list and the feed
-/// sequence it is current to, a command and its timeline).
-fn snapshot<T>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let tx = conn.unchecked_transaction().map_err(sql_error)?;
-    let out = f(&tx)?;
-    tx.finish().map_err(sql_error)?;
-    Ok(out)
 }
 
 pub struct Sqlite {
@@ -124,7 +84,7 @@ impl Sqlite {
         private::make(data_dir, &path)?;
         let mut conn = schema::connect(&path, false)?;
         schema::migrate(&mut conn)?;
-        let queued = indexer::waiting(&conn)?;
+        let queued = indexer::waiting(Conn::Sqlite(&conn))?;
         let writer = Writer::start(conn, feed, queued)?;
         let readers = Readers::new(path);
         let indexer = indexer::start(&writer, readers.clone())?;
@@ -178,7 +138,7 @@ impl Store for Sqlite {
                 return Err(StoreError("the store's writer is stopped".into()));
             }
             self.readers
-                .lookup(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(sql_error))?;
+                .lookup(|c| c.one::<i64>("SELECT 1", &[]).map(drop))?;
             self.writer.write(|_| Ok::<_, StoreError>(())).await
         })
     }
@@ -429,7 +389,7 @@ impl Store for Sqlite {
 
     fn audit_chain(&self) -> Fut<'_, AuditChain> {
         // One read transaction: the chain as of one moment, however long the walk.
-        Box::pin(self.readers.scan(|c| snapshot(c, chain::verify)))
+        Box::pin(self.readers.scan(|c| c.snapshot(chain::verify)))
     }
 
     fn templates(&self) -> Fut<'_, Vec<TemplateRecord>> {
@@ -459,7 +419,7 @@ impl Sqlite {
     async fn searchable_list<T: Send + 'static>(
         &self,
         search: bool,
-        read: impl FnOnce(&rusqlite::Connection) -> Result<ListPage<T>, StoreError> + Send + 'static,
+        read: impl FnOnce(Conn<'_>) -> Result<ListPage<T>, StoreError> + Send + 'static,
     ) -> Result<ListPage<T>, StoreError> {
         let unindexed = if search { self.searchable().await } else { 0 };
         let mut page = self.readers.scan(read).await?;

@@ -5,6 +5,7 @@
 
 use super::schema::connect;
 use crate::store::StoreError;
+use crate::store::conn::Conn;
 use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -31,14 +32,14 @@ impl Readers {
     /// A lookup by key, run here and now.
     pub fn lookup<T>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+        f: impl FnOnce(Conn<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let taken = self.0.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match taken {
             Some(c) => c,
             None => connect(&self.0.path, true)?,
         };
-        let result = f(&conn);
+        let result = f(Conn::Sqlite(&conn));
         let mut idle = self.0.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < KEEP {
             idle.push(conn);
@@ -49,7 +50,7 @@ impl Readers {
     /// A read that may scan many rows, run off the request threads.
     pub async fn scan<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(Conn<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let readers = self.clone();
         tokio::task::spawn_blocking(move || readers.lookup(f))

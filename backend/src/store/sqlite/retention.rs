@@ -16,9 +16,10 @@
 
 use super::indexer::Doc;
 use super::writer::Batch;
-use super::{DB_FILE, schema, snapshot, sql_error};
+use super::{DB_FILE, schema};
+use crate::params;
+use crate::store::conn::Conn;
 use crate::store::{Cutoffs, Pruned, StoreError};
-use rusqlite::Connection;
 use std::path::Path;
 
 /// The ids at and past which rows stay (see the module's doc). `min` of a NULL (an empty table) is
@@ -64,7 +65,7 @@ const AUDIT: &str = "SELECT id FROM audit WHERE at < ?1 ORDER BY at LIMIT ?2";
 /// command's callbacks and polls count as rows of it, and a command goes whole: past `batch` when
 /// the first alone has more.
 pub fn prune(b: &Batch<'_>, cutoffs: &Cutoffs, batch: usize) -> Result<Pruned, StoreError> {
-    let (conn, limit) = (b.conn(), batch as i64);
+    let (conn, limit) = (b.db(), batch as i64);
     let mut pruned = Pruned::default();
     if let Some(cut) = cutoffs.commands {
         for id in ids(conn, &commands(), cut, limit)? {
@@ -123,13 +124,14 @@ pub fn prune(b: &Batch<'_>, cutoffs: &Cutoffs, batch: usize) -> Result<Pruned, S
 pub fn prunable(data_dir: &Path, cutoffs: &Cutoffs) -> Result<Pruned, StoreError> {
     let conn = schema::connect(&data_dir.join(DB_FILE), true)?;
     schema::check_known(&conn)?;
-    snapshot(&conn, |conn| {
+    Conn::from(&conn).snapshot(|conn| {
         let count = |sql: &str, cutoff: Option<i64>| match cutoff {
             Some(cut) => conn
-                .prepare(&format!("SELECT COUNT(*) FROM ({sql})"))
-                .and_then(|mut s| s.query_row((cut, -1), |r| r.get::<_, i64>(0)))
-                .map(|n| n as u64)
-                .map_err(sql_error),
+                .one::<i64>(
+                    &format!("SELECT COUNT(*) FROM ({sql})"),
+                    &params![cut, -1i64],
+                )
+                .map(|n| n as u64),
             None => Ok(0),
         };
         let of_commands =
@@ -146,44 +148,34 @@ pub fn prunable(data_dir: &Path, cutoffs: &Cutoffs) -> Result<Pruned, StoreError
 }
 
 /// The ids `sql` gives (a selection, or a `DELETE … RETURNING id`).
-fn ids(conn: &Connection, sql: &str, cutoff: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.query_map((cutoff, limit), |r| r.get(0))?.collect())
-        .map_err(sql_error)
+fn ids(conn: Conn<'_>, sql: &str, cutoff: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+    conn.query(sql, &params![cutoff, limit], |r| r.get(0))
 }
 
-fn delete(conn: &Connection, sql: &str, cutoff: i64, limit: i64) -> Result<u64, StoreError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.execute((cutoff, limit)))
-        .map(|n| n as u64)
-        .map_err(sql_error)
+fn delete(conn: Conn<'_>, sql: &str, cutoff: i64, limit: i64) -> Result<u64, StoreError> {
+    conn.execute(sql, &params![cutoff, limit])
 }
 
-fn set(conn: &Connection, sql: &str, value: Option<i64>) -> Result<(), StoreError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.execute([value]))
-        .map(drop)
-        .map_err(sql_error)
+fn set(conn: Conn<'_>, sql: &str, value: Option<i64>) -> Result<(), StoreError> {
+    conn.execute(sql, &params![value]).map(drop)
 }
 
 /// Removes command `id` with its callbacks and polls, and what search keeps of each; how many
 /// callbacks and polls went. A command that re-issued it loses the reference, which would point at
 /// nothing.
-fn delete_command(conn: &Connection, id: i64) -> Result<(u64, u64), StoreError> {
-    let children = |sql: &str| -> Result<Vec<i64>, StoreError> {
-        conn.prepare_cached(sql)
-            .and_then(|mut s| s.query_map([id], |r| r.get(0))?.collect())
-            .map_err(sql_error)
-    };
+fn delete_command(conn: Conn<'_>, id: i64) -> Result<(u64, u64), StoreError> {
+    let children =
+        |sql: &str| -> Result<Vec<i64>, StoreError> { conn.query(sql, &params![id], |r| r.get(0)) };
     let callbacks = children("DELETE FROM callbacks WHERE command = ? RETURNING id")?;
     let polls = children("DELETE FROM polls WHERE command = ? RETURNING id")?;
-    conn.prepare_cached("UPDATE commands SET reissue_of = NULL WHERE reissue_of = ?")
-        .and_then(|mut s| s.execute([id]))
-        .map_err(sql_error)?;
-    let answered: bool = conn
-        .prepare_cached("DELETE FROM commands WHERE id = ? RETURNING answer IS NOT NULL")
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)))
-        .map_err(sql_error)?;
+    conn.execute(
+        "UPDATE commands SET reissue_of = NULL WHERE reissue_of = ?",
+        &params![id],
+    )?;
+    let answered: bool = conn.one(
+        "DELETE FROM commands WHERE id = ? RETURNING answer IS NOT NULL",
+        &params![id],
+    )?;
     let mut docs = vec![Doc::Request.key(id)];
     if answered {
         docs.push(Doc::Answer.key(id));
@@ -197,14 +189,12 @@ fn delete_command(conn: &Connection, id: i64) -> Result<(u64, u64), StoreError> 
 }
 
 /// Removes a document from search: its trigrams and its decoded words.
-fn forget(conn: &Connection, doc: i64) -> Result<(), StoreError> {
+fn forget(conn: Conn<'_>, doc: i64) -> Result<(), StoreError> {
     for sql in [
         "DELETE FROM search WHERE rowid = ?",
         "DELETE FROM decoded WHERE doc = ?",
     ] {
-        conn.prepare_cached(sql)
-            .and_then(|mut s| s.execute([doc]))
-            .map_err(sql_error)?;
+        conn.execute(sql, &params![doc])?;
     }
     Ok(())
 }

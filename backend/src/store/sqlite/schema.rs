@@ -1,8 +1,9 @@
 //! Opening the database file and bringing its layout up to date. The layout's version is SQLite's
 //! `user_version`; each step runs once, forward only, in one transaction.
 
-use super::{chain, sql_error};
+use super::chain;
 use crate::store::StoreError;
+use crate::store::conn::sqlite_error as sql_error;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
@@ -22,7 +23,7 @@ const STEPS: &[(i64, &str)] = &[
 /// already there (SQLite has no SHA-256 of its own).
 fn after(step: i64, tx: &Connection) -> Result<(), StoreError> {
     match step {
-        6 => chain::link_existing(tx),
+        6 => chain::link_existing(tx.into()),
         _ => Ok(()),
     }
 }

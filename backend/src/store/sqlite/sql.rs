@@ -1,16 +1,14 @@
 //! Lists are built from the filters that are set: a small builder that keeps the SQL text and its
 //! parameters together, so a value is always bound, never pasted in.
 
-use super::{snapshot, sql_error};
+use crate::store::conn::{Conn, Row, Value};
 use crate::store::filter::page;
 use crate::store::{Page, Query, StoreError};
 use hermod_shared::console::ListPage;
-use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params_from_iter};
 
 pub struct Sql {
     text: String,
-    params: Vec<Value>,
+    params: Vec<Value<'static>>,
 }
 
 impl Sql {
@@ -27,7 +25,7 @@ impl Sql {
     }
 
     /// A `?` in the text, bound to `value`.
-    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Sql {
+    pub fn bind(&mut self, value: impl Into<Value<'static>>) -> &mut Sql {
         self.text.push('?');
         self.params.push(value.into());
         self
@@ -92,12 +90,12 @@ impl Sql {
     /// the feed sequence they are current to: both read in one snapshot.
     pub fn page<T>(
         &self,
-        conn: &Connection,
+        conn: Conn<'_>,
         page_of: Page,
-        row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        row: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
         id: impl Fn(&T) -> i64,
     ) -> Result<ListPage<T>, StoreError> {
-        snapshot(conn, |conn| {
+        conn.snapshot(|conn| {
             let feed_seq = feed_seq(conn)?;
             let rows = self.rows(conn, row)?;
             Ok(page(rows, page_of, id, feed_seq))
@@ -106,21 +104,14 @@ impl Sql {
 
     pub fn rows<T>(
         &self,
-        conn: &Connection,
-        f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        conn: Conn<'_>,
+        f: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        conn.prepare_cached(&self.text)
-            .and_then(|mut s| {
-                s.query_map(params_from_iter(self.params.iter()), f)?
-                    .collect()
-            })
-            .map_err(sql_error)
+        conn.query(&self.text, &self.params, f)
     }
 }
 
 /// The sequence of the newest stored feed event (0 when there is none).
-pub fn feed_seq(conn: &Connection) -> Result<i64, StoreError> {
-    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM feed")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .map_err(sql_error)
+pub fn feed_seq(conn: Conn<'_>) -> Result<i64, StoreError> {
+    conn.one("SELECT COALESCE(MAX(seq), 0) FROM feed", &[])
 }

@@ -1,49 +1,52 @@
 //! A command's row, and how its state moves: what callbacks, polls and Hermod's answer do to a
 //! command, shared by the modules that store them.
 
+use super::time;
 use super::writer::Batch;
-use super::{json, json_or_none, sql_error, time};
+use crate::params;
 use crate::store::StoreError;
+use crate::store::conn::{Conn, Row};
 use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
-use rusqlite::{Connection, OptionalExtension, Row};
 
 pub const COLUMNS: &str = "c.id, c.client, c.type, c.state, c.command_id, c.external_id, c.created_at, \
      c.updated_at, c.expires_at, c.request, c.destinations, c.answer, c.reissue_of, c.created_by, \
      c.overdue_at";
 
-pub fn record(r: &Row<'_>) -> rusqlite::Result<CommandRecord> {
+pub fn record(r: &Row<'_>) -> Result<CommandRecord, StoreError> {
     Ok(CommandRecord {
         id: r.get(0)?,
         client: r.get(1)?,
         command_type: r.get(2)?,
-        state: CommandState::parse(&r.get::<_, String>(3)?),
+        state: CommandState::parse(&r.get::<String>(3)?),
         command_id: r.get(4)?,
         external_id: r.get(5)?,
         created_at: time(r.get(6)?),
         updated_at: time(r.get(7)?),
-        expires_at: r.get::<_, Option<i64>>(8)?.map(time),
-        request: json(r, 9)?,
-        destinations: json(r, 10)?,
-        answer: json_or_none(r, 11)?,
+        expires_at: r.get::<Option<i64>>(8)?.map(time),
+        request: r.json(9)?,
+        destinations: r.json(10)?,
+        answer: r.json_or_none(11)?,
         reissue_of: r.get(12)?,
         created_by: r.get(13)?,
-        overdue_at: r.get::<_, Option<i64>>(14)?.map(time),
+        overdue_at: r.get::<Option<i64>>(14)?.map(time),
     })
 }
 
-pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CommandRecord>, StoreError> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM commands c WHERE c.id = ?"))
-        .and_then(|mut s| s.query_row([id], record).optional())
-        .map_err(sql_error)
+pub fn by_id(conn: Conn<'_>, id: i64) -> Result<Option<CommandRecord>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM commands c WHERE c.id = ?"),
+        &params![id],
+        record,
+    )
 }
 
-pub fn existing(conn: &Connection, id: i64) -> Result<CommandRecord, StoreError> {
+pub fn existing(conn: Conn<'_>, id: i64) -> Result<CommandRecord, StoreError> {
     by_id(conn, id)?.ok_or_else(|| StoreError(format!("command {id} is not in the store")))
 }
 
 /// Publishes the command as it now is, and returns it.
 pub fn changed(b: &mut Batch<'_>, id: i64) -> Result<CommandRecord, StoreError> {
-    let command = existing(b.conn(), id)?;
+    let command = existing(b.db(), id)?;
     publish(b, &command)?;
     Ok(command)
 }
@@ -82,13 +85,14 @@ pub fn advance_state(
     by: By,
 ) -> Result<bool, StoreError> {
     let (current, called_back, awaited): (String, bool, bool) = b
-        .conn()
-        .prepare_cached(
+        .db()
+        .query_row(
             "SELECT state, EXISTS (SELECT 1 FROM callbacks WHERE command = ?1), \
              callback_due IS NOT NULL OR overdue_at IS NOT NULL FROM commands WHERE id = ?1",
-        )
-        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
-        .map_err(sql_error)?;
+            &params![id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .ok_or_else(|| StoreError(format!("command {id} is not in the store")))?;
     let current = CommandState::parse(&current);
     let sticky = (current.is_terminal() && current != CommandState::SendFailed)
         || (by == By::Poll && called_back);
@@ -101,14 +105,12 @@ pub fn advance_state(
     // from a callback, is a decision too.
     let decided =
         state.is_terminal() || (by == By::Callback && matches!(state, CommandState::Other(_)));
-    b.conn()
-        .prepare_cached(
-            "UPDATE commands SET state = ?1, updated_at = ?2, \
-             expires_at = CASE WHEN ?3 THEN NULL ELSE expires_at END, \
-             callback_due = CASE WHEN ?4 THEN NULL ELSE callback_due END, \
-             overdue_at = CASE WHEN ?4 THEN NULL ELSE overdue_at END WHERE id = ?5",
-        )
-        .and_then(|mut s| s.execute((state.as_str(), b.now(), decided, awaited, id)))
-        .map_err(sql_error)?;
+    b.db().execute(
+        "UPDATE commands SET state = ?1, updated_at = ?2, \
+         expires_at = CASE WHEN ?3 THEN NULL ELSE expires_at END, \
+         callback_due = CASE WHEN ?4 THEN NULL ELSE callback_due END, \
+         overdue_at = CASE WHEN ?4 THEN NULL ELSE overdue_at END WHERE id = ?5",
+        &params![state.as_str(), b.now(), decided, awaited, id],
+    )?;
     Ok(true)
 }

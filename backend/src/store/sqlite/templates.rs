@@ -1,29 +1,32 @@
 //! Named command templates, shared by everyone.
 
+use super::time;
 use super::writer::Batch;
-use super::{json, sql_error, time};
+use crate::params;
+use crate::store::conn::{Conn, Row};
 use crate::store::{StoreError, TemplateError};
 use hermod_shared::console::{TemplateInput, TemplateRecord};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row};
 
 const COLUMNS: &str = "id, name, client, type, body, created_by, updated_at";
 
-fn record(r: &Row<'_>) -> rusqlite::Result<TemplateRecord> {
+fn record(r: &Row<'_>) -> Result<TemplateRecord, StoreError> {
     Ok(TemplateRecord {
         id: r.get(0)?,
         name: r.get(1)?,
         client: r.get(2)?,
         command_type: r.get(3)?,
-        body: json(r, 4)?,
+        body: r.json(4)?,
         created_by: r.get(5)?,
         updated_at: time(r.get(6)?),
     })
 }
 
-pub fn all(conn: &Connection) -> Result<Vec<TemplateRecord>, StoreError> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM templates ORDER BY name"))
-        .and_then(|mut s| s.query_map([], record)?.collect())
-        .map_err(sql_error)
+pub fn all(conn: Conn<'_>) -> Result<Vec<TemplateRecord>, StoreError> {
+    conn.query(
+        &format!("SELECT {COLUMNS} FROM templates ORDER BY name"),
+        &[],
+        record,
+    )
 }
 
 /// Creates a template (`id` None) or replaces one.
@@ -34,63 +37,58 @@ pub fn save(
     by: &str,
 ) -> Result<TemplateRecord, TemplateError> {
     let body = input.body.to_string();
-    let conn = b.conn();
+    let conn = b.db();
     let now = b.now();
+    // A name clash is the caller's mistake, not the store's: it is answered, and the batch goes on.
+    // (Replicas saving the same new name at the same moment: the unique index refuses the second.)
+    let taken = conn.query_row(
+        "SELECT 1 FROM templates WHERE name = ? AND id IS DISTINCT FROM ?",
+        &params![&input.name, id],
+        |_| Ok(()),
+    )?;
+    if taken.is_some() {
+        return Err(TemplateError::NameTaken);
+    }
     let saved = match id {
-        None => conn
-            .prepare_cached(&format!(
+        None => conn.query_row(
+            &format!(
                 "INSERT INTO templates (name, client, type, body, created_by, created_at, \
                  updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
-            ))
-            .and_then(|mut s| {
-                s.query_row(
-                    (
-                        &input.name,
-                        &input.client,
-                        &input.command_type,
-                        &body,
-                        by,
-                        now,
-                        now,
-                    ),
-                    record,
-                )
-                .optional()
-            }),
-        Some(id) => conn
-            .prepare_cached(&format!(
+            ),
+            &params![
+                &input.name,
+                &input.client,
+                &input.command_type,
+                &body,
+                by,
+                now,
+                now,
+            ],
+            record,
+        ),
+        Some(id) => conn.query_row(
+            &format!(
                 "UPDATE templates SET name = ?, client = ?, type = ?, body = ?, updated_at = ? \
                  WHERE id = ? RETURNING {COLUMNS}"
-            ))
-            .and_then(|mut s| {
-                s.query_row(
-                    (
-                        &input.name,
-                        &input.client,
-                        &input.command_type,
-                        &body,
-                        now,
-                        id,
-                    ),
-                    record,
-                )
-                .optional()
-            }),
+            ),
+            &params![
+                &input.name,
+                &input.client,
+                &input.command_type,
+                &body,
+                now,
+                id,
+            ],
+            record,
+        ),
     };
-    saved
-        .map_err(|e| match e.sqlite_error_code() {
-            // A name clash is the caller's mistake, not the store's: answer it, do not fail the batch.
-            Some(ErrorCode::ConstraintViolation) => TemplateError::NameTaken,
-            _ => TemplateError::Store(sql_error(e)),
-        })?
-        .ok_or(TemplateError::NotFound)
+    saved?.ok_or(TemplateError::NotFound)
 }
 
 pub fn delete(b: &mut Batch<'_>, id: i64) -> Result<Option<TemplateRecord>, StoreError> {
-    b.conn()
-        .prepare_cached(&format!(
-            "DELETE FROM templates WHERE id = ? RETURNING {COLUMNS}"
-        ))
-        .and_then(|mut s| s.query_row([id], record).optional())
-        .map_err(sql_error)
+    b.db().query_row(
+        &format!("DELETE FROM templates WHERE id = ? RETURNING {COLUMNS}"),
+        &params![id],
+        record,
+    )
 }

@@ -199,14 +199,7 @@ async fn a_body_is_decoded_once_after_it_is_stored_and_its_page_reads_what_was_k
     let kept = f
         .store
         .readers
-        .lookup(|c| {
-            c.query_row(
-                "SELECT count(*) FROM decoded WHERE items IS NOT NULL",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(sql_error)
-        })
+        .lookup(|c| c.one::<i64>("SELECT count(*) FROM decoded WHERE items IS NOT NULL", &[]))
         .unwrap();
     assert_eq!(kept, 1, "only the callback held anything to decode");
 }
@@ -216,16 +209,17 @@ async fn exec(store: &Sqlite, sql: impl Into<String>) -> Result<(), StoreError> 
     let sql = sql.into();
     store
         .writer
-        .write(move |b| b.conn().execute_batch(&sql).map_err(sql_error))
+        .write(move |b| {
+            b.conn()
+                .execute_batch(&sql)
+                .map_err(crate::store::conn::sqlite_error)
+        })
         .await
 }
 
 /// The one number `sql` reads.
 fn read(store: &Sqlite, sql: &str) -> i64 {
-    store
-        .readers
-        .lookup(|c| c.query_row(sql, [], |r| r.get(0)).map_err(sql_error))
-        .unwrap()
+    store.readers.lookup(|c| c.one(sql, &[])).unwrap()
 }
 
 /// An audit entry dated `at`, chained as the console chains its own.
@@ -233,7 +227,7 @@ async fn entry_at(store: &Sqlite, at: i64) -> i64 {
     store
         .writer
         .write(move |b| {
-            let conn = b.conn();
+            let conn = b.db();
             let entry = super::chain::Entry {
                 at,
                 actor: "test",
@@ -247,13 +241,11 @@ async fn entry_at(store: &Sqlite, at: i64) -> i64 {
             };
             let prev = super::chain::head(conn)?;
             let hash = super::chain::digest(&prev, &entry);
-            conn.query_row(
+            conn.one(
                 "INSERT INTO audit (at, actor, actor_kind, source, action, outcome, prev, hash) \
                  VALUES (?, 'test', 'system', 'local', 'login', 'ok', ?, ?) RETURNING id",
-                (at, &prev, &hash),
-                |r| r.get(0),
+                &crate::params![at, &prev, &hash],
             )
-            .map_err(sql_error)
         })
         .await
         .unwrap()

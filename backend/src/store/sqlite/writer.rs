@@ -10,9 +10,9 @@
 //! Jobs are plain closures over a [`Batch`] that answer through their own typed channel, so nothing is
 //! type-erased on the way back. Background jobs (the search indexer's) run only when no request waits.
 
-use super::sql_error;
 use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
+use crate::store::conn::sqlite_error as sql_error;
 use crate::store::conn::{Conn, Value};
 use crate::store::{StoreError, StoreInstruments};
 use hermod_shared::console::FeedEvent;
@@ -271,7 +271,7 @@ impl Writer {
         // released, so it stays one job's size.
         conn.execute_batch("PRAGMA temp_store = MEMORY")
             .map_err(sql_error)?;
-        let last_seq = super::sql::feed_seq(&conn)?;
+        let last_seq = super::sql::feed_seq((&conn).into())?;
         let progress = Arc::new(Progress {
             seq: AtomicI64::new(last_seq),
             docs_queued: AtomicU64::new(queued),

@@ -205,9 +205,9 @@ async fn what_the_indexer_has_not_reached_and_the_newest_callback_stay() {
         .writer
         .write(move |b| {
             let unindexed = "UPDATE indexed SET upto = ? WHERE kind = 1";
-            b.conn().execute(unindexed, [0]).map_err(sql_error)?;
+            b.db().execute(unindexed, &crate::params![0])?;
             let pruned = prune(b, &cutoffs, 10)?;
-            b.conn().execute(unindexed, [newest]).map_err(sql_error)?;
+            b.db().execute(unindexed, &crate::params![newest])?;
             Ok::<_, StoreError>(pruned)
         })
         .await
