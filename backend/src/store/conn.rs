@@ -452,6 +452,14 @@ impl Conn<'_> {
         }
     }
 
+    /// Runs SQL text of one or more statements, without parameters (`BEGIN`, a layout step).
+    pub fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => c.execute_batch(sql).map_err(sqlite_error),
+            Conn::Postgres(c) => c.batch(sql),
+        }
+    }
+
     /// Runs a statement; how many rows it changed.
     pub fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
         match self {

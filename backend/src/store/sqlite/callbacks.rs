@@ -125,7 +125,8 @@ pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreErr
     let conn = b.db();
     // One writer: nothing can come between this look and the insert.
     let first: Option<i64> = conn.query_row(
-        "SELECT id FROM callbacks WHERE client IS ?1 AND command_id IS ?2 AND digest = ?3",
+        "SELECT id FROM callbacks WHERE client IS NOT DISTINCT FROM ?1 \
+         AND command_id IS NOT DISTINCT FROM ?2 AND digest = ?3",
         &params![&c.client, &c.command_id, &p.digest[..]],
         |r| r.get(0),
     )?;

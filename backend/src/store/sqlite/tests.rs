@@ -207,14 +207,7 @@ async fn a_body_is_decoded_once_after_it_is_stored_and_its_page_reads_what_was_k
 /// Runs `sql` (statements) in the writer, as a job of its own: all of it, or nothing.
 async fn exec(store: &Sqlite, sql: impl Into<String>) -> Result<(), StoreError> {
     let sql = sql.into();
-    store
-        .writer
-        .write(move |b| {
-            b.conn()
-                .execute_batch(&sql)
-                .map_err(crate::store::conn::sqlite_error)
-        })
-        .await
+    store.writer.write(move |b| b.db().batch(&sql)).await
 }
 
 /// The one number `sql` reads.
@@ -484,5 +477,6 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
 }
 
 mod chain;
+mod on_postgres;
 mod overdue;
 mod retention;

@@ -85,7 +85,7 @@ where
 
 /// One transaction in the making, as a job sees it.
 pub struct Batch<'c> {
-    conn: &'c Connection,
+    conn: Conn<'c>,
     now: i64,
     next_seq: i64,
     events: Vec<Published>,
@@ -120,11 +120,13 @@ struct Mark {
 }
 
 impl<'c> Batch<'c> {
-    fn start(conn: &'c Connection, progress: &Progress) -> Batch<'c> {
+    /// A batch on `conn`, inside a transaction the caller began, whose first feed event is
+    /// numbered `next_seq`.
+    pub fn start(conn: Conn<'c>, next_seq: i64) -> Batch<'c> {
         Batch {
             conn,
             now: now_ms(),
-            next_seq: progress.seq.load(Ordering::Relaxed) + 1,
+            next_seq,
             events: Vec::new(),
             docs: 0,
         }
@@ -146,14 +148,10 @@ impl<'c> Batch<'c> {
     }
 }
 
-impl Batch<'_> {
-    pub fn conn(&self) -> &Connection {
+impl<'c> Batch<'c> {
+    /// The batch's connection.
+    pub fn db(&self) -> Conn<'c> {
         self.conn
-    }
-
-    /// The batch's connection, as the engine-neutral record modules take it.
-    pub fn db(&self) -> Conn<'_> {
-        Conn::Sqlite(self.conn)
     }
 
     /// The batch's time: every row a batch writes carries the same one.
@@ -191,10 +189,10 @@ impl Batch<'_> {
         json: impl FnOnce(i64, &mut String),
     ) -> Result<(), StoreError> {
         let seq = self.next_seq;
-        self.conn
-            .prepare_cached("INSERT INTO feed (seq, at, kind, ref, state) VALUES (?, ?, ?, ?, ?)")
-            .and_then(|mut s| s.execute((seq, self.now, kind.as_str(), id, state)))
-            .map_err(sql_error)?;
+        self.conn.execute(
+            "INSERT INTO feed (seq, at, kind, ref, state) VALUES (?, ?, ?, ?, ?)",
+            &crate::params![seq, self.now, kind.as_str(), id, state],
+        )?;
         self.events
             .push(Published::writing(seq, kind.as_str(), size, |frame| {
                 json(seq, frame)
@@ -217,12 +215,11 @@ impl Batch<'_> {
 
     /// Queues a command's answer for the indexer (answers come in any order, so by key).
     pub fn unindexed(&mut self, doc: i64) -> Result<(), StoreError> {
-        let added = self
-            .conn
-            .prepare_cached("INSERT OR IGNORE INTO unindexed (doc) VALUES (?)")
-            .and_then(|mut s| s.execute([doc]))
-            .map_err(sql_error)?;
-        self.docs += added as u64;
+        let added = self.conn.execute(
+            "INSERT INTO unindexed (doc) VALUES (?) ON CONFLICT DO NOTHING",
+            &crate::params![doc],
+        )?;
+        self.docs += added;
         Ok(())
     }
 }
@@ -559,8 +556,8 @@ fn transaction<'c>(
         // IMMEDIATE: take the write lock now, waiting out another program's write (up to the busy
         // timeout) rather than failing half-way through the batch.
         exec(conn, "BEGIN IMMEDIATE")?;
-        let mut batch = Batch::start(conn, progress);
-        if run_repeatable(&mut batch, repeatable, &mut failed, guarded)? {
+        let mut batch = Batch::start(Conn::Sqlite(conn), progress.seq.load(Ordering::Relaxed) + 1);
+        if run_repeatable(conn, &mut batch, repeatable, &mut failed, guarded)? {
             break batch;
         }
         // One failed after it wrote: undo it all and run the others again, each in a savepoint
@@ -597,12 +594,12 @@ fn transaction<'c>(
 /// transaction must be undone (it is marked failed; the others run again). `guarded` gives each its
 /// own savepoint, and then a failure is undone alone.
 fn run_repeatable(
+    conn: &Connection,
     batch: &mut Batch<'_>,
     jobs: &mut [Box<dyn Repeatable>],
     failed: &mut [bool],
     guarded: bool,
 ) -> Result<bool, StoreError> {
-    let conn = batch.conn;
     for (job, failed) in jobs.iter_mut().zip(failed.iter_mut()) {
         if *failed {
             continue;

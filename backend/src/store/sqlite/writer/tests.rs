@@ -66,14 +66,11 @@ fn template(
 ) -> impl FnMut(&mut Batch<'_>) -> Result<i64, StoreError> + Send {
     let name: String = name.into();
     move |b| {
-        b.conn()
-            .execute(
-                "INSERT INTO templates (name, type, body, created_by, created_at, updated_at) \
-                 VALUES (?, 'ping', '{}', 'test', ?, ?)",
-                (&name, b.now(), b.now()),
-            )
-            .map_err(sql_error)?;
-        Ok(b.conn().last_insert_rowid())
+        b.db().one(
+            "INSERT INTO templates (name, type, body, created_by, created_at, updated_at) \
+             VALUES (?, 'ping', '{}', 'test', ?, ?) RETURNING id",
+            &crate::params![&name, b.now(), b.now()],
+        )
     }
 }
 
@@ -290,9 +287,7 @@ async fn a_batch_keeps_its_undo_pages_in_memory() {
         Ok::<_, StoreError>(())
     });
     let second = f.writer.write(|b| {
-        b.conn()
-            .execute("UPDATE templates SET body = '{ }'", [])
-            .map_err(sql_error)?;
+        b.db().execute("UPDATE templates SET body = '{ }'", &[])?;
         // An unnamed temporary file (O_TMPFILE) shows in /proc as `…/#<inode> (deleted)`.
         let open: Vec<String> = std::fs::read_dir("/proc/self/fd")
             .map_err(|e| StoreError(e.to_string()))?
