@@ -80,23 +80,24 @@ impl PgConn {
 
     fn query(&self, sql: &str, params: &[Value<'_>]) -> Result<Vec<postgres::Row>, StoreError> {
         let statement = self.statement(sql)?;
-        let params: Vec<&(dyn PgToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect();
         self.client
             .borrow_mut()
-            .query(&statement, &params)
+            .query(&statement, &pg_params(params))
             .map_err(pg_error)
     }
 
     fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
         let statement = self.statement(sql)?;
-        let params: Vec<&(dyn PgToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect();
         self.client
             .borrow_mut()
-            .execute(&statement, &params)
+            .execute(&statement, &pg_params(params))
             .map_err(pg_error)
     }
+}
+
+/// Parameters as the PostgreSQL driver takes them.
+fn pg_params<'p>(params: &'p [Value<'_>]) -> Vec<&'p (dyn PgToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect()
 }
 
 pub fn sqlite_error(e: rusqlite::Error) -> StoreError {
