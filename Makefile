@@ -55,7 +55,7 @@ browser-tools:
 
 ## PostgreSQL from Debian, for the tests of the store against PostgreSQL (tests/src/postgres.rs).
 postgres-tools:
-	@command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null)
 
 ## Node.js: npm installs wasm-opt, and Trunk's post_build hook (Trunk.toml) precompresses dist/ with
@@ -90,6 +90,8 @@ demo: dist build
 test: node tools browser-tools postgres-tools dist build
 	cargo fmt --all -- --check
 	HERMOD_CONSOLE_BIN=$(BIN) CHROMEDRIVER=$$(command -v chromedriver) cargo test
+	@# The in-process suite again, each test on a PostgreSQL database of its own (a throw-away cluster).
+	HERMOD_CONSOLE_TEST_STORE=postgres cargo test -p hermod-console --test in_process
 
 lint:
 	cargo fmt --all -- --check

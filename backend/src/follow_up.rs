@@ -19,7 +19,7 @@ pub fn start(app: AppState) {
         return;
     }
     let period = Duration::from_secs(config.every_secs);
-    app.every(period, |app| async move { round(&app).await });
+    app.every("follow_up", period, |app| async move { round(&app).await });
 }
 
 async fn round(app: &AppState) {

@@ -404,6 +404,7 @@ pub fn backup(
     data_dir: Option<PathBuf>,
 ) -> Result<(), BoxError> {
     let config = config_path.map(Config::load).transpose()?;
+    sqlite_only(config.as_ref(), "back it up with pg_dump")?;
     let data_dir = data_dir_of(config.as_ref(), data_dir);
     let bytes = sqlite::backup::backup(&data_dir, to)?;
     println!(
@@ -422,6 +423,7 @@ pub fn restore(
     replace: bool,
 ) -> Result<(), BoxError> {
     let config = config_path.map(Config::load).transpose()?;
+    sqlite_only(config.as_ref(), "restore it with pg_restore")?;
     let data_dir = data_dir_of(config.as_ref(), data_dir);
     let _lock = lock::take(&data_dir)?;
     if data_dir.join(sqlite::DB_FILE).exists() && !replace {
@@ -457,14 +459,27 @@ fn existing_data_dir(
     Ok(data_dir)
 }
 
-/// The store in [`existing_data_dir`].
-fn open_existing(
+/// The store the configuration names: its PostgreSQL database, else the SQLite file in
+/// [`existing_data_dir`].
+async fn open_existing(
     config: Option<&Config>,
     data_dir: Option<PathBuf>,
     init: bool,
 ) -> Result<Arc<dyn Store>, BoxError> {
+    if let Some(url) = config.map(Config::database_url).transpose()?.flatten() {
+        return Ok(sqlite::open_postgres(url, Feed::new(1), SUMMARY_BODY_BYTES).await?);
+    }
     let data_dir = existing_data_dir(config, data_dir, init)?;
     Ok(sqlite::open(&data_dir, Feed::new(1), SUMMARY_BODY_BYTES)?)
+}
+
+/// Refuses a command that works on the SQLite file when the configuration names a PostgreSQL
+/// database instead: `what` says what to use there.
+fn sqlite_only(config: Option<&Config>, what: &str) -> Result<(), BoxError> {
+    match config.map(Config::database_url).transpose()?.flatten() {
+        Some(_) => Err(format!("the console keeps its data in PostgreSQL here: {what}").into()),
+        None => Ok(()),
+    }
 }
 
 /// `token create`: an API token for automation, made on the command line (no admin session needed
@@ -474,7 +489,7 @@ pub async fn audit_verify(
     data_dir: Option<PathBuf>,
 ) -> Result<(), BoxError> {
     let config = config_path.map(Config::load).transpose()?;
-    let store = open_existing(config.as_ref(), data_dir, false)?;
+    let store = open_existing(config.as_ref(), data_dir, false).await?;
     let chain = store.audit_chain().await;
     store.close().await?;
     let chain = chain?;
@@ -501,7 +516,7 @@ pub async fn token_create(
     data_dir: Option<PathBuf>,
 ) -> Result<(), BoxError> {
     let config = config_path.map(Config::load).transpose()?;
-    let store = open_existing(config.as_ref(), data_dir, false)?;
+    let store = open_existing(config.as_ref(), data_dir, false).await?;
     let (token, minted) =
         crate::routes::tokens::mint(&new, "cli").map_err(|e| e.problem.detail.clone())?;
     let record = store.create_token(minted).await?;
@@ -534,6 +549,10 @@ pub async fn prune(
         Some(path) => Config::load(path)?,
         None => Config::from_toml("", std::env::vars())?,
     };
+    sqlite_only(
+        Some(&config),
+        "the serving replicas prune on their timer (README, \"Retention\")",
+    )?;
     let data_dir = existing_data_dir(Some(&config), data_dir, false)?;
     let cutoffs = config.retention.cutoffs(now_ms());
     let (pruned, result) = if dry_run {
@@ -564,7 +583,7 @@ pub async fn user(
         memory_kib: crate::config::AuthConfig::default().argon2_memory_kib,
         passes: crate::config::AuthConfig::default().argon2_passes,
     });
-    let store = open_existing(config.as_ref(), data_dir, init)?;
+    let store = open_existing(config.as_ref(), data_dir, init).await?;
     let find = |name: String| {
         let store = store.clone();
         async move {

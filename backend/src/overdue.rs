@@ -33,7 +33,7 @@ pub fn start(app: AppState, config: &OverdueConfig) -> Result<(), ConfigError> {
     };
     let after_ms = (config.after_expiry_secs as i64).saturating_mul(1000);
     let period = Duration::from_secs(config.every_secs);
-    app.every(period, move |app| {
+    app.every("overdue", period, move |app| {
         let notifier = notifier.clone();
         async move { round(&app, after_ms, notifier.as_deref()).await }
     });

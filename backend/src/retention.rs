@@ -14,7 +14,7 @@ pub fn start(app: AppState) {
         return;
     }
     let period = Duration::from_secs(app.retention.every_secs);
-    app.every(period, |app| async move { round(&app).await });
+    app.every("retention", period, |app| async move { round(&app).await });
 }
 
 async fn round(app: &AppState) {

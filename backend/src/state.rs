@@ -54,6 +54,8 @@ pub struct Clients {
 
 pub struct Inner {
     pub store: Arc<dyn Store>,
+    /// This process among the replicas sharing a database: the holder of the leases it takes.
+    pub replica: String,
     pub feed: Feed,
     pub clients: Arc<Clients>,
     pub public_url: String,
@@ -118,8 +120,12 @@ impl AppState {
             max_streams: a.max_streams_per_session,
         };
         let feed = Feed::new(config.feed.channel_capacity);
-        let store = sqlite::open(data_dir, feed.clone(), config.limits.summary_body_bytes)
-            .map_err(|e| ConfigError(format!("store: {e}")))?;
+        let summary = config.limits.summary_body_bytes;
+        let store = match config.database_url()? {
+            Some(url) => sqlite::open_postgres(url, feed.clone(), summary).await,
+            None => sqlite::open(data_dir, feed.clone(), summary),
+        }
+        .map_err(|e| ConfigError(format!("store: {e}")))?;
         let metrics = Arc::new(Metrics::new(store.instruments()));
         let mut clients = BTreeMap::new();
         for (id, c) in &config.clients {
@@ -149,6 +155,7 @@ impl AppState {
         let security_headers = web.security_headers(config.is_https());
         Ok(AppState(Arc::new(Inner {
             store: store.clone(),
+            replica: uuid::Uuid::new_v4().to_string(),
             feed,
             clients: Arc::new(Clients {
                 by_id: clients,
@@ -218,14 +225,27 @@ impl Clients {
 }
 
 impl AppState {
-    /// Runs `round` on the console every `period` until it stops ([`timer::repeat`]).
-    pub fn every<F, R>(&self, period: Duration, round: F)
+    /// Runs `round` on the console every `period` until it stops ([`timer::repeat`]): of replicas
+    /// sharing a database, only on the one holding `job`'s lease ([`Store::lease`]), which it keeps
+    /// by running; another takes the job when it has not for three periods.
+    pub fn every<F, R>(&self, job: &'static str, period: Duration, round: F)
     where
-        F: Fn(AppState) -> R + Send + 'static,
+        F: Fn(AppState) -> R + Send + Sync + 'static,
         R: std::future::Future<Output = ()> + Send,
     {
         let app = self.clone();
-        timer::repeat(period, self.shutdown.clone(), move || round(app.clone()));
+        let ttl_ms = i64::try_from(period.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
+        let round = Arc::new(round);
+        timer::repeat(period, self.shutdown.clone(), move || {
+            let (app, round) = (app.clone(), round.clone());
+            async move {
+                match app.store.lease(job, &app.replica, ttl_ms).await {
+                    Ok(true) => round(app).await,
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(job, error = %e, "could not take the job's lease"),
+                }
+            }
+        });
     }
 }
 

@@ -12,27 +12,6 @@ const SENDERS: usize = 8;
 /// The burst runs this long before the kill.
 const BEFORE_KILL: Duration = Duration::from_millis(400);
 
-/// One delivery of callback `n`: its status, or `None` when no answer came.
-async fn deliver(c: &Console, http: &reqwest::Client, n: u64) -> Option<u16> {
-    let (user, password) = c.idm_auth();
-    let body = serde_json::json!({
-        "commandId": format!("{}", 7_000_000_000u64 + n),
-        "state": "COMPLETED",
-        "externalId": format!("crash-{n}"),
-        "padding": "p".repeat(1024),
-    })
-    .to_string();
-    http.post(format!("{}/clients/idm/rest/callback/sign", c.url))
-        .basic_auth(user, Some(password))
-        .header("content-type", "application/json")
-        .body(body)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_callback_survives_a_kill_mid_burst_once() {
     tokio::time::timeout(Duration::from_secs(120), async {
@@ -46,7 +25,7 @@ async fn every_acknowledged_callback_survives_a_kill_mid_burst_once() {
                 let mut outcomes = Vec::new();
                 for i in 0.. {
                     let n = s * 1_000_000 + i;
-                    let answer = deliver(c, &http, n).await;
+                    let answer = c.deliver(&http, n).await;
                     outcomes.push((n, answer));
                     if answer.is_none() {
                         break;
@@ -91,7 +70,7 @@ async fn every_acknowledged_callback_survives_a_kill_mid_burst_once() {
         // Hermod retries what got no 2xx: each is stored now, or was stored already (a duplicate).
         for n in &unanswered {
             assert_eq!(
-                deliver(&c, &http, *n).await,
+                c.deliver(&http, *n).await,
                 Some(200),
                 "callback {n} on its retry"
             );
@@ -111,8 +90,11 @@ async fn every_acknowledged_callback_survives_a_kill_mid_burst_once() {
         }
         assert_eq!(stored.len(), outcomes.len(), "one row per callback posted");
         for n in outcomes.keys() {
-            let id = format!("{}", 7_000_000_000u64 + n);
-            assert_eq!(stored.get(&id), Some(&1), "callback {n} stored once");
+            assert_eq!(
+                stored.get(&burst_id(*n)),
+                Some(&1),
+                "callback {n} stored once"
+            );
         }
         c.assert_healthy().await;
     })

@@ -138,13 +138,13 @@ async fn heartbeats_arrive_without_an_id_and_carry_the_sequence() {
     }
     // One clock ticks for every stream, so the first beat comes at any point of its second; the
     // ones after it come a second apart, give or take how late this reader was scheduled for each
-    // (on a loaded CI machine, 0.4 s late for one and on time for the next: 0.6 s apart), but
+    // (on a loaded CI machine, 0.8 s late for one and on time for the next: 0.2 s apart), but
     // never two at once.
     assert!(started.elapsed() < Duration::from_secs(5));
     for pair in beats.windows(2) {
         let gap = pair[1] - pair[0];
         assert!(
-            gap >= Duration::from_millis(250) && gap < Duration::from_millis(2500),
+            gap >= Duration::from_millis(100) && gap < Duration::from_millis(2500),
             "heartbeats every second, got one {gap:?} after the last"
         );
     }

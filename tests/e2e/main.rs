@@ -17,6 +17,7 @@ mod login;
 mod monitoring;
 mod overdue;
 mod receiver;
+mod replicas;
 mod restart;
 mod retention;
 mod roundtrip;

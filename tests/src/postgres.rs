@@ -208,7 +208,7 @@ impl Cluster {
             listening = listening || TcpStream::connect(("127.0.0.1", self.port)).is_ok();
             if listening
                 && client(&self.bin.join("pg_isready"))
-                    .args(["-q", "-h", "127.0.0.1", "-p", &port])
+                    .args(["-q", "-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
                     .status()
                     .is_ok_and(|s| s.success())
             {

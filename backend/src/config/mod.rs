@@ -31,6 +31,13 @@ pub struct Config {
     /// Where the SQLite file lives (default `./data`; `--data-dir` wins).
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL instead of the SQLite file, so that several replicas share one database:
+    /// `postgres://user:password@host:port/database` (README, "Running several replicas"). A secret,
+    /// as it may hold a password; or `database_url_file`.
+    #[serde(default)]
+    pub database_url: Option<Secret>,
+    #[serde(default)]
+    pub database_url_file: Option<PathBuf>,
     /// The built frontend (Trunk's `dist/`).
     #[serde(default)]
     pub dist_dir: Option<PathBuf>,
@@ -403,6 +410,28 @@ fn resolve_secret(
 }
 
 impl Config {
+    /// The PostgreSQL database to use, when one is set instead of the SQLite file.
+    pub fn database_url(&self) -> Result<Option<Secret>, ConfigError> {
+        let url = resolve_secret(
+            self.database_url.as_ref(),
+            self.database_url_file.as_deref(),
+            "database_url",
+        )?;
+        if let Some(url) = &url
+            && !["postgres://", "postgresql://"]
+                .iter()
+                .any(|scheme| url.expose().starts_with(scheme))
+        {
+            // The value itself is not shown: it may hold a password.
+            return Err(ConfigError(
+                "database_url: a PostgreSQL URL, postgres://user:password@host:port/database; \
+                 leave it out for the SQLite file"
+                    .into(),
+            ));
+        }
+        Ok(url)
+    }
+
     /// Reads `path`, applies the environment's overrides and checks every key.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         hermod_shared::config::load(path, Config::from_toml)
@@ -444,6 +473,7 @@ impl Config {
                 )));
             }
         }
+        self.database_url()?;
         self.retention.check()?;
         self.overdue.check()?;
         self.ui.check()?;

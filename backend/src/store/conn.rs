@@ -9,6 +9,7 @@
 use crate::store::StoreError;
 use bytes::BytesMut;
 use hermod_shared::console::Role;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{IsNull, ToSql as PgToSql, Type};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use serde::de::DeserializeOwned;
@@ -16,6 +17,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error;
+use std::time::Duration;
 
 /// A connection of either engine, borrowed for one piece of work.
 #[derive(Clone, Copy)]
@@ -61,6 +63,24 @@ impl PgConn {
 
     pub fn is_closed(&self) -> bool {
         self.client.borrow().is_closed()
+    }
+
+    /// The notifications (channel, payload) that came on this connection, waiting up to `wait` for
+    /// the first when none has.
+    pub fn notifications(&self, wait: Duration) -> Result<Vec<(String, String)>, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut notifications = client.notifications();
+        let pair = |n: postgres::Notification| (n.channel().to_string(), n.payload().to_string());
+        let Some(first) = notifications.timeout_iter(wait).next().map_err(pg_error)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = vec![pair(first)];
+        // What else has come is read without waiting again.
+        let mut rest = notifications.iter();
+        while let Some(n) = rest.next().map_err(pg_error)? {
+            out.push(pair(n));
+        }
+        Ok(out)
     }
 
     fn statement(&self, sql: &str) -> Result<postgres::Statement, StoreError> {
@@ -378,26 +398,9 @@ impl Conn<'_> {
         &self,
         sql: &str,
         params: &[Value<'_>],
-        mut f: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+        f: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        match self {
-            Conn::Sqlite(c) => {
-                let mut statement = c.prepare_cached(sql).map_err(sqlite_error)?;
-                let mut rows = statement
-                    .query(rusqlite::params_from_iter(params))
-                    .map_err(sqlite_error)?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next().map_err(sqlite_error)? {
-                    out.push(f(&Row::Sqlite(r))?);
-                }
-                Ok(out)
-            }
-            Conn::Postgres(c) => c
-                .query(sql, params)?
-                .iter()
-                .map(|r| f(&Row::Postgres(r)))
-                .collect(),
-        }
+        self.rows(sql, params, usize::MAX, f)
     }
 
     /// The first row of a query, read by `f`, if there is one.
@@ -407,21 +410,43 @@ impl Conn<'_> {
         params: &[Value<'_>],
         f: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
+        let mut f = Some(f);
+        let mut first = self.rows(sql, params, 1, |r| match f.take() {
+            Some(f) => f(r),
+            None => unreachable!("one row read at most"),
+        })?;
+        Ok(first.pop())
+    }
+
+    /// Up to `most` rows of a query, each read by `f`. SQLite stops stepping there; PostgreSQL's
+    /// driver has read them all by then.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: &[Value<'_>],
+        most: usize,
+        mut f: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
         match self {
             Conn::Sqlite(c) => {
                 let mut statement = c.prepare_cached(sql).map_err(sqlite_error)?;
                 let mut rows = statement
                     .query(rusqlite::params_from_iter(params))
                     .map_err(sqlite_error)?;
-                match rows.next().map_err(sqlite_error)? {
-                    Some(r) => f(&Row::Sqlite(r)).map(Some),
-                    None => Ok(None),
+                let mut out = Vec::new();
+                while out.len() < most
+                    && let Some(r) = rows.next().map_err(sqlite_error)?
+                {
+                    out.push(f(&Row::Sqlite(r))?);
                 }
+                Ok(out)
             }
-            Conn::Postgres(c) => match c.query(sql, params)?.first() {
-                Some(r) => f(&Row::Postgres(r)).map(Some),
-                None => Ok(None),
-            },
+            Conn::Postgres(c) => c
+                .query(sql, params)?
+                .iter()
+                .take(most)
+                .map(|r| f(&Row::Postgres(r)))
+                .collect(),
         }
     }
 

@@ -369,6 +369,12 @@ pub trait Store: Send + Sync {
     /// The sequence of the newest committed event.
     fn current_seq(&self) -> i64;
 
+    // Work on a timer.
+    /// Takes or renews, for `holder` (a replica), the lease on `job` for `ttl_ms`: whether `holder`
+    /// runs it now. Of replicas sharing a database one runs each job at a time; a store only one
+    /// process uses (SQLite) always says yes.
+    fn lease(&self, job: &'static str, holder: &str, ttl_ms: i64) -> Fut<'_, bool>;
+
     // Retention.
     /// Removes one small batch of what `cutoffs` let go (about `batch` rows of one kind, a command's
     /// callbacks and polls counted with it), when no request is writing; what went. Nothing when

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header, request};
 use base64::Engine;
 use hermod_console::app::app;
 use hermod_console::auth::password::{self, Cost};
-use hermod_console::config::Config;
+use hermod_console::config::{Config, Secret};
 use hermod_console::server::PeerAddr;
 use hermod_console::state::AppState;
 use hermod_shared::console::{MintedToken, Problem, Role, SessionInfo};
@@ -60,6 +60,10 @@ callback_url = "http://127.0.0.1:9/clients/idm/rest"
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://{addr}/hermod/rest/command")
 }
+
+/// `postgres` runs every test on a PostgreSQL database of its own (in a throw-away cluster,
+/// tests/src/postgres.rs) instead of a SQLite file: `make test` runs the suite both ways.
+const STORE_VARIABLE: &str = "HERMOD_CONSOLE_TEST_STORE";
 
 /// A directory under the system's temp dir, removed with everything in it on drop.
 struct TempDir(PathBuf);
@@ -309,6 +313,10 @@ callback_password = "{CALLBACK_PASSWORD}"
             [],
         )
         .expect("the test configuration");
+        if std::env::var(STORE_VARIABLE).as_deref() == Ok("postgres") {
+            let url = hermod_console_tests::postgres::cluster().database();
+            config.database_url = Some(Secret::new(url));
+        }
         edit(&mut config);
         let (shutdown, stop) = watch::channel(false);
         let state = AppState::new(&config, &dir.0, stop)

@@ -160,6 +160,29 @@ impl Console {
         self.read(request).await
     }
 
+    /// Posts callback `n` of a burst as Hermod does (a sign callback of about 1 KiB, commandId
+    /// [`burst_id`]`(n)`), on `http`'s own connections; its status, or `None` when no answer came
+    /// (the console died mid-request, say).
+    pub async fn deliver(&self, http: &reqwest::Client, n: u64) -> Option<u16> {
+        let (user, password) = self.idm_auth();
+        let body = serde_json::json!({
+            "commandId": burst_id(n),
+            "state": "COMPLETED",
+            "externalId": format!("burst-{n}"),
+            "padding": "p".repeat(1024),
+        })
+        .to_string();
+        http.post(format!("{}/clients/idm/rest/callback/sign", self.url))
+            .basic_auth(user, Some(password))
+            .header("content-type", "application/json")
+            .body(body)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status().as_u16())
+    }
+
     /// `idm`'s correct callback credential.
     pub fn idm_auth(&self) -> (&str, &str) {
         (IDM_CALLBACK_USER, &self.secrets.idm_password)
@@ -217,4 +240,9 @@ impl Console {
         self.read(self.anonymous().post(format!("{}{path}", self.sim())))
             .await
     }
+}
+
+/// The commandId of callback `n` of a burst ([`Console::deliver`]).
+pub fn burst_id(n: u64) -> String {
+    format!("{}", 7_000_000_000u64 + n)
 }

@@ -5,6 +5,7 @@
 mod api;
 mod callers;
 
+pub use api::burst_id;
 pub use callers::*;
 
 use crate::{Process, Secrets, TempDir, Transcript, args, http_client};
@@ -127,7 +128,11 @@ pub struct Console {
 impl Console {
     /// `hermod-console demo` with known secrets and commands that complete after 200 ms.
     pub fn demo() -> ConsoleBuilder {
-        let secrets = Secrets::random();
+        Console::demo_with(Secrets::random())
+    }
+
+    /// [`Console::demo`] with `secrets`: replicas of one console share them.
+    pub fn demo_with(secrets: Secrets) -> ConsoleBuilder {
         let mut env = secrets.demo_env();
         env.push(("HERMOD_SIMULATOR__COMPLETE_AFTER_MS".into(), "200".into()));
         ConsoleBuilder {

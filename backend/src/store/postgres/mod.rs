@@ -1,8 +1,10 @@
 //! The PostgreSQL store, for several console replicas on one database (docs/ARCHITECTURE.md, "The
 //! store"). It runs the same record modules as SQLite through [`crate::store::conn::Conn`]; what is
-//! PostgreSQL's own is here: connecting, the layout, and how feed numbers follow commit order across
-//! replicas ([`sequence`]).
+//! PostgreSQL's own is here: connecting, the layout, how feed numbers follow commit order across
+//! replicas ([`sequence`]), which replica runs a timer's work ([`lease`]), and the limits replicas
+//! count together ([`limits`]).
 
+pub mod lease;
 pub mod schema;
 pub mod sequence;
 

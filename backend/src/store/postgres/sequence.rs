@@ -1,22 +1,39 @@
-//! Feed numbers in commit order, across replicas. Each writing transaction takes its numbers from
-//! the one row of `feed_counter`, just before it commits; the row stays locked until the commit, so
-//! a transaction numbered N+1 commits after N has. A replica that has seen N committed has therefore
+//! Feed numbers in commit order, across replicas. A writing transaction takes its numbers from the
+//! one row of `feed_counter`, locked when it makes its first event and held until it commits, so a
+//! transaction numbered N+1 commits after N has. A replica that has seen N committed has therefore
 //! seen every number before it, and a replay "after N" skips nothing. (A sequence would not do: its
 //! values are handed out at `nextval`, not at commit, so 11 can be visible while 10 is still to come.)
 //!
-//! The lock serializes only the tail of each transaction, and a replica's writer commits many writes
-//! per transaction (group commit), so replicas wait on each other once per batch, not per write.
+//! Replicas wait on each other only from a batch's first event to its commit, and a replica's writer
+//! commits many writes per transaction (group commit), so they wait once per batch, not per write.
 
 use crate::store::StoreError;
 use crate::store::conn::Conn;
 
-/// Takes `n` numbers for the transaction running on `conn`; gives the first. Call it last, right
-/// before COMMIT: the counter row is locked from here to the end of the transaction.
-pub fn take(conn: Conn<'_>, n: i64) -> Result<i64, StoreError> {
-    conn.one(
-        "UPDATE feed_counter SET seq = seq + ?1 WHERE id = 1 RETURNING seq - ?1 + 1",
-        &crate::params![n],
+/// The channel each commit's newest feed number is announced on (the payload: the number). A
+/// replica's listener reads the events from the table: a notification carries at most 8000 bytes,
+/// and a missed one is made up by the next, or by the catch-up after a reconnect.
+pub const CHANNEL: &str = "hermod_feed";
+
+/// Locks the counter for the transaction running on `conn`, until it ends, and gives the newest
+/// number committed: the transaction's events are numbered from the next.
+pub fn lock(conn: Conn<'_>) -> Result<i64, StoreError> {
+    conn.one("SELECT seq FROM feed_counter WHERE id = 1 FOR UPDATE", &[])
+}
+
+/// Records `last` as the newest number, and announces it when the transaction commits (PostgreSQL
+/// delivers notifications at commit, in commit order). Called right before COMMIT.
+pub fn advance(conn: Conn<'_>, last: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE feed_counter SET seq = ? WHERE id = 1",
+        &crate::params![last],
+    )?;
+    conn.query_row(
+        "SELECT pg_notify(?, ?)",
+        &crate::params![CHANNEL, last.to_string()],
+        |_| Ok(()),
     )
+    .map(drop)
 }
 
 /// The newest number committed.
@@ -26,7 +43,7 @@ pub fn newest(conn: Conn<'_>) -> Result<i64, StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{newest, take};
+    use super::{advance, lock, newest};
     use crate::store::conn::{Conn, PgConn};
     use crate::store::postgres::{connect, schema};
     use hermod_console_tests::postgres::cluster;
@@ -40,13 +57,14 @@ mod tests {
     fn write(conn: &PgConn, before_commit: Duration) -> i64 {
         conn.batch("BEGIN").unwrap();
         let db = Conn::from(conn);
-        let seq = take(db, 1).unwrap();
+        let seq = lock(db).unwrap() + 1;
         db.execute(
             "INSERT INTO feed (seq, at, kind, ref) VALUES (?, 0, 'callback', 0)",
             &crate::params![seq],
         )
         .unwrap();
         thread::sleep(before_commit);
+        advance(db, seq).unwrap();
         conn.batch("COMMIT").unwrap();
         seq
     }
@@ -130,7 +148,9 @@ mod tests {
         let conn = connect(&url).unwrap();
         schema::migrate(&conn).unwrap();
         conn.batch("BEGIN").unwrap();
-        assert_eq!(take(Conn::from(&conn), 3).unwrap(), 1);
+        let db = Conn::from(&conn);
+        assert_eq!(lock(db).unwrap(), 0);
+        advance(db, 3).unwrap();
         conn.batch("ROLLBACK").unwrap();
         assert_eq!(write(&conn, Duration::ZERO), 1);
     }

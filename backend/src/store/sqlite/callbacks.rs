@@ -123,7 +123,13 @@ impl Prepared {
 pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreError> {
     let c = &p.c;
     let conn = b.db();
-    // One writer: nothing can come between this look and the insert.
+    // Nothing may come between this look and the insert. On SQLite the one writer sees to that; on
+    // PostgreSQL another replica may be taking the same delivery: a lock on its digest, held to the
+    // commit, makes the later one wait and then find the first.
+    if let Conn::Postgres(_) = conn {
+        let key = i64::from_be_bytes(p.digest[..8].try_into().expect("16 bytes"));
+        conn.query_row("SELECT pg_advisory_xact_lock(?)", &params![key], |_| Ok(()))?;
+    }
     let first: Option<i64> = conn.query_row(
         "SELECT id FROM callbacks WHERE client IS NOT DISTINCT FROM ?1 \
          AND command_id IS NOT DISTINCT FROM ?2 AND digest = ?3",
@@ -240,10 +246,10 @@ pub fn of_command(
 }
 
 /// `SELECT <select> FROM callbacks WHERE <filters> ORDER BY id DESC LIMIT <limit + 1>`.
-fn query(f: &CallbackFilter, select: &str) -> Sql {
+fn query(conn: Conn<'_>, f: &CallbackFilter, select: &str) -> Sql {
     let mut sql = Sql::new(format!("SELECT {select} FROM callbacks WHERE 1 = 1"));
     if let Some(q) = f.query.search() {
-        find::callbacks(&mut sql, "id", &q);
+        find::callbacks(&mut sql, conn, "id", &q);
     }
     sql.and_eq("type", &f.callback_type)
         .and_eq("state", &f.state)
@@ -258,7 +264,7 @@ fn query(f: &CallbackFilter, select: &str) -> Sql {
 }
 
 pub fn list(conn: Conn<'_>, f: &CallbackFilter) -> Result<ListPage<CallbackRecord>, StoreError> {
-    query(f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
+    query(conn, f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
 }
 
 /// A page of the export: each callback with what was decoded from it.
@@ -274,7 +280,7 @@ pub fn export(
             decoded: r.get(12)?,
         })
     };
-    query(f, &select).page(conn, f.query.page, row, |e| e.record.id)
+    query(conn, f, &select).page(conn, f.query.page, row, |e| e.record.id)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::states::{
 use super::writer::Batch;
 use super::{audit, callbacks, time};
 use crate::params;
-use crate::store::conn::{Conn, Row};
+use crate::store::conn::{Conn, Row, Value};
 use crate::store::{
     CommandFilter, Evidence, Exported, Link, LinkError, NewCommand, NewPoll, SendResult,
     StoreError, StoredDetail,
@@ -336,10 +336,10 @@ fn detail_now(
 }
 
 /// `SELECT <select> FROM commands c WHERE <filters> ORDER BY c.id DESC LIMIT <limit + 1>`.
-fn query(f: &CommandFilter, select: &str) -> Sql {
+fn query(conn: Conn<'_>, f: &CommandFilter, select: &str) -> Sql {
     let mut sql = Sql::new(format!("SELECT {select} FROM commands c WHERE 1 = 1"));
     if let Some(q) = f.query.search() {
-        find::commands(&mut sql, "c.id", &q);
+        find::commands(&mut sql, conn, "c.id", &q);
     }
     sql.and_eq("c.type", &f.command_type)
         .and_eq("c.state", &f.state)
@@ -351,7 +351,7 @@ fn query(f: &CommandFilter, select: &str) -> Sql {
 }
 
 pub fn list(conn: Conn<'_>, f: &CommandFilter) -> Result<ListPage<CommandRecord>, StoreError> {
-    query(f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
+    query(conn, f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
 }
 
 /// A page of the export: each command with everything decoded from it and its callbacks.
@@ -360,9 +360,9 @@ pub fn export(
     f: &CommandFilter,
 ) -> Result<ListPage<Exported<CommandRecord>>, StoreError> {
     let select = format!(
-        "{COLUMNS}, trim(COALESCE((SELECT group_concat(NULLIF(words, ''), ' ') FROM decoded \
+        "{COLUMNS}, trim(COALESCE((SELECT string_agg(NULLIF(words, ''), ' ') FROM decoded \
          WHERE doc IN (c.id * 4, c.id * 4 + 3)), '') || ' ' || \
-         COALESCE((SELECT group_concat(NULLIF(d.words, ''), ' ') FROM callbacks b \
+         COALESCE((SELECT string_agg(NULLIF(d.words, ''), ' ') FROM callbacks b \
          JOIN decoded d ON d.doc = b.id * 4 + 1 WHERE b.command = c.id), ''))"
     );
     let row = |r: &Row<'_>| {
@@ -371,7 +371,7 @@ pub fn export(
             decoded: r.get(15)?,
         })
     };
-    query(f, &select).page(conn, f.query.page, row, |e| e.record.id)
+    query(conn, f, &select).page(conn, f.query.page, row, |e| e.record.id)
 }
 
 /// When a follow-up poll is due (see [`crate::store::Store::due_follow_ups`]).
@@ -387,24 +387,35 @@ pub fn due_follow_ups(
     clients: &[String],
     due: Due,
 ) -> Result<Vec<i64>, StoreError> {
-    let clients = serde_json::to_string(clients)?;
+    // `IN ()` is PostgreSQL's syntax error.
+    if clients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = (5..5 + clients.len())
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut params = Vec::from(params![
+        due.now,
+        due.after_ms,
+        due.max_polls,
+        due.limit as i64,
+    ]);
+    params.extend(clients.iter().map(Value::from));
+    // PostgreSQL shifts by an INTEGER count only, and would type `?2` as the count's type.
     conn.query(
-        "SELECT id FROM ( \
-           SELECT c.id, c.expires_at, \
-             (SELECT COUNT(*) FROM polls p WHERE p.command = c.id AND p.at > c.expires_at) AS n \
-           FROM commands c \
-           WHERE c.expires_at IS NOT NULL AND c.expires_at <= ?1 AND c.command_id IS NOT NULL \
-             AND c.client IN (SELECT value FROM json_each(?5)) \
-             AND NOT EXISTS (SELECT 1 FROM callbacks k WHERE k.command = c.id)) \
-         WHERE n < ?3 AND expires_at + (?2 << n) <= ?1 \
-         ORDER BY expires_at LIMIT ?4",
-        &params![
-            due.now,
-            due.after_ms,
-            due.max_polls,
-            due.limit as i64,
-            clients,
-        ],
+        &format!(
+            "SELECT id FROM ( \
+               SELECT c.id, c.expires_at, \
+                 (SELECT COUNT(*) FROM polls p WHERE p.command = c.id AND p.at > c.expires_at) AS n \
+               FROM commands c \
+               WHERE c.expires_at IS NOT NULL AND c.expires_at <= ?1 AND c.command_id IS NOT NULL \
+                 AND c.client IN ({listed}) \
+                 AND NOT EXISTS (SELECT 1 FROM callbacks k WHERE k.command = c.id)) AS awaited \
+             WHERE n < ?3 AND expires_at + (CAST(?2 AS BIGINT) << CAST(n AS INTEGER)) <= ?1 \
+             ORDER BY expires_at LIMIT ?4"
+        ),
+        &params,
         |r| r.get(0),
     )
 }
@@ -416,9 +427,10 @@ pub fn mark_overdue(
     after_ms: i64,
     limit: usize,
 ) -> Result<Vec<CommandRecord>, StoreError> {
+    // PostgreSQL types `?1 - ?2` by neither side: the cast says which.
     let mut ids: Vec<i64> = b.db().query(
         "UPDATE commands SET overdue_at = ?1, updated_at = ?1, callback_due = NULL WHERE id IN ( \
-           SELECT id FROM commands WHERE callback_due <= ?1 - ?2 \
+           SELECT id FROM commands WHERE callback_due <= ?1 - CAST(?2 AS BIGINT) \
            ORDER BY callback_due LIMIT ?3) RETURNING id",
         &params![b.now(), after_ms, limit as i64],
         |r| r.get(0),

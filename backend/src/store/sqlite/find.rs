@@ -2,9 +2,11 @@
 //! three-character pieces, only which documents hold it: a quarter of the disk of keeping where. So it
 //! names candidates (every document holding all of the text's pieces) and each candidate is
 //! confirmed against its record: the text must be in it. Text shorter than three characters has no
-//! pieces: then the records are read whole.
+//! pieces: then the records are read whole. PostgreSQL's index (pg_trgm) keeps the documents' text and
+//! finds the text itself; its finds are confirmed all the same, so both engines find the same records.
 
 use super::sql::Sql;
+use crate::store::conn::Conn;
 
 /// The index query for the documents holding every three-character piece of `q`.
 pub(super) fn pieces(q: &str) -> String {
@@ -17,6 +19,20 @@ pub(super) fn pieces(q: &str) -> String {
         .map(|p| format!("\"{}\"", p.replace('"', "\"\"")))
         .collect::<Vec<_>>()
         .join(" AND ")
+}
+
+/// The `ILIKE` pattern of the texts holding `q`, its own `%`, `_` and `\` taken as they are.
+fn holding(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// A kind of document: its table, and what the indexer made it of, as SQL over the table's row.
@@ -35,12 +51,12 @@ const COMMAND: Kind = Kind {
     kinds: "(0, 3)",
     texts: &[
         "x.request",
-        "json_extract(x.answer, '$.body')",
-        "json_extract(x.answer, '$.error')",
+        "x.answer ->> 'body'",
+        "x.answer ->> 'error'",
         "x.command_id",
         "x.external_id",
         "x.created_by",
-        "(SELECT group_concat(words, ' ') FROM decoded WHERE doc IN (x.id * 4, x.id * 4 + 3))",
+        "(SELECT string_agg(words, ' ') FROM decoded WHERE doc IN (x.id * 4, x.id * 4 + 3))",
     ],
 };
 const CALLBACK: Kind = Kind {
@@ -59,22 +75,29 @@ const POLL: Kind = Kind {
     alias: "p",
     kinds: "(2)",
     texts: &[
-        "json_extract(p.reply, '$.body')",
-        "json_extract(p.reply, '$.error')",
+        "p.reply ->> 'body'",
+        "p.reply ->> 'error'",
         "(SELECT words FROM decoded WHERE doc = p.id * 4 + 2)",
     ],
 };
 
 /// `SELECT <id> FROM <kind>` for the rows holding `q`: the index's candidates, confirmed (every
 /// row, when `q` is too short for the index).
-fn rows(sql: &mut Sql, q: &str, id: &str, kind: &Kind) {
+fn rows(sql: &mut Sql, conn: Conn<'_>, q: &str, id: &str, kind: &Kind) {
     sql.push("SELECT ").push(id).push(" FROM ");
     if q.chars().count() >= 3 {
-        sql.push("(SELECT rowid >> 2 AS candidate FROM search WHERE search MATCH ")
-            .bind(pieces(q))
-            .push(" AND rowid & 3 IN ")
-            .push(kind.kinds)
-            .push(") JOIN ")
+        match conn {
+            Conn::Sqlite(_) => sql
+                .push("(SELECT rowid >> 2 AS candidate FROM search WHERE search MATCH ")
+                .bind(pieces(q))
+                .push(" AND rowid & 3 IN "),
+            Conn::Postgres(_) => sql
+                .push("(SELECT doc >> 2 AS candidate FROM search WHERE text ILIKE ")
+                .bind(holding(q))
+                .push(" AND doc & 3 IN "),
+        };
+        sql.push(kind.kinds)
+            .push(") AS found JOIN ")
             .push(kind.from)
             .push(" ON ")
             .push(kind.alias)
@@ -86,20 +109,20 @@ fn rows(sql: &mut Sql, q: &str, id: &str, kind: &Kind) {
 }
 
 /// ` AND <column> IN (the callbacks holding q)`.
-pub fn callbacks(sql: &mut Sql, column: &str, q: &str) {
+pub fn callbacks(sql: &mut Sql, conn: Conn<'_>, column: &str, q: &str) {
     sql.push(" AND ").push(column).push(" IN (");
-    rows(sql, q, "b.id", &CALLBACK);
+    rows(sql, conn, q, "b.id", &CALLBACK);
     sql.push(")");
 }
 
 /// ` AND <column> IN (the commands holding q, in their own bodies or their callbacks' or polls')`.
-pub fn commands(sql: &mut Sql, column: &str, q: &str) {
+pub fn commands(sql: &mut Sql, conn: Conn<'_>, column: &str, q: &str) {
     sql.push(" AND ").push(column).push(" IN (");
-    rows(sql, q, "x.id", &COMMAND);
+    rows(sql, conn, q, "x.id", &COMMAND);
     sql.push(" UNION ");
-    rows(sql, q, "b.command", &CALLBACK);
+    rows(sql, conn, q, "b.command", &CALLBACK);
     sql.push(" UNION ");
-    rows(sql, q, "p.command", &POLL);
+    rows(sql, conn, q, "p.command", &POLL);
     sql.push(")");
 }
 
@@ -110,5 +133,10 @@ mod tests {
         assert_eq!(super::pieces("abcab"), r#""abc" AND "bca" AND "cab""#);
         assert_eq!(super::pieces("ab\"c"), r#""ab""" AND "b""c""#);
         assert_eq!(super::pieces("ééé"), r#""ééé""#);
+    }
+
+    #[test]
+    fn a_text_is_held_as_it_is_whatever_like_would_make_of_it() {
+        assert_eq!(super::holding("a_b%c\\d"), r"%a\_b\%c\\d%");
     }
 }

@@ -116,7 +116,7 @@ pub async fn wait_for_a_pause(writer: &Writer) {
 
 /// A queued document, ready to be written: its key, its text, what was decoded from it (as the
 /// JSON a command's page gets; None when nothing was) and the searchable words of that.
-struct Indexed {
+pub(super) struct Indexed {
     doc: i64,
     text: Option<String>,
     items: Option<String>,
@@ -147,7 +147,7 @@ pub fn waiting(conn: Conn<'_>) -> Result<u64, StoreError> {
 
 /// Up to `n` documents not indexed yet, decoded and turned into text (`text` None: the record is
 /// gone): queued answers first, then the oldest of each kind kept in id order.
-fn next_documents(conn: Conn<'_>, n: usize) -> Result<Vec<Indexed>, StoreError> {
+pub(super) fn next_documents(conn: Conn<'_>, n: usize) -> Result<Vec<Indexed>, StoreError> {
     let mut keys: Vec<i64> = conn.query(
         "SELECT doc FROM unindexed ORDER BY doc LIMIT ?",
         &params![n],
@@ -237,27 +237,36 @@ fn source(conn: Conn<'_>, doc: i64) -> Result<Option<Source>, StoreError> {
     })
 }
 
-fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(), StoreError> {
+pub(super) fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(), StoreError> {
     let conn = b.db();
+    // SQLite's FTS5 table takes no upsert, and keys a document by its rowid.
+    let search = match conn {
+        Conn::Sqlite(_) => "INSERT OR REPLACE INTO search (rowid, text) VALUES (?, ?)",
+        Conn::Postgres(_) => {
+            "INSERT INTO search (doc, text) VALUES (?, ?) \
+             ON CONFLICT (doc) DO UPDATE SET text = excluded.text"
+        }
+    };
     for d in docs {
         if let Some(text) = &d.text {
-            conn.execute(
-                "INSERT OR REPLACE INTO search (rowid, text) VALUES (?, ?)",
-                &params![d.doc, text],
-            )?;
+            conn.execute(search, &params![d.doc, text])?;
         }
         if let Some(items) = &d.items {
             conn.execute(
-                "INSERT OR REPLACE INTO decoded (doc, words, items) VALUES (?, ?, ?)",
+                "INSERT INTO decoded (doc, words, items) VALUES (?, ?, ?) \
+                 ON CONFLICT (doc) DO UPDATE SET words = excluded.words, items = excluded.items",
                 &params![d.doc, &d.words, items],
             )?;
         }
-        let done = if d.doc & 3 == Doc::Answer as i64 {
-            "DELETE FROM unindexed WHERE doc = ?1"
+        if d.doc & 3 == Doc::Answer as i64 {
+            conn.execute("DELETE FROM unindexed WHERE doc = ?", &params![d.doc])?;
         } else {
-            "UPDATE indexed SET upto = max(upto, ?1 >> 2) WHERE kind = ?1 & 3"
-        };
-        conn.execute(done, &params![d.doc])?;
+            conn.execute(
+                "UPDATE indexed SET upto = CASE WHEN upto > ?1 THEN upto ELSE ?1 END \
+                 WHERE kind = ?2",
+                &params![d.doc >> 2, d.doc & 3],
+            )?;
+        }
     }
     Ok(())
 }
@@ -266,9 +275,11 @@ fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(), StoreError
 /// the indexer has not reached it yet.
 pub fn decoded(conn: Conn<'_>, doc: i64) -> Result<Option<Vec<DecodedItem>>, StoreError> {
     let reached: bool = conn.one(
-        "SELECT CASE WHEN ?1 & 3 = 3 \
+        // Else PostgreSQL would type the key by the `3` it is masked with: a 32-bit INTEGER.
+        "SELECT CASE WHEN CAST(?1 AS BIGINT) & 3 = 3 \
              THEN NOT EXISTS (SELECT 1 FROM unindexed WHERE doc = ?1) \
-             ELSE ?1 >> 2 <= (SELECT upto FROM indexed WHERE kind = ?1 & 3) END",
+             ELSE CAST(?1 AS BIGINT) >> 2 <= \
+             (SELECT upto FROM indexed WHERE kind = CAST(?1 AS BIGINT) & 3) END",
         &params![doc],
     )?;
     if !reached {

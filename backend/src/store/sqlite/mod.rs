@@ -11,6 +11,7 @@ mod commands;
 mod feed;
 mod find;
 mod indexer;
+mod listener;
 mod private;
 pub use private::make_dir;
 mod readers;
@@ -27,6 +28,7 @@ mod writer;
 pub use schema::BUSY_TIMEOUT;
 
 use crate::clock::now_ms;
+use crate::config::Secret;
 use crate::feed::{Feed, Published};
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Cutoffs,
@@ -38,13 +40,13 @@ use hermod_shared::console::{
     AuditChain, AuditRecord, CallbackRecord, CommandRecord, ListPage, PollRecord, Role,
     TemplateInput, TemplateRecord, TokenRecord, UserRecord,
 };
-use readers::Readers;
+use readers::{Readers, Source};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
-use writer::Writer;
+use writer::{Writer, Writing};
 
 /// The file name inside the data directory.
 pub const DB_FILE: &str = "hermod-console.sqlite3";
@@ -62,6 +64,8 @@ fn time(ms: i64) -> String {
 pub struct Sqlite {
     /// Ends the writer thread with the store.
     _stop: writer::StopOnDrop,
+    /// On PostgreSQL, what publishes every replica's events here; ends with the store.
+    listener: Option<listener::Listener>,
     writer: Writer,
     readers: Readers,
     indexer: indexer::Handle,
@@ -78,18 +82,62 @@ pub fn open(data_dir: &Path, feed: Feed, summary: usize) -> Result<Arc<dyn Store
     Ok(Arc::new(Sqlite::open(data_dir, feed, summary)?))
 }
 
+/// [`open`] for a PostgreSQL database at `url`, which other replicas may share: its listener
+/// publishes every replica's events to `feed`.
+pub async fn open_postgres(
+    url: Secret,
+    feed: Feed,
+    summary: usize,
+) -> Result<Arc<dyn Store>, StoreError> {
+    // The driver blocks, on a runtime of its own, which it may not start on the server's threads.
+    tokio::task::spawn_blocking(move || Sqlite::open_postgres(url.expose(), feed, summary))
+        .await
+        .map_err(|e| StoreError(format!("opening the store: {e}")))?
+        .map(|s| Arc::new(s) as Arc<dyn Store>)
+}
+
 impl Sqlite {
+    fn open_postgres(url: &str, feed: Feed, summary: usize) -> Result<Sqlite, StoreError> {
+        let conn = crate::store::postgres::connect(url)?;
+        crate::store::postgres::schema::migrate(&conn)?;
+        let mut store = Sqlite::start(
+            Writing::Postgres(Box::new(conn)),
+            Source::Postgres(url.to_string()),
+            feed.clone(),
+            summary,
+        )?;
+        store.listener = Some(listener::start(listener::Ears {
+            url: url.to_string(),
+            feed,
+            progress: store.writer.progress.clone(),
+            access: store.access.clone(),
+            summary,
+        })?);
+        Ok(store)
+    }
+
     fn open(data_dir: &Path, feed: Feed, summary: usize) -> Result<Sqlite, StoreError> {
         let path = data_dir.join(DB_FILE);
         private::make(data_dir, &path)?;
         let mut conn = schema::connect(&path, false)?;
         schema::migrate(&mut conn)?;
-        let queued = indexer::waiting(Conn::Sqlite(&conn))?;
+        Sqlite::start(Writing::Sqlite(conn), Source::Sqlite(path), feed, summary)
+    }
+
+    /// The store on a database whose layout is up to date: its writer and indexer started.
+    fn start(
+        conn: Writing,
+        source: Source,
+        feed: Feed,
+        summary: usize,
+    ) -> Result<Sqlite, StoreError> {
+        let queued = indexer::waiting(conn.conn())?;
         let writer = Writer::start(conn, feed, queued)?;
-        let readers = Readers::new(path);
+        let readers = Readers::new(source);
         let indexer = indexer::start(&writer, readers.clone())?;
         Ok(Sqlite {
             _stop: writer.stop_on_drop(),
+            listener: None,
             writer,
             readers,
             indexer,
@@ -109,10 +157,27 @@ impl Sqlite {
             .await
     }
 
-    /// Passes `r` on, first telling open streams to check their session or token when it succeeded.
-    fn ended_access<T, E>(&self, r: Result<T, E>) -> Result<T, E> {
+    /// Passes `r` on, first telling open streams to check their session or token when it
+    /// succeeded: this replica's at once, the others' through the database.
+    async fn ended_access<T, E>(&self, r: Result<T, E>) -> Result<T, E> {
         if r.is_ok() {
             self.access.send_modify(|n| *n = n.wrapping_add(1));
+            if self.listener.is_some() {
+                let announced = self
+                    .writer
+                    .write(|b| {
+                        b.db().query_row(
+                            "SELECT pg_notify(?, '')",
+                            &crate::params![listener::ACCESS],
+                            |_| Ok(()),
+                        )
+                    })
+                    .await;
+                if let Err(e) = announced {
+                    // Their streams still check their session at the next heartbeat.
+                    tracing::warn!(error = %e, "other replicas were not told of an ended session");
+                }
+            }
         }
         r
     }
@@ -138,7 +203,8 @@ impl Store for Sqlite {
                 return Err(StoreError("the store's writer is stopped".into()));
             }
             self.readers
-                .lookup(|c| c.one::<i64>("SELECT 1", &[]).map(drop))?;
+                .lookup(|c| c.one::<i64>("SELECT 1", &[]).map(drop))
+                .await?;
             self.writer.write(|_| Ok::<_, StoreError>(())).await
         })
     }
@@ -177,7 +243,7 @@ impl Store for Sqlite {
     }
 
     fn command(&self, id: i64) -> Fut<'_, Option<CommandRecord>> {
-        Box::pin(async move { self.readers.lookup(|c| states::by_id(c, id)) })
+        Box::pin(self.readers.lookup(move |c| states::by_id(c, id)))
     }
 
     fn due_follow_ups(
@@ -274,6 +340,17 @@ impl Store for Sqlite {
         self.writer.progress.seq.load(Ordering::Acquire)
     }
 
+    fn lease(&self, job: &'static str, holder: &str, ttl_ms: i64) -> Fut<'_, bool> {
+        if self.listener.is_none() {
+            return Box::pin(std::future::ready(Ok(true)));
+        }
+        let holder = holder.to_string();
+        Box::pin(self.writer.write(move |b| {
+            let until = b.now().saturating_add(ttl_ms);
+            crate::store::postgres::lease::take(b.db(), job, &holder, b.now(), until)
+        }))
+    }
+
     fn prune(&self, cutoffs: Cutoffs, batch: usize) -> Fut<'_, Pruned> {
         Box::pin(async move {
             // Nothing waits on it: it gives way to requests as the indexer does.
@@ -285,7 +362,7 @@ impl Store for Sqlite {
     }
 
     fn user_count(&self) -> Fut<'_, i64> {
-        Box::pin(async move { self.readers.lookup(users::count) })
+        Box::pin(self.readers.lookup(users::count))
     }
 
     fn users(&self) -> Fut<'_, Vec<UserRecord>> {
@@ -293,7 +370,7 @@ impl Store for Sqlite {
     }
 
     fn user_by_name(&self, username: String) -> Fut<'_, Option<(UserRecord, String)>> {
-        Box::pin(async move { self.readers.lookup(|c| users::by_name(c, &username)) })
+        Box::pin(self.readers.lookup(move |c| users::by_name(c, &username)))
     }
 
     fn create_user(
@@ -319,14 +396,14 @@ impl Store for Sqlite {
                 .writer
                 .write(move |b| users::update(b, id, role, password_hash))
                 .await;
-            self.ended_access(r)
+            self.ended_access(r).await
         })
     }
 
     fn delete_user(&self, id: i64) -> Fut<'_, UserChange, AccountError> {
         Box::pin(async move {
             let r = self.writer.write(move |b| users::delete(b, id)).await;
-            self.ended_access(r)
+            self.ended_access(r).await
         })
     }
 
@@ -335,7 +412,10 @@ impl Store for Sqlite {
     }
 
     fn session(&self, token_hash: String) -> Fut<'_, Option<SessionRow>> {
-        Box::pin(async move { self.readers.lookup(|c| sessions::by_hash(c, &token_hash)) })
+        Box::pin(
+            self.readers
+                .lookup(move |c| sessions::by_hash(c, &token_hash)),
+        )
     }
 
     fn touch_session(&self, token_hash: String) -> Fut<'_, ()> {
@@ -348,7 +428,7 @@ impl Store for Sqlite {
                 .writer
                 .write(move |b| sessions::revoke(b, &token_hash))
                 .await;
-            self.ended_access(r)
+            self.ended_access(r).await
         })
     }
 
@@ -361,7 +441,10 @@ impl Store for Sqlite {
     }
 
     fn token(&self, token_hash: String) -> Fut<'_, Option<TokenRecord>> {
-        Box::pin(async move { self.readers.lookup(|c| tokens::by_hash(c, &token_hash)) })
+        Box::pin(
+            self.readers
+                .lookup(move |c| tokens::by_hash(c, &token_hash)),
+        )
     }
 
     fn touch_token(&self, id: i64) -> Fut<'_, ()> {
@@ -371,7 +454,7 @@ impl Store for Sqlite {
     fn revoke_token(&self, id: i64) -> Fut<'_, Option<TokenRecord>> {
         Box::pin(async move {
             let r = self.writer.write(move |b| tokens::revoke(b, id)).await;
-            self.ended_access(r)
+            self.ended_access(r).await
         })
     }
 

@@ -22,12 +22,18 @@ use crate::store::conn::Conn;
 use crate::store::{Cutoffs, Pruned, StoreError};
 use std::path::Path;
 
-/// The ids at and past which rows stay (see the module's doc). `min` of a NULL (an empty table) is
-/// NULL, which keeps nothing back: there is nothing.
-const KEEP: &str = "keep AS (SELECT \
+/// The ids at and past which rows stay (see the module's doc): of callbacks and polls, the lower of
+/// the first not indexed and the newest. The newest of an empty table is NULL, and so is the lower
+/// (a comparison with NULL is not true), which keeps nothing back: there is nothing.
+const KEEP: &str = "bounds AS (SELECT \
      (SELECT upto + 1 FROM indexed WHERE kind = 0) AS commands, \
-     min((SELECT upto + 1 FROM indexed WHERE kind = 1), (SELECT MAX(id) FROM callbacks)) AS callbacks, \
-     min((SELECT upto + 1 FROM indexed WHERE kind = 2), (SELECT MAX(id) FROM polls)) AS polls)";
+     (SELECT upto + 1 FROM indexed WHERE kind = 1) AS callbacks, \
+     (SELECT MAX(id) FROM callbacks) AS newest_callback, \
+     (SELECT upto + 1 FROM indexed WHERE kind = 2) AS polls, \
+     (SELECT MAX(id) FROM polls) AS newest_poll), \
+     keep AS (SELECT commands, \
+     CASE WHEN callbacks < newest_callback THEN callbacks ELSE newest_callback END AS callbacks, \
+     CASE WHEN polls < newest_poll THEN polls ELSE newest_poll END AS polls FROM bounds)";
 
 /// Each selection takes the cutoff as `?1` and the most rows as `?2` (-1: all). Each walks its
 /// time index from the oldest and stops at the cutoff: the `+` keeps SQLite from walking the ids
@@ -190,10 +196,12 @@ fn delete_command(conn: Conn<'_>, id: i64) -> Result<(u64, u64), StoreError> {
 
 /// Removes a document from search: its trigrams and its decoded words.
 fn forget(conn: Conn<'_>, doc: i64) -> Result<(), StoreError> {
-    for sql in [
-        "DELETE FROM search WHERE rowid = ?",
-        "DELETE FROM decoded WHERE doc = ?",
-    ] {
+    // SQLite's FTS5 table has no column but the text: a document is its rowid.
+    let search = match conn {
+        Conn::Sqlite(_) => "DELETE FROM search WHERE rowid = ?",
+        Conn::Postgres(_) => "DELETE FROM search WHERE doc = ?",
+    };
+    for sql in [search, "DELETE FROM decoded WHERE doc = ?"] {
         conn.execute(sql, &params![doc])?;
     }
     Ok(())

@@ -199,7 +199,7 @@ async fn a_body_is_decoded_once_after_it_is_stored_and_its_page_reads_what_was_k
     let kept = f
         .store
         .readers
-        .lookup(|c| c.one::<i64>("SELECT count(*) FROM decoded WHERE items IS NOT NULL", &[]))
+        .blocking(|c| c.one::<i64>("SELECT count(*) FROM decoded WHERE items IS NOT NULL", &[]))
         .unwrap();
     assert_eq!(kept, 1, "only the callback held anything to decode");
 }
@@ -212,7 +212,7 @@ async fn exec(store: &Sqlite, sql: impl Into<String>) -> Result<(), StoreError> 
 
 /// The one number `sql` reads.
 fn read(store: &Sqlite, sql: &str) -> i64 {
-    store.readers.lookup(|c| c.one(sql, &[])).unwrap()
+    store.readers.blocking(|c| c.one(sql, &[])).unwrap()
 }
 
 /// An audit entry dated `at`, chained as the console chains its own.

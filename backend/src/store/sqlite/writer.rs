@@ -13,7 +13,7 @@
 use crate::clock::now_ms;
 use crate::feed::{Feed, Published};
 use crate::store::conn::sqlite_error as sql_error;
-use crate::store::conn::{Conn, Value};
+use crate::store::conn::{Conn, PgConn, Value};
 use crate::store::{StoreError, StoreInstruments};
 use hermod_shared::console::FeedEvent;
 use rusqlite::Connection;
@@ -87,7 +87,9 @@ where
 pub struct Batch<'c> {
     conn: Conn<'c>,
     now: i64,
-    next_seq: i64,
+    /// The number of the batch's first feed event; the others follow it. On PostgreSQL it is read
+    /// (and the counter locked) when the batch makes its first event (postgres/sequence.rs).
+    first_seq: Option<i64>,
     events: Vec<Published>,
     /// Search documents queued by this batch.
     docs: u64,
@@ -114,19 +116,19 @@ impl FeedKind {
 /// Where a batch stood before a job: what undoing the job puts back.
 #[derive(Clone, Copy)]
 struct Mark {
-    next_seq: i64,
+    first_seq: Option<i64>,
     events: usize,
     docs: u64,
 }
 
 impl<'c> Batch<'c> {
     /// A batch on `conn`, inside a transaction the caller began, whose first feed event is
-    /// numbered `next_seq`.
-    pub fn start(conn: Conn<'c>, next_seq: i64) -> Batch<'c> {
+    /// numbered `first_seq` (`None`: by the counter, PostgreSQL's way).
+    pub fn start(conn: Conn<'c>, first_seq: Option<i64>) -> Batch<'c> {
         Batch {
             conn,
             now: now_ms(),
-            next_seq,
+            first_seq,
             events: Vec::new(),
             docs: 0,
         }
@@ -134,17 +136,35 @@ impl<'c> Batch<'c> {
 
     fn mark(&self) -> Mark {
         Mark {
-            next_seq: self.next_seq,
+            first_seq: self.first_seq,
             events: self.events.len(),
             docs: self.docs,
         }
     }
 
-    /// Forgets what a job queued after `mark` (its rows are undone by the caller).
+    /// Forgets what a job queued after `mark` (its rows are undone by the caller). A counter lock
+    /// taken by the job went with its savepoint, so the number is read again by the next event.
     fn undo(&mut self, mark: Mark) {
-        self.next_seq = mark.next_seq;
+        self.first_seq = mark.first_seq;
         self.events.truncate(mark.events);
         self.docs = mark.docs;
+    }
+
+    /// The number of the batch's next feed event.
+    fn next_seq(&mut self) -> Result<i64, StoreError> {
+        let first = match self.first_seq {
+            Some(first) => first,
+            None => *self
+                .first_seq
+                .insert(crate::store::postgres::sequence::lock(self.conn)? + 1),
+        };
+        Ok(first + self.events.len() as i64)
+    }
+
+    /// The number of the batch's last feed event, if it made any.
+    fn last_seq(&self) -> Option<i64> {
+        let made = self.events.len() as i64;
+        self.first_seq.filter(|_| made > 0).map(|f| f + made - 1)
     }
 }
 
@@ -162,7 +182,7 @@ impl<'c> Batch<'c> {
     /// Records a feed event and queues it for publication after the commit. The row points at the
     /// record; `state` is kept for command events, whose record changes later.
     pub fn event(&mut self, event: impl FnOnce(i64) -> FeedEvent) -> Result<(), StoreError> {
-        let event = event(self.next_seq);
+        let event = event(self.next_seq()?);
         let (kind, id, state) = match &event {
             FeedEvent::Command { command, .. } => {
                 (FeedKind::Command, command.id, Some(command.state.as_str()))
@@ -188,7 +208,7 @@ impl<'c> Batch<'c> {
         size: usize,
         json: impl FnOnce(i64, &mut String),
     ) -> Result<(), StoreError> {
-        let seq = self.next_seq;
+        let seq = self.next_seq()?;
         self.conn.execute(
             "INSERT INTO feed (seq, at, kind, ref, state) VALUES (?, ?, ?, ?, ?)",
             &crate::params![seq, self.now, kind.as_str(), id, state],
@@ -197,7 +217,6 @@ impl<'c> Batch<'c> {
             .push(Published::writing(seq, kind.as_str(), size, |frame| {
                 json(seq, frame)
             }));
-        self.next_seq += 1;
         Ok(())
     }
 
@@ -258,17 +277,20 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`, publishing committed events to `feed`; `queued` search
-    /// documents wait for the indexer from before.
-    pub fn start(conn: Connection, feed: Feed, queued: u64) -> Result<Writer, StoreError> {
-        // Each job's savepoint copies the pages it changes to a sub-journal. Left to the default,
-        // SQLite spills that journal past 64 KiB (eight pages) into a new temporary file, one per
-        // transaction: a file created in /var/tmp, written page by page and deleted for nearly every
-        // batch, callbacks' pages included. In memory it is emptied as each job's savepoint is
-        // released, so it stays one job's size.
-        conn.execute_batch("PRAGMA temp_store = MEMORY")
-            .map_err(sql_error)?;
-        let last_seq = super::sql::feed_seq((&conn).into())?;
+    /// Starts the writer thread on `conn`, publishing committed events to `feed` (on SQLite: on
+    /// PostgreSQL, the replica's listener publishes every replica's); `queued` search documents wait
+    /// for the indexer from before.
+    pub fn start(conn: Writing, feed: Feed, queued: u64) -> Result<Writer, StoreError> {
+        if let Writing::Sqlite(c) = &conn {
+            // Each job's savepoint copies the pages it changes to a sub-journal. Left to the
+            // default, SQLite spills that journal past 64 KiB (eight pages) into a new temporary
+            // file, one per transaction: a file created in /var/tmp, written page by page and
+            // deleted for nearly every batch, callbacks' pages included. In memory it is emptied as
+            // each job's savepoint is released, so it stays one job's size.
+            c.execute_batch("PRAGMA temp_store = MEMORY")
+                .map_err(sql_error)?;
+        }
+        let last_seq = super::sql::feed_seq(conn.conn())?;
         let progress = Arc::new(Progress {
             seq: AtomicI64::new(last_seq),
             docs_queued: AtomicU64::new(queued),
@@ -442,7 +464,7 @@ fn stop(queue: &(Mutex<Queue>, Condvar)) {
     wake.notify_one();
 }
 
-fn run(conn: Connection, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress: &Progress) {
+fn run(conn: Writing, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress: &Progress) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut repeatable: Vec<Box<dyn Repeatable>> = Vec::with_capacity(MAX_BATCH);
     let mut foreground;
@@ -459,7 +481,9 @@ fn run(conn: Connection, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress:
             if idle(&q) && q.background.is_empty() {
                 // Stopped with nothing left: leave the database file whole, its log empty.
                 drop(q);
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                if let Writing::Sqlite(c) = &conn
+                    && let Err(e) = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                {
                     tracing::warn!(error = %e, "the last checkpoint failed; the log is kept");
                 }
                 return;
@@ -481,16 +505,53 @@ fn run(conn: Connection, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress:
     }
 }
 
-fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.execute([]))
-        .map(drop)
-        .map_err(sql_error)
+/// The connection the writer thread owns.
+pub enum Writing {
+    Sqlite(Connection),
+    Postgres(Box<PgConn>),
+}
+
+impl Writing {
+    pub fn conn(&self) -> Conn<'_> {
+        match self {
+            Writing::Sqlite(c) => Conn::Sqlite(c),
+            Writing::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+
+    /// Whether the engine ended the transaction itself. SQLite does on a full disk or an I/O error;
+    /// PostgreSQL keeps a failed transaction open (aborted) until it is rolled back.
+    fn left_transaction(&self) -> bool {
+        match self {
+            Writing::Sqlite(c) => c.is_autocommit(),
+            Writing::Postgres(_) => false,
+        }
+    }
+
+    /// Rows changed so far, where the engine counts them (SQLite): how a repeatable job that failed
+    /// is known to have written. PostgreSQL runs every job in a savepoint instead.
+    fn changes(&self) -> Option<u64> {
+        match self {
+            Writing::Sqlite(c) => Some(c.total_changes()),
+            Writing::Postgres(_) => None,
+        }
+    }
+}
+
+fn exec(conn: &Writing, sql: &str) -> Result<(), StoreError> {
+    match conn {
+        Writing::Sqlite(c) => c
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map(drop)
+            .map_err(sql_error),
+        Writing::Postgres(c) => c.batch(sql),
+    }
 }
 
 /// Runs one batch in one transaction, commits it, publishes its events and answers every job.
 fn run_batch(
-    conn: &Connection,
+    conn: &Writing,
     jobs: &mut Vec<Job>,
     repeatable: &mut Vec<Box<dyn Repeatable>>,
     feed: &Feed,
@@ -503,8 +564,11 @@ fn run_batch(
     let answered = finishes.len() + repeatable.len();
     match result {
         Ok(batch) => {
+            let publish = matches!(conn, Writing::Sqlite(_));
             // Before the events go out, so a subscriber that sees an event sees its sequence too.
-            progress.seq.store(batch.next_seq - 1, Ordering::Release);
+            if let Some(last) = batch.last_seq().filter(|_| publish) {
+                progress.seq.store(last, Ordering::Release);
+            }
             let m = &progress.instruments;
             m.commits.inc();
             m.writes.inc_by(answered as u64);
@@ -517,7 +581,9 @@ fn run_batch(
                     .fetch_add(batch.docs, Ordering::Release);
                 progress.docs.send_modify(|n| *n = n.wrapping_add(1));
             }
-            feed.publish(batch.events);
+            if publish {
+                feed.publish(batch.events);
+            }
             for finish in finishes {
                 finish(Ok(()));
             }
@@ -527,7 +593,7 @@ fn run_batch(
         }
         Err(e) => {
             tracing::error!(error = %e, "store transaction failed; nothing in it was kept");
-            if !conn.is_autocommit() {
+            if !conn.left_transaction() {
                 let _ = exec(conn, "ROLLBACK");
             }
             for finish in finishes {
@@ -544,19 +610,27 @@ fn run_batch(
 /// others, each in a savepoint. An error here is the connection's own trouble (a full disk, an I/O
 /// error) and sinks the whole batch.
 fn transaction<'c>(
-    conn: &'c Connection,
+    conn: &'c Writing,
     jobs: &mut Vec<Job>,
     repeatable: &mut [Box<dyn Repeatable>],
     finishes: &mut Vec<Finish>,
     progress: &Progress,
 ) -> Result<Batch<'c>, StoreError> {
     let mut failed = vec![false; repeatable.len()];
-    let mut guarded = false;
-    let mut batch = loop {
+    // Without a change count, a failed job cannot be told to have written: each gets a savepoint.
+    let mut guarded = conn.changes().is_none();
+    let (begin, first_seq) = match conn {
         // IMMEDIATE: take the write lock now, waiting out another program's write (up to the busy
         // timeout) rather than failing half-way through the batch.
-        exec(conn, "BEGIN IMMEDIATE")?;
-        let mut batch = Batch::start(Conn::Sqlite(conn), progress.seq.load(Ordering::Relaxed) + 1);
+        Writing::Sqlite(_) => (
+            "BEGIN IMMEDIATE",
+            Some(progress.seq.load(Ordering::Relaxed) + 1),
+        ),
+        Writing::Postgres(_) => ("BEGIN", None),
+    };
+    let mut batch = loop {
+        exec(conn, begin)?;
+        let mut batch = Batch::start(conn.conn(), first_seq);
         if run_repeatable(conn, &mut batch, repeatable, &mut failed, guarded)? {
             break batch;
         }
@@ -581,6 +655,9 @@ fn transaction<'c>(
             Err(_) => tracing::error!("a store job panicked; its write was undone"),
         }
     }
+    if let (Writing::Postgres(_), Some(last)) = (conn, batch.last_seq()) {
+        crate::store::postgres::sequence::advance(conn.conn(), last)?;
+    }
     let committing = Instant::now();
     exec(conn, "COMMIT")?;
     progress
@@ -594,7 +671,7 @@ fn transaction<'c>(
 /// transaction must be undone (it is marked failed; the others run again). `guarded` gives each its
 /// own savepoint, and then a failure is undone alone.
 fn run_repeatable(
-    conn: &Connection,
+    conn: &Writing,
     batch: &mut Batch<'_>,
     jobs: &mut [Box<dyn Repeatable>],
     failed: &mut [bool],
@@ -608,7 +685,7 @@ fn run_repeatable(
             exec(conn, "SAVEPOINT job")?;
         }
         let mark = batch.mark();
-        let changes = conn.total_changes();
+        let changes = conn.changes();
         let ran = catch_unwind(AssertUnwindSafe(|| job.run(batch)));
         let ok = matches!(ran, Ok(true));
         if ran.is_err() {
@@ -617,7 +694,7 @@ fn run_repeatable(
         if !ok {
             *failed = true;
             batch.undo(mark);
-            if conn.is_autocommit() {
+            if conn.left_transaction() {
                 // SQLite ended the transaction itself (a full disk, an I/O error): nothing of it
                 // stands, and what ran after would commit on its own.
                 return Err(StoreError(
@@ -630,7 +707,7 @@ fn run_repeatable(
                 exec(conn, "ROLLBACK TO job")?;
             }
             exec(conn, "RELEASE job")?;
-        } else if !ok && conn.total_changes() != changes {
+        } else if !ok && conn.changes() != changes {
             return Ok(false);
         }
     }

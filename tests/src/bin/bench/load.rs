@@ -2,7 +2,8 @@
 
 use crate::bare::BareServer;
 use crate::http::{self, Conn};
-use hermod_console_tests::{Console, b64};
+use hermod_console_tests::postgres::{self, Cluster};
+use hermod_console_tests::{Console, Secrets, b64};
 use hermod_shared::console::Role;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant};
 pub enum Kind {
     Bare,
     Console,
+    /// Two consoles on one PostgreSQL database (README, "Running several replicas").
+    Replicas,
 }
 
 /// A fresh server for one measure: the bare receiver, or a console (`demo`) started by the test
@@ -23,6 +26,19 @@ pub enum Target {
         /// A viewer's API token, for the feed.
         token: String,
     },
+    /// Streams open on the first replica; callbacks go to both, or to the second alone.
+    Replicas {
+        first: Box<Console>,
+        second: Box<Console>,
+        token: String,
+        _database: Cluster,
+    },
+}
+
+/// The consoles of a measure each get this environment.
+fn console(secrets: Secrets) -> hermod_console_tests::ConsoleBuilder {
+    // The fan-out and idle measures open thousands of streams with one token.
+    Console::demo_with(secrets).env("HERMOD_CONSOLE__AUTH__MAX_STREAMS_PER_SESSION", "20000")
 }
 
 impl Target {
@@ -30,39 +46,87 @@ impl Target {
         match kind {
             Kind::Bare => Target::Bare(BareServer::start().await.expect("start the bare server")),
             Kind::Console => {
-                let console = Console::demo()
-                    // The fan-out and idle measures open thousands of streams with one token.
-                    .env("HERMOD_CONSOLE__AUTH__MAX_STREAMS_PER_SESSION", "20000")
-                    .start()
-                    .await;
+                let console = console(Secrets::random()).start().await;
                 let token = console.mint_token("bench", Role::Viewer, 1).await.token;
                 Target::Console {
                     console: Box::new(console),
                     token,
                 }
             }
+            Kind::Replicas => {
+                // Durable, as the SQLite store is (synchronous = FULL): a commit waits for its sync.
+                let database = postgres::start(&[
+                    ("fsync", "on"),
+                    ("synchronous_commit", "on"),
+                    ("full_page_writes", "on"),
+                ]);
+                let url = database.database();
+                let secrets = Secrets::random();
+                let replica = || {
+                    console(secrets.clone())
+                        .env("HERMOD_CONSOLE__DATABASE_URL", url.clone())
+                        .start()
+                };
+                let first = replica().await;
+                let second = replica().await;
+                let token = first.mint_token("bench", Role::Viewer, 1).await.token;
+                Target::Replicas {
+                    first: Box::new(first),
+                    second: Box::new(second),
+                    token,
+                    _database: database,
+                }
+            }
         }
     }
 
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT`: where streams are opened.
     pub fn addr(&self) -> String {
         match self {
             Target::Bare(b) => b.addr.clone(),
             Target::Console { console, .. } => host_port(&console.url),
+            Target::Replicas { first, .. } => host_port(&first.url),
+        }
+    }
+
+    /// Where callbacks are posted: each server, or of replicas the one the streams are not on
+    /// (`spread`: every replica, each taking its share).
+    pub fn post_addrs(&self, spread: bool) -> Vec<String> {
+        match self {
+            Target::Replicas { first, second, .. } if spread => {
+                vec![host_port(&first.url), host_port(&second.url)]
+            }
+            Target::Replicas { second, .. } => vec![host_port(&second.url)],
+            _ => vec![self.addr()],
+        }
+    }
+
+    /// The server processes: their CPU time is the measure's.
+    pub fn pids(&self) -> Vec<u32> {
+        match self {
+            Target::Bare(b) => vec![b.pid()],
+            _ => self
+                .consoles()
+                .iter()
+                .map(|c| c.pid().expect("the console runs"))
+                .collect(),
         }
     }
 
     pub fn pid(&self) -> u32 {
-        match self {
-            Target::Bare(b) => b.pid(),
-            Target::Console { console, .. } => console.pid().expect("the console runs"),
-        }
+        self.pids()[0]
     }
 
+    /// The console streams are opened on.
     pub fn console(&self) -> Option<&Console> {
+        self.consoles().first().copied()
+    }
+
+    pub fn consoles(&self) -> Vec<&Console> {
         match self {
-            Target::Bare(_) => None,
-            Target::Console { console, .. } => Some(console),
+            Target::Bare(_) => Vec::new(),
+            Target::Console { console, .. } => vec![console],
+            Target::Replicas { first, second, .. } => vec![first, second],
         }
     }
 
@@ -70,6 +134,7 @@ impl Target {
         match self {
             Target::Bare(_) => None,
             Target::Console { console, .. } => Some(console),
+            Target::Replicas { first, .. } => Some(first),
         }
     }
 
@@ -78,8 +143,9 @@ impl Target {
         let auth = match self {
             // The bare server checks nothing, but gets the same bytes.
             Target::Bare(_) => format!("Basic {}", b64("idm-callback:bare")),
-            Target::Console { console, .. } => {
-                let (user, password) = console.idm_auth();
+            // Replicas share their configuration's secrets.
+            Target::Console { .. } | Target::Replicas { .. } => {
+                let (user, password) = self.console().expect("a console").idm_auth();
                 format!("Basic {}", b64(format!("{user}:{password}")))
             }
         };
@@ -98,7 +164,7 @@ impl Target {
     /// `GET /api/events` with the viewer token, resuming after `last_id` when given.
     pub fn events_request(&self, last_id: Option<u64>) -> Vec<u8> {
         let mut headers = vec![("accept", "text/event-stream".to_string())];
-        if let Target::Console { token, .. } = self {
+        if let Target::Console { token, .. } | Target::Replicas { token, .. } = self {
             headers.push(("authorization", format!("Bearer {token}")));
         }
         if let Some(id) = last_id {
@@ -226,6 +292,21 @@ pub struct Load {
 }
 
 impl Load {
+    /// Two loads run side by side (one per replica) as one.
+    pub fn merge(mut self, other: Load) -> Load {
+        self.ok += other.ok;
+        self.non_2xx += other.non_2xx;
+        self.errors += other.errors;
+        self.latencies_us.extend(other.latencies_us);
+        self.latencies_us.sort_unstable();
+        self.window = self.window.max(other.window);
+        self.total_ok += other.total_ok;
+        self.ok_body_bytes += other.ok_body_bytes;
+        self.ok_seqs.extend(other.ok_seqs);
+        self.first_failure = self.first_failure.or(other.first_failure);
+        self
+    }
+
     pub fn rate(&self) -> f64 {
         self.ok as f64 / self.window.as_secs_f64().max(1e-9)
     }

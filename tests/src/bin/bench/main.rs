@@ -77,8 +77,12 @@ impl Measure {
 
     /// The bare server has no store, no commands and no page.
     fn applies(self, kind: Kind) -> bool {
-        kind == Kind::Console
-            || matches!(self, Measure::Ingest | Measure::Fanout(_) | Measure::Idle)
+        match kind {
+            Kind::Console => true,
+            Kind::Bare => matches!(self, Measure::Ingest | Measure::Fanout(_) | Measure::Idle),
+            // What replicas change: taking callbacks together, and passing events between them.
+            Kind::Replicas => matches!(self, Measure::Ingest | Measure::Fanout(_)),
+        }
     }
 
     async fn run(self, kind: Kind) -> Outcome {
@@ -315,6 +319,10 @@ fn main() -> ExitCode {
             runtime.block_on(column(Kind::Console, "console", &only)),
         ),
     ];
+    columns.push((
+        "PostgreSQL, two replicas".to_string(),
+        runtime.block_on(column(Kind::Replicas, "two replicas", &only)),
+    ));
     if let Some(bin) = &baseline {
         eprintln!("[bench] baseline console {bin}");
         columns.push((format!("baseline: {bin}"), baseline_column(bin, &only)));

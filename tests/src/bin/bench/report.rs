@@ -97,7 +97,13 @@ How each figure is taken (one run; every measure on a fresh server with a fresh 
 5. 20,000 callbacks of measure 1's shape posted to a fresh console, SIGTERM, then the size of every
    file in its data directory / callbacks stored, beside the average body.
 6. GET /, the .wasm named in index.html fetched with Accept-Encoding: br, gzip: body bytes as
-   transferred; then again with Accept-Encoding: identity.";
+   transferred; then again with Accept-Encoding: identity.
+PostgreSQL, two replicas: two consoles (`demo`, `database_url` set) on one database of a PostgreSQL
+   cluster this program starts (initdb in a temporary directory; fsync, synchronous_commit and
+   full_page_writes on: a commit waits for its sync, as SQLite's does). Measure 1: the 32 senders
+   split between the replicas; server CPU is the two consoles', PostgreSQL's own not counted; stored
+   and /metrics summed over both. Measure 2: the streams on the first replica, the callbacks posted
+   to the second, so every event crosses from one replica to the other through the database.";
 
 /// Prints the table (markdown, padded to line up in a terminal).
 pub fn print(columns: &[(String, Outcome)]) {

@@ -5,6 +5,11 @@
 -- SQLite's functions the shared SQL calls.
 CREATE FUNCTION instr(haystack text, needle text) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN strpos(haystack, needle);
+-- SQLite's `->>` reads a field of JSON kept as text (a reply's body, its error); PostgreSQL's reads
+-- JSON only, so this one takes the text.
+CREATE FUNCTION json_field(doc text, field text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN doc::json ->> field;
+CREATE OPERATOR ->> (LEFTARG = text, RIGHTARG = text, FUNCTION = json_field);
 
 -- SQLite's COLLATE NOCASE: a username or template name is one whatever its case.
 CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
@@ -171,4 +176,13 @@ CREATE TABLE templates (
     created_by TEXT    NOT NULL,
     created_at BIGINT  NOT NULL,
     updated_at BIGINT  NOT NULL
+);
+
+-- Work on a timer that one replica does at a time (follow-up polls, overdue marks, retention): the
+-- replica holding a job's lease runs it, and renews the lease each round; when it stops renewing
+-- (it died), another takes the job once the lease has run out (store/postgres/lease.rs).
+CREATE TABLE leases (
+    job    TEXT   PRIMARY KEY,
+    holder TEXT   NOT NULL,
+    until  BIGINT NOT NULL
 );

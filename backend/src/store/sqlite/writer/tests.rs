@@ -23,7 +23,7 @@ impl Fixture {
         let mut conn = schema::connect(&dir.join("db.sqlite3"), false).unwrap();
         schema::migrate(&mut conn).unwrap();
         let feed = Feed::new(1024);
-        let writer = Writer::start(conn, feed.clone(), 0).unwrap();
+        let writer = Writer::start(Writing::Sqlite(conn), feed.clone(), 0).unwrap();
         Fixture {
             dir,
             _stop: writer.stop_on_drop(),
