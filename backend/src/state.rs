@@ -101,11 +101,20 @@ impl AppState {
     ) -> Result<AppState, ConfigError> {
         let a = &config.auth;
         let public_url = config.public_url();
+        let feed = Feed::new(config.feed.channel_capacity);
+        let summary = config.limits.summary_body_bytes;
+        let store = match config.database_url()? {
+            Some(url) => sqlite::open_postgres(url, feed.clone(), summary).await,
+            None => sqlite::open(data_dir, feed.clone(), summary),
+        }
+        .map_err(|e| ConfigError(format!("store: {e}")))?;
+        let shared = store.clone().shared_limits();
         let auth = Auth {
             limiter: LoginLimiter::new(
                 Duration::from_secs(a.login_window_secs),
                 a.login_failures_per_account,
                 a.login_failures_per_source,
+                shared.clone(),
             ),
             trusted: config.trusted_proxies.clone(),
             cost: Cost {
@@ -116,16 +125,13 @@ impl AppState {
             absolute_ms: (a.session_absolute_secs as i64).saturating_mul(1000),
             secure_cookies: config.is_https(),
             public_origin: public_url.origin().ascii_serialization(),
-            streams: Arc::new(StreamCounter::default()),
+            streams: StreamCounter::new(
+                shared,
+                Duration::from_secs(config.feed.heartbeat_secs),
+                shutdown.clone(),
+            ),
             max_streams: a.max_streams_per_session,
         };
-        let feed = Feed::new(config.feed.channel_capacity);
-        let summary = config.limits.summary_body_bytes;
-        let store = match config.database_url()? {
-            Some(url) => sqlite::open_postgres(url, feed.clone(), summary).await,
-            None => sqlite::open(data_dir, feed.clone(), summary),
-        }
-        .map_err(|e| ConfigError(format!("store: {e}")))?;
         let metrics = Arc::new(Metrics::new(store.instruments()));
         let mut clients = BTreeMap::new();
         for (id, c) in &config.clients {

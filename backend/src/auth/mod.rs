@@ -14,7 +14,7 @@ use crate::audit::{AuditLog, Event};
 use crate::clock::now_ms;
 use crate::error::{ApiError, Code};
 use crate::server::PeerAddr;
-use crate::store::Store;
+use crate::store::{SharedLimits, Store, StoreError};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -24,9 +24,11 @@ use caller::{log_in_first, unauthenticated};
 use hermod_shared::console::Role;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use subtle::ConstantTimeEq;
+use tokio::sync::watch;
 use tower_http::request_id::RequestId;
 
 pub const SESSION_COOKIE: &str = "hermod_session";
@@ -313,40 +315,153 @@ pub async fn guard(
     Ok(response)
 }
 
-/// Open live-feed streams per session or token.
-#[derive(Default)]
+/// Open live-feed streams per session or token: counted in memory, or, when replicas share the
+/// database, in it, so that the cap holds over every replica.
 pub struct StreamCounter {
-    open: Mutex<HashMap<String, usize>>,
+    places: Places,
+}
+
+enum Places {
+    /// Open streams per key, in this process.
+    Memory(Mutex<HashMap<String, usize>>),
+    /// In the database replicas share.
+    Shared(Arc<SharedPlaces>),
+}
+
+/// A row per open stream in the shared database.
+struct SharedPlaces {
+    store: Arc<dyn SharedLimits>,
+    /// How long a row counts unless renewed: what a replica that dies leaves behind runs out.
+    ttl_ms: i64,
+    /// This replica's open streams, by id: the rows it renews.
+    open: Mutex<HashSet<String>>,
 }
 
 /// Holds one stream's place; dropping it frees the place.
 pub struct StreamSlot {
     counter: Arc<StreamCounter>,
-    key: String,
+    /// In memory, the session's or token's key; in the shared database, the stream's row.
+    held: String,
 }
 
 impl StreamCounter {
-    pub fn acquire(self: &Arc<Self>, key: String, max: usize) -> Option<StreamSlot> {
-        let mut open = self.open.lock().expect("stream counter lock");
-        let n = open.entry(key.clone()).or_default();
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(StreamSlot {
-            counter: self.clone(),
-            key,
+    /// A counter in memory, or with `shared` in the database, where this replica's streams are
+    /// renewed every `heartbeat` until `shutdown` and count for three heartbeats after the last.
+    pub fn new(
+        shared: Option<Arc<dyn SharedLimits>>,
+        heartbeat: Duration,
+        shutdown: watch::Receiver<bool>,
+    ) -> Arc<StreamCounter> {
+        let Some(store) = shared else {
+            return Arc::new(StreamCounter {
+                places: Places::Memory(Mutex::default()),
+            });
+        };
+        let ttl = heartbeat.max(Duration::from_secs(1)).saturating_mul(3);
+        let shared = Arc::new(SharedPlaces {
+            store,
+            ttl_ms: i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX),
+            open: Mutex::default(),
+        });
+        let renewing = shared.clone();
+        crate::timer::repeat(heartbeat, shutdown, move || {
+            let shared = renewing.clone();
+            async move { shared.renew().await }
+        });
+        Arc::new(StreamCounter {
+            places: Places::Shared(shared),
         })
+    }
+
+    /// A place for another stream of `key`, unless `max` are open (on a shared database, over every
+    /// replica).
+    pub async fn acquire(
+        self: &Arc<Self>,
+        key: String,
+        max: usize,
+    ) -> Result<Option<StreamSlot>, StoreError> {
+        let shared = match &self.places {
+            Places::Memory(open) => {
+                let mut open = open.lock().expect("stream counter lock");
+                let n = open.entry(key.clone()).or_default();
+                if *n >= max {
+                    return Ok(None);
+                }
+                *n += 1;
+                return Ok(Some(StreamSlot {
+                    counter: self.clone(),
+                    held: key,
+                }));
+            }
+            Places::Shared(shared) => shared,
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        // Listed before its row is written, so that a renewal meanwhile keeps it; and held by a slot
+        // from now on, so that a request given up while waiting still closes it.
+        shared.lock().insert(id.clone());
+        let slot = StreamSlot {
+            counter: self.clone(),
+            held: id.clone(),
+        };
+        match shared.store.open_stream(key, id, max, shared.ttl_ms).await {
+            Ok(true) => Ok(Some(slot)),
+            not_opened => {
+                // No row to close.
+                shared.lock().remove(&slot.held);
+                not_opened.map(|_| None)
+            }
+        }
+    }
+}
+
+impl SharedPlaces {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.open.lock().expect("stream counter lock")
+    }
+
+    /// Keeps this replica's open streams counted for another `ttl_ms`.
+    async fn renew(&self) {
+        let ids: Vec<String> = self.lock().iter().cloned().collect();
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.renew_streams(ids, self.ttl_ms).await {
+            tracing::warn!(error = %e, "open feed streams were not renewed; other replicas may stop counting them");
+        }
+    }
+
+    /// Deletes stream `id`'s row, after the stream ended. Should that fail, the row runs out anyway,
+    /// no longer renewed; deleting frees the place at once.
+    fn close(&self, id: String) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let store = self.store.clone();
+        runtime.spawn(async move {
+            if let Err(e) = store.close_stream(id).await {
+                tracing::warn!(error = %e, "a closed feed stream still counts until it runs out");
+            }
+        });
     }
 }
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        let mut open = self.counter.open.lock().expect("stream counter lock");
-        if let Some(n) = open.get_mut(&self.key) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.key);
+        match &self.counter.places {
+            Places::Memory(open) => {
+                let mut open = open.lock().expect("stream counter lock");
+                if let Some(n) = open.get_mut(&self.held) {
+                    *n -= 1;
+                    if *n == 0 {
+                        open.remove(&self.held);
+                    }
+                }
+            }
+            Places::Shared(shared) => {
+                // Unlisted: it was never opened.
+                if shared.lock().remove(&self.held) {
+                    shared.close(std::mem::take(&mut self.held));
+                }
             }
         }
     }

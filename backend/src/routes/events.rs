@@ -50,6 +50,7 @@ pub async fn stream(
         .auth
         .streams
         .acquire(caller.stream_key(), app.auth.max_streams)
+        .await?
     else {
         return Err(ApiError::new(
             Code::TooManyStreams,

@@ -2,6 +2,7 @@
 
 use super::NoContent;
 use crate::audit::{AuditLog, Event};
+use crate::auth::limiter::Refused;
 use crate::auth::{
     self, Auth, Caller, Principal, RequestMeta, password, random_token, session_cookie, token_hash,
 };
@@ -48,9 +49,10 @@ pub async fn login(
     let username = login.username.trim().to_string();
     // Before any work: what no account can be named is neither counted, audited nor kept.
     super::users::check_username(&username)?;
-    let delay = match auth.limiter.attempt(&username, &meta.source) {
+    let delay = match auth.limiter.attempt(&username, &meta.source).await {
         Ok(delay) => delay,
-        Err(wait) => {
+        Err(Refused::Store(e)) => return Err(e.into()),
+        Err(Refused::Wait(wait)) => {
             audit
                 .record(
                     &meta,
@@ -91,7 +93,7 @@ pub async fn login(
         ));
     };
     let user = user.expect("verified against a stored hash, so the user exists");
-    auth.limiter.succeeded(&username, &meta.source);
+    auth.limiter.succeeded(&username, &meta.source).await;
     let token = random_token();
     let csrf = random_token();
     let now = now_ms();

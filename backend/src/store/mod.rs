@@ -23,6 +23,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// The database failed (or is unavailable): nothing was written. Routes answer 503. The writer
@@ -305,6 +307,41 @@ impl Default for StoreInstruments {
     }
 }
 
+/// A key's failed logins within the login window: how many, and how long ago the oldest was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Failures {
+    pub count: usize,
+    pub oldest: Duration,
+}
+
+/// Decides, from what an attempt's keys have failed so far, whether the attempt counts as one more
+/// failure (auth/limiter.rs holds the rules).
+pub type CountIf = Box<dyn FnOnce(&[Failures; 3]) -> bool + Send>;
+
+/// What replicas sharing a database count together, so that a limit holds across all of them and
+/// not per replica: failed logins (auth/limiter.rs) and open live-feed streams (auth/mod.rs). Each
+/// call is one transaction, whose counting sees every replica's committed rows and waits for a
+/// replica counting the same keys at the same moment.
+pub trait SharedLimits: Send + Sync {
+    /// The failed logins under each of `keys` in the last `window_ms` (older ones are forgotten), and,
+    /// when `count` says so, this attempt recorded as a failure under every key.
+    fn login_attempt(
+        &self,
+        keys: [String; 3],
+        window_ms: i64,
+        count: CountIf,
+    ) -> Fut<'_, [Failures; 3]>;
+    /// Forgets every failure under `forget`, and the newest under `take_back`.
+    fn login_forgiven(&self, forget: Vec<String>, take_back: String) -> Fut<'_, ()>;
+    /// Opens stream `id` under `key` for `ttl_ms`, unless `max` streams of `key` are open (those whose
+    /// time ran out are not): whether it did.
+    fn open_stream(&self, key: String, id: String, max: usize, ttl_ms: i64) -> Fut<'_, bool>;
+    /// Keeps streams `ids` open for another `ttl_ms`.
+    fn renew_streams(&self, ids: Vec<String>, ttl_ms: i64) -> Fut<'_, ()>;
+    /// Closes stream `id`, freeing its place.
+    fn close_stream(&self, id: String) -> Fut<'_, ()>;
+}
+
 /// Everything the console keeps. Writes are durable when their future resolves `Ok` (the callback
 /// receiver acknowledges only then), and every feed event they make is published, in sequence order,
 /// after its transaction commits.
@@ -374,6 +411,11 @@ pub trait Store: Send + Sync {
     /// runs it now. Of replicas sharing a database one runs each job at a time; a store only one
     /// process uses (SQLite) always says yes.
     fn lease(&self, job: &'static str, holder: &str, ttl_ms: i64) -> Fut<'_, bool>;
+
+    // Limits replicas count together.
+    /// Where failed logins and open feed streams are counted, for a store replicas may share; `None`
+    /// for one only this process uses (SQLite), whose counts stay in the process's memory.
+    fn shared_limits(self: Arc<Self>) -> Option<Arc<dyn SharedLimits>>;
 
     // Retention.
     /// Removes one small batch of what `cutoffs` let go (about `batch` rows of one kind, a command's

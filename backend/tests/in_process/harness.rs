@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header, request};
+use axum::http::{HeaderMap, Method, Request, Response, StatusCode, header, request};
 use base64::Engine;
 use hermod_console::app::app;
 use hermod_console::auth::password::{self, Cost};
@@ -80,6 +80,9 @@ pub struct TestApp {
     users: AtomicU32,
     _shutdown: watch::Sender<bool>,
     _dir: TempDir,
+    /// The PostgreSQL database it runs on, which its replicas share ([`TestApp::replica_of`]);
+    /// `None` on SQLite.
+    database_url: Option<String>,
 }
 
 /// How a request proves who makes it.
@@ -318,6 +321,7 @@ callback_password = "{CALLBACK_PASSWORD}"
             config.database_url = Some(Secret::new(url));
         }
         edit(&mut config);
+        let database_url = config.database_url.as_ref().map(|u| u.expose().to_string());
         let (shutdown, stop) = watch::channel(false);
         let state = AppState::new(&config, &dir.0, stop)
             .await
@@ -328,7 +332,34 @@ callback_password = "{CALLBACK_PASSWORD}"
             users: AtomicU32::new(0),
             _shutdown: shutdown,
             _dir: dir,
+            database_url,
         }
+    }
+
+    /// [`TestApp::start_with`] on a PostgreSQL database of its own, whatever [`STORE_VARIABLE`]
+    /// says: for what only replicas sharing a database show.
+    pub async fn on_postgres(edit: impl FnOnce(&mut Config)) -> TestApp {
+        let url = hermod_console_tests::postgres::cluster().database();
+        TestApp::on_database(url, edit).await
+    }
+
+    /// Another replica of `other`, which runs on PostgreSQL: a console of its own on the same
+    /// database, its configuration changed by `edit`. Users are best made on one of them: each
+    /// numbers the names it makes from 0.
+    pub async fn replica_of(other: &TestApp, edit: impl FnOnce(&mut Config)) -> TestApp {
+        let url = other
+            .database_url
+            .clone()
+            .expect("replicas share a PostgreSQL database");
+        TestApp::on_database(url, edit).await
+    }
+
+    async fn on_database(url: String, edit: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::start_with(|c| {
+            c.database_url = Some(Secret::new(url));
+            edit(c);
+        })
+        .await
     }
 
     /// A new user of `role`, logged in.
@@ -470,17 +501,22 @@ callback_password = "{CALLBACK_PASSWORD}"
         }
     }
 
-    /// Sends a request made by the caller, from a fixed peer address.
-    pub async fn send(&self, mut request: Request<Body>) -> Answer {
+    /// Sends a request made by the caller, from a fixed peer address, and gives the response
+    /// unread: a feed stream stays open while it is held.
+    pub async fn respond(&self, mut request: Request<Body>) -> Response<Body> {
         request
             .extensions_mut()
             .insert(ConnectInfo(PeerAddr(([10, 0, 0, 7], 40_000).into())));
-        let response = self
-            .router
+        self.router
             .clone()
             .oneshot(request)
             .await
-            .expect("the router answers");
+            .expect("the router answers")
+    }
+
+    /// [`TestApp::respond`], the answer read whole.
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.respond(request).await;
         let status = response.status();
         let headers = response.headers().clone();
         // A stream stays open: its head is the answer.

@@ -19,4 +19,5 @@ mod metrics;
 mod next;
 mod openapi;
 mod receiver;
+mod replicas;
 mod request_id;

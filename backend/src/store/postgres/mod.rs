@@ -5,6 +5,7 @@
 //! count together ([`limits`]).
 
 pub mod lease;
+pub mod limits;
 pub mod schema;
 pub mod sequence;
 

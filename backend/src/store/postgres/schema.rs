@@ -6,7 +6,10 @@ use crate::store::StoreError;
 use crate::store::conn::{Conn, PgConn};
 
 /// `(version it brings the database to, SQL)`, in order.
-const STEPS: &[(i64, &str)] = &[(1, include_str!("schema/1_tables.sql"))];
+const STEPS: &[(i64, &str)] = &[
+    (1, include_str!("schema/1_tables.sql")),
+    (2, include_str!("schema/2_shared_limits.sql")),
+];
 
 /// The advisory lock key upgrades take (any number no other program on the database uses).
 const LAYOUT_LOCK: i64 = 0x4865_726d_6f64_0001;

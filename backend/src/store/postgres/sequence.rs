@@ -1,11 +1,13 @@
-//! Feed numbers in commit order, across replicas. A writing transaction takes its numbers from the
-//! one row of `feed_counter`, locked when it makes its first event and held until it commits, so a
-//! transaction numbered N+1 commits after N has. A replica that has seen N committed has therefore
-//! seen every number before it, and a replay "after N" skips nothing. (A sequence would not do: its
-//! values are handed out at `nextval`, not at commit, so 11 can be visible while 10 is still to come.)
+//! Feed numbers in commit order, across replicas. A writing transaction's events wait unnumbered in
+//! a table of its session (`feed_waiting`) while its jobs run; right before it commits, it locks the
+//! one row of `feed_counter`, numbers them from it, moves them into the feed and writes the newest
+//! number back ([`number`]). The lock is held to the commit, so a transaction numbered N+1 commits
+//! after N has: a replica that has seen N committed has seen every number before it, and a replay
+//! "after N" skips nothing. (A sequence would not do: its values are handed out at `nextval`, not at
+//! commit, so 11 can be visible while 10 is still to come.)
 //!
-//! Replicas wait on each other only from a batch's first event to its commit, and a replica's writer
-//! commits many writes per transaction (group commit), so they wait once per batch, not per write.
+//! Replicas wait on each other only for those last statements and the commit, once per batch of
+//! writes (group commit), never while a batch's jobs run.
 
 use crate::store::StoreError;
 use crate::store::conn::Conn;
@@ -15,25 +17,52 @@ use crate::store::conn::Conn;
 /// and a missed one is made up by the next, or by the catch-up after a reconnect.
 pub const CHANNEL: &str = "hermod_feed";
 
-/// Locks the counter for the transaction running on `conn`, until it ends, and gives the newest
-/// number committed: the transaction's events are numbered from the next.
-pub fn lock(conn: Conn<'_>) -> Result<i64, StoreError> {
-    conn.one("SELECT seq FROM feed_counter WHERE id = 1 FOR UPDATE", &[])
+/// Makes the session's table of events waiting for their numbers (once per connection).
+pub fn prepare(conn: Conn<'_>) -> Result<(), StoreError> {
+    conn.batch(
+        "CREATE TEMP TABLE IF NOT EXISTS feed_waiting (n BIGSERIAL PRIMARY KEY, \
+         at BIGINT NOT NULL, kind TEXT NOT NULL, ref BIGINT NOT NULL, state TEXT)",
+    )
 }
 
-/// Records `last` as the newest number, and announces it when the transaction commits (PostgreSQL
-/// delivers notifications at commit, in commit order). Called right before COMMIT.
-pub fn advance(conn: Conn<'_>, last: i64) -> Result<(), StoreError> {
+/// Queues an event of the transaction running on `conn` for its number. A job undone takes its
+/// events with it (they are rows of its savepoint).
+pub fn wait(
+    conn: Conn<'_>,
+    at: i64,
+    kind: &str,
+    id: i64,
+    state: Option<&str>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO feed_waiting (at, kind, ref, state) VALUES (?, ?, ?, ?)",
+        &crate::params![at, kind, id, state],
+    )
+    .map(drop)
+}
+
+/// Numbers the transaction's waiting events and moves them into the feed, locking the counter to
+/// the end of the transaction; gives the newest number. Called right before COMMIT.
+pub fn number(conn: Conn<'_>) -> Result<i64, StoreError> {
+    let before: i64 = conn.one("SELECT seq FROM feed_counter WHERE id = 1 FOR UPDATE", &[])?;
+    let moved = conn.execute(
+        "WITH moved AS (DELETE FROM feed_waiting RETURNING n, at, kind, ref, state) \
+         INSERT INTO feed (seq, at, kind, ref, state) \
+         SELECT CAST(? AS BIGINT) + ROW_NUMBER() OVER (ORDER BY n), at, kind, ref, state FROM moved",
+        &crate::params![before],
+    )?;
+    let last = before + moved as i64;
     conn.execute(
         "UPDATE feed_counter SET seq = ? WHERE id = 1",
         &crate::params![last],
     )?;
+    // Delivered when (and only if) the transaction commits, in commit order.
     conn.query_row(
         "SELECT pg_notify(?, ?)",
         &crate::params![CHANNEL, last.to_string()],
         |_| Ok(()),
-    )
-    .map(drop)
+    )?;
+    Ok(last)
 }
 
 /// The newest number committed.
@@ -43,7 +72,7 @@ pub fn newest(conn: Conn<'_>) -> Result<i64, StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{advance, lock, newest};
+    use super::{newest, number, prepare, wait};
     use crate::store::conn::{Conn, PgConn};
     use crate::store::postgres::{connect, schema};
     use hermod_console_tests::postgres::cluster;
@@ -52,19 +81,15 @@ mod tests {
     use std::thread;
     use std::time::Duration;
 
-    /// Writes one feed row numbered from the counter, in a transaction that sleeps `before_commit`
-    /// between taking its number and committing.
+    /// Writes one feed event numbered from the counter, in a transaction that sleeps
+    /// `before_commit` between taking its number and committing.
     fn write(conn: &PgConn, before_commit: Duration) -> i64 {
-        conn.batch("BEGIN").unwrap();
         let db = Conn::from(conn);
-        let seq = lock(db).unwrap() + 1;
-        db.execute(
-            "INSERT INTO feed (seq, at, kind, ref) VALUES (?, 0, 'callback', 0)",
-            &crate::params![seq],
-        )
-        .unwrap();
+        prepare(db).unwrap();
+        conn.batch("BEGIN").unwrap();
+        wait(db, 0, "callback", 0, None).unwrap();
+        let seq = number(db).unwrap();
         thread::sleep(before_commit);
-        advance(db, seq).unwrap();
         conn.batch("COMMIT").unwrap();
         seq
     }
@@ -147,10 +172,13 @@ mod tests {
         let url = cluster().database();
         let conn = connect(&url).unwrap();
         schema::migrate(&conn).unwrap();
-        conn.batch("BEGIN").unwrap();
         let db = Conn::from(&conn);
-        assert_eq!(lock(db).unwrap(), 0);
-        advance(db, 3).unwrap();
+        prepare(db).unwrap();
+        conn.batch("BEGIN").unwrap();
+        for _ in 0..3 {
+            wait(db, 0, "callback", 0, None).unwrap();
+        }
+        assert_eq!(number(db).unwrap(), 3);
         conn.batch("ROLLBACK").unwrap();
         assert_eq!(write(&conn, Duration::ZERO), 1);
     }

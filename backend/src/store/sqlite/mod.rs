@@ -30,12 +30,14 @@ pub use schema::BUSY_TIMEOUT;
 use crate::clock::now_ms;
 use crate::config::Secret;
 use crate::feed::{Feed, Published};
+use crate::store::postgres::limits;
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Cutoffs,
     Evidence, Exported, Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll,
     NewSession, Pruned, SendResult, SessionRow, Store, StoreError, StoreInstruments, StoredDetail,
     TemplateError, UserChange,
 };
+use crate::store::{CountIf, Failures, SharedLimits};
 use hermod_shared::console::{
     AuditChain, AuditRecord, CallbackRecord, CommandRecord, ListPage, PollRecord, Role,
     TemplateInput, TemplateRecord, TokenRecord, UserRecord,
@@ -351,6 +353,14 @@ impl Store for Sqlite {
         }))
     }
 
+    fn shared_limits(self: Arc<Self>) -> Option<Arc<dyn SharedLimits>> {
+        if self.listener.is_some() {
+            Some(self)
+        } else {
+            None
+        }
+    }
+
     fn prune(&self, cutoffs: Cutoffs, batch: usize) -> Fut<'_, Pruned> {
         Box::pin(async move {
             // Nothing waits on it: it gives way to requests as the indexer does.
@@ -493,6 +503,49 @@ impl Store for Sqlite {
 
     fn delete_template(&self, id: i64) -> Fut<'_, Option<TemplateRecord>> {
         Box::pin(self.writer.write(move |b| templates::delete(b, id)))
+    }
+}
+
+/// Only on PostgreSQL ([`Store::shared_limits`]): the SQL is its own.
+impl SharedLimits for Sqlite {
+    fn login_attempt(
+        &self,
+        keys: [String; 3],
+        window_ms: i64,
+        count: CountIf,
+    ) -> Fut<'_, [Failures; 3]> {
+        Box::pin(
+            self.writer
+                .write(move |b| limits::login_attempt(b.db(), b.now(), &keys, window_ms, count)),
+        )
+    }
+
+    fn login_forgiven(&self, forget: Vec<String>, take_back: String) -> Fut<'_, ()> {
+        Box::pin(
+            self.writer
+                .write(move |b| limits::login_forgiven(b.db(), &forget, &take_back)),
+        )
+    }
+
+    fn open_stream(&self, key: String, id: String, max: usize, ttl_ms: i64) -> Fut<'_, bool> {
+        Box::pin(self.writer.write(move |b| {
+            let until = b.now().saturating_add(ttl_ms);
+            limits::open_stream(b.db(), b.now(), &key, &id, max, until)
+        }))
+    }
+
+    fn renew_streams(&self, ids: Vec<String>, ttl_ms: i64) -> Fut<'_, ()> {
+        Box::pin(self.writer.write(move |b| {
+            let until = b.now().saturating_add(ttl_ms);
+            limits::renew_streams(b.db(), b.now(), &ids, until)
+        }))
+    }
+
+    fn close_stream(&self, id: String) -> Fut<'_, ()> {
+        Box::pin(
+            self.writer
+                .write(move |b| limits::close_stream(b.db(), &id)),
+        )
     }
 }
 

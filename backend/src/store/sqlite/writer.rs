@@ -87,10 +87,14 @@ where
 pub struct Batch<'c> {
     conn: Conn<'c>,
     now: i64,
-    /// The number of the batch's first feed event; the others follow it. On PostgreSQL it is read
-    /// (and the counter locked) when the batch makes its first event (postgres/sequence.rs).
+    /// The number of the batch's first feed event; the others follow it. `None` on PostgreSQL:
+    /// there the events wait unnumbered, and are numbered right before the commit
+    /// (postgres/sequence.rs).
     first_seq: Option<i64>,
+    /// The events made, framed for publication (SQLite).
     events: Vec<Published>,
+    /// The events made and waiting for their numbers (PostgreSQL).
+    unnumbered: u64,
     /// Search documents queued by this batch.
     docs: u64,
 }
@@ -116,52 +120,48 @@ impl FeedKind {
 /// Where a batch stood before a job: what undoing the job puts back.
 #[derive(Clone, Copy)]
 struct Mark {
-    first_seq: Option<i64>,
     events: usize,
+    unnumbered: u64,
     docs: u64,
 }
 
 impl<'c> Batch<'c> {
     /// A batch on `conn`, inside a transaction the caller began, whose first feed event is
-    /// numbered `first_seq` (`None`: by the counter, PostgreSQL's way).
+    /// numbered `first_seq` (`None`: at the commit, PostgreSQL's way; the caller then numbers them
+    /// with `sequence::number` before it commits).
     pub fn start(conn: Conn<'c>, first_seq: Option<i64>) -> Batch<'c> {
         Batch {
             conn,
             now: now_ms(),
             first_seq,
             events: Vec::new(),
+            unnumbered: 0,
             docs: 0,
         }
     }
 
     fn mark(&self) -> Mark {
         Mark {
-            first_seq: self.first_seq,
             events: self.events.len(),
+            unnumbered: self.unnumbered,
             docs: self.docs,
         }
     }
 
-    /// Forgets what a job queued after `mark` (its rows are undone by the caller). A counter lock
-    /// taken by the job went with its savepoint, so the number is read again by the next event.
+    /// Forgets what a job queued after `mark` (its rows are undone by the caller).
     fn undo(&mut self, mark: Mark) {
-        self.first_seq = mark.first_seq;
         self.events.truncate(mark.events);
+        self.unnumbered = mark.unnumbered;
         self.docs = mark.docs;
     }
 
-    /// The number of the batch's next feed event.
-    fn next_seq(&mut self) -> Result<i64, StoreError> {
-        let first = match self.first_seq {
-            Some(first) => first,
-            None => *self
-                .first_seq
-                .insert(crate::store::postgres::sequence::lock(self.conn)? + 1),
-        };
-        Ok(first + self.events.len() as i64)
+    /// The number of the batch's next feed event; 0 while events wait for their numbers.
+    fn next_seq(&self) -> i64 {
+        self.first_seq
+            .map_or(0, |first| first + self.events.len() as i64)
     }
 
-    /// The number of the batch's last feed event, if it made any.
+    /// The number of the batch's last feed event, if it made any and numbered them.
     fn last_seq(&self) -> Option<i64> {
         let made = self.events.len() as i64;
         self.first_seq.filter(|_| made > 0).map(|f| f + made - 1)
@@ -182,7 +182,7 @@ impl<'c> Batch<'c> {
     /// Records a feed event and queues it for publication after the commit. The row points at the
     /// record; `state` is kept for command events, whose record changes later.
     pub fn event(&mut self, event: impl FnOnce(i64) -> FeedEvent) -> Result<(), StoreError> {
-        let event = event(self.next_seq()?);
+        let event = event(self.next_seq());
         let (kind, id, state) = match &event {
             FeedEvent::Command { command, .. } => {
                 (FeedKind::Command, command.id, Some(command.state.as_str()))
@@ -192,6 +192,10 @@ impl<'c> Batch<'c> {
                 (FeedKind::Overdue, command.id, Some(command.state.as_str()))
             }
         };
+        if self.first_seq.is_none() {
+            // Nothing is framed here: the replicas' listeners read the event from the table.
+            return self.event_json(kind, id, state, 0, |_, _| {});
+        }
         let json = serde_json::to_string(&event)?;
         self.event_json(kind, id, state, json.len(), |_, frame| {
             frame.push_str(&json)
@@ -208,7 +212,12 @@ impl<'c> Batch<'c> {
         size: usize,
         json: impl FnOnce(i64, &mut String),
     ) -> Result<(), StoreError> {
-        let seq = self.next_seq()?;
+        if self.first_seq.is_none() {
+            crate::store::postgres::sequence::wait(self.conn, self.now, kind.as_str(), id, state)?;
+            self.unnumbered += 1;
+            return Ok(());
+        }
+        let seq = self.next_seq();
         self.conn.execute(
             "INSERT INTO feed (seq, at, kind, ref, state) VALUES (?, ?, ?, ?, ?)",
             &crate::params![seq, self.now, kind.as_str(), id, state],
@@ -289,6 +298,9 @@ impl Writer {
             // each job's savepoint is released, so it stays one job's size.
             c.execute_batch("PRAGMA temp_store = MEMORY")
                 .map_err(sql_error)?;
+        }
+        if let Writing::Postgres(_) = &conn {
+            crate::store::postgres::sequence::prepare(conn.conn())?;
         }
         let last_seq = super::sql::feed_seq(conn.conn())?;
         let progress = Arc::new(Progress {
@@ -529,7 +541,7 @@ impl Writing {
     }
 
     /// Rows changed so far, where the engine counts them (SQLite): how a repeatable job that failed
-    /// is known to have written. PostgreSQL runs every job in a savepoint instead.
+    /// is known to have written. On PostgreSQL any failure spoils the whole transaction anyway.
     fn changes(&self) -> Option<u64> {
         match self {
             Writing::Sqlite(c) => Some(c.total_changes()),
@@ -617,8 +629,7 @@ fn transaction<'c>(
     progress: &Progress,
 ) -> Result<Batch<'c>, StoreError> {
     let mut failed = vec![false; repeatable.len()];
-    // Without a change count, a failed job cannot be told to have written: each gets a savepoint.
-    let mut guarded = conn.changes().is_none();
+    let mut guarded = false;
     let (begin, first_seq) = match conn {
         // IMMEDIATE: take the write lock now, waiting out another program's write (up to the busy
         // timeout) rather than failing half-way through the batch.
@@ -655,8 +666,8 @@ fn transaction<'c>(
             Err(_) => tracing::error!("a store job panicked; its write was undone"),
         }
     }
-    if let (Writing::Postgres(_), Some(last)) = (conn, batch.last_seq()) {
-        crate::store::postgres::sequence::advance(conn.conn(), last)?;
+    if batch.unnumbered > 0 {
+        crate::store::postgres::sequence::number(conn.conn())?;
     }
     let committing = Instant::now();
     exec(conn, "COMMIT")?;
@@ -707,7 +718,8 @@ fn run_repeatable(
                 exec(conn, "ROLLBACK TO job")?;
             }
             exec(conn, "RELEASE job")?;
-        } else if !ok && conn.changes() != changes {
+        } else if !ok && (changes.is_none() || conn.changes() != changes) {
+            // It wrote (or, without a count, it may have; on PostgreSQL the transaction is aborted).
             return Ok(false);
         }
     }

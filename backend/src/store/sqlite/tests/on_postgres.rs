@@ -10,7 +10,7 @@ use super::super::{
 use super::*;
 use crate::clock::now_ms;
 use crate::store::conn::{Conn, PgConn};
-use crate::store::postgres::{connect, schema};
+use crate::store::postgres::{connect, schema, sequence};
 use crate::store::{
     AccountError, AuditFilter, Cutoffs, Link, LinkError, NewApiToken, NewPoll, NewSession, Page,
     Pruned, TemplateError,
@@ -870,6 +870,7 @@ fn one_delivery_taken_by_two_replicas_at_once_is_stored_once() {
     schema::migrate(&first).unwrap();
     let prepared =
         callbacks::Prepared::new(callback("h1", "{}".into()), SUMMARY_BODY_BYTES).unwrap();
+    sequence::prepare(Conn::from(&first)).unwrap();
     first.batch("BEGIN").unwrap();
     let CallbackSaved::Stored(id) =
         callbacks::insert(&mut Batch::start(Conn::from(&first), None), &prepared).unwrap()
@@ -881,6 +882,7 @@ fn one_delivery_taken_by_two_replicas_at_once_is_stored_once() {
             callbacks::Prepared::new(callback("h1", "{}".into()), SUMMARY_BODY_BYTES).unwrap();
         move || {
             let pg = connect(&url).unwrap();
+            sequence::prepare(Conn::from(&pg)).unwrap();
             pg.batch("BEGIN").unwrap();
             let saved = callbacks::insert(&mut Batch::start(Conn::from(&pg), None), &prepared);
             pg.batch("COMMIT").unwrap();
@@ -889,6 +891,7 @@ fn one_delivery_taken_by_two_replicas_at_once_is_stored_once() {
     });
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(!second.is_finished(), "the second waits for the first");
+    assert_eq!(sequence::number(Conn::from(&first)).unwrap(), 1);
     first.batch("COMMIT").unwrap();
     assert!(matches!(second.join().unwrap(), CallbackSaved::Duplicate(d) if d == id));
     let stored: i64 = Conn::from(&first)
