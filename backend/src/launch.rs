@@ -16,7 +16,7 @@ use crate::routes::users::{USERNAME_RULE, check_username};
 use crate::server::tls::{TlsFiles, reload_on_hangup};
 use crate::server::{ConnectionLimits, bind, serve as serve_router, shutdown_on_signal};
 use crate::state::AppState;
-use crate::store::{AccountError, Pruned, Store, sqlite};
+use crate::store::{AccountError, Pruned, Store, sql, sqlite};
 use crate::web::Web;
 use hermod_shared::console::{NewToken, Role, SUMMARY_BODY_BYTES};
 use hermod_simulator::{self as simulator, SimConfig, Simulator};
@@ -467,10 +467,10 @@ async fn open_existing(
     init: bool,
 ) -> Result<Arc<dyn Store>, BoxError> {
     if let Some(url) = config.map(Config::database_url).transpose()?.flatten() {
-        return Ok(sqlite::open_postgres(url, Feed::new(1), SUMMARY_BODY_BYTES).await?);
+        return Ok(sql::open_postgres(url, Feed::new(1), SUMMARY_BODY_BYTES).await?);
     }
     let data_dir = existing_data_dir(config, data_dir, init)?;
-    Ok(sqlite::open(&data_dir, Feed::new(1), SUMMARY_BODY_BYTES)?)
+    Ok(sql::open(&data_dir, Feed::new(1), SUMMARY_BODY_BYTES)?)
 }
 
 /// Refuses a command that works on the SQLite file when the configuration names a PostgreSQL
@@ -556,10 +556,10 @@ pub async fn prune(
     let data_dir = existing_data_dir(Some(&config), data_dir, false)?;
     let cutoffs = config.retention.cutoffs(now_ms());
     let (pruned, result) = if dry_run {
-        (sqlite::retention::prunable(&data_dir, &cutoffs)?, Ok(()))
+        (sql::retention::prunable(&data_dir, &cutoffs)?, Ok(()))
     } else {
         let _lock = lock::take(&data_dir)?;
-        let store = sqlite::open(&data_dir, Feed::new(1), SUMMARY_BODY_BYTES)?;
+        let store = sql::open(&data_dir, Feed::new(1), SUMMARY_BODY_BYTES)?;
         let mut pruned = Pruned::default();
         let result =
             retention::prune(store.as_ref(), cutoffs, config.retention.batch, &mut pruned).await;

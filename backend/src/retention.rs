@@ -1,6 +1,6 @@
 //! Retention's timer: at start and every `[retention] every_secs`, the console removes what the
 //! settings let go, one small batch after another until nothing is left (`Store::prune`; the SQL is
-//! store/sqlite/retention.rs). The cutoffs are taken once per round, from the clock, and handed down:
+//! store/sql/retention.rs). The cutoffs are taken once per round, from the clock, and handed down:
 //! nothing below reads the time, so tests choose it.
 
 use crate::clock::{now_ms, rfc3339};

@@ -12,7 +12,7 @@ use crate::feed::Feed;
 use crate::hermod::HermodClient;
 use crate::metrics::Metrics;
 use crate::rate::Bucket;
-use crate::store::{Store, sqlite};
+use crate::store::{Store, sql};
 use crate::timer;
 use crate::web::Web;
 use axum::extract::FromRef;
@@ -104,8 +104,8 @@ impl AppState {
         let feed = Feed::new(config.feed.channel_capacity);
         let summary = config.limits.summary_body_bytes;
         let store = match config.database_url()? {
-            Some(url) => sqlite::open_postgres(url, feed.clone(), summary).await,
-            None => sqlite::open(data_dir, feed.clone(), summary),
+            Some(url) => sql::open_postgres(url, feed.clone(), summary).await,
+            None => sql::open(data_dir, feed.clone(), summary),
         }
         .map_err(|e| ConfigError(format!("store: {e}")))?;
         let shared = store.clone().shared_limits();

@@ -296,7 +296,7 @@ mod tests {
     async fn replicas_sharing_a_database_count_each_others_failures() {
         use crate::config::Secret;
         use crate::feed::Feed;
-        use crate::store::sqlite::open_postgres;
+        use crate::store::sql::open_postgres;
         let url = hermod_console_tests::postgres::cluster().database();
         let mut replicas = Vec::new();
         for _ in 0..2 {

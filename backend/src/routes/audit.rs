@@ -17,7 +17,7 @@ fn filter(q: &ListQuery) -> Result<AuditFilter, ApiError> {
     })
 }
 
-/// `GET /api/audit/chain`: the hash chain checked (store/sqlite/chain.rs).
+/// `GET /api/audit/chain`: the hash chain checked (store/sql/chain.rs).
 pub async fn chain(State(store): State<Arc<dyn Store>>) -> Result<Json<AuditChain>, ApiError> {
     Ok(Json(store.audit_chain().await?))
 }

@@ -7,6 +7,7 @@ pub mod conn;
 pub mod filter;
 pub mod postgres;
 pub mod search;
+pub mod sql;
 pub mod sqlite;
 
 pub use filter::{AuditFilter, CallbackFilter, CommandFilter, Page, Paged, Query};

@@ -1,9 +1,9 @@
 //! Opening the database file and bringing its layout up to date. The layout's version is SQLite's
 //! `user_version`; each step runs once, forward only, in one transaction.
 
-use super::chain;
 use crate::store::StoreError;
 use crate::store::conn::sqlite_error as sql_error;
+use crate::store::sql::chain;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;

@@ -129,7 +129,7 @@ CREATE TABLE api_tokens (
     last_used_at BIGINT
 );
 
--- Append-only, hash-chained (store/sqlite/chain.rs), with retention's one way out, as in SQLite's
+-- Append-only, hash-chained (store/sql/chain.rs), with retention's one way out, as in SQLite's
 -- layout 4: a DELETE of an entry older than the cutoff the pruner holds in `audit_retention` (and
 -- never less than a day back by the database's clock); nothing else.
 CREATE TABLE audit (

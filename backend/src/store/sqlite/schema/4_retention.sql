@@ -1,4 +1,4 @@
--- Retention (README, "Retention"; store/sqlite/retention.rs).
+-- Retention (README, "Retention"; store/sql/retention.rs).
 --
 -- The audit log stays append-only but for one way out: an entry older than the cutoff held in
 -- `audit_retention`, which the pruner sets and clears again inside its own transaction. The trigger

@@ -3,7 +3,7 @@
 //! prepared statements, no read-back, nothing that grows with history.
 
 use super::find;
-use super::sql::Sql;
+use super::select::Sql;
 use super::states::{self, By, advance_state, reported};
 use super::time;
 use super::writer::{Batch, FeedKind};

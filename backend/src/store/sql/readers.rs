@@ -4,9 +4,9 @@
 //! replay) runs on tokio's blocking pool instead, so it cannot stall the threads serving requests. On
 //! PostgreSQL every read is a network round trip, and its driver blocks: all run on the blocking pool.
 
-use super::schema::connect;
 use crate::store::StoreError;
 use crate::store::conn::{Conn, PgConn};
+use crate::store::sqlite::schema::connect;
 use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

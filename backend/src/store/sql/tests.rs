@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 struct Fixture {
     dir: PathBuf,
-    store: Sqlite,
+    store: SqlStore,
 }
 
 impl Fixture {
@@ -23,7 +23,8 @@ impl Fixture {
             std::process::id(),
             rand::random::<u64>()
         ));
-        let store = Sqlite::open(&dir, Feed::new(64), SUMMARY_BODY_BYTES).expect("open the store");
+        let store =
+            SqlStore::open(&dir, Feed::new(64), SUMMARY_BODY_BYTES).expect("open the store");
         Fixture { dir, store }
     }
 }
@@ -66,7 +67,7 @@ fn event(p: &crate::feed::Published) -> FeedEvent {
 }
 
 /// Holds the writer until the returned sender is dropped.
-async fn hold(store: &Sqlite) -> std::sync::mpsc::Sender<()> {
+async fn hold(store: &SqlStore) -> std::sync::mpsc::Sender<()> {
     let (release, held) = std::sync::mpsc::channel::<()>();
     let (taken, started) = tokio::sync::oneshot::channel();
     let busy = store.writer.write(move |_| {
@@ -205,18 +206,18 @@ async fn a_body_is_decoded_once_after_it_is_stored_and_its_page_reads_what_was_k
 }
 
 /// Runs `sql` (statements) in the writer, as a job of its own: all of it, or nothing.
-async fn exec(store: &Sqlite, sql: impl Into<String>) -> Result<(), StoreError> {
+async fn exec(store: &SqlStore, sql: impl Into<String>) -> Result<(), StoreError> {
     let sql = sql.into();
     store.writer.write(move |b| b.db().batch(&sql)).await
 }
 
 /// The one number `sql` reads.
-fn read(store: &Sqlite, sql: &str) -> i64 {
+fn read(store: &SqlStore, sql: &str) -> i64 {
     store.readers.blocking(|c| c.one(sql, &[])).unwrap()
 }
 
 /// An audit entry dated `at`, chained as the console chains its own.
-async fn entry_at(store: &Sqlite, at: i64) -> i64 {
+async fn entry_at(store: &SqlStore, at: i64) -> i64 {
     store
         .writer
         .write(move |b| {
@@ -258,7 +259,7 @@ fn reply(body: &str) -> HermodReply {
 /// A sign command of `idm`, recorded, then taken by Hermod as `command_id` with the answer `answer`,
 /// to expire at `expires_at`.
 async fn sent(
-    store: &Sqlite,
+    store: &SqlStore,
     command_id: &str,
     external_id: &str,
     answer: &str,
@@ -366,7 +367,8 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
     )
     .unwrap();
     let f = Fixture {
-        store: Sqlite::open(&dir, Feed::new(64), SUMMARY_BODY_BYTES).expect("the old layout opens"),
+        store: SqlStore::open(&dir, Feed::new(64), SUMMARY_BODY_BYTES)
+            .expect("the old layout opens"),
         dir,
     };
     // Made by the console before the store was rebuilt: a sign, a ping, a rejected ping and a held

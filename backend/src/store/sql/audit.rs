@@ -1,7 +1,7 @@
 //! The audit log: appended to, never changed (triggers refuse updates and deletes).
 
 use super::chain::{self, Entry};
-use super::sql::Sql;
+use super::select::Sql;
 use super::time;
 use super::writer::Batch;
 use crate::params;

@@ -3,7 +3,7 @@
 //! cutoffs are handed to `prune` as the timer would.
 
 use super::*;
-use crate::store::sqlite::retention::{prunable, prune};
+use crate::store::sql::retention::{prunable, prune};
 use crate::store::{Cutoffs, NewPoll, Pruned};
 
 const DAY: i64 = 86_400_000;
@@ -11,7 +11,7 @@ const DAY: i64 = 86_400_000;
 /// A sign command Hermod took as `command_id`, with a callback and a poll, each holding `marker`;
 /// `reissue_of` when it re-issues another. Gives its id and its callback's.
 async fn command(
-    store: &Sqlite,
+    store: &SqlStore,
     command_id: &str,
     marker: &str,
     reissue_of: Option<i64>,
@@ -46,7 +46,7 @@ async fn command(
 }
 
 /// An unmatched callback holding `marker`, received at `at`.
-async fn stray(store: &Sqlite, marker: &str, at: i64) -> i64 {
+async fn stray(store: &SqlStore, marker: &str, at: i64) -> i64 {
     let mut c = super::callback(marker, format!(r#"{{"n":"{marker}"}}"#));
     c.received_at = at;
     let CallbackSaved::Stored(id) = store.insert_callback(c).await.unwrap() else {
@@ -56,7 +56,7 @@ async fn stray(store: &Sqlite, marker: &str, at: i64) -> i64 {
 }
 
 /// Dates command `id`, its callbacks and polls back to `at`.
-async fn date_back(store: &Sqlite, id: i64, at: i64) {
+async fn date_back(store: &SqlStore, id: i64, at: i64) {
     exec(
         store,
         format!("UPDATE commands SET created_at = {at}, updated_at = {at} WHERE id = {id}"),
@@ -74,7 +74,7 @@ async fn date_back(store: &Sqlite, id: i64, at: i64) {
 }
 
 /// Prunes batch after batch until nothing is left; the batches, and what went in all.
-async fn prune_all(store: &Sqlite, cutoffs: Cutoffs, batch: usize) -> (Vec<Pruned>, Pruned) {
+async fn prune_all(store: &SqlStore, cutoffs: Cutoffs, batch: usize) -> (Vec<Pruned>, Pruned) {
     let mut batches = Vec::new();
     let mut total = Pruned::default();
     loop {
@@ -88,7 +88,7 @@ async fn prune_all(store: &Sqlite, cutoffs: Cutoffs, batch: usize) -> (Vec<Prune
 }
 
 /// Documents of the search index holding every piece of `text`.
-fn found(store: &Sqlite, text: &str) -> i64 {
+fn found(store: &SqlStore, text: &str) -> i64 {
     let query = format!(
         "SELECT COUNT(*) FROM search WHERE search MATCH '{}'",
         super::find::pieces(text)
@@ -289,7 +289,7 @@ async fn the_feed_goes_from_its_oldest_event_on_keeps_its_newest_and_replay_says
     assert_eq!(replay.iter().map(|p| p.seq).collect::<Vec<_>>(), [4, 5]);
     assert_eq!(data(&replay[0]), "5");
     f.store.close().await.unwrap();
-    let store = Sqlite::open(&f.dir, Feed::new(64), SUMMARY_BODY_BYTES).unwrap();
+    let store = SqlStore::open(&f.dir, Feed::new(64), SUMMARY_BODY_BYTES).unwrap();
     assert_eq!(store.current_seq(), 5);
     stray(&store, "afterrestart", now).await;
     assert_eq!(store.current_seq(), 6);

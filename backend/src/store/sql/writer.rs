@@ -302,7 +302,7 @@ impl Writer {
         if let Writing::Postgres(_) = &conn {
             crate::store::postgres::sequence::prepare(conn.conn())?;
         }
-        let last_seq = super::sql::feed_seq(conn.conn())?;
+        let last_seq = super::select::feed_seq(conn.conn())?;
         let progress = Arc::new(Progress {
             seq: AtomicI64::new(last_seq),
             docs_queued: AtomicU64::new(queued),

@@ -7,7 +7,7 @@ fn ids(commands: &[CommandRecord]) -> Vec<i64> {
     commands.iter().map(|c| c.id).collect()
 }
 
-async fn listed(store: &Sqlite, overdue: bool) -> Vec<i64> {
+async fn listed(store: &SqlStore, overdue: bool) -> Vec<i64> {
     let f = CommandFilter {
         overdue: Some(overdue),
         ..CommandFilter::default()

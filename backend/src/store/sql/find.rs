@@ -5,7 +5,7 @@
 //! pieces: then the records are read whole. PostgreSQL's index (pg_trgm) keeps the documents' text and
 //! finds the text itself; its finds are confirmed all the same, so both engines find the same records.
 
-use super::sql::Sql;
+use super::select::Sql;
 use crate::store::conn::Conn;
 
 /// The index query for the documents holding every three-character piece of `q`.

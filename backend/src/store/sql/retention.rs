@@ -16,9 +16,9 @@
 
 use super::indexer::Doc;
 use super::writer::Batch;
-use super::{DB_FILE, schema};
 use crate::params;
 use crate::store::conn::Conn;
+use crate::store::sqlite::{DB_FILE, schema};
 use crate::store::{Cutoffs, Pruned, StoreError};
 use std::path::Path;
 

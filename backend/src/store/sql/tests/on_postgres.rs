@@ -5,7 +5,7 @@ use super::super::commands::{self, Due};
 use super::super::indexer::{self, Doc};
 use super::super::writer::Batch;
 use super::super::{
-    audit, callbacks, chain, feed, retention, sessions, sql, states, templates, tokens, users,
+    audit, callbacks, chain, feed, retention, select, sessions, states, templates, tokens, users,
 };
 use super::*;
 use crate::clock::now_ms;
@@ -31,7 +31,7 @@ fn database() -> PgConn {
 /// Runs `f` in one committed transaction on `conn`, as a batch whose events follow the newest.
 fn batch<T>(conn: &PgConn, f: impl FnOnce(&mut Batch<'_>) -> T) -> T {
     conn.batch("BEGIN").unwrap();
-    let next_seq = sql::feed_seq(Conn::from(conn)).unwrap() + 1;
+    let next_seq = select::feed_seq(Conn::from(conn)).unwrap() + 1;
     let out = f(&mut Batch::start(Conn::from(conn), Some(next_seq)));
     conn.batch("COMMIT").unwrap();
     out

@@ -3,7 +3,7 @@
 
 use super::find;
 use super::indexer::{self, Doc};
-use super::sql::Sql;
+use super::select::Sql;
 use super::states::{
     By, COLUMNS, advance_state, by_id, changed, existing, publish, record, reported,
 };
