@@ -68,34 +68,8 @@ async fn every_acknowledged_callback_survives_a_kill_mid_burst_once() {
         c.kill();
         c.start_again().await;
         // Hermod retries what got no 2xx: each is stored now, or was stored already (a duplicate).
-        for n in &unanswered {
-            assert_eq!(
-                c.deliver(&http, *n).await,
-                Some(200),
-                "callback {n} on its retry"
-            );
-        }
-
         // Every callback, answered the first time or on its retry, is stored exactly once.
-        let export: serde_json::Value = c
-            .get("/api/callbacks/export?format=json")
-            .await
-            .expect(200)
-            .json();
-        let mut stored: HashMap<String, usize> = HashMap::new();
-        for row in export.as_array().expect("a JSON array") {
-            *stored
-                .entry(row["command_id"].as_str().unwrap_or_default().to_string())
-                .or_default() += 1;
-        }
-        assert_eq!(stored.len(), outcomes.len(), "one row per callback posted");
-        for n in outcomes.keys() {
-            assert_eq!(
-                stored.get(&burst_id(*n)),
-                Some(&1),
-                "callback {n} stored once"
-            );
-        }
+        c.assert_burst_stored_once(&outcomes).await;
         c.assert_healthy().await;
     })
     .await

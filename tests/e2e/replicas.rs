@@ -89,37 +89,9 @@ async fn a_callback_on_either_replica_reaches_every_page_and_none_is_lost_when_o
             outcomes.len()
         );
 
-        // Hermod retries what got no 2xx, through the load balancer: to the replica still up.
-        let http = reqwest::Client::new();
-        for (n, answer) in &outcomes {
-            if *answer != Some(200) {
-                assert_eq!(
-                    a.deliver(&http, *n).await,
-                    Some(200),
-                    "callback {n} on its retry"
-                );
-            }
-        }
-
-        // Every callback is stored exactly once.
-        let export: serde_json::Value = a
-            .get("/api/callbacks/export?format=json")
-            .await
-            .expect(200)
-            .json();
-        let mut stored: HashMap<String, usize> = HashMap::new();
-        for row in export.as_array().expect("a JSON array") {
-            let id = row["command_id"].as_str().unwrap_or_default().to_string();
-            *stored.entry(id).or_default() += 1;
-        }
-        for n in outcomes.keys() {
-            assert_eq!(
-                stored.get(&burst_id(*n)),
-                Some(&1),
-                "callback {n} stored once"
-            );
-        }
-        assert_eq!(stored.len(), outcomes.len(), "one row per callback posted");
+        // Hermod retries what got no 2xx, through the load balancer: to the replica still up. Every
+        // callback is then stored exactly once.
+        a.assert_burst_stored_once(&outcomes).await;
 
         // The page on the first replica saw every one of them, those the second stored included,
         // in one sequence without a gap.
@@ -146,4 +118,36 @@ async fn a_callback_on_either_replica_reaches_every_page_and_none_is_lost_when_o
     })
     .await
     .expect("the replicas test ran within its time bound");
+}
+
+/// The commands that work on the database directly find it as `serve` does, in the environment's
+/// `HERMOD_CONSOLE__DATABASE_URL`: an account added on the command line logs in on a replica, and
+/// `backup` says what to use instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_works_on_the_replicas_database() {
+    let database = cluster().database();
+    let c = replica(&database, &Secrets::random()).await;
+    let env = [("HERMOD_CONSOLE__DATABASE_URL".to_string(), database)];
+    let password = unique("SeCrEtCliPw");
+    let add = args([
+        "user",
+        "add",
+        "carol",
+        "--role",
+        "viewer",
+        "--password-stdin",
+    ]);
+    let wait = Duration::from_secs(30);
+    let (status, _, err) = run_with_input(&add, &env, Some(format!("{password}\n")), wait).await;
+    assert!(status.success(), "user add: {err}");
+    c.login("carol", &password).await;
+
+    let backup = args(["backup", "--to", "/nonexistent/console.sqlite3"]);
+    let (status, _, err) = run_with_input(&backup, &env, None, wait).await;
+    assert!(!status.success());
+    assert!(err.contains("pg_dump"), "backup says what to use: {err}");
+    assert!(
+        !err.contains("postgres://"),
+        "the URL, which may hold a password, is not shown: {err}"
+    );
 }

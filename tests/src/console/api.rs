@@ -6,6 +6,7 @@ use crate::{IDM_CALLBACK_USER, Resp, Sse, WAIT, b64, wait_until};
 use hermod_shared::console::{CallbackRecord, CommandDetail, CommandRecord, ListPage};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::time::Duration;
 
 impl Console {
@@ -181,6 +182,33 @@ impl Console {
             .await
             .ok()
             .map(|r| r.status().as_u16())
+    }
+
+    /// Posts again, as Hermod retries, every callback of a burst that got no 2xx (`outcomes`: each
+    /// callback's first answer), then checks that every one of them is stored exactly once.
+    pub async fn assert_burst_stored_once(&self, outcomes: &HashMap<u64, Option<u16>>) {
+        let http = reqwest::Client::new();
+        for (n, answer) in outcomes {
+            if *answer != Some(200) {
+                let again = self.deliver(&http, *n).await;
+                assert_eq!(again, Some(200), "callback {n} on its retry");
+            }
+        }
+        let export: Value = self
+            .get("/api/callbacks/export?format=json")
+            .await
+            .expect(200)
+            .json();
+        let mut stored: HashMap<String, usize> = HashMap::new();
+        for row in export.as_array().expect("a JSON array") {
+            let id = row["command_id"].as_str().unwrap_or_default().to_string();
+            *stored.entry(id).or_default() += 1;
+        }
+        for n in outcomes.keys() {
+            let once = stored.get(&burst_id(*n));
+            assert_eq!(once, Some(&1), "callback {n} stored once");
+        }
+        assert_eq!(stored.len(), outcomes.len(), "one row per callback posted");
     }
 
     /// `idm`'s correct callback credential.
