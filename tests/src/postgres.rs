@@ -30,6 +30,12 @@ const FAST: &[(&str, &str)] = &[
     ("fsync", "off"),
     ("synchronous_commit", "off"),
     ("full_page_writes", "off"),
+    // The write-ahead log kept small: left to the defaults it grows to hundreds of MB per cluster,
+    // one cluster per test process, in the temporary directory.
+    ("wal_level", "minimal"),
+    ("max_wal_senders", "0"),
+    ("min_wal_size", "32MB"),
+    ("max_wal_size", "64MB"),
 ];
 
 /// A running PostgreSQL server and its directory. Trust authentication: user `postgres`, no password.

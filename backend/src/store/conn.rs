@@ -65,6 +65,13 @@ impl PgConn {
         self.client.borrow().is_closed()
     }
 
+    /// Puts `fresh` in the place of this connection (which the database dropped): its client, and
+    /// no prepared statements, which were the old session's.
+    pub fn replace(&self, fresh: PgConn) {
+        *self.client.borrow_mut() = fresh.client.into_inner();
+        self.statements.borrow_mut().clear();
+    }
+
     /// The notifications (channel, payload) that came on this connection, waiting up to `wait` for
     /// the first when none has.
     pub fn notifications(&self, wait: Duration) -> Result<Vec<(String, String)>, StoreError> {

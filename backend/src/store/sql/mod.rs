@@ -97,7 +97,10 @@ impl SqlStore {
         let conn = crate::store::postgres::connect(url)?;
         crate::store::postgres::schema::migrate(&conn)?;
         let mut store = SqlStore::start(
-            Writing::Postgres(Box::new(conn)),
+            Writing::Postgres {
+                conn: Box::new(conn),
+                url: url.to_string(),
+            },
             Source::Postgres(url.to_string()),
             feed.clone(),
             summary,

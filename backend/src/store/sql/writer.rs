@@ -132,7 +132,7 @@ impl Writer {
             c.execute_batch("PRAGMA temp_store = MEMORY")
                 .map_err(sql_error)?;
         }
-        if let Writing::Postgres(_) = &conn {
+        if let Writing::Postgres { .. } = &conn {
             crate::store::postgres::sequence::prepare(conn.conn())?;
         }
         let last_seq = super::select::feed_seq(conn.conn())?;
@@ -343,6 +343,7 @@ fn run(conn: Writing, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress: &P
                 jobs.extend(q.jobs.drain(..n));
             }
         }
+        conn.revive();
         run_batch(&conn, &mut jobs, &mut repeatable, feed, progress);
         if foreground {
             progress.last_foreground.store(now_ms(), Ordering::Relaxed);
@@ -353,14 +354,41 @@ fn run(conn: Writing, queue: &(Mutex<Queue>, Condvar), feed: &Feed, progress: &P
 /// The connection the writer thread owns.
 pub enum Writing {
     Sqlite(Connection),
-    Postgres(Box<PgConn>),
+    /// With where it came from: a connection the database dropped is made again.
+    Postgres {
+        conn: Box<PgConn>,
+        url: String,
+    },
 }
 
 impl Writing {
+    /// On PostgreSQL, makes the connection again when the database dropped it (a restart, a
+    /// failover): the batch that found it broken has failed, and was answered so; the next goes on.
+    /// Until the database is back, each batch fails the same way (503: Hermod sends again).
+    fn revive(&self) {
+        let Writing::Postgres { conn, url } = self else {
+            return;
+        };
+        if !conn.is_closed() {
+            return;
+        }
+        let fresh = crate::store::postgres::connect(url).and_then(|fresh| {
+            crate::store::postgres::sequence::prepare(Conn::Postgres(&fresh))?;
+            Ok(fresh)
+        });
+        match fresh {
+            Ok(fresh) => {
+                conn.replace(fresh);
+                tracing::info!("the store's writer is connected to the database again");
+            }
+            Err(e) => tracing::warn!(error = %e, "the store's writer cannot reach the database"),
+        }
+    }
+
     pub fn conn(&self) -> Conn<'_> {
         match self {
             Writing::Sqlite(c) => Conn::Sqlite(c),
-            Writing::Postgres(c) => Conn::Postgres(c),
+            Writing::Postgres { conn, .. } => Conn::Postgres(conn),
         }
     }
 
@@ -369,7 +397,7 @@ impl Writing {
     fn left_transaction(&self) -> bool {
         match self {
             Writing::Sqlite(c) => c.is_autocommit(),
-            Writing::Postgres(_) => false,
+            Writing::Postgres { .. } => false,
         }
     }
 
@@ -378,7 +406,7 @@ impl Writing {
     fn changes(&self) -> Option<u64> {
         match self {
             Writing::Sqlite(c) => Some(c.total_changes()),
-            Writing::Postgres(_) => None,
+            Writing::Postgres { .. } => None,
         }
     }
 }
@@ -390,7 +418,7 @@ fn exec(conn: &Writing, sql: &str) -> Result<(), StoreError> {
             .and_then(|mut s| s.execute([]))
             .map(drop)
             .map_err(sql_error),
-        Writing::Postgres(c) => c.batch(sql),
+        Writing::Postgres { conn, .. } => conn.batch(sql),
     }
 }
 
@@ -470,7 +498,7 @@ fn transaction<'c>(
             "BEGIN IMMEDIATE",
             Some(progress.seq.load(Ordering::Relaxed) + 1),
         ),
-        Writing::Postgres(_) => ("BEGIN", None),
+        Writing::Postgres { .. } => ("BEGIN", None),
     };
     let mut batch = loop {
         exec(conn, begin)?;

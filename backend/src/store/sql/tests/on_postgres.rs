@@ -456,3 +456,4 @@ fn a_command_is_read_whole_with_its_timeline_and_its_evidence_on_postgres() {
 }
 
 mod lists;
+mod reconnect;

@@ -37,7 +37,11 @@ impl Fixture {
             let url = hermod_console_tests::postgres::cluster().database();
             let conn = crate::store::postgres::connect(&url).unwrap();
             crate::store::postgres::schema::migrate(&conn).unwrap();
-            Fixture::start(Db::Postgres(url), Writing::Postgres(Box::new(conn)))
+            let writing = Writing::Postgres {
+                conn: Box::new(conn),
+                url: url.clone(),
+            };
+            Fixture::start(Db::Postgres(url), writing)
         })
         .await
         .unwrap()
