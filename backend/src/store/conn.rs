@@ -485,6 +485,19 @@ impl Conn<'_> {
         }
     }
 
+    /// Runs an `INSERT` into a table keyed by `id`; gives the new row's id. SQLite reads it after
+    /// the insert (its `RETURNING` costs a temporary table per row, on the hottest path there is);
+    /// PostgreSQL returns it.
+    pub fn insert(&self, sql: &str, params: &[Value<'_>]) -> Result<i64, StoreError> {
+        match self {
+            Conn::Sqlite(c) => {
+                self.execute(sql, params)?;
+                Ok(c.last_insert_rowid())
+            }
+            Conn::Postgres(_) => self.one(&format!("{sql} RETURNING id"), params),
+        }
+    }
+
     /// Runs SQL text of one or more statements, without parameters (`BEGIN`, a layout step).
     pub fn batch(&self, sql: &str) -> Result<(), StoreError> {
         match self {

@@ -140,10 +140,9 @@ pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreErr
         return Ok(CallbackSaved::Duplicate(first));
     }
     let command = match_command(conn, c)?;
-    let id: i64 = conn.one(
+    let id = conn.insert(
         "INSERT INTO callbacks (received_at, client, type, command_id, command, state, \
-         external_id, body, headers, auth, digest, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         RETURNING id",
+         external_id, body, headers, auth, digest, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &params![
             c.received_at,
             &c.client,
