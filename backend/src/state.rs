@@ -7,6 +7,7 @@ use crate::auth::{Auth, StreamCounter, limiter::LoginLimiter, password::Cost};
 use crate::config::{
     Config, ConfigError, FeedConfig, FollowUpConfig, Limits, RetentionConfig, Secret,
 };
+use crate::decode::TrustBundle;
 use crate::error::ApiBodyLimit;
 use crate::feed::Feed;
 use crate::hermod::HermodClient;
@@ -38,6 +39,8 @@ pub struct Client {
     pub auto_poll: bool,
     /// How fast its callbacks are taken at most (`callback_rate_per_sec`).
     pub callback_rate: Option<Bucket>,
+    /// The CAs its signers' certificates should chain to (`trust_bundle`).
+    pub trust: Option<Arc<TrustBundle>>,
 }
 
 /// The Hermod side: the configured API users, and what the console assumes of Hermod's bodies.
@@ -144,6 +147,7 @@ impl AppState {
                     callback: c.resolve_callback(id)?,
                     auto_poll: c.auto_poll,
                     callback_rate: c.callback_rate_per_sec.map(Bucket::new),
+                    trust: c.trust_bundle(id)?.map(Arc::new),
                 },
             );
         }
@@ -193,6 +197,11 @@ impl AppState {
 impl Clients {
     pub fn client(&self, id: &str) -> Option<&Client> {
         self.by_id.get(id)
+    }
+
+    /// `id`'s trust bundle, for decoding its bodies.
+    pub fn trust(&self, id: &str) -> Option<Arc<TrustBundle>> {
+        self.client(id)?.trust.clone()
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Client> {

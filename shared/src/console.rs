@@ -224,6 +224,10 @@ pub struct CommandRecord {
     /// after_expiry_secs` passed, and no callback came. A callback that comes later clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overdue_at: Option<String>,
+    /// Why it did not complete, in one line: the error of the callback or poll that ended it
+    /// (`CODE: message`), or what became of its send. Only on a failed outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A callback Hermod posted, kept whole.

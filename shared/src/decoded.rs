@@ -43,7 +43,10 @@ pub enum Decoded {
         payload: Value,
         payload_is_json: bool,
         signature_b64url: String,
-        verification: Verification,
+        /// The signature's own check, then the validity and chain of the `x5c` certificate (see
+        /// [`Check`]).
+        #[serde(default)]
+        checks: Vec<Check>,
         certificates: Vec<CertSummary>,
     },
     Certificate(CertSummary),
@@ -54,23 +57,6 @@ pub enum Decoded {
     /// Looked like material (base64 of DER, a JWS shape…) but did not parse.
     Unparsed {
         what: String,
-        reason: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Verification {
-    /// The signature checks out with the named certificate's key.
-    Valid {
-        by: String,
-    },
-    Invalid {
-        reason: String,
-    },
-    /// Nothing to check it with, or an algorithm this console does not verify.
-    NotChecked {
         reason: String,
     },
 }
@@ -142,5 +128,48 @@ pub struct SignerSummary {
     pub digest_algorithm: String,
     pub signature_algorithm: String,
     pub signing_time: Option<String>,
-    pub verification: Verification,
+    /// Every check that decides what the signature is worth, its own (`signature`) among them.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+}
+
+/// One check of a signature: its own, and those beside it, so that "signature valid" is never read
+/// as more than it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Check {
+    /// `signature`, `digest` (the content against the signed message-digest), `validity` (the
+    /// signer's certificate at signing time) or `chain` (to the client's trust bundle).
+    pub name: String,
+    /// `true` passed, `false` failed, absent: not checked, and `detail` says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
+    pub detail: String,
+}
+
+impl Check {
+    pub fn passed(name: &str, detail: impl Into<String>) -> Check {
+        Check::new(name, Some(true), detail)
+    }
+    pub fn failed(name: &str, detail: impl Into<String>) -> Check {
+        Check::new(name, Some(false), detail)
+    }
+    pub fn not_checked(name: &str, detail: impl Into<String>) -> Check {
+        Check::new(name, None, detail)
+    }
+    /// What a list of checks comes to, in brief: each name with its outcome.
+    pub fn outcome(&self) -> (&str, Option<bool>) {
+        (&self.name, self.passed)
+    }
+    /// The check called `name` in a signature's list, `signature` for its own.
+    pub fn named<'a>(checks: &'a [Check], name: &str) -> Option<&'a Check> {
+        checks.iter().find(|c| c.name == name)
+    }
+    fn new(name: &str, passed: Option<bool>, detail: impl Into<String>) -> Check {
+        Check {
+            name: name.to_string(),
+            passed,
+            detail: detail.into(),
+        }
+    }
 }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::fmt;
 
+mod envelope;
 mod keys;
+pub use envelope::{Correlation, CreateAnswer, Envelope, REASON_MAX, one_line, reason};
 pub use keys::{BodyKeys, EnvelopeKeys, HERMOD_STATES};
 
 /// Fields a struct does not know, kept verbatim.
@@ -525,126 +527,6 @@ wire! {
         mid: String,
         uri: String,
         location: String,
-    }
-}
-
-/// A callback or poll body as Hermod sent it, with the fields the console understands pulled out.
-/// Serialises as the raw body, whole.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Envelope {
-    pub command_id: Option<String>,
-    pub external_id: Option<String>,
-    pub command_type: Option<String>,
-    pub state: Option<String>,
-    pub response: Option<Value>,
-    pub error: Option<Value>,
-    pub raw: Value,
-}
-
-/// The first non-null value at any of `pointers`.
-fn find<'v>(raw: &'v Value, pointers: &[String]) -> Option<&'v Value> {
-    pointers
-        .iter()
-        .filter_map(|p| raw.pointer(p))
-        .find(|v| !v.is_null())
-}
-
-/// [`find`], as text when it is a scalar (ids may come as numbers).
-fn text(raw: &Value, pointers: &[String]) -> Option<String> {
-    find(raw, pointers).and_then(|v| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    })
-}
-
-/// What a create answer says was created, read as tolerantly as a callback: the envelope's pointers
-/// find the id and state, ids may be numbers, and each destination is read on its own, so one odd
-/// entry (or an unexpected type anywhere else) does not lose the rest.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreateAnswer {
-    pub command_id: Option<String>,
-    /// Upper-cased, as `EnvelopeKeys::state` reads it.
-    pub state: Option<String>,
-    pub destinations: Vec<Destination>,
-}
-
-impl CreateAnswer {
-    pub fn read(raw: &Value, keys: &EnvelopeKeys) -> CreateAnswer {
-        let Correlation {
-            command_id, state, ..
-        } = Correlation::of(raw, keys);
-        let destinations = raw
-            .get("destinations")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|d| serde_json::from_value(d.clone()).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        CreateAnswer {
-            command_id,
-            state,
-            destinations,
-        }
-    }
-}
-
-/// What ties a body to its command, read without copying the rest of it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Correlation {
-    pub command_id: Option<String>,
-    pub external_id: Option<String>,
-    /// Upper-cased, as `EnvelopeKeys::state` reads it.
-    pub state: Option<String>,
-}
-
-impl Correlation {
-    pub fn of(raw: &Value, keys: &EnvelopeKeys) -> Correlation {
-        Correlation {
-            command_id: text(raw, &keys.command_id),
-            external_id: text(raw, &keys.external_id),
-            state: text(raw, &keys.state).map(|s| keys.state(&s)),
-        }
-    }
-}
-
-impl Envelope {
-    /// Tolerant: ids may be strings or numbers, missing fields stay `None`, nothing is rejected.
-    pub fn extract(raw: Value, keys: &EnvelopeKeys) -> Envelope {
-        let Correlation {
-            command_id,
-            external_id,
-            state,
-        } = Correlation::of(&raw, keys);
-        Envelope {
-            command_id,
-            external_id,
-            command_type: text(&raw, &keys.command_type),
-            state,
-            response: find(&raw, &keys.response).cloned(),
-            error: find(&raw, &keys.error).cloned(),
-            raw,
-        }
-    }
-
-    pub fn with_defaults(raw: Value) -> Envelope {
-        Envelope::extract(raw, &EnvelopeKeys::default())
-    }
-}
-
-impl Serialize for Envelope {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.raw.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Envelope {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Value::deserialize(d).map(Envelope::with_defaults)
     }
 }
 

@@ -10,7 +10,7 @@ use hermod_console_tests::browser::{
     with_browser,
 };
 use hermod_console_tests::{Console, unique};
-use hermod_shared::decoded::{Decoded, Verification};
+use hermod_shared::decoded::{Check, Decoded};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -505,14 +505,10 @@ async fn provision_from_the_typed_form_shows_a_qr_code_and_the_decoded_requests(
         assert!(shown.contains("self-signature valid"), "{shown}");
 
         // The requests came in a JWS: its header, payload and verdict are shown as decoded.
-        let (alg, verified) = callback_decoded(&detail)
+        let (alg, checks) = callback_decoded(&detail)
             .into_iter()
             .find_map(|d| match d {
-                Decoded::Jws {
-                    header,
-                    verification,
-                    ..
-                } => Some((header["alg"].clone(), verification)),
+                Decoded::Jws { header, checks, .. } => Some((header["alg"].clone(), checks)),
                 _ => None,
             })
             .expect("a decoded JWS");
@@ -521,12 +517,9 @@ async fn provision_from_the_typed_form_shows_a_qr_code_and_the_decoded_requests(
             jws.contains(&format!("\"alg\": {alg}")),
             "{alg} not in {jws}"
         );
-        let verdict = match verified {
-            Verification::Valid { .. } => "signature valid",
-            Verification::Invalid { .. } => "signature invalid",
-            Verification::NotChecked { .. } => "not checked",
-        };
-        assert!(jws.contains(verdict), "{verdict} not in {jws}");
+        let signed = Check::named(&checks, "signature").expect("the signature's own check");
+        let verdict = format!("signature: {}", signed.detail);
+        assert!(jws.contains(&verdict), "{verdict} not in {jws}");
         // Its raw form is one click away, as it came in the body.
         let raw = ".step[data-kind=callback] details.decoded > details[data-raw]";
         click(&c, &format!("{raw} > summary")).await;

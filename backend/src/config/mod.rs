@@ -3,6 +3,7 @@
 //! Unknown keys are an error that names the key (README.md).
 
 use crate::auth::source::Net;
+use crate::decode::TrustBundle;
 use crate::server::ConnectionLimits;
 use hermod_shared::config::lenient_opt_string;
 pub use hermod_shared::config::{ConfigError, Secret, parse_with_env};
@@ -298,6 +299,10 @@ pub struct ClientConfig {
     /// Unset: no limit.
     #[serde(default)]
     pub callback_rate_per_sec: Option<u32>,
+    /// PEM file of the CAs the signers of this client's results should chain to: each signature's
+    /// chain check is made against it (README "Verification").
+    #[serde(default)]
+    pub trust_bundle: Option<PathBuf>,
 }
 
 fn default_connect_timeout() -> u64 {
@@ -329,7 +334,17 @@ impl ClientConfig {
             max_answer_bytes: default_max_answer(),
             auto_poll: default_true(),
             callback_rate_per_sec: None,
+            trust_bundle: None,
         }
+    }
+
+    /// The trust bundle, read and parsed: a file that is not one stops the start, naming the key.
+    pub fn trust_bundle(&self, id: &str) -> Result<Option<TrustBundle>, ConfigError> {
+        self.trust_bundle
+            .as_deref()
+            .map(TrustBundle::load)
+            .transpose()
+            .map_err(|e| ConfigError(format!("clients.{id}.trust_bundle: {e}")))
     }
 
     /// The API key, from the file or the environment.

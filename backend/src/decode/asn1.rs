@@ -12,6 +12,7 @@ use x509_cert::certificate::Certificate;
 use x509_cert::request::CertReq;
 
 use super::oid::oid_name;
+use super::trust::TrustBundle;
 use super::{pkcs7, unparsed, x509};
 
 /// What the start of some bytes says about them as DER.
@@ -80,9 +81,9 @@ fn first_element(der: &[u8]) -> Option<&[u8]> {
     inner.get(..inner_header.checked_add(inner_length)?)
 }
 
-pub(super) fn decode_der(bytes: &[u8]) -> Decoded {
+pub(super) fn decode_der(bytes: &[u8], trust: Option<&TrustBundle>) -> Decoded {
     let reason = match der_shape(bytes) {
-        DerShape::Complete => return parse_der(bytes),
+        DerShape::Complete => return parse_der(bytes, trust),
         DerShape::Truncated { announced } => format!(
             "truncated: the DER header announces {announced} bytes, only {} are present",
             bytes.len()
@@ -96,7 +97,7 @@ pub(super) fn decode_der(bytes: &[u8]) -> Decoded {
 
 /// A certificate, else a certificate request, else a CMS message; the errors of all three when
 /// it is none, since which one was meant cannot be known.
-fn parse_der(der: &[u8]) -> Decoded {
+fn parse_der(der: &[u8], trust: Option<&TrustBundle>) -> Decoded {
     let cert_error = match Certificate::from_der(der) {
         Ok(cert) => return Decoded::Certificate(x509::certificate(&cert, der)),
         Err(e) => e,
@@ -112,7 +113,7 @@ fn parse_der(der: &[u8]) -> Decoded {
     };
     let cms_error = match ContentInfo::from_der(der) {
         Ok(info) if info.content_type == rfc5911::ID_SIGNED_DATA => {
-            return match pkcs7::signed_data(&info) {
+            return match pkcs7::signed_data(&info, trust) {
                 Ok(summary) => Decoded::Pkcs7(summary),
                 Err(reason) => unparsed("PKCS#7", reason),
             };

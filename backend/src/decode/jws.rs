@@ -4,12 +4,13 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use der::Decode;
-use hermod_shared::decoded::{Decoded, Verification};
+use hermod_shared::decoded::Decoded;
 use serde_json::Value;
 use x509_cert::certificate::Certificate;
 
 use super::encoding::base64_bytes;
-use super::verify::{self, Scheme};
+use super::trust::{self, TrustBundle};
+use super::verify::{self, Outcome, Scheme};
 use super::x509;
 
 /// The shape alone: three base64url parts whose header starts `{"` ("eyJ"). Anything of this
@@ -29,7 +30,7 @@ pub(super) struct Jws {
     pub bad_certificates: Vec<(usize, String)>,
 }
 
-pub(super) fn decode(token: &str) -> Result<Jws, String> {
+pub(super) fn decode(token: &str, trust: Option<&TrustBundle>) -> Result<Jws, String> {
     let mut parts = token.splitn(3, '.');
     let (Some(header_b64), Some(payload_b64), Some(signature_b64)) =
         (parts.next(), parts.next(), parts.next())
@@ -74,25 +75,37 @@ pub(super) fn decode(token: &str) -> Result<Jws, String> {
     }
 
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-    let verification = match (Scheme::from_jws(alg), x5c, chain.first()) {
-        (Err(reason), _, _) => Verification::NotChecked { reason },
-        (Ok(_), None, _) => Verification::NotChecked {
-            reason: "no x5c certificate in the header to check it with".into(),
-        },
+    // The key's holder, named when the signature checks out.
+    let (signed, by) = match (Scheme::from_jws(alg), x5c, chain.first()) {
+        (Err(reason), _, _) => (Outcome::NotChecked(reason), String::new()),
+        (Ok(_), None, _) => (
+            Outcome::NotChecked("no x5c certificate in the header to check it with".into()),
+            String::new(),
+        ),
         (Ok(scheme), Some(_), Some((0, (leaf, _)))) => {
             let tbs = leaf.tbs_certificate();
-            verify::verify(
+            let outcome = verify::verify(
                 tbs.subject_public_key_info(),
                 scheme,
                 signing_input.as_bytes(),
                 &signature,
-            )
-            .verification(&x509::name(tbs.subject()))
+            );
+            (outcome, x509::name(tbs.subject()))
         }
-        (Ok(_), Some(_), _) => Verification::NotChecked {
-            reason: "x5c[0] is not a readable certificate".into(),
-        },
+        (Ok(_), Some(_), _) => (
+            Outcome::NotChecked("x5c[0] is not a readable certificate".into()),
+            String::new(),
+        ),
     };
+
+    let mut checks = vec![signed.check(&by)];
+    if let Some((0, (leaf, _))) = chain.first() {
+        let carried: Vec<&Certificate> = chain[1..].iter().map(|(_, (c, _))| c).collect();
+        // A JWS has no signing time of its own; tokens that say carry it as `iat`.
+        let iat = payload.get("iat").and_then(Value::as_u64);
+        checks.push(trust::validity(leaf, iat));
+        checks.push(trust::chain(leaf, &carried, trust));
+    }
 
     Ok(Jws {
         payload_json: payload_is_json.then(|| payload.clone()),
@@ -101,7 +114,7 @@ pub(super) fn decode(token: &str) -> Result<Jws, String> {
             payload,
             payload_is_json,
             signature_b64url: signature_b64.to_string(),
-            verification,
+            checks,
             certificates: chain
                 .iter()
                 .map(|(_, (cert, der))| x509::certificate(cert, der))

@@ -17,6 +17,7 @@ mod jws;
 mod oid;
 mod pkcs7;
 mod search;
+mod trust;
 mod verify;
 mod walk;
 mod x509;
@@ -25,27 +26,35 @@ use hermod_shared::decoded::{Decoded, DecodedItem};
 use serde_json::Value;
 
 pub use search::search_text;
+pub use trust::TrustBundle;
 use walk::{Place, Walker};
 
 /// Nesting deeper than this is not looked into; a JWS payload counts as one more level.
 const MAX_DEPTH: usize = 32;
 
-/// Everything decodable found in a JSON body, in document order.
-pub fn decode_body(body: &Value) -> Vec<DecodedItem> {
+/// Everything decodable found in a JSON body, in document order; signers' certificates are chained
+/// to `trust` (without one, that check says it was not made).
+pub fn decode_body(body: &Value, trust: Option<&TrustBundle>) -> Vec<DecodedItem> {
     verify::new_budget();
-    let mut walker = Walker::default();
+    let mut walker = Walker {
+        trust,
+        ..Walker::default()
+    };
     walker.value(body, &Place::root(), 0);
     walker.items
 }
 
 /// Same for a raw text body: parses JSON first; a non-JSON body that is itself a JWS, base64 DER
 /// or PEM is decoded as one item at pointer "".
-pub fn decode_text(body: &str) -> Vec<DecodedItem> {
+pub fn decode_text(body: &str, trust: Option<&TrustBundle>) -> Vec<DecodedItem> {
     match serde_json::from_str::<Value>(body) {
-        Ok(json) => decode_body(&json),
+        Ok(json) => decode_body(&json, trust),
         Err(_) => {
             verify::new_budget();
-            let mut walker = Walker::default();
+            let mut walker = Walker {
+                trust,
+                ..Walker::default()
+            };
             walker.string(body, &Place::root(), 0);
             walker.items
         }

@@ -9,12 +9,13 @@ use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::oid::db::rfc5911;
 use der::{Any, Encode};
-use hermod_shared::decoded::{Pkcs7Summary, SignerSummary, Verification};
+use hermod_shared::decoded::{Check, Pkcs7Summary, SignerSummary};
 use x509_cert::certificate::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::time::Time;
 
 use super::oid::oid_name;
+use super::trust::{self, TrustBundle};
 use super::verify::{self, Hash, Outcome, Scheme};
 use super::x509;
 
@@ -22,7 +23,10 @@ use super::x509;
 const MAX_SHOWN: usize = 32;
 
 /// `info` must be SignedData (the caller checks the content type to report others by name).
-pub(super) fn signed_data(info: &ContentInfo) -> Result<Pkcs7Summary, String> {
+pub(super) fn signed_data(
+    info: &ContentInfo,
+    trust: Option<&TrustBundle>,
+) -> Result<Pkcs7Summary, String> {
     let signed: SignedData = info
         .content
         .decode_as()
@@ -44,7 +48,10 @@ pub(super) fn signed_data(info: &ContentInfo) -> Result<Pkcs7Summary, String> {
         .0
         .iter()
         .take(MAX_SHOWN)
-        .map(|si| signer(si, &certificates, content.as_deref(), &encap.econtent_type))
+        .map(|si| {
+            let content = content.as_deref();
+            signer(si, &certificates, content, &encap.econtent_type, trust)
+        })
         .collect();
     let more =
         |n: usize, what: &str| (n > MAX_SHOWN).then(|| format!("{} more {what}", n - MAX_SHOWN));
@@ -93,6 +100,7 @@ fn signer(
     certificates: &[&Certificate],
     content: Option<&[u8]>,
     content_type: &ObjectIdentifier,
+    trust: Option<&TrustBundle>,
 ) -> SignerSummary {
     let cert = certificates
         .iter()
@@ -112,21 +120,27 @@ fn signer(
             )
         }
     };
-    let signing_time = signed_attribute(si, rfc5911::ID_SIGNING_TIME)
-        .and_then(|v| v.decode_as::<Time>().ok())
-        .map(|t| x509::time(&t));
-    let verification = match cert {
-        None => Verification::NotChecked {
-            reason: "the signer's certificate is not in the message".into(),
-        },
-        Some(cert) => check(si, cert, content, content_type).verification(&signer),
+    let signed_at =
+        signed_attribute(si, rfc5911::ID_SIGNING_TIME).and_then(|v| v.decode_as::<Time>().ok());
+    let digest = digest(si, content);
+    let mut checks = match cert {
+        None => vec![
+            Outcome::NotChecked("the signer's certificate is not in the message".into())
+                .check(&signer),
+        ],
+        Some(cert) => vec![
+            check(si, cert, content, content_type, &digest).check(&signer),
+            trust::validity(cert, signed_at.map(|t| t.to_unix_duration().as_secs())),
+            trust::chain(cert, certificates, trust),
+        ],
     };
+    checks.insert(0, digest);
     SignerSummary {
         signer,
         digest_algorithm: oid_name(&si.digest_alg.oid),
         signature_algorithm: oid_name(&si.signature_algorithm.oid),
-        signing_time,
-        verification,
+        signing_time: signed_at.map(|t| x509::time(&t)),
+        checks,
     }
 }
 
@@ -152,13 +166,48 @@ fn signed_attribute(si: &SignerInfo, oid: ObjectIdentifier) -> Option<&Any> {
         .next()
 }
 
-/// RFC 5652 §5.4: with signed attributes the signature covers their DER as a SET OF, and the
-/// message-digest attribute ties them to the content; without, it covers the content itself.
+/// RFC 5652 §5.4: with signed attributes, the message-digest attribute ties them to the content.
+fn digest(si: &SignerInfo, content: Option<&[u8]>) -> Check {
+    const NAME: &str = "digest";
+    let (Some(_), Some(content)) = (&si.signed_attrs, content) else {
+        return Check::not_checked(
+            NAME,
+            match content {
+                None => "detached content, which the message does not carry",
+                Some(_) => "no signed attributes: the signature covers the content itself",
+            },
+        );
+    };
+    let hash = match Hash::from_oid(&si.digest_alg.oid) {
+        Ok(hash) => hash,
+        Err(reason) => return Check::not_checked(NAME, reason),
+    };
+    match signed_attribute(si, rfc5911::ID_MESSAGE_DIGEST)
+        .and_then(|v| v.decode_as::<OctetString>().ok())
+    {
+        None => Check::failed(NAME, "no message-digest attribute"),
+        Some(d) if d.as_bytes() != hash.digest(content).as_slice() => Check::failed(
+            NAME,
+            "the message-digest attribute does not match the content",
+        ),
+        Some(_) => Check::passed(
+            NAME,
+            format!(
+                "the content's {} matches the signed message-digest attribute",
+                oid_name(&si.digest_alg.oid)
+            ),
+        ),
+    }
+}
+
+/// With signed attributes the signature covers their DER as a SET OF (and `digest` ties them to
+/// the content: a failed one fails the signature too); without, it covers the content itself.
 fn check(
     si: &SignerInfo,
     cert: &Certificate,
     content: Option<&[u8]>,
     content_type: &ObjectIdentifier,
+    digest: &Check,
 ) -> Outcome {
     let hash = match Hash::from_oid(&si.digest_alg.oid) {
         Ok(hash) => hash,
@@ -170,18 +219,8 @@ fn check(
     };
     let message = match (&si.signed_attrs, content) {
         (Some(attrs), _) => {
-            if let Some(content) = content {
-                let digest = signed_attribute(si, rfc5911::ID_MESSAGE_DIGEST)
-                    .and_then(|v| v.decode_as::<OctetString>().ok());
-                match digest {
-                    None => return Outcome::Invalid("no message-digest attribute".into()),
-                    Some(d) if d.as_bytes() != hash.digest(content).as_slice() => {
-                        return Outcome::Invalid(
-                            "the message-digest attribute does not match the content".into(),
-                        );
-                    }
-                    Some(_) => {}
-                }
+            if digest.passed == Some(false) {
+                return Outcome::Invalid(digest.detail.clone());
             }
             let declared = signed_attribute(si, rfc5911::ID_CONTENT_TYPE)
                 .and_then(|v| v.decode_as::<ObjectIdentifier>().ok());
@@ -216,12 +255,15 @@ fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::decode_text;
     use crate::decode::verify::MAX_CHECKS;
     use cms::signed_data::SignerInfos;
     use der::asn1::SetOfVec;
     use der::{Decode, Encode};
     use hermod_shared::decoded::Decoded;
+
+    fn signature(signer: &SignerSummary) -> &Check {
+        crate::decode::tests::check(&signer.checks, "signature")
+    }
     use hermod_simulator::material::Identity;
 
     /// The simulator's signed message, its one signer copied `n` times, each signature different.
@@ -247,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_message_of_two_thousand_signers_costs_a_bounded_number_of_checks_and_says_so() {
-        let items = decode_text(&crafted(2000));
+        let items = crate::decode::decode_text(&crafted(2000), None);
         let Decoded::Pkcs7(p7) = &items[0].decoded else {
             panic!("{items:#?}")
         };
@@ -255,25 +297,23 @@ mod tests {
         let (checked, skipped): (Vec<_>, Vec<_>) = p7
             .signers
             .iter()
-            .partition(|s| !matches!(s.verification, Verification::NotChecked { .. }));
+            .partition(|s| signature(s).passed.is_some());
         assert_eq!(checked.len(), MAX_CHECKS as usize);
-        assert!(skipped.iter().all(|s| matches!(
-            &s.verification,
-            Verification::NotChecked { reason } if reason.contains("too many signatures")
-        )));
+        assert!(
+            skipped
+                .iter()
+                .all(|s| signature(s).detail.contains("too many signatures"))
+        );
         assert_eq!(
             p7.left_out.as_deref(),
             Some("1968 more signers, not decoded: a message shows its first 32 of each")
         );
         // The next body has a budget of its own.
-        let items = decode_text(&crafted(1));
+        let items = crate::decode::decode_text(&crafted(1), None);
         let Decoded::Pkcs7(p7) = &items[0].decoded else {
             panic!("{items:#?}")
         };
-        assert!(!matches!(
-            p7.signers[0].verification,
-            Verification::NotChecked { .. }
-        ));
+        assert!(signature(&p7.signers[0]).passed.is_some());
         assert_eq!(p7.left_out, None);
     }
 }

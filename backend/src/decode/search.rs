@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use hermod_shared::decoded::{CertSummary, Decoded, DecodedItem, Verification};
+use hermod_shared::decoded::{CertSummary, Decoded, DecodedItem};
 use serde_json::Value;
 
 use super::MAX_DEPTH;
@@ -25,7 +25,6 @@ pub fn search_text(items: &[DecodedItem]) -> String {
             Decoded::Jws {
                 header,
                 payload,
-                verification,
                 certificates,
                 ..
             } => {
@@ -35,9 +34,7 @@ pub fn search_text(items: &[DecodedItem]) -> String {
                     }
                 }
                 json_words(payload, &mut words, 0);
-                if let Verification::Valid { by } = verification {
-                    words.push(by.clone());
-                }
+                // The signer is the first certificate's subject: among these.
                 certificates.iter().for_each(|c| cert_words(c, &mut words));
             }
             Decoded::Certificate(cert) => cert_words(cert, &mut words),

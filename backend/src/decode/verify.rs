@@ -6,7 +6,7 @@ use der::Encode;
 use der::asn1::ObjectIdentifier;
 use der::oid::db::{rfc5912, rfc8410};
 use der::referenced::OwnedToRef;
-use hermod_shared::decoded::Verification;
+use hermod_shared::decoded::Check;
 use rsa::pkcs1::{DecodeRsaPublicKey, RsaPssParamsOwned};
 use rsa::signature::hazmat::PrehashVerifier;
 use rsa::traits::PublicKeyParts;
@@ -120,7 +120,7 @@ fn pss_hash(alg: &AlgorithmIdentifierOwned) -> Result<Hash, String> {
     Hash::from_oid(&params.hash.oid)
 }
 
-/// The outcome of one check; [`Outcome::verification`] names the key's holder when it is valid.
+/// The outcome of one check; [`Outcome::check`] names the key's holder when it is valid.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Outcome {
     Valid,
@@ -129,11 +129,13 @@ pub(super) enum Outcome {
 }
 
 impl Outcome {
-    pub(super) fn verification(self, by: &str) -> Verification {
+    /// The signature's own check, beside the others of [`super::trust`].
+    pub(super) fn check(self, by: &str) -> Check {
+        const NAME: &str = "signature";
         match self {
-            Outcome::Valid => Verification::Valid { by: by.to_string() },
-            Outcome::Invalid(reason) => Verification::Invalid { reason },
-            Outcome::NotChecked(reason) => Verification::NotChecked { reason },
+            Outcome::Valid => Check::passed(NAME, format!("valid ({by})")),
+            Outcome::Invalid(reason) => Check::failed(NAME, format!("invalid: {reason}")),
+            Outcome::NotChecked(reason) => Check::not_checked(NAME, reason),
         }
     }
 }

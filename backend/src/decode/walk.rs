@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::asn1::{DerShape, decode_der, der_shape};
 use super::encoding::{base64_bytes, pem_blocks};
 use super::image::image;
+use super::trust::TrustBundle;
 use super::{MAX_DEPTH, jws, unparsed};
 
 /// A body yielding more items than this is cut short: no page shows more usefully.
@@ -68,11 +69,13 @@ impl Place {
 }
 
 #[derive(Default)]
-pub(super) struct Walker {
+pub(super) struct Walker<'t> {
     pub(super) items: Vec<DecodedItem>,
+    /// What the signer certificates found are chained to.
+    pub(super) trust: Option<&'t TrustBundle>,
 }
 
-impl Walker {
+impl Walker<'_> {
     fn push(&mut self, pointer: String, label: String, decoded: Decoded) {
         if self.items.len() < MAX_ITEMS {
             self.items.push(DecodedItem {
@@ -173,7 +176,7 @@ impl Walker {
         } else if essence.starts_with("image/") || is_visual_image(map) {
             self.found(&place, image(&essence, bytes));
         } else if der_shape(&bytes) != DerShape::NotDer {
-            self.found(&place, decode_der(&bytes));
+            self.found(&place, decode_der(&bytes, self.trust));
         } else if let Ok(text) = String::from_utf8(bytes) {
             // JSON, XML, a JWS or PEM sent as application/*: material inside, else the text.
             let before = self.items.len();
@@ -226,7 +229,7 @@ impl Walker {
         if s.contains("-----BEGIN ") {
             for block in pem_blocks(s) {
                 let decoded = match block {
-                    Ok(der) => decode_der(&der),
+                    Ok(der) => decode_der(&der, self.trust),
                     Err(reason) => unparsed("PEM", reason),
                 };
                 self.found(place, decoded);
@@ -244,7 +247,7 @@ impl Walker {
         let report = place.hint && s.len() >= MIN_REPORTED_LEN;
         match base64_bytes(s) {
             Ok(bytes) if der_shape(&bytes) != DerShape::NotDer => {
-                self.found(place, decode_der(&bytes));
+                self.found(place, decode_der(&bytes, self.trust));
             }
             // Long base64 that is not DER could be anything; only a material key makes it news.
             Ok(bytes) if report => self.found(
@@ -257,7 +260,7 @@ impl Walker {
     }
 
     fn jws(&mut self, token: &str, place: &Place, depth: usize) {
-        let jws = match jws::decode(token) {
+        let jws = match jws::decode(token, self.trust) {
             Ok(jws) => jws,
             Err(reason) => return self.found(place, unparsed("JWS", reason)),
         };

@@ -35,6 +35,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub const ADMIN_PASSWORD_ENV: &str = "HERMOD_CONSOLE_ADMIN_PASSWORD";
 /// Where `demo` keeps the password it made for `admin`.
 const DEMO_PASSWORD_FILE: &str = "demo-admin-password";
+/// The demo's simulator CAs, one added on every start (a new one each run): idm's trust bundle.
+const SIMULATOR_CA_FILE: &str = "simulator-ca.pem";
 
 /// Logs go to stderr, filtered by `RUST_LOG` (`info` by default); stdout carries only the
 /// `listening on` lines that scripts wait for (and `demo`'s login hint). `serve` and `demo` call this
@@ -307,9 +309,29 @@ pub async fn demo(listen: &str, data_dir: &Path) -> Result<(), BoxError> {
              callback_basic_auth = \"{id}-callback:{password}\"\n"
         ));
     }
-    let config = Config::from_toml(&console_toml, std::env::vars())
+    let mut config = Config::from_toml(&console_toml, std::env::vars())
         .map_err(|e| ConfigError(format!("demo configuration: {e}")))?;
     init_logging(config.log_format);
+    // idm's signers chain to the simulator's CA (made for this run); da's are left without a
+    // bundle, so the demo shows both outcomes of the chain check.
+    let ca = data_dir.join(SIMULATOR_CA_FILE);
+    let pem =
+        tokio::task::spawn_blocking(|| simulator::material::Identity::shared()?.ca_cert_pem())
+            .await??;
+    std::fs::create_dir_all(data_dir)?;
+    // Added, not replaced: what the simulator signed before a restart still chains.
+    let mut bundle = match std::fs::read_to_string(&ca) {
+        Ok(bundle) => bundle,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e.into()),
+    };
+    if !bundle.contains(&pem) {
+        bundle.push_str(&pem);
+        std::fs::write(&ca, bundle)?;
+    }
+    if let Some(idm) = config.clients.get_mut("idm") {
+        idm.trust_bundle = Some(ca);
+    }
     let sim_config = SimConfig::from_toml(&sim_toml, std::env::vars())
         .map_err(|e| ConfigError(format!("demo simulator configuration: {e}")))?;
     let admin_password = demo_password(data_dir)?;
@@ -353,6 +375,7 @@ pub fn check_config(path: &Path) -> Result<(), BoxError> {
     let config = Config::load(path)?;
     for (id, client) in &config.clients {
         HermodClient::new(id, client)?;
+        client.trust_bundle(id)?;
     }
     if let Some(tls) = &config.tls {
         TlsFiles::load(&tls.cert_file, &tls.key_file)?;

@@ -5,7 +5,7 @@ use super::{Created, Export, ListQuery, export, flag, invalid, record_id};
 use crate::audit::{self, AuditLog, Event};
 use crate::auth::{Caller, RequestMeta};
 use crate::clock::now_ms;
-use crate::decode;
+use crate::decode::{self, TrustBundle};
 use crate::error::{ApiError, ApiJson, ApiQuery, Code};
 use crate::hermod::{Exchange, Failure, Sending, pollable};
 use crate::metrics::Metrics;
@@ -16,10 +16,12 @@ use crate::store::{
 use axum::Json;
 use axum::extract::{Path, State};
 use hermod_shared::console::{
-    CommandDetail, CommandRecord, CommandState, LinkCommand, ListPage, PollResult, QrCode,
-    SendCommand, TimelineEntry,
+    CommandDetail, CommandRecord, CommandState, HermodReply, LinkCommand, ListPage, PollResult,
+    QrCode, SendCommand, TimelineEntry,
 };
-use hermod_shared::hermod::{CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys};
+use hermod_shared::hermod::{
+    self, CommandType, Correlation, CreateAnswer, Destination, EnvelopeKeys,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -32,6 +34,7 @@ fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
         state: c.state,
         client: c.client,
         overdue: flag("overdue", &q.overdue)?,
+        reason: q.reason()?,
         query: c.query,
     })
 }
@@ -56,6 +59,7 @@ const EXPORT_COLUMNS: &[&str] = &[
     "reissue_of",
     "created_by",
     "overdue_at",
+    "reason",
     "answer_status",
     "request",
     "decoded",
@@ -77,6 +81,7 @@ fn export_row(e: &Exported<CommandRecord>) -> Vec<String> {
         c.reissue_of.map(|r| r.to_string()).unwrap_or_default(),
         opt(&c.created_by),
         opt(&c.overdue_at),
+        opt(&c.reason),
         c.answer
             .as_ref()
             .and_then(|a| a.status)
@@ -136,7 +141,8 @@ pub async fn detail(
     let poll_url = hermod
         .zip(detail.command.command_id.as_deref())
         .and_then(|(h, id)| pollable(id).then(|| h.poll_url(id)));
-    let detail = with_decoded(StoredDetail { detail, undecoded }, move |detail| {
+    let trust = clients.trust(&detail.command.client);
+    let detail = with_decoded(StoredDetail { detail, undecoded }, trust, move |detail| {
         enrich(detail, &command_url, poll_url.as_deref())
     })
     .await?;
@@ -150,20 +156,25 @@ static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 /// `then` of the detail with every step decoded: the steps the indexer has not reached yet are
 /// decoded here. That checks signatures, milliseconds each, so it runs off the async threads, and a
 /// few commands at a time however many ask at once.
+/// The indexer chains signers to no trust bundle, so with `trust` every step is decoded here.
 pub async fn with_decoded<T: Send + 'static>(
     StoredDetail {
         mut detail,
-        undecoded,
+        mut undecoded,
     }: StoredDetail,
+    trust: Option<Arc<TrustBundle>>,
     then: impl FnOnce(CommandDetail) -> T + Send + 'static,
 ) -> Result<T, ApiError> {
+    if trust.is_some() {
+        undecoded = (0..detail.timeline.len()).collect();
+    }
     if undecoded.is_empty() {
         return tokio::task::spawn_blocking(move || then(detail))
             .await
             .map_err(ApiError::internal);
     }
     decoding(move || {
-        decode_steps(&mut detail, &undecoded);
+        decode_steps(&mut detail, &undecoded, trust.as_deref());
         then(detail)
     })
     .await
@@ -200,24 +211,20 @@ fn enrich(mut detail: CommandDetail, command_url: &str, poll_url: Option<&str>) 
 }
 
 /// Decodes the steps at `undecoded`.
-fn decode_steps(detail: &mut CommandDetail, undecoded: &[usize]) {
+fn decode_steps(detail: &mut CommandDetail, undecoded: &[usize], trust: Option<&TrustBundle>) {
     let request = &detail.command.request;
+    let text = |body: &Option<String>| {
+        body.as_deref()
+            .map(|body| decode::decode_text(body, trust))
+            .unwrap_or_default()
+    };
     for &i in undecoded {
         let entry = &mut detail.timeline[i];
         let items = match &*entry {
-            TimelineEntry::Sent { .. } => decode::decode_body(request),
-            TimelineEntry::Answer { reply, .. } => reply
-                .body
-                .as_deref()
-                .map(decode::decode_text)
-                .unwrap_or_default(),
-            TimelineEntry::Callback { callback, .. } => decode::decode_text(&callback.body),
-            TimelineEntry::Poll { poll, .. } => poll
-                .reply
-                .body
-                .as_deref()
-                .map(decode::decode_text)
-                .unwrap_or_default(),
+            TimelineEntry::Sent { .. } => decode::decode_body(request, trust),
+            TimelineEntry::Answer { reply, .. } => text(&reply.body),
+            TimelineEntry::Callback { callback, .. } => decode::decode_text(&callback.body, trust),
+            TimelineEntry::Poll { poll, .. } => text(&poll.reply.body),
         };
         *entry.decoded_mut() = items;
     }
@@ -336,6 +343,7 @@ pub async fn send(
                 state: created.state,
                 command_id: created.command_id,
                 destinations: created.destinations,
+                reason: send_reason(&exchange.reply),
                 reply: exchange.reply,
                 expires_at: created.expires_at,
                 audit: audit::entry(&meta, Some(&caller), event),
@@ -427,6 +435,28 @@ fn interpret_create(
         now_ms().saturating_add(i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(1000))
     });
     (created, None)
+}
+
+/// What became of a send, in one line: why no answer came, or Hermod's status and the message of
+/// its body (Spring Boot's `message` or `error`, else the body itself). Kept only if it failed.
+fn send_reason(reply: &HermodReply) -> Option<String> {
+    if let Some(error) = &reply.error {
+        return hermod::one_line(error);
+    }
+    let status = reply.status?;
+    let body = reply.body.as_deref().unwrap_or_default();
+    let said = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            ["message", "error"]
+                .iter()
+                .find_map(|k| hermod::reason(v.get(k)?))
+        })
+        .or_else(|| hermod::one_line(body));
+    Some(match said {
+        Some(said) => format!("Hermod answered {status}: {said}"),
+        None => format!("Hermod answered {status}"),
+    })
 }
 
 /// A 502 `code`, with Hermod's status and body.
@@ -551,14 +581,17 @@ pub async fn poll_command(
         ));
     };
     let exchange = client.hermod.poll(&hermod_id).await;
-    let reported = exchange
+    let said = exchange
         .success_json()
-        .and_then(|v| Correlation::of(&v, &clients.envelope).state);
+        .map(|v| Correlation::of(&v, &clients.envelope))
+        .unwrap_or_default();
+    let reported = said.state;
     let (poll, command) = store
         .insert_poll(NewPoll {
             command: id,
             reply: exchange.reply.clone(),
             state: reported.as_deref().map(CommandState::parse),
+            reason: said.reason,
         })
         .await?;
     let detail = json!({

@@ -7,6 +7,7 @@ use super::commands::with_decoded;
 use super::{ZipFile, record_id};
 use crate::clock::{now_ms, rfc3339};
 use crate::error::ApiError;
+use crate::state::Clients;
 use crate::store::{Evidence, Store};
 use crate::zip;
 use axum::extract::{Path, State};
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub async fn evidence(
     State(store): State<Arc<dyn Store>>,
+    State(clients): State<Arc<Clients>>,
     Path(id): Path<String>,
 ) -> Result<ZipFile, ApiError> {
     let id = record_id(&id, "command")?;
@@ -26,7 +28,11 @@ pub async fn evidence(
         .await?
         .ok_or_else(|| ApiError::not_found("command"))?;
     let made_at = rfc3339(now_ms());
-    let files = with_decoded(detail, move |detail| files(&detail, &audit, &made_at)).await?;
+    let trust = clients.trust(&detail.detail.command.client);
+    let files = with_decoded(detail, trust, move |detail| {
+        files(&detail, &audit, &made_at)
+    })
+    .await?;
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
     if files.len() > zip::MOST_FILES || bytes > zip::MOST_BYTES / 2 {
         return Err(ApiError::internal(format!(

@@ -54,6 +54,8 @@ pub struct ListQuery {
     pub unmatched: Option<String>,
     /// Commands: `true` for those whose callback is overdue, `false` for the others.
     pub overdue: Option<String>,
+    /// Commands: those whose failure `reason` holds this text, in any case (at most 256 characters).
+    pub reason: Option<String>,
     /// Callbacks: those of this command (its id).
     pub command: Option<String>,
     /// Audit log: whose actions.
@@ -124,6 +126,11 @@ pub fn int(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
 }
 
 impl ListQuery {
+    /// Commands' `reason` filter, checked.
+    pub fn reason(&self) -> Result<Option<String>, ApiError> {
+        text("reason", &self.reason, MAX_SEARCH)
+    }
+
     pub fn common(&self) -> Result<Common, ApiError> {
         let limit = int("limit", &self.limit)?.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {

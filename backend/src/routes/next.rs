@@ -29,7 +29,7 @@ pub async fn next(
         .await?
         .ok_or_else(|| ApiError::not_found("command"))?;
     let keys = clients.body_keys.clone();
-    with_decoded(stored, move |detail| follow(&detail, &keys))
+    with_decoded(stored, None, move |detail| follow(&detail, &keys))
         .await?
         .map(Json)
         .map_err(|why| ApiError::new(Code::NotFound, why))

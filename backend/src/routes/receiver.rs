@@ -157,6 +157,7 @@ async fn receive(
             callback_type: kind,
             command_id: found.command_id,
             state: found.state,
+            reason: found.reason,
             external_id: found.external_id,
             body: text,
             headers,

@@ -51,6 +51,8 @@ pub struct CommandFilter {
     pub client: Option<String>,
     /// Only those whose callback is overdue (`true`), or none of them.
     pub overdue: Option<bool>,
+    /// Those whose `reason` holds this text, in any case.
+    pub reason: Option<String>,
     pub query: Query,
 }
 

@@ -62,6 +62,8 @@ pub struct SendResult {
     pub destinations: Vec<Destination>,
     pub reply: HermodReply,
     pub expires_at: Option<i64>,
+    /// Why the send failed, when it did (kept only with a failed state: `states::failure`).
+    pub reason: Option<String>,
     /// Written with the outcome; `detail` gains the command's `command_id` and `state` as stored.
     pub audit: AuditEntry,
 }
@@ -73,6 +75,8 @@ pub struct NewCallback {
     pub callback_type: String,
     pub command_id: Option<String>,
     pub state: Option<String>,
+    /// Its error as one line (`hermod::reason`), which becomes its command's when it ends it.
+    pub reason: Option<String>,
     pub external_id: Option<String>,
     pub body: String,
     pub headers: Vec<(String, String)>,
@@ -114,6 +118,8 @@ pub struct NewPoll {
     pub reply: HermodReply,
     /// The state the answer reports, if it reports one.
     pub state: Option<CommandState>,
+    /// The error it reports, as one line.
+    pub reason: Option<String>,
 }
 
 /// A command's detail as stored. The indexer decodes each body once, after it is acknowledged, and

@@ -1,6 +1,6 @@
 //! Two bodies compared: `GET /api/diff`, what was decoded from each included.
 
-use crate::harness::{CALLBACK_PASSWORD, CALLBACK_USER, TestApp, b64, sign_body, unique};
+use crate::harness::{TestApp, b64, sign_body, unique};
 use axum::http::Method;
 use hermod_shared::console::{BodyDiff, Role};
 use serde_json::json;
@@ -57,14 +57,7 @@ async fn two_requests_two_callbacks_and_two_polls_are_compared_with_what_was_dec
         json!({"commandId": command_id, "state": "IN_PROGRESS"}),
         json!({"commandId": command_id, "state": "REJECTED", "error": "USER_REJECTED"}),
     ] {
-        app.callback(
-            "/clients/idm/rest/callback/sign",
-            Some((CALLBACK_USER, CALLBACK_PASSWORD)),
-            "application/json",
-            body.to_string(),
-        )
-        .await
-        .expect(200);
+        app.sign_callback(body.to_string()).await.expect(200);
         let list = app
             .call(
                 Method::GET,

@@ -487,6 +487,17 @@ callback_password = "{CALLBACK_PASSWORD}"
         self.send(request.body(body).expect("a request")).await
     }
 
+    /// A sign callback as idm's Hermod posts it, with its credential.
+    pub async fn sign_callback(&self, body: impl Into<Vec<u8>>) -> Answer {
+        self.callback(
+            "/clients/idm/rest/callback/sign",
+            Some((CALLBACK_USER, CALLBACK_PASSWORD)),
+            "application/json",
+            body,
+        )
+        .await
+    }
+
     /// The console still answers, and is ready: an earlier request left nothing broken behind.
     pub async fn assert_healthy(&self) {
         for path in ["/healthz", "/readyz"] {

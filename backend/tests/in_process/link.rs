@@ -1,7 +1,7 @@
 //! A send whose answer never came (`SEND_UNKNOWN`) is linked by hand to the commandId Hermod created
 //! it under: the callbacks that came for that id are matched, the outcome follows, and it is audited.
 
-use crate::harness::{CALLBACK_PASSWORD, CALLBACK_USER, Credential, TestApp, sign_body, unique};
+use crate::harness::{Credential, TestApp, sign_body, unique};
 use axum::http::Method;
 use hermod_shared::console::{CallbackRecord, CommandRecord, CommandState, ListPage, Role};
 use serde_json::json;
@@ -35,14 +35,7 @@ async fn a_send_unknown_command_linked_to_its_command_id_adopts_its_callbacks() 
         "state": "COMPLETED",
         "response": "c2lnbmF0dXJl",
     });
-    app.callback(
-        "/clients/idm/rest/callback/sign",
-        Some((CALLBACK_USER, CALLBACK_PASSWORD)),
-        "application/json",
-        callback.to_string(),
-    )
-    .await
-    .expect(200);
+    app.sign_callback(callback.to_string()).await.expect(200);
 
     let (app, operator) = (&app, &operator);
     let link = |id: i64, command_id: &str| {

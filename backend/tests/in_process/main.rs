@@ -18,6 +18,8 @@ mod login;
 mod metrics;
 mod next;
 mod openapi;
+mod reasons;
 mod receiver;
 mod replicas;
 mod request_id;
+mod verification;

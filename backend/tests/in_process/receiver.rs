@@ -80,14 +80,7 @@ async fn a_configured_state_name_ends_its_command_as_the_state_it_means() {
             let body = json!({"commandId": command_id, "state": state}).to_string();
             let (app, operator) = (&app, &operator);
             async move {
-                app.callback(
-                    "/clients/idm/rest/callback/sign",
-                    Some((CALLBACK_USER, CALLBACK_PASSWORD)),
-                    "application/json",
-                    body,
-                )
-                .await
-                .expect(200);
+                app.sign_callback(body).await.expect(200);
                 let path = format!("/api/commands/{id}");
                 let detail = app.call(Method::GET, &path, operator, None).await;
                 detail.expect(200).json()["command"]["state"].clone()

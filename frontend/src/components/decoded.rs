@@ -2,7 +2,7 @@
 //! body stays one click away beside it; what did not parse is shown with the reason.
 
 use hermod_shared::decoded::{
-    CertSummary, CsrSummary, Decoded, DecodedItem, KeyInfo, Pkcs7Summary, Verification,
+    CertSummary, Check, CsrSummary, Decoded, DecodedItem, KeyInfo, Pkcs7Summary,
 };
 use leptos::prelude::*;
 use serde_json::Value;
@@ -15,18 +15,26 @@ fn key_text(k: &KeyInfo) -> String {
     }
 }
 
-#[component]
-fn Verified(v: Verification) -> impl IntoView {
-    let (class, text) = match v {
-        Verification::Valid { by } => ("badge tone-ok", format!("✓ signature valid ({by})")),
-        Verification::Invalid { reason } => {
-            ("badge tone-bad", format!("✕ signature invalid: {reason}"))
-        }
-        Verification::NotChecked { reason } => {
-            ("badge tone-neutral", format!("• not checked: {reason}"))
-        }
+/// A check's outcome: passed, failed, or not made (`None`).
+fn badge(name: String, passed: Option<bool>, text: String) -> impl IntoView {
+    let (class, mark) = match passed {
+        Some(true) => ("badge tone-ok", '✓'),
+        Some(false) => ("badge tone-bad", '✕'),
+        None => ("badge tone-neutral", '•'),
     };
-    view! { <span class=class>{text}</span> }
+    view! { <span class=class data-check=name>{format!("{mark} {text}")}</span> }
+}
+
+/// Each check of a signature: its own, then those that decide what it is worth.
+fn checks(list: Vec<Check>) -> impl IntoView {
+    view! {
+        <div class="checks">
+            {list
+                .into_iter()
+                .map(|c| badge(c.name.clone(), c.passed, format!("{}: {}", c.name, c.detail)))
+                .collect_view()}
+        </div>
+    }
 }
 
 fn row(label: &'static str, value: String) -> impl IntoView {
@@ -58,15 +66,16 @@ fn Certificate(cert: CertSummary) -> impl IntoView {
 
 #[component]
 fn CertRequest(csr: CsrSummary) -> impl IntoView {
-    let sig = match csr.signature_valid {
-        Some(true) => {
-            view! { <span class="badge tone-ok">"✓ self-signature valid"</span> }.into_any()
-        }
-        Some(false) => {
-            view! { <span class="badge tone-bad">"✕ self-signature invalid"</span> }.into_any()
-        }
-        None => view! { <span class="badge tone-neutral">"• not checked"</span> }.into_any(),
+    let text = match csr.signature_valid {
+        Some(true) => "self-signature valid",
+        Some(false) => "self-signature invalid",
+        None => "not checked",
     };
+    let sig = badge(
+        "self-signature".into(),
+        csr.signature_valid,
+        text.to_string(),
+    );
     view! {
         <dl class="facts" data-decoded="cert-request">
             {row("Subject", csr.subject)}
@@ -90,7 +99,7 @@ fn Pkcs7(p: Pkcs7Summary) -> impl IntoView {
                         {format!("Signer: {} ({}, {})", s.signer, s.digest_algorithm, s.signature_algorithm)}
                         {s.signing_time.map(|t| format!(", signed {t}"))}
                     </p>
-                    <Verified v=s.verification/>
+                    {checks(s.checks)}
                 </div>
             }).collect_view()}
             {p.certificates.into_iter().map(|c| view! { <Certificate cert=c/> }).collect_view()}
@@ -125,9 +134,9 @@ fn One(item: DecodedItem, raw: Option<String>) -> impl IntoView {
             <img class="decoded-image" data-decoded="image" alt=item.label.clone() src=format!("data:{content_type};base64,{base64}")/>
         }
         .into_any(),
-        Decoded::Jws { header, payload, payload_is_json, signature_b64url, verification, certificates } => view! {
+        Decoded::Jws { header, payload, payload_is_json, signature_b64url, checks: list, certificates, .. } => view! {
             <div data-decoded="jws">
-                <Verified v=verification/>
+                {checks(list)}
                 <p>"Header"</p><pre>{pretty(&header)}</pre>
                 <p>"Payload"</p>
                 <pre>{if payload_is_json { pretty(&payload) } else { payload.as_str().unwrap_or_default().to_string() }}</pre>

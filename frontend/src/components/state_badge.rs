@@ -1,9 +1,12 @@
 use hermod_shared::console::CommandState;
 use leptos::prelude::*;
 
-/// A state in colour and in words (never colour alone).
+/// A state in colour and in words (never colour alone), and why a failed command failed.
 #[component]
-pub fn StateBadge(state: CommandState) -> impl IntoView {
+pub fn StateBadge(
+    state: CommandState,
+    #[prop(optional_no_strip)] reason: Option<String>,
+) -> impl IntoView {
     let tone = state.tone();
     let icon = match tone {
         "ok" => "✓",
@@ -18,5 +21,6 @@ pub fn StateBadge(state: CommandState) -> impl IntoView {
             " "
             {state.to_string()}
         </span>
+        {reason.map(|r| view! { <span class="reason" data-reason="">{r}</span> })}
     }
 }

@@ -149,7 +149,7 @@ fn CommandView(
         ("startpinreset", CommandState::Completed) => Some("endpinreset"),
         _ => None,
     };
-    let countdown = (c.state == CommandState::InProgress)
+    let expiry = (c.state == CommandState::InProgress)
         .then(|| c.expires_at.clone())
         .flatten();
     let sent_at = parse_ms(&c.created_at);
@@ -165,9 +165,9 @@ fn CommandView(
             <h1>
                 {format!("{} #{}", c.command_type, c.id)}
                 " "
-                <span class="command-state"><StateBadge state=c.state.clone()/></span>
+                <span class="command-state"><StateBadge state=c.state.clone() reason=c.reason.clone()/></span>
             </h1>
-            {countdown.map(|until| view! { <Countdown until=until/> })}
+            {expiry.map(|until| view! { <Countdown until=until/> })}
         </header>
         <dl class="facts">
             <dt>"API client"</dt><dd>{c.client.clone()}</dd>

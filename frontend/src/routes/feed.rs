@@ -203,13 +203,14 @@ pub fn FeedPage() -> impl IntoView {
 #[component]
 fn FeedRow(event: FeedEvent) -> impl IntoView {
     let kind = event.name();
-    let (seq, at, client, ty, state, command, command_id) = match event {
+    let (seq, at, client, ty, state, reason, command, command_id) = match event {
         FeedEvent::Command { seq, command } | FeedEvent::Overdue { seq, command } => (
             seq,
             command.updated_at,
             command.client,
             command.command_type,
             Some(command.state),
+            command.reason,
             Some(command.id),
             command.command_id,
         ),
@@ -219,6 +220,7 @@ fn FeedRow(event: FeedEvent) -> impl IntoView {
             callback.client.clone().unwrap_or_default(),
             callback.callback_type.clone(),
             callback.state.as_deref().map(CommandState::parse),
+            None,
             callback.command,
             callback.command_id.clone(),
         ),
@@ -233,7 +235,7 @@ fn FeedRow(event: FeedEvent) -> impl IntoView {
         <span class="kind">{kind}</span>
         <span class="client">{client}</span>
         <span class=type_class>{ty}</span>
-        <span>{state.map(|s| view! { <StateBadge state=s/> })}</span>
+        <span>{state.map(|s| view! { <StateBadge state=s reason=reason/> })}</span>
         {match command {
             Some(id) => view! { <span class="mono">{format!("#{id}")}</span> }.into_any(),
             None => view! { <span class="tag warn">"unmatched"</span> }.into_any(),

@@ -96,7 +96,7 @@ fn alt_name(host: &str) -> Result<GeneralName, MaterialError> {
         .map_err(fail("DNS name"))
 }
 
-fn pem_cert(cert: &Certificate) -> Result<String, MaterialError> {
+pub(super) fn pem_cert(cert: &Certificate) -> Result<String, MaterialError> {
     cert.to_pem(LineEnding::LF)
         .map_err(fail("encoding certificate"))
 }

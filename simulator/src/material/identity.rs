@@ -2,6 +2,7 @@
 //! CMS SignedData).
 
 use super::certificate::{Ca, Usage, name, validity};
+use super::dev_pki::pem_cert;
 use super::keys::{RsaSigner, rng, spki};
 use super::{MaterialError, fail};
 use base64::Engine as _;
@@ -86,6 +87,11 @@ impl Identity {
 
     pub fn ca_cert_der(&self) -> &[u8] {
         &self.ca_der
+    }
+
+    /// The CA as a trust bundle: what a console's `trust_bundle` names to chain the device to it.
+    pub fn ca_cert_pem(&self) -> Result<String, MaterialError> {
+        pem_cert(&self.ca_cert)
     }
 
     pub fn device_cert_der(&self) -> &[u8] {

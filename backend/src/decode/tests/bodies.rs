@@ -3,12 +3,12 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hermod_shared::decoded::{Decoded, DecodedItem, Verification};
+use hermod_shared::decoded::{Decoded, DecodedItem};
 use serde_json::{Value, json};
 
-use super::{b64, identity, only, unparsed_reason};
+use super::{b64, check, decode_body, decode_text, identity, only, unparsed_reason};
 use crate::decode::walk::MAX_ITEMS;
-use crate::decode::{MAX_DEPTH, decode_body, decode_text, search_text};
+use crate::decode::{MAX_DEPTH, search_text};
 use hermod_simulator::material;
 
 /// A 1×1 grayscale PNG (signature, IHDR, zlib IDAT, IEND, with their CRCs).
@@ -149,13 +149,10 @@ fn broken_material_is_reported_with_a_reason() {
     let items = decode_body(&json!(token));
     assert_eq!(items.len(), 2, "{items:#?}");
     assert_eq!(items[1].pointer, "#header/x5c/0");
-    assert!(matches!(
-        &items[0].decoded,
-        Decoded::Jws {
-            verification: Verification::NotChecked { .. },
-            ..
-        }
-    ));
+    let Decoded::Jws { checks, .. } = &items[0].decoded else {
+        panic!("{items:#?}")
+    };
+    assert_eq!(check(checks, "signature").passed, None);
     // A data item that does not decode.
     let bad = json!({"tbs": [{"key": "t", "content_type": "text/plain", "content_encoding": "base64", "data": "%%%"}]});
     unparsed_reason(only(&decode_body(&bad)), "base64 data item");

@@ -4,13 +4,13 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use der::Decode;
-use hermod_shared::decoded::{Decoded, KeyInfo, Verification};
+use hermod_shared::decoded::{Check, Decoded, KeyInfo};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use x509_cert::certificate::Certificate;
 
-use super::{CA, DEVICE, b64, identity, only, pem};
-use crate::decode::{decode_body, decode_text, search_text};
+use super::{CA, DEVICE, b64, check, decode_body, decode_text, identity, only, pem};
+use crate::decode::search_text;
 use hermod_simulator::material;
 
 #[test]
@@ -32,8 +32,24 @@ fn sign_callback_pkcs7_is_decoded_and_verified() {
     };
     assert_eq!(signer.signer, DEVICE);
     assert_eq!(
-        signer.verification,
-        Verification::Valid { by: DEVICE.into() }
+        check(&signer.checks, "signature").detail,
+        format!("valid ({DEVICE})")
+    );
+    let outcomes: Vec<_> = signer.checks.iter().map(Check::outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("digest", Some(true)),
+            ("signature", Some(true)),
+            ("validity", Some(true)),
+            ("chain", None)
+        ],
+        "{signer:#?}"
+    );
+    assert!(
+        check(&signer.checks, "chain")
+            .detail
+            .contains("no trust bundle")
     );
     assert_eq!(signer.digest_algorithm, "sha256");
     assert_eq!(signer.signature_algorithm, "sha256WithRSAEncryption");
@@ -67,9 +83,17 @@ fn sign_callback_pkcs7_is_decoded_and_verified() {
     let Decoded::Pkcs7(p7) = &only(&items).decoded else {
         panic!("{items:#?}")
     };
+    let signed = check(&p7.signers[0].checks, "signature");
     assert!(
-        matches!(&p7.signers[0].verification, Verification::Invalid { reason } if reason.contains("message-digest")),
+        signed.passed == Some(false) && signed.detail.contains("message-digest"),
         "{p7:#?}"
+    );
+    assert_eq!(
+        (
+            p7.signers[0].checks[0].name.as_str(),
+            p7.signers[0].checks[0].passed
+        ),
+        ("digest", Some(false))
     );
 }
 
@@ -88,7 +112,7 @@ fn authenticate_callback_jws_verifies_with_its_x5c() {
         payload,
         payload_is_json,
         signature_b64url,
-        verification,
+        checks,
         certificates,
     } = &item.decoded
     else {
@@ -98,7 +122,17 @@ fn authenticate_callback_jws_verifies_with_its_x5c() {
     assert_eq!(payload, &json!("challenge 0123456789"));
     assert!(!payload_is_json);
     assert_eq!(Some(signature_b64url.as_str()), jws.rsplit('.').next());
-    assert_eq!(*verification, Verification::Valid { by: DEVICE.into() });
+    // The payload is text, so no `iat` says when it was signed; no bundle to chain to.
+    let outcomes: Vec<_> = checks.iter().map(Check::outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("signature", Some(true)),
+            ("validity", None),
+            ("chain", None)
+        ],
+        "{checks:#?}"
+    );
     let [device, ca] = &certificates[..] else {
         panic!("two certificates: {certificates:#?}")
     };
@@ -134,37 +168,27 @@ fn tampered_jws_is_invalid() {
     payload.replace_range(middle..=middle, flipped);
     let tampered = format!("{}.{payload}.{}", parts[0], parts[2]);
     let items = decode_body(&json!({"response": tampered}));
-    let Decoded::Jws { verification, .. } = &items[0].decoded else {
+    let Decoded::Jws { checks, .. } = &items[0].decoded else {
         panic!("{items:#?}")
     };
-    assert!(
-        matches!(verification, Verification::Invalid { .. }),
-        "{verification:?}"
-    );
+    assert_eq!(check(checks, "signature").passed, Some(false), "{checks:?}");
 
     // A wrong key type for the alg is invalid too, an unverifiable alg only "not checked".
     let header = |alg: &str| {
         let header = json!({"alg": alg, "x5c": [b64(identity().device_cert_der())]});
         URL_SAFE_NO_PAD.encode(header.to_string())
     };
-    let verification_of = |alg: &str| {
+    let signature_of = |alg: &str| {
         let token = format!("{}.{}.{}", header(alg), parts[1], parts[2]);
         match decode_body(&json!(token)).remove(0).decoded {
-            Decoded::Jws { verification, .. } => verification,
+            Decoded::Jws { checks, .. } => check(&checks, "signature").clone(),
             other => panic!("{other:#?}"),
         }
     };
-    assert!(
-        matches!(verification_of("ES256"), Verification::Invalid { reason } if reason.contains("EC key"))
-    );
-    assert!(matches!(
-        verification_of("HS256"),
-        Verification::NotChecked { .. }
-    ));
-    assert!(matches!(
-        verification_of("none"),
-        Verification::NotChecked { .. }
-    ));
+    let es256 = signature_of("ES256");
+    assert!(es256.passed == Some(false) && es256.detail.contains("EC key"));
+    assert_eq!(signature_of("HS256").passed, None);
+    assert_eq!(signature_of("none").passed, None);
 }
 
 #[test]
@@ -189,13 +213,17 @@ fn provision_callback_yields_the_jws_and_its_certificate_requests() {
     let Decoded::Jws {
         payload: decoded_payload,
         payload_is_json: true,
-        verification: Verification::Valid { by },
+        checks,
         ..
     } = &items[0].decoded
     else {
         panic!("{:#?}", items[0])
     };
-    assert_eq!((decoded_payload, by.as_str()), (&payload, DEVICE));
+    assert_eq!(decoded_payload, &payload);
+    assert_eq!(
+        check(checks, "signature").detail,
+        format!("valid ({DEVICE})")
+    );
 
     let expect = [
         ("signer", "RSA", Some(2048), None, "sha256WithRSAEncryption"),

@@ -3,10 +3,12 @@
 
 mod bodies;
 mod material;
+mod trust;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hermod_shared::decoded::{Decoded, DecodedItem};
+use hermod_shared::decoded::{Check, Decoded, DecodedItem};
+use serde_json::Value;
 
 use hermod_simulator::material::Identity;
 
@@ -15,6 +17,15 @@ const CA: &str = "CN=Hermod Simulator Test CA";
 
 fn identity() -> &'static Identity {
     Identity::shared().expect("test PKI")
+}
+
+/// Decoded as the indexer stores a body: chained to no trust bundle.
+fn decode_body(body: &Value) -> Vec<DecodedItem> {
+    crate::decode::decode_body(body, None)
+}
+
+fn decode_text(body: &str) -> Vec<DecodedItem> {
+    crate::decode::decode_text(body, None)
 }
 
 fn b64(bytes: impl AsRef<[u8]>) -> String {
@@ -32,6 +43,11 @@ fn pem(label: &str, der: &[u8]) -> String {
         "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
         lines.join("\n")
     )
+}
+
+/// The check called `name` of a signature, which must have made it.
+pub(super) fn check<'a>(checks: &'a [Check], name: &str) -> &'a Check {
+    Check::named(checks, name).unwrap_or_else(|| panic!("no {name} check in {checks:#?}"))
 }
 
 fn only(items: &[DecodedItem]) -> &DecodedItem {

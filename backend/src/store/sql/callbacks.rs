@@ -142,7 +142,8 @@ pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreErr
     let command = match_command(conn, c)?;
     let id = conn.insert(
         "INSERT INTO callbacks (received_at, client, type, command_id, command, state, \
-         external_id, body, headers, auth, digest, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         external_id, body, headers, auth, digest, path, reason) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &params![
             c.received_at,
             &c.client,
@@ -156,6 +157,7 @@ pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreErr
             &c.auth,
             &p.digest[..],
             &c.path,
+            &c.reason,
         ],
     )?;
     b.indexable();
@@ -167,7 +169,13 @@ pub fn insert(b: &mut Batch<'_>, p: &Prepared) -> Result<CallbackSaved, StoreErr
         |seq, frame| p.event(seq, id, command, frame),
     )?;
     if let Some(command) = command
-        && advance_state(b, command, &reported(c.state.as_deref()), By::Callback)?
+        && advance_state(
+            b,
+            command,
+            &reported(c.state.as_deref()),
+            By::Callback,
+            c.reason.as_deref(),
+        )?
     {
         states::changed(b, command)?;
     }
@@ -294,6 +302,7 @@ mod tests {
             callback_type: "sign".into(),
             command_id: Some("1011".into()),
             state: None,
+            reason: None,
             external_id: Some("ext \"quoted\"\n".into()),
             body: "{\"commandId\":\"1011\",\"x\":\"é\\u0000\"}".into(),
             headers: vec![("content-type".into(), "application/json".into())],

@@ -5,7 +5,7 @@ use super::find;
 use super::indexer::{self, Doc};
 use super::select::Sql;
 use super::states::{
-    By, COLUMNS, advance_state, by_id, changed, existing, publish, record, reported,
+    By, COLUMNS, advance_state, by_id, changed, existing, failure, publish, record, reported,
 };
 use super::writer::Batch;
 use super::{audit, callbacks, time};
@@ -55,6 +55,7 @@ pub fn insert(b: &mut Batch<'_>, c: &NewCommand) -> Result<CommandRecord, StoreE
         reissue_of: c.reissue_of,
         created_by: c.created_by.clone(),
         overdue_at: None,
+        reason: None,
     };
     publish(b, &command)?;
     Ok(command)
@@ -67,16 +68,16 @@ fn adopt(
     mut command: CommandRecord,
     command_id: &str,
 ) -> Result<CommandRecord, StoreError> {
-    let early: Vec<(i64, Option<String>)> = b.db().query(
+    let early: Vec<(i64, Option<String>, Option<String>)> = b.db().query(
         "UPDATE callbacks SET command = ? WHERE client = ? AND command_id = ? \
-         AND command IS NULL RETURNING id, state",
+         AND command IS NULL RETURNING id, state, reason",
         &params![command.id, &command.client, command_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    for (callback, state) in early {
+    for (callback, state, reason) in early {
         callbacks::changed(b, callback)?;
         let state = reported(state.as_deref());
-        if advance_state(b, command.id, &state, By::Callback)? {
+        if advance_state(b, command.id, &state, By::Callback, reason.as_deref())? {
             command = existing(b.db(), command.id)?;
         }
     }
@@ -143,9 +144,10 @@ pub fn finish_send(b: &mut Batch<'_>, s: &SendResult) -> Result<CommandRecord, S
     // A command Hermod created awaits its callback from now until its expiry: callbacks come "for
     // command responses and timeouts" (docs/hermod.md). Callbacks adopted below end the wait.
     let callback_due = s.expires_at.filter(|_| command_id.is_some());
+    let reason = failure(&s.state, s.reason.as_deref());
     b.db().execute(
         "UPDATE commands SET state = ?, command_id = ?, destinations = ?, answer = ?, \
-         expires_at = ?, updated_at = ?, callback_due = ? WHERE id = ?",
+         expires_at = ?, updated_at = ?, callback_due = ?, reason = ? WHERE id = ?",
         &params![
             s.state.as_str(),
             &command_id,
@@ -154,6 +156,7 @@ pub fn finish_send(b: &mut Batch<'_>, s: &SendResult) -> Result<CommandRecord, S
             s.expires_at,
             b.now(),
             callback_due,
+            reason,
             s.id,
         ],
     )?;
@@ -164,6 +167,7 @@ pub fn finish_send(b: &mut Batch<'_>, s: &SendResult) -> Result<CommandRecord, S
     command.answer = Some(s.reply.clone());
     command.expires_at = s.expires_at.map(time);
     command.updated_at = time(b.now());
+    command.reason = reason.map(str::to_string);
     if let Some(command_id) = command.command_id.clone() {
         // Callbacks that beat Hermod's answer here are matched now.
         command = adopt(b, command, &command_id)?;
@@ -193,7 +197,7 @@ pub fn insert_poll(
     )?;
     b.indexable();
     let moved = match &p.state {
-        Some(state) => advance_state(b, p.command, state, By::Poll)?,
+        Some(state) => advance_state(b, p.command, state, By::Poll, p.reason.as_deref())?,
         None => false,
     };
     let command = if moved {
@@ -345,6 +349,7 @@ fn query(conn: Conn<'_>, f: &CommandFilter, select: &str) -> Sql {
         .and_eq("c.state", &f.state)
         .and_eq("c.client", &f.client)
         .and_set("c.overdue_at", f.overdue)
+        .and_holding("c.reason", &f.reason)
         .and_window("c.created_at", "c.id", &f.query)
         .newest_first("c.id", &f.query);
     sql
@@ -368,7 +373,7 @@ pub fn export(
     let row = |r: &Row<'_>| {
         Ok(Exported {
             record: record(r)?,
-            decoded: r.get(15)?,
+            decoded: r.get(16)?,
         })
     };
     query(conn, f, &select).page(conn, f.query.page, row, |e| e.record.id)

@@ -5,7 +5,7 @@
 //! pieces: then the records are read whole. PostgreSQL's index (pg_trgm) keeps the documents' text and
 //! finds the text itself; its finds are confirmed all the same, so both engines find the same records.
 
-use super::select::Sql;
+use super::select::{Sql, holding};
 use crate::store::conn::Conn;
 
 /// The index query for the documents holding every three-character piece of `q`.
@@ -19,20 +19,6 @@ pub(super) fn pieces(q: &str) -> String {
         .map(|p| format!("\"{}\"", p.replace('"', "\"\"")))
         .collect::<Vec<_>>()
         .join(" AND ")
-}
-
-/// The `ILIKE` pattern of the texts holding `q`, its own `%`, `_` and `\` taken as they are.
-fn holding(q: &str) -> String {
-    let mut pattern = String::with_capacity(q.len() + 2);
-    pattern.push('%');
-    for c in q.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// A kind of document: its table, and what the indexer made it of, as SQL over the table's row.

@@ -181,7 +181,12 @@ pub(super) fn next_documents(conn: Conn<'_>, n: usize) -> Result<Vec<Indexed>, S
                     words: String::new(),
                 };
             };
-            let items = body.as_deref().map(decode::decode_text).unwrap_or_default();
+            // Chained to no trust bundle: a client that has one gets its steps decoded again
+            // when they are shown (routes/commands.rs, `with_decoded`).
+            let items = body
+                .as_deref()
+                .map(|body| decode::decode_text(body, None))
+                .unwrap_or_default();
             let words = decode::search_text(&items);
             Indexed {
                 doc,

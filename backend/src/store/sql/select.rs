@@ -39,6 +39,15 @@ impl Sql {
         self
     }
 
+    /// `AND <column>` holds `value`, in any case (ASCII), when the filter is set.
+    pub fn and_holding(&mut self, column: &str, value: &Option<String>) -> &mut Sql {
+        if let Some(v) = value {
+            self.push(" AND lower(").push(column).push(") LIKE lower(");
+            self.bind(holding(v)).push(") ESCAPE '\\'");
+        }
+        self
+    }
+
     /// `column IS NOT NULL` when `set` is true, `IS NULL` when false.
     pub fn and_set(&mut self, column: &str, set: Option<bool>) -> &mut Sql {
         if let Some(set) = set {
@@ -114,4 +123,18 @@ impl Sql {
 /// The sequence of the newest stored feed event (0 when there is none).
 pub fn feed_seq(conn: Conn<'_>) -> Result<i64, StoreError> {
     conn.one("SELECT COALESCE(MAX(seq), 0) FROM feed", &[])
+}
+
+/// The `ILIKE` pattern of the texts holding `q`, its own `%`, `_` and `\` taken as they are.
+pub(super) fn holding(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }

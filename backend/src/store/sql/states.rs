@@ -10,7 +10,7 @@ use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
 
 pub const COLUMNS: &str = "c.id, c.client, c.type, c.state, c.command_id, c.external_id, c.created_at, \
      c.updated_at, c.expires_at, c.request, c.destinations, c.answer, c.reissue_of, c.created_by, \
-     c.overdue_at";
+     c.overdue_at, c.reason";
 
 pub fn record(r: &Row<'_>) -> Result<CommandRecord, StoreError> {
     Ok(CommandRecord {
@@ -29,6 +29,7 @@ pub fn record(r: &Row<'_>) -> Result<CommandRecord, StoreError> {
         reissue_of: r.get(12)?,
         created_by: r.get(13)?,
         overdue_at: r.get::<Option<i64>>(14)?.map(time),
+        reason: r.get(15)?,
     })
 }
 
@@ -83,6 +84,7 @@ pub fn advance_state(
     id: i64,
     state: &CommandState,
     by: By,
+    reason: Option<&str>,
 ) -> Result<bool, StoreError> {
     let (current, called_back, awaited): (String, bool, bool) = b
         .db()
@@ -105,12 +107,29 @@ pub fn advance_state(
     // from a callback, is a decision too.
     let decided =
         state.is_terminal() || (by == By::Callback && matches!(state, CommandState::Other(_)));
+    let reason = if sticky { None } else { failure(state, reason) };
     b.db().execute(
         "UPDATE commands SET state = ?1, updated_at = ?2, \
          expires_at = CASE WHEN ?3 THEN NULL ELSE expires_at END, \
          callback_due = CASE WHEN ?4 THEN NULL ELSE callback_due END, \
-         overdue_at = CASE WHEN ?4 THEN NULL ELSE overdue_at END WHERE id = ?5",
-        &params![state.as_str(), b.now(), decided, awaited, id],
+         overdue_at = CASE WHEN ?4 THEN NULL ELSE overdue_at END, \
+         reason = CASE WHEN ?6 THEN reason ELSE ?7 END WHERE id = ?5",
+        &params![
+            state.as_str(),
+            b.now(),
+            decided,
+            awaited,
+            id,
+            sticky,
+            reason
+        ],
     )?;
     Ok(true)
+}
+
+/// A command's `reason`: only a failed outcome keeps one (a completed callback's `message` is no
+/// reason), and a state that moves on drops the last.
+pub fn failure<'r>(state: &CommandState, reason: Option<&'r str>) -> Option<&'r str> {
+    let failed = state.is_terminal() && *state != CommandState::Completed;
+    reason.filter(|_| failed)
 }

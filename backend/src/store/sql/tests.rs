@@ -42,6 +42,7 @@ fn callback(command_id: &str, body: String) -> NewCallback {
         callback_type: "sign".into(),
         command_id: Some(command_id.into()),
         state: Some("COMPLETED".into()),
+        reason: None,
         external_id: None,
         body,
         headers: Vec::new(),
@@ -281,6 +282,7 @@ async fn sent(
         .finish_send(SendResult {
             id: command.id,
             state: CommandState::InProgress,
+            reason: None,
             command_id: Some(command_id.into()),
             destinations: Vec::new(),
             reply: reply(answer),
@@ -460,6 +462,7 @@ async fn a_database_of_the_first_layout_opens_with_everything_in_it() {
             callback_type: old.callback_type.clone(),
             command_id: old.command_id.clone(),
             state: old.state.clone(),
+            reason: None,
             external_id: old.external_id.clone(),
             body: old.body.clone(),
             headers: Vec::new(),

@@ -90,6 +90,7 @@ fn outcome(
             command_id.unwrap_or("")
         )),
         expires_at,
+        reason: None,
         audit: entry("command_sent"),
     }
 }
@@ -119,6 +120,7 @@ fn poll(pg: &PgConn, command: i64, state: Option<CommandState>) -> (PollRecord, 
         command,
         reply: reply(r#"{"state":"polled"}"#),
         state,
+        reason: None,
     };
     batch(pg, |b| commands::insert_poll(b, p)).unwrap()
 }
@@ -366,11 +368,18 @@ fn a_callback_finds_its_command_by_hermods_id_and_decides_it_on_postgres() {
 fn a_callback_that_beat_the_answer_is_adopted_when_the_send_finishes_on_postgres() {
     let pg = database();
     let command = recorded(&pg, "e1");
-    let early = stored(&pg, callback("h1", "{}".into()));
+    let rejected = NewCallback {
+        state: Some("REJECTED".into()),
+        reason: Some("USER_REJECTED: no".into()),
+        ..callback("h1", "{}".into())
+    };
+    let early = stored(&pg, rejected);
     assert_eq!(matched(&pg, early), None);
     let state = CommandState::InProgress;
     let sent = finish(&pg, outcome(command.id, state, Some("h1"), None));
-    assert_eq!(sent.state, CommandState::Completed);
+    // Its outcome, and why, come with it.
+    assert_eq!(sent.state, CommandState::Rejected);
+    assert_eq!(sent.reason.as_deref(), Some("USER_REJECTED: no"));
     assert_eq!(matched(&pg, early), Some(command.id));
 }
 

@@ -39,6 +39,7 @@ async fn command(
             command: c.id,
             reply: super::reply(&format!(r#"{{"n":"{marker}-poll"}}"#)),
             state: None,
+            reason: None,
         })
         .await
         .unwrap();

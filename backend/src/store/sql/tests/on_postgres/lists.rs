@@ -58,6 +58,7 @@ fn callbacks_are_listed_by_state_client_time_page_and_text_on_postgres() {
         &pg,
         NewCallback {
             state: Some("FAILED".into()),
+            reason: None,
             ..callback("h2", r#"{"n":"bravo"}"#.into())
         },
     );
