@@ -155,6 +155,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
             evidence::evidence,
         ),
         route(M::GET, "/api/diff", Some(Viewer), diff::compare),
+        route(M::GET, "/api/devices", Some(Viewer), devices::list),
+        route(M::GET, "/api/devices/{key}", Some(Viewer), devices::one),
         route(M::GET, "/api/callbacks", Some(Viewer), callbacks::list),
         route(
             M::GET,

@@ -369,6 +369,9 @@ pub struct CommandDetail {
     /// The commands that re-issue this one, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reissued_as: Vec<i64>,
+    /// The devices it names (`GET /api/devices/{key}`), once its bodies are indexed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
 }
 
 /// A QR code's modules, row by row: `size` × `size` characters, `1` dark, `0` light. The page draws it.

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod decoded;
+pub mod devices;
 pub mod examples;
 pub mod hermod;
 pub mod validate;

@@ -2,9 +2,9 @@
 //! command, a held one counting down and polled from there, a send that ended unknown linked from
 //! there, a completed provision opening the command that follows it, and two bodies compared.
 
-use crate::pages::{callback_decoded, open, sent};
+use crate::pages::{callback_decoded, open, sent, wait_listed};
 use hermod_console_tests::browser::{
-    click, eval, login, screenshot, text_of, wait_css, wait_js, wait_text, with_browser,
+    click, eval, login, screenshot, text_of, value_of, wait_css, wait_js, wait_text, with_browser,
 };
 use hermod_console_tests::{Console, b64, ping_body, sign_body, unique};
 use hermod_shared::decoded::{Check, Decoded};
@@ -473,6 +473,41 @@ async fn the_pin_resets_transported_key_shows_as_a_public_key_without_an_alarm()
         )
         .await;
         assert_eq!(alarms, json!(0));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commands_devices_open_the_commands_of_each() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let profile = unique("prof-");
+    let key = format!("profile:{profile}");
+    let mut body = sign_body(&unique("sign-"), 60);
+    body["commandHeader"]["to"] = json!([profile]);
+    let first = sent(&console, "sign", body.clone(), "COMPLETED").await;
+    body["commandHeader"]["externalId"] = json!(unique("sign-"));
+    let second = sent(&console, "sign", body, "COMPLETED").await;
+    // Devices are noted as the indexer reaches the bodies, moments after they are stored.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !console.detail(second.id).await.devices.contains(&key) {
+        assert!(std::time::Instant::now() < deadline, "{key} not indexed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let api = console.clone();
+    with_browser(move |c| async move {
+        open(&c, &api.url, &password, &format!("/commands/{}", second.id)).await;
+        wait_text(&c, "#devices", &key).await;
+        // The profile's link opens the Commands page filtered on it: both of its commands.
+        eval(
+            &c,
+            &format!(
+                "[...document.querySelectorAll('#devices a')].find(a => a.textContent === '{key}').click()"
+            ),
+        )
+        .await;
+        wait_listed(&c, &[second.id, first.id]).await;
+        assert_eq!(value_of(&c, "#command-device").await, key);
     })
     .await;
 }

@@ -11,6 +11,7 @@
 //! workspace does not enable `preserve_order`); a JWS comes before what its payload holds.
 
 mod asn1;
+mod devices;
 mod encoding;
 mod image;
 mod jws;
@@ -25,6 +26,7 @@ mod x509;
 use hermod_shared::decoded::{Decoded, DecodedItem};
 use serde_json::Value;
 
+pub use devices::{device_keys, held};
 pub use search::search_text;
 pub use trust::TrustBundle;
 use walk::{Place, Walker};

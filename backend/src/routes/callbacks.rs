@@ -16,6 +16,7 @@ fn filter(q: &ListQuery) -> Result<CallbackFilter, ApiError> {
         client: c.client,
         unmatched: q.unmatched()?,
         command: int("command", &q.command)?,
+        device: q.device()?,
         query: c.query,
     })
 }

@@ -35,6 +35,7 @@ fn filter(q: &ListQuery) -> Result<CommandFilter, ApiError> {
         client: c.client,
         overdue: flag("overdue", &q.overdue)?,
         reason: q.reason()?,
+        device: q.device()?,
         query: c.query,
     })
 }

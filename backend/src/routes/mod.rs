@@ -4,6 +4,7 @@ pub mod audit;
 pub mod callbacks;
 pub mod clients;
 pub mod commands;
+pub mod devices;
 pub mod diff;
 pub mod events;
 pub mod evidence;
@@ -58,6 +59,8 @@ pub struct ListQuery {
     pub reason: Option<String>,
     /// Callbacks: those of this command (its id).
     pub command: Option<String>,
+    /// Commands and callbacks: those of this device (its key, as `GET /api/devices` gives it).
+    pub device: Option<String>,
     /// Audit log: whose actions.
     pub actor: Option<String>,
     /// Exports: `csv` or `json`.
@@ -153,6 +156,11 @@ impl ListQuery {
                 },
             },
         })
+    }
+
+    /// Commands' and callbacks' `device`, checked.
+    pub fn device(&self) -> Result<Option<String>, ApiError> {
+        text("device", &self.device, MAX_SEARCH)
     }
 
     /// The audit log's `actor`.

@@ -53,6 +53,8 @@ pub struct CommandFilter {
     pub overdue: Option<bool>,
     /// Those whose `reason` holds this text, in any case.
     pub reason: Option<String>,
+    /// Those of this device (its key).
+    pub device: Option<String>,
     pub query: Query,
 }
 
@@ -64,6 +66,14 @@ pub struct CallbackFilter {
     pub client: Option<String>,
     pub unmatched: Option<bool>,
     pub command: Option<i64>,
+    /// Those of this device (its key).
+    pub device: Option<String>,
+    pub query: Query,
+}
+
+/// Filters of `GET /api/devices`: `q` is held by the key, the window is on when last seen.
+#[derive(Debug, Default, Clone)]
+pub struct DeviceFilter {
     pub query: Query,
 }
 
@@ -103,7 +113,7 @@ macro_rules! paged {
         }
     )*};
 }
-paged!(CommandFilter, CallbackFilter, AuditFilter);
+paged!(CommandFilter, CallbackFilter, AuditFilter, DeviceFilter);
 
 /// A list page from the rows read (one more than the limit, when there are more): the items and the
 /// cursor of the next page.

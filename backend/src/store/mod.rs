@@ -10,7 +10,7 @@ pub mod search;
 pub mod sql;
 pub mod sqlite;
 
-pub use filter::{AuditFilter, CallbackFilter, CommandFilter, Page, Paged, Query};
+pub use filter::{AuditFilter, CallbackFilter, CommandFilter, DeviceFilter, Page, Paged, Query};
 
 use crate::feed::Published;
 use futures_util::future::BoxFuture;
@@ -19,6 +19,7 @@ use hermod_shared::console::{
     HermodReply, ListPage, PollRecord, Role, TemplateInput, TemplateRecord, TokenRecord,
     UserRecord,
 };
+use hermod_shared::devices::{DeviceDetail, DeviceRecord};
 use hermod_shared::hermod::Destination;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -399,6 +400,9 @@ pub trait Store: Send + Sync {
     fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>>;
     fn export_commands(&self, f: CommandFilter) -> Fut<'_, ListPage<Exported<CommandRecord>>>;
     fn export_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<Exported<CallbackRecord>>>;
+    fn list_devices(&self, f: DeviceFilter) -> Fut<'_, ListPage<DeviceRecord>>;
+    /// Device `key` and the certificates it was seen with; None when no document names it.
+    fn device(&self, key: String) -> Fut<'_, Option<DeviceDetail>>;
 
     // The feed's history.
     /// Stored events after `after`, oldest first: at most `max_events`, and no more than about

@@ -89,6 +89,14 @@ fn matrix() -> Vec<Case> {
             empty(),
             Some(Operator),
         ),
+        case(M::GET, "/api/devices", "/api/devices", None, Some(Viewer)),
+        case(
+            M::GET,
+            "/api/devices/{key}",
+            "/api/devices/profile:nobody",
+            None,
+            Some(Viewer),
+        ),
         case(
             M::GET,
             "/api/diff",

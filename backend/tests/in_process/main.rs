@@ -7,6 +7,7 @@ mod body_keys;
 mod csrf;
 mod custom;
 mod detail;
+mod devices;
 mod diff;
 mod evidence;
 mod harness;

@@ -12,7 +12,7 @@ use hermod_shared::console::{CommandState, FeedEvent, MISROUTED};
 use leptos::prelude::*;
 use std::sync::Arc;
 
-const FILTERS: [&str; 5] = ["q", "type", "client", "state", "unmatched"];
+const FILTERS: [&str; 6] = ["q", "type", "client", "state", "unmatched", "device"];
 
 #[component]
 pub fn CallbacksPage() -> impl IntoView {
@@ -53,6 +53,7 @@ pub fn CallbacksPage() -> impl IntoView {
                 <label>"Type"<input name="type" prop:value=move || param("type")/></label>
                 <label>"Client"<input name="client" prop:value=move || param("client")/></label>
                 <label>"State"<input name="state" prop:value=move || param("state")/></label>
+                <label>"Device"<input name="device" maxlength="256" prop:value=move || param("device")/></label>
                 <label>
                     "Matched"
                     <select name="unmatched" prop:value=move || param("unmatched")>

@@ -10,7 +10,7 @@ use crate::components::qr::Qr;
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime, parse_ms};
 use crate::live::use_live;
-use crate::nav::{Route, set_title};
+use crate::nav::{Route, encode, set_title};
 use crate::session::{allows, use_session};
 use hermod_shared::console::{
     CommandDetail, CommandState, FeedEvent, HermodReply, Role, TimelineEntry,
@@ -179,6 +179,10 @@ fn CommandView(
             })}
             {c.reissue_of.map(|r| view! {
                 <dt>"Re-issue of"</dt><dd><a href=Route::Command(r).href()>{format!("#{r}")}</a></dd>
+            })}
+            {(!detail.devices.is_empty()).then(|| view! {
+                <dt>"Devices"</dt>
+                <dd id="devices">{detail.devices.iter().map(|k| view! { <a class="mono" href=format!("/commands?device={}", encode(k))>{k.clone()}</a> " " }).collect_view()}</dd>
             })}
             {(!detail.reissued_as.is_empty()).then(|| view! {
                 <dt>"Re-issued as"</dt>

@@ -13,7 +13,9 @@ use leptos::prelude::*;
 use std::sync::Arc;
 
 /// The URL parameters this page understands, in the order they are shown.
-const FILTERS: [&str; 7] = ["q", "type", "state", "client", "reason", "since", "until"];
+const FILTERS: [&str; 8] = [
+    "q", "type", "state", "client", "reason", "device", "since", "until",
+];
 
 /// Puts `record` in its place, unless the list already holds a newer version of it.
 fn upsert(rows: &mut Vec<CommandRecord>, record: CommandRecord) {
@@ -126,6 +128,7 @@ pub fn CommandsPage() -> impl IntoView {
                 {select("state", "State", CommandState::KNOWN.iter().map(|s| s.as_str().to_string()).collect())}
                 {move || select("client", "Client", clients.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| c.id).collect())}
                 <label>"Reason"<input name="reason" maxlength="256" id="command-reason" placeholder="USER_REJECTED…" prop:value=move || param("reason")/></label>
+                <label>"Device"<input name="device" maxlength="256" id="command-device" placeholder="profile:…" prop:value=move || param("device")/></label>
                 <label>"Since (RFC 3339)"<input name="since" placeholder="2026-01-31T00:00:00Z" prop:value=move || param("since")/></label>
                 <label>"Until"<input name="until" prop:value=move || param("until")/></label>
                 <button type="submit" id="command-filter-apply">"Apply"</button>

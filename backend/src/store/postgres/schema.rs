@@ -10,6 +10,7 @@ const STEPS: &[(i64, &str)] = &[
     (1, include_str!("schema/1_tables.sql")),
     (2, include_str!("schema/2_shared_limits.sql")),
     (3, include_str!("schema/3_checks_and_reasons.sql")),
+    (4, include_str!("schema/4_devices.sql")),
 ];
 
 /// The advisory lock key upgrades take (any number no other program on the database uses).

@@ -2,11 +2,11 @@
 //! listed, searched and exported. Storing one is the hot path of the whole console: a handful of
 //! prepared statements, no read-back, nothing that grows with history.
 
-use super::find;
 use super::select::Sql;
 use super::states::{self, By, advance_state, reported};
 use super::time;
 use super::writer::{Batch, FeedKind};
+use super::{devices, find};
 use crate::params;
 use crate::store::conn::{Conn, Row, Value};
 use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
@@ -265,6 +265,7 @@ fn query(conn: Conn<'_>, f: &CallbackFilter, select: &str) -> Sql {
     if let Some(c) = f.command {
         sql.push(" AND command = ").bind(c);
     }
+    devices::and_callbacks_of(&mut sql, "id", "command", &f.device);
     sql.and_window("received_at", "id", &f.query)
         .newest_first("id", &f.query);
     sql

@@ -1,7 +1,6 @@
 //! Commands and their polls: recorded before they are sent, finished with Hermod's answer, listed,
 //! searched, exported, and shown with their timeline.
 
-use super::find;
 use super::indexer::{self, Doc};
 use super::select::Sql;
 use super::states::{
@@ -9,6 +8,7 @@ use super::states::{
 };
 use super::writer::Batch;
 use super::{audit, callbacks, time};
+use super::{devices, find};
 use crate::params;
 use crate::store::conn::{Conn, Row, Value};
 use crate::store::{
@@ -333,6 +333,7 @@ fn detail_now(
                 qr: Vec::new(),
                 curl: String::new(),
                 reissued_as,
+                devices: devices::of_command(conn, id)?,
             },
             undecoded,
         }))
@@ -349,8 +350,9 @@ fn query(conn: Conn<'_>, f: &CommandFilter, select: &str) -> Sql {
         .and_eq("c.state", &f.state)
         .and_eq("c.client", &f.client)
         .and_set("c.overdue_at", f.overdue)
-        .and_holding("c.reason", &f.reason)
-        .and_window("c.created_at", "c.id", &f.query)
+        .and_holding("c.reason", &f.reason);
+    devices::and_commands_of(&mut sql, "c.id", &f.device);
+    sql.and_window("c.created_at", "c.id", &f.query)
         .newest_first("c.id", &f.query);
     sql
 }

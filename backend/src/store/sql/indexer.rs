@@ -115,12 +115,15 @@ pub async fn wait_for_a_pause(writer: &Writer) {
 }
 
 /// A queued document, ready to be written: its key, its text, what was decoded from it (as the
-/// JSON a command's page gets; None when nothing was) and the searchable words of that.
+/// JSON a command's page gets; None when nothing was), the searchable words of that, and the devices
+/// it names with its time.
 pub(super) struct Indexed {
     doc: i64,
     text: Option<String>,
     items: Option<String>,
     words: String,
+    devices: Vec<String>,
+    at: i64,
 }
 
 /// The tables whose rows are indexed in id order, by kind.
@@ -173,12 +176,14 @@ pub(super) fn next_documents(conn: Conn<'_>, n: usize) -> Result<Vec<Indexed>, S
                 tracing::warn!(doc, error = %e, "search indexer: record left unindexed");
                 None
             });
-            let Some((parts, body)) = found else {
+            let Some((parts, body, at)) = found else {
                 return Indexed {
                     doc,
                     text: None,
                     items: None,
                     words: String::new(),
+                    devices: Vec::new(),
+                    at: 0,
                 };
             };
             // Chained to no trust bundle: a client that has one gets its steps decoded again
@@ -188,26 +193,35 @@ pub(super) fn next_documents(conn: Conn<'_>, n: usize) -> Result<Vec<Indexed>, S
                 .map(|body| decode::decode_text(body, None))
                 .unwrap_or_default();
             let words = decode::search_text(&items);
+            // An answer names what its request did: only the request counts.
+            let devices = match (doc & 3 == Doc::Answer as i64, body.as_deref()) {
+                (false, Some(body)) => decode::device_keys(body, &items),
+                _ => Vec::new(),
+            };
             Indexed {
                 doc,
                 text: Some(document(parts.iter().map(String::as_str), &words)),
                 items: (!items.is_empty())
                     .then(|| serde_json::to_string(&items).expect("decoded items serialize")),
                 words,
+                devices,
+                at,
             }
         })
         .collect())
 }
 
-/// The searchable parts of a document, and the body to decode.
-type Source = (Vec<String>, Option<String>);
-/// A text column and two optional ones.
-type Columns = (String, Option<String>, Option<String>);
+/// The searchable parts of a document, the body to decode, and when it was stored.
+type Source = (Vec<String>, Option<String>, i64);
+/// A text column, two optional ones, and a time.
+type Columns = (String, Option<String>, Option<String>, i64);
 
 fn source(conn: Conn<'_>, doc: i64) -> Result<Option<Source>, StoreError> {
     let id = doc >> 2;
     let one = |sql: &str| -> Result<Option<Columns>, StoreError> {
-        conn.query_row(sql, &params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        conn.query_row(sql, &params![id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
     };
     let reply = |text: &str| -> Result<(Vec<String>, Option<String>), StoreError> {
         let reply: HermodReply = serde_json::from_str(text)?;
@@ -215,27 +229,28 @@ fn source(conn: Conn<'_>, doc: i64) -> Result<Option<Source>, StoreError> {
         Ok((parts.collect(), reply.body))
     };
     Ok(match doc & 3 {
-        0 => one("SELECT request, external_id, created_by FROM commands WHERE id = ?")?.map(
-            |(request, external_id, created_by)| {
+        0 => one("SELECT request, external_id, created_by, created_at FROM commands WHERE id = ?")?
+            .map(|(request, external_id, created_by, at)| {
                 let parts = [Some(request.clone()), external_id, created_by];
-                (parts.into_iter().flatten().collect(), Some(request))
-            },
-        ),
-        1 => one("SELECT body, command_id, external_id FROM callbacks WHERE id = ?")?.map(
-            |(body, command_id, external_id)| {
+                (parts.into_iter().flatten().collect(), Some(request), at)
+            }),
+        1 => one("SELECT body, command_id, external_id, received_at FROM callbacks WHERE id = ?")?
+            .map(|(body, command_id, external_id, at)| {
                 let parts = [Some(body.clone()), command_id, external_id];
-                (parts.into_iter().flatten().collect(), Some(body))
-            },
-        ),
-        2 => match one("SELECT reply, NULL, NULL FROM polls WHERE id = ?")? {
-            Some((text, ..)) => Some(reply(&text)?),
+                (parts.into_iter().flatten().collect(), Some(body), at)
+            }),
+        2 => match one("SELECT reply, NULL, NULL, at FROM polls WHERE id = ?")? {
+            Some((text, _, _, at)) => {
+                let (parts, body) = reply(&text)?;
+                Some((parts, body, at))
+            }
             None => None,
         },
-        _ => match one("SELECT answer, command_id, NULL FROM commands WHERE id = ?")? {
-            Some((text, command_id, _)) => {
+        _ => match one("SELECT answer, command_id, NULL, updated_at FROM commands WHERE id = ?")? {
+            Some((text, command_id, _, at)) => {
                 let (mut parts, body) = reply(&text)?;
                 parts.extend(command_id);
-                Some((parts, body))
+                Some((parts, body, at))
             }
             None => None,
         },
@@ -263,6 +278,7 @@ pub(super) fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(),
                 &params![d.doc, &d.words, items],
             )?;
         }
+        note_devices(conn, d.doc, &d.devices, d.at)?;
         if d.doc & 3 == Doc::Answer as i64 {
             conn.execute("DELETE FROM unindexed WHERE doc = ?", &params![d.doc])?;
         } else {
@@ -272,6 +288,25 @@ pub(super) fn write_documents(b: &mut Batch<'_>, docs: &[Indexed]) -> Result<(),
                 &params![d.doc >> 2, d.doc & 3],
             )?;
         }
+    }
+    Ok(())
+}
+
+/// Notes that document `doc`, stored at `at`, names the devices `keys`.
+fn note_devices(conn: Conn<'_>, doc: i64, keys: &[String], at: i64) -> Result<(), StoreError> {
+    for key in keys {
+        let device: i64 = conn.one(
+            "INSERT INTO devices (key, first_seen, last_seen) VALUES (?1, ?2, ?2) \
+             ON CONFLICT (key) DO UPDATE SET \
+             first_seen = CASE WHEN devices.first_seen < ?2 THEN devices.first_seen ELSE ?2 END, \
+             last_seen = CASE WHEN devices.last_seen > ?2 THEN devices.last_seen ELSE ?2 END \
+             RETURNING id",
+            &params![key, at],
+        )?;
+        conn.execute(
+            "INSERT INTO device_docs (device, doc) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            &params![device, doc],
+        )?;
     }
     Ok(())
 }

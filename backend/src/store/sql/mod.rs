@@ -9,6 +9,7 @@ mod audit;
 mod callbacks;
 pub mod chain;
 mod commands;
+mod devices;
 mod feed;
 mod find;
 mod indexer;
@@ -30,15 +31,16 @@ use crate::store::postgres::limits;
 use crate::store::sqlite::{self, DB_FILE, schema};
 use crate::store::{
     AccountError, AuditEntry, AuditFilter, CallbackFilter, CallbackSaved, CommandFilter, Cutoffs,
-    Evidence, Exported, Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand, NewPoll,
-    NewSession, Pruned, SendResult, SessionRow, Store, StoreError, StoreInstruments, StoredDetail,
-    TemplateError, UserChange,
+    DeviceFilter, Evidence, Exported, Fut, Link, LinkError, NewApiToken, NewCallback, NewCommand,
+    NewPoll, NewSession, Pruned, SendResult, SessionRow, Store, StoreError, StoreInstruments,
+    StoredDetail, TemplateError, UserChange,
 };
 use crate::store::{CountIf, Failures, SharedLimits};
 use hermod_shared::console::{
     AuditChain, AuditRecord, CallbackRecord, CommandRecord, ListPage, PollRecord, Role,
     TemplateInput, TemplateRecord, TokenRecord, UserRecord,
 };
+use hermod_shared::devices::{DeviceDetail, DeviceRecord};
 use readers::{Readers, Source};
 use std::path::Path;
 use std::sync::Arc;
@@ -292,6 +294,14 @@ impl Store for SqlStore {
             self.searchable_list(f.query.search().is_some(), move |c| commands::list(c, &f))
                 .await
         })
+    }
+
+    fn list_devices(&self, f: DeviceFilter) -> Fut<'_, ListPage<DeviceRecord>> {
+        Box::pin(self.readers.scan(move |c| devices::list(c, &f)))
+    }
+
+    fn device(&self, key: String) -> Fut<'_, Option<DeviceDetail>> {
+        Box::pin(self.readers.scan(move |c| devices::detail(c, &key)))
     }
 
     fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>> {

@@ -14,6 +14,7 @@
 //! Feed events go from the oldest on, never from the middle: the feed stays one run of sequence
 //! numbers, so a replay from before its start is told to start over (`feed.rs`) instead of skipping.
 
+use super::devices;
 use super::indexer::Doc;
 use super::writer::Batch;
 use crate::params;
@@ -194,7 +195,7 @@ fn delete_command(conn: Conn<'_>, id: i64) -> Result<(u64, u64), StoreError> {
     Ok((callbacks.len() as u64, polls.len() as u64))
 }
 
-/// Removes a document from search: its trigrams and its decoded words.
+/// Removes a document from search: its trigrams, its decoded words, the devices it named.
 fn forget(conn: Conn<'_>, doc: i64) -> Result<(), StoreError> {
     // SQLite's FTS5 table has no column but the text: a document is its rowid.
     let search = match conn {
@@ -204,5 +205,5 @@ fn forget(conn: Conn<'_>, doc: i64) -> Result<(), StoreError> {
     for sql in [search, "DELETE FROM decoded WHERE doc = ?"] {
         conn.execute(sql, &params![doc])?;
     }
-    Ok(())
+    devices::forget(conn, doc)
 }

@@ -18,6 +18,7 @@ const STEPS: &[(i64, &str)] = &[
     (6, include_str!("schema/6_audit_chain.sql")),
     (7, include_str!("schema/7_overdue.sql")),
     (8, include_str!("schema/8_checks_and_reasons.sql")),
+    (9, include_str!("schema/9_devices.sql")),
 ];
 
 /// What a step does beyond its SQL, in the same transaction: layout 6 links the audit entries
