@@ -8,8 +8,9 @@ use crate::store::{Cutoffs, NewPoll, Pruned};
 
 const DAY: i64 = 86_400_000;
 
-/// A sign command Hermod took as `command_id`, with a callback and a poll, each holding `marker`;
-/// `reissue_of` when it re-issues another. Gives its id and its callback's.
+/// A sign command Hermod took as `command_id`, with a callback and a poll, each holding `marker`
+/// (the callback names the device `profile:<marker>-device`); `reissue_of` when it re-issues another.
+/// Gives its id and its callback's.
 async fn command(
     store: &SqlStore,
     command_id: &str,
@@ -26,7 +27,9 @@ async fn command(
         None,
     )
     .await;
-    let body = format!(r#"{{"commandId":"{command_id}","n":"{marker}-callback"}}"#);
+    let body = format!(
+        r#"{{"commandId":"{command_id}","n":"{marker}-callback","profileId":"{marker}-device"}}"#
+    );
     let CallbackSaved::Stored(callback) = store
         .insert_callback(super::callback(command_id, body))
         .await
@@ -46,9 +49,12 @@ async fn command(
     (c.id, callback)
 }
 
-/// An unmatched callback holding `marker`, received at `at`.
+/// An unmatched callback holding `marker`, naming the device `card:<marker>`, received at `at`.
 async fn stray(store: &SqlStore, marker: &str, at: i64) -> i64 {
-    let mut c = super::callback(marker, format!(r#"{{"n":"{marker}"}}"#));
+    let mut c = super::callback(
+        marker,
+        format!(r#"{{"n":"{marker}","smartcardid":"{marker}"}}"#),
+    );
     c.received_at = at;
     let CallbackSaved::Stored(id) = store.insert_callback(c).await.unwrap() else {
         panic!("stored");
@@ -130,6 +136,26 @@ async fn old_commands_go_with_their_callbacks_polls_and_search_rows_and_the_rest
         );
     }
     let decoded_before = read(&f.store, "SELECT COUNT(*) FROM decoded");
+    let devices = |keys: &[&str]| {
+        let listed: Vec<String> = keys.iter().map(|k| format!("'{k}'")).collect();
+        let sql = format!(
+            "SELECT COUNT(*) FROM devices WHERE key IN ({})",
+            listed.join(", ")
+        );
+        read(&f.store, &sql)
+    };
+    let went = [
+        "profile:oldmark-device",
+        "profile:reissuedmark-device",
+        "card:oldstray",
+    ];
+    let stay = [
+        "profile:reissuemark-device",
+        "profile:youngmark-device",
+        "profile:latemark-device",
+        "card:youngstray",
+    ];
+    assert_eq!(devices(&went) + devices(&stay), 7, "every device noted");
 
     let cutoffs = Cutoffs {
         commands: Some(now - 30 * DAY),
@@ -184,6 +210,11 @@ async fn old_commands_go_with_their_callbacks_polls_and_search_rows_and_the_rest
     let orphans = "SELECT COUNT(*) FROM decoded WHERE (doc >> 2) NOT IN \
                    (SELECT id FROM commands UNION SELECT id FROM callbacks UNION SELECT id FROM polls)";
     assert_eq!(read(&f.store, orphans), 0);
+    // And the devices only they named.
+    assert_eq!(devices(&went), 0);
+    assert_eq!(devices(&stay), 4);
+    let orphans = orphans.replace("decoded", "device_docs");
+    assert_eq!(read(&f.store, &orphans), 0);
     // Nothing is left to go, and the count says so.
     assert_eq!(prunable(&f.dir, &cutoffs).unwrap(), Pruned::default());
 }
