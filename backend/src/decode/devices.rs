@@ -13,10 +13,11 @@ const MOST: usize = 16;
 /// A name longer than this is no device's: it is not kept.
 const LONGEST: usize = 200;
 
-/// The device keys of `body` (JSON text, or anything else) and of what was decoded from it, sorted.
-pub fn device_keys(body: &str, items: &[DecodedItem]) -> Vec<String> {
+/// The device keys of a body (`json`: None when it is not JSON) and of what was decoded from it,
+/// sorted.
+pub fn device_keys(json: Option<&Value>, items: &[DecodedItem]) -> Vec<String> {
     let mut keys = BTreeSet::new();
-    if let Ok(json) = serde_json::from_str::<Value>(body) {
+    if let Some(json) = json {
         let to = json.pointer("/commandHeader/to").and_then(Value::as_array);
         for name in to.into_iter().flatten().filter_map(Value::as_str) {
             // `@tmp` and its like ask Hermod for a new mailbox: no device yet.
@@ -24,7 +25,7 @@ pub fn device_keys(body: &str, items: &[DecodedItem]) -> Vec<String> {
                 add(&mut keys, "profile", name);
             }
         }
-        named(&json, &mut keys, 0);
+        named(json, &mut keys, 0);
     }
     for item in items {
         if let Decoded::Jws { payload, .. } = &item.decoded {

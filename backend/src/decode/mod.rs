@@ -49,9 +49,20 @@ pub fn decode_body(body: &Value, trust: Option<&TrustBundle>) -> Vec<DecodedItem
 /// Same for a raw text body: parses JSON first; a non-JSON body that is itself a JWS, base64 DER
 /// or PEM is decoded as one item at pointer "".
 pub fn decode_text(body: &str, trust: Option<&TrustBundle>) -> Vec<DecodedItem> {
-    match serde_json::from_str::<Value>(body) {
-        Ok(json) => decode_body(&json, trust),
-        Err(_) => {
+    let json = serde_json::from_str::<Value>(body).ok();
+    decode_parsed(json.as_ref(), body, trust)
+}
+
+/// [`decode_text`] of a body already parsed (`json`: None when it is not JSON), for a caller that
+/// reads the JSON for more (the indexer: [`device_keys`]).
+pub fn decode_parsed(
+    json: Option<&Value>,
+    body: &str,
+    trust: Option<&TrustBundle>,
+) -> Vec<DecodedItem> {
+    match json {
+        Some(json) => decode_body(json, trust),
+        None => {
             verify::new_budget();
             let mut walker = Walker {
                 trust,

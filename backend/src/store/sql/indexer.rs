@@ -15,6 +15,7 @@ use crate::store::conn::Conn;
 use crate::store::search::document;
 use hermod_shared::console::HermodReply;
 use hermod_shared::decoded::DecodedItem;
+use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -186,17 +187,18 @@ pub(super) fn next_documents(conn: Conn<'_>, n: usize) -> Result<Vec<Indexed>, S
                     at: 0,
                 };
             };
+            let body = body.unwrap_or_default();
+            // Parsed once, for the decoder and the devices both.
+            let json = serde_json::from_str::<Value>(&body).ok();
             // Chained to no trust bundle: a client that has one gets its steps decoded again
             // when they are shown (routes/commands.rs, `with_decoded`).
-            let items = body
-                .as_deref()
-                .map(|body| decode::decode_text(body, None))
-                .unwrap_or_default();
+            let items = decode::decode_parsed(json.as_ref(), &body, None);
             let words = decode::search_text(&items);
             // An answer names what its request did: only the request counts.
-            let devices = match (doc & 3 == Doc::Answer as i64, body.as_deref()) {
-                (false, Some(body)) => decode::device_keys(body, &items),
-                _ => Vec::new(),
+            let devices = if doc & 3 == Doc::Answer as i64 {
+                Vec::new()
+            } else {
+                decode::device_keys(json.as_ref(), &items)
             };
             Indexed {
                 doc,
