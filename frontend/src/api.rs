@@ -273,6 +273,11 @@ pub async fn diff(a: &str, b: &str) -> Result<serde_json::Value, ApiFail> {
 }
 
 /// One callback, its body whole (lists carry the first 16 KiB).
+/// A device and the certificates it was seen with, read as JSON (components/device.rs).
+pub async fn device(key: &str) -> Result<serde_json::Value, ApiFail> {
+    get(&format!("/api/devices/{}", crate::nav::encode(key))).await
+}
+
 pub async fn callback(id: i64) -> Result<CallbackRecord, ApiFail> {
     get(&format!("/api/callbacks/{id}")).await
 }

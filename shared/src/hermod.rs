@@ -30,7 +30,10 @@ macro_rules! wire {
                 pub $field: Option<$ty>,
             )*
             /// Fields this version does not know; kept so that nothing is lost on the way through.
-            #[serde(flatten)]
+            /// The page only reads wire structs (a command's destinations), never sends them back,
+            /// so it skips them: reading them cost the bundle serde's whole buffering of a map.
+            #[cfg_attr(feature = "server", serde(flatten))]
+            #[cfg_attr(not(feature = "server"), serde(skip))]
             pub extra: Extra,
         }
     };

@@ -488,9 +488,11 @@ async fn a_commands_devices_open_the_commands_of_each() {
     let first = sent(&console, "sign", body.clone(), "COMPLETED").await;
     body["commandHeader"]["externalId"] = json!(unique("sign-"));
     let second = sent(&console, "sign", body, "COMPLETED").await;
-    // Devices are noted as the indexer reaches the bodies, moments after they are stored.
+    // Devices are noted as the indexer reaches the bodies, moments after they are stored: here,
+    // up to the second signature's result, which carries the certificate.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !console.detail(second.id).await.devices.contains(&key) {
+    let path = format!("/api/devices/{key}");
+    while console.get(&path).await.json()["certificates"][0]["command"] != json!(second.id) {
         assert!(std::time::Instant::now() < deadline, "{key} not indexed");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -508,6 +510,22 @@ async fn a_commands_devices_open_the_commands_of_each() {
         .await;
         wait_listed(&c, &[second.id, first.id]).await;
         assert_eq!(value_of(&c, "#command-device").await, key);
+        // Above them, the device: its commands, and the certificate it signed with, seen last in
+        // the second signature's result.
+        wait_text(&c, "#device", "2 commands").await;
+        let held = text_of(&c, "#device .held li").await;
+        assert!(
+            held.starts_with("CN=Hermod Simulator Device, O=Hermod Console, serial ")
+                && held.ends_with(&format!(" in #{}", second.id)),
+            "{held}"
+        );
+        click(&c, "#device-callbacks").await;
+        wait_js(
+            &c,
+            "document.querySelectorAll('.callbacks .callback').length === 2",
+            "the device's two callbacks",
+        )
+        .await;
     })
     .await;
 }

@@ -2,6 +2,7 @@
 //! (a view can be bookmarked and shared); the backend filters, searches and pages.
 
 use crate::api;
+use crate::components::device::DevicePanel;
 use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime};
@@ -134,6 +135,7 @@ pub fn CommandsPage() -> impl IntoView {
                 <button type="submit" id="command-filter-apply">"Apply"</button>
                 <a class="button" href="/commands">"Clear"</a>
             </form>
+            {move || Some(param("device")).filter(|d| !d.is_empty()).map(|key| view! { <DevicePanel key=key/> })}
             {load_failure(paging, "the commands")}
             <table class="commands" aria-busy=move || paging.loading.get().to_string()>
                 <thead>
