@@ -140,3 +140,50 @@ async fn a_profile_gathers_its_commands_callbacks_and_the_certificates_it_was_se
     .await
     .expect_problem(422, None, Some("device"));
 }
+
+#[tokio::test]
+async fn devices_page_like_every_list_newest_first_with_a_cursor_and_a_window() {
+    let app = TestApp::with_hermod().await;
+    let operator = app.session(Role::Operator).await;
+    let viewer = app.session(Role::Viewer).await;
+    let run = unique("page-");
+    for n in 0..5 {
+        let mut body = sign_body(&unique("hold-dev-"), 60);
+        body["commandHeader"]["to"] = json!([format!("{run}-{n}")]);
+        app.sent(&operator, "sign", body).await;
+    }
+    // The newest first (the last sent), once the indexer has reached the last.
+    let first = listed(&app, &viewer, &format!("{run}-4"), 1).await;
+    assert_eq!(first.len(), 1);
+
+    let mut keys = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: ListPage<DeviceRecord> = get(
+            &app,
+            &viewer,
+            &format!("/api/devices?q={run}&limit=2{cursor}"),
+        )
+        .await;
+        assert!(page.items.len() <= 2);
+        keys.extend(page.items.into_iter().map(|d| d.key));
+        match page.next_cursor {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..5).rev().map(|n| format!("profile:{run}-{n}")).collect();
+    assert_eq!(keys, expected);
+
+    // The window is on when a device was last seen: none of them before they were.
+    let before: ListPage<DeviceRecord> = get(
+        &app,
+        &viewer,
+        &format!("/api/devices?q={run}&until=2000-01-01T00:00:00Z"),
+    )
+    .await;
+    assert!(before.items.is_empty(), "{before:?}");
+    app.call(Method::GET, "/api/devices?limit=0", &viewer, None)
+        .await
+        .expect_problem(422, None, Some("limit"));
+}
