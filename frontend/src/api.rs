@@ -272,12 +272,12 @@ pub async fn diff(a: &str, b: &str) -> Result<serde_json::Value, ApiFail> {
     get(&format!("/api/diff?a={a}&b={b}")).await
 }
 
-/// One callback, its body whole (lists carry the first 16 KiB).
 /// A device and the certificates it was seen with, read as JSON (components/device.rs).
 pub async fn device(key: &str) -> Result<serde_json::Value, ApiFail> {
     get(&format!("/api/devices/{}", crate::nav::encode(key))).await
 }
 
+/// One callback, its body whole (lists carry the first 16 KiB).
 pub async fn callback(id: i64) -> Result<CallbackRecord, ApiFail> {
     get(&format!("/api/callbacks/{id}")).await
 }

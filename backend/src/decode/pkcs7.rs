@@ -260,11 +260,11 @@ mod tests {
     use der::asn1::SetOfVec;
     use der::{Decode, Encode};
     use hermod_shared::decoded::Decoded;
+    use hermod_simulator::material::Identity;
 
     fn signature(signer: &SignerSummary) -> &Check {
         crate::decode::tests::check(&signer.checks, "signature")
     }
-    use hermod_simulator::material::Identity;
 
     /// The simulator's signed message, its one signer copied `n` times, each signature different.
     fn crafted(n: u16) -> String {

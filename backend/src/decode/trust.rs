@@ -89,14 +89,17 @@ pub(super) fn chain(
         );
     };
     let subject = |c: &Certificate| x509::name(c.tbs_certificate().subject());
+    let anchored = |path: &[String]| {
+        Check::passed(
+            NAME,
+            format!("{} (an anchor of {})", path.join(" ← "), trust.source),
+        )
+    };
     let mut path = vec![subject(leaf)];
     let mut cert = leaf;
     for _ in 0..MAX_CHAIN {
         if trust.anchors.contains(cert) {
-            return Check::passed(
-                NAME,
-                format!("{} (an anchor of {})", path.join(" ← "), trust.source),
-            );
+            return anchored(&path);
         }
         let issuer = cert.tbs_certificate().issuer();
         for anchor in trust
@@ -107,10 +110,7 @@ pub(super) fn chain(
             match signed_by(cert, anchor) {
                 Outcome::Valid => {
                     path.push(subject(anchor));
-                    return Check::passed(
-                        NAME,
-                        format!("{} (an anchor of {})", path.join(" ← "), trust.source),
-                    );
+                    return anchored(&path);
                 }
                 Outcome::NotChecked(why) => return Check::not_checked(NAME, why),
                 Outcome::Invalid(_) => {}

@@ -134,7 +134,7 @@ fn One(item: DecodedItem, raw: Option<String>) -> impl IntoView {
             <img class="decoded-image" data-decoded="image" alt=item.label.clone() src=format!("data:{content_type};base64,{base64}")/>
         }
         .into_any(),
-        Decoded::Jws { header, payload, payload_is_json, signature_b64url, checks: list, certificates, .. } => view! {
+        Decoded::Jws { header, payload, payload_is_json, signature_b64url, checks: list, certificates } => view! {
             <div data-decoded="jws">
                 {checks(list)}
                 <p>"Header"</p><pre>{pretty(&header)}</pre>

@@ -1,6 +1,7 @@
 //! Devices (README, "Devices"): the indexer notes the device keys each document names
-//! (decode/devices.rs, indexer.rs `note_devices`); a device's commands are those with a document that names it, its callbacks
-//! and polls matched to them included, so a callback matched after it was indexed still counts.
+//! (decode/devices.rs, indexer.rs `note_devices`); a device's commands are those with a document
+//! that names it, its callbacks and polls matched to them included, so a callback matched after it
+//! was indexed still counts.
 
 use super::indexer::Doc;
 use super::select::Sql;

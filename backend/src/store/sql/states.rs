@@ -107,7 +107,8 @@ pub fn advance_state(
     // from a callback, is a decision too.
     let decided =
         state.is_terminal() || (by == By::Callback && matches!(state, CommandState::Other(_)));
-    let reason = if sticky { None } else { failure(state, reason) };
+    // A sticky state keeps the reason it ended with (`?6` below).
+    let reason = failure(state, reason);
     b.db().execute(
         "UPDATE commands SET state = ?1, updated_at = ?2, \
          expires_at = CASE WHEN ?3 THEN NULL ELSE expires_at END, \
