@@ -3,9 +3,11 @@
 
 use hermod_shared::console::{
     AuditRecord, CallbackRecord, ClientInfo, CommandDetail, CommandRecord, FeedEvent, Heartbeat,
-    ListPage, Login, NewToken, NewUser, Problem, SendCommand, SessionInfo, UserUpdate,
+    ListPage, Login, NewToken, NewUser, Problem, SendCommand, SessionInfo, TimelineEntry,
+    UserUpdate,
 };
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::cell::RefCell;
 use std::fmt;
 use wasm_bindgen::closure::Closure;
@@ -232,8 +234,12 @@ pub async fn commands(query: &str) -> Result<ListPage<CommandRecord>, ApiFail> {
     get(&format!("/api/commands?{query}")).await
 }
 
+/// A command's page, its decoded material read as JSON (`TimelineEntry`'s `I`).
+pub type Detail = CommandDetail<Value>;
+pub type Step = TimelineEntry<Value>;
+
 /// `all`: every callback and poll, not only the newest.
-pub async fn command(id: i64, all: bool) -> Result<CommandDetail, ApiFail> {
+pub async fn command(id: i64, all: bool) -> Result<Detail, ApiFail> {
     let all = if all { "?all=true" } else { "" };
     get(&format!("/api/commands/{id}{all}")).await
 }

@@ -305,33 +305,37 @@ pub struct PollRecord {
 
 /// One step in a command's life, in time order, with what the backend decoded from its body (the
 /// request, for `sent`).
+///
+/// `I` is how a decoded item is read: typed ([`DecodedItem`]) where it is made and checked; the page
+/// reads it as a [`Value`] by the fields it shows, since typed readers of every kind of material
+/// cost its wasm more than that view does (docs/ARCHITECTURE.md, "The page's size").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum TimelineEntry {
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "TimelineEntry"))]
+#[serde(rename_all = "snake_case", bound(deserialize = "I: Deserialize<'de>"))]
+pub enum TimelineEntry<I = DecodedItem> {
     Sent {
         at: String,
         #[serde(default)]
-        decoded: Vec<DecodedItem>,
+        decoded: Vec<I>,
     },
     Answer {
         reply: HermodReply,
         #[serde(default)]
-        decoded: Vec<DecodedItem>,
+        decoded: Vec<I>,
     },
     Callback {
         callback: CallbackRecord,
         #[serde(default)]
-        decoded: Vec<DecodedItem>,
+        decoded: Vec<I>,
     },
     Poll {
         poll: PollRecord,
         #[serde(default)]
-        decoded: Vec<DecodedItem>,
+        decoded: Vec<I>,
     },
 }
 
-impl TimelineEntry {
+impl<I> TimelineEntry<I> {
     pub fn at(&self) -> &str {
         match self {
             TimelineEntry::Sent { at, .. } => at,
@@ -341,7 +345,7 @@ impl TimelineEntry {
         }
     }
 
-    pub fn decoded_mut(&mut self) -> &mut Vec<DecodedItem> {
+    pub fn decoded_mut(&mut self) -> &mut Vec<I> {
         match self {
             TimelineEntry::Sent { decoded, .. }
             | TimelineEntry::Answer { decoded, .. }
@@ -351,12 +355,13 @@ impl TimelineEntry {
     }
 }
 
-/// `GET /api/commands/{id}`.
+/// `GET /api/commands/{id}`; `I` as in [`TimelineEntry`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct CommandDetail {
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "CommandDetail"))]
+#[serde(bound(deserialize = "I: Deserialize<'de>"))]
+pub struct CommandDetail<I = DecodedItem> {
     pub command: CommandRecord,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: Vec<TimelineEntry<I>>,
     /// The oldest callbacks and polls left out of `timeline`; `?all=true` gives every one.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub omitted: u64,

@@ -5,6 +5,7 @@
 //! names it: `command:<id>` (its request), `answer:<id>`, `callback:<id>`, `poll:<id>`.
 
 use crate::api;
+use crate::components::json::{array, text};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -85,18 +86,17 @@ pub fn CompareBar() -> impl IntoView {
 
 /// One line per difference: `+` added, `−` removed, `~` changed, its path, and the values.
 fn differences(diff: Value) -> impl IntoView {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    let changes = diff["changes"].as_array().cloned().unwrap_or_default();
+    let changes = array(&diff["changes"]);
     let summary = match (changes.len(), diff["more"].as_u64().unwrap_or(0)) {
         (0, _) => "The two bodies are the same.".to_string(),
         (n, 0) => format!("{n} differences:"),
         (n, more) => format!("{n} differences, and {more} more not listed:"),
     };
     view! {
-        <p id="diff-summary">"A: " {text(&diff["a"])} <br/> "B: " {text(&diff["b"])} <br/> {summary}</p>
+        <p id="diff-summary">"A: " {text(&diff["a"]).to_string()} <br/> "B: " {text(&diff["b"]).to_string()} <br/> {summary}</p>
         <ul class="diff mono">
             {changes.into_iter().map(|c| {
-                let change = text(&c["change"]);
+                let change = text(&c["change"]).to_string();
                 let (path, old, new) = (text(&c["path"]), text(&c["old"]), text(&c["new"]));
                 let line = match change.as_str() {
                     "added" => format!("+ {path}  {new}"),

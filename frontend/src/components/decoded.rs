@@ -1,17 +1,19 @@
 //! What the backend decoded from a body: texts, images, JWS, certificates, requests, PKCS#7. The raw
 //! body stays one click away beside it; what did not parse is shown with the reason.
+//!
+//! Items are read as JSON by the fields shown (`hermod_shared::decoded::Item`): the backend's types
+//! (`hermod_shared::decoded`) say what each holds.
 
-use hermod_shared::decoded::{
-    CertSummary, Check, CsrSummary, Decoded, DecodedItem, KeyInfo, Pkcs7Summary,
-};
+use crate::components::json::{array, text, texts};
 use leptos::prelude::*;
 use serde_json::Value;
 
-fn key_text(k: &KeyInfo) -> String {
-    match (&k.curve, k.bits) {
-        (Some(curve), _) => format!("{} {curve}", k.algorithm),
-        (None, Some(bits)) => format!("{} {bits}", k.algorithm),
-        (None, None) => k.algorithm.clone(),
+fn key_text(k: &Value) -> String {
+    let algorithm = text(&k["algorithm"]);
+    match (k["curve"].as_str(), k["bits"].as_u64()) {
+        (Some(curve), _) => format!("{algorithm} {curve}"),
+        (None, Some(bits)) => format!("{algorithm} {bits}"),
+        (None, None) => algorithm.to_string(),
     }
 }
 
@@ -26,12 +28,15 @@ fn badge(name: String, passed: Option<bool>, text: String) -> impl IntoView {
 }
 
 /// Each check of a signature: its own, then those that decide what it is worth.
-fn checks(list: Vec<Check>) -> impl IntoView {
+fn checks(list: &Value) -> impl IntoView + use<> {
     view! {
         <div class="checks">
-            {list
-                .into_iter()
-                .map(|c| badge(c.name.clone(), c.passed, format!("{}: {}", c.name, c.detail)))
+            {array(list)
+                .iter()
+                .map(|c| {
+                    let name = text(&c["name"]);
+                    badge(name.to_string(), c["passed"].as_bool(), format!("{name}: {}", text(&c["detail"])))
+                })
                 .collect_view()}
         </div>
     }
@@ -41,69 +46,84 @@ fn row(label: &'static str, value: String) -> impl IntoView {
     view! { <dt>{label}</dt><dd class="mono">{value}</dd> }
 }
 
-#[component]
-fn Certificate(cert: CertSummary) -> impl IntoView {
+/// A list's items joined, or nothing when it has none.
+fn joined(label: &'static str, list: &Value) -> Option<impl IntoView + use<>> {
+    let list = texts(list);
+    (!list.is_empty()).then(|| row(label, list.join(", ")))
+}
+
+fn certificate(c: &Value) -> impl IntoView + use<> {
+    let not_after = text(&c["not_after"]);
     let expired =
-        crate::components::time::parse_ms(&cert.not_after).is_some_and(|t| t < js_sys::Date::now());
+        crate::components::time::parse_ms(not_after).is_some_and(|t| t < js_sys::Date::now());
     view! {
         <dl class="facts cert" data-decoded="certificate">
-            {row("Subject", cert.subject)}
-            {row("Issuer", cert.issuer)}
-            {row("Serial", cert.serial)}
+            {row("Subject", text(&c["subject"]).to_string())}
+            {row("Issuer", text(&c["issuer"]).to_string())}
+            {row("Serial", text(&c["serial"]).to_string())}
             <dt>"Valid"</dt>
             <dd class="mono">
-                {format!("{} → {}", cert.not_before, cert.not_after)}
+                {format!("{} → {not_after}", text(&c["not_before"]))}
                 {expired.then(|| view! { " " <span class="badge tone-warn">"! expired"</span> })}
             </dd>
-            {row("Key", key_text(&cert.key))}
-            {(!cert.sans.is_empty()).then(|| row("SANs", cert.sans.join(", ")))}
-            {(!cert.usage.is_empty()).then(|| row("Usage", cert.usage.join(", ")))}
-            {row("Signature", cert.signature_algorithm)}
-            {row("SHA-256", cert.fingerprint_sha256)}
+            {row("Key", key_text(&c["key"]))}
+            {joined("SANs", &c["sans"])}
+            {joined("Usage", &c["usage"])}
+            {row("Signature", text(&c["signature_algorithm"]).to_string())}
+            {row("SHA-256", text(&c["fingerprint_sha256"]).to_string())}
         </dl>
     }
 }
 
-#[component]
-fn CertRequest(csr: CsrSummary) -> impl IntoView {
-    let text = match csr.signature_valid {
+fn certificates(list: &Value) -> impl IntoView + use<> {
+    array(list).iter().map(certificate).collect_view()
+}
+
+fn cert_request(c: &Value) -> impl IntoView + use<> {
+    let passed = c["signature_valid"].as_bool();
+    let said = match passed {
         Some(true) => "self-signature valid",
         Some(false) => "self-signature invalid",
         None => "not checked",
     };
-    let sig = badge(
-        "self-signature".into(),
-        csr.signature_valid,
-        text.to_string(),
-    );
     view! {
         <dl class="facts" data-decoded="cert-request">
-            {row("Subject", csr.subject)}
-            {row("Key", key_text(&csr.key))}
-            {(!csr.sans.is_empty()).then(|| row("SANs", csr.sans.join(", ")))}
-            {row("Signature", csr.signature_algorithm)}
-            <dt>"Proof"</dt><dd>{sig}</dd>
+            {row("Subject", text(&c["subject"]).to_string())}
+            {row("Key", key_text(&c["key"]))}
+            {joined("SANs", &c["sans"])}
+            {row("Signature", text(&c["signature_algorithm"]).to_string())}
+            <dt>"Proof"</dt><dd>{badge("self-signature".into(), passed, said.to_string())}</dd>
         </dl>
     }
 }
 
-#[component]
-fn Pkcs7(p: Pkcs7Summary) -> impl IntoView {
+fn pkcs7(p: &Value) -> impl IntoView + use<> {
+    let signer = |s: &Value| {
+        let time = s["signing_time"].as_str().map(|t| format!(", signed {t}"));
+        view! {
+            <div class="signer">
+                <p>
+                    {format!(
+                        "Signer: {} ({}, {})",
+                        text(&s["signer"]),
+                        text(&s["digest_algorithm"]),
+                        text(&s["signature_algorithm"]),
+                    )}
+                    {time}
+                </p>
+                {checks(&s["checks"])}
+            </div>
+        }
+    };
+    let content = p["content"].as_str().map(str::to_string);
+    let left_out = p["left_out"].as_str().map(str::to_string);
     view! {
         <div data-decoded="pkcs7">
-            {p.content.map(|c| view! { <p>"Signed content:"</p><pre class="decoded-text">{c}</pre> })}
-            <p class="muted">{format!("Digest: {}", p.digest_algorithms.join(", "))}</p>
-            {p.signers.into_iter().map(|s| view! {
-                <div class="signer">
-                    <p>
-                        {format!("Signer: {} ({}, {})", s.signer, s.digest_algorithm, s.signature_algorithm)}
-                        {s.signing_time.map(|t| format!(", signed {t}"))}
-                    </p>
-                    {checks(s.checks)}
-                </div>
-            }).collect_view()}
-            {p.certificates.into_iter().map(|c| view! { <Certificate cert=c/> }).collect_view()}
-            {p.left_out.map(|l| view! { <p class="warning" data-left-out="">{l}</p> })}
+            {content.map(|c| view! { <p>"Signed content:"</p><pre class="decoded-text">{c}</pre> })}
+            <p class="muted">{format!("Digest: {}", texts(&p["digest_algorithms"]).join(", "))}</p>
+            {array(&p["signers"]).iter().map(signer).collect_view()}
+            {certificates(&p["certificates"])}
+            {left_out.map(|l| view! { <p class="warning" data-left-out="">{l}</p> })}
         </div>
     }
 }
@@ -122,44 +142,62 @@ fn raw_at(body: &Value, pointer: &str) -> Option<String> {
     }
 }
 
-#[component]
-fn One(item: DecodedItem, raw: Option<String>) -> impl IntoView {
-    let body = match item.decoded {
-        Decoded::Text { content_type, text } => view! {
-            <p class="muted">{content_type}</p>
-            <pre class="decoded-text" data-decoded="text">{text}</pre>
+/// What one item holds, by its kind (the one key of `decoded`).
+fn shown(kind: &str, d: &Value, label: &str) -> AnyView {
+    match kind {
+        "text" => view! {
+            <p class="muted">{text(&d["content_type"]).to_string()}</p>
+            <pre class="decoded-text" data-decoded="text">{text(&d["text"]).to_string()}</pre>
         }
         .into_any(),
-        Decoded::Image { content_type, base64 } => view! {
-            <img class="decoded-image" data-decoded="image" alt=item.label.clone() src=format!("data:{content_type};base64,{base64}")/>
+        "image" => view! {
+            <img class="decoded-image" data-decoded="image" alt=label.to_string()
+                src=format!("data:{};base64,{}", text(&d["content_type"]), text(&d["base64"]))/>
         }
         .into_any(),
-        Decoded::Jws { header, payload, payload_is_json, signature_b64url, checks: list, certificates } => view! {
-            <div data-decoded="jws">
-                {checks(list)}
-                <p>"Header"</p><pre>{pretty(&header)}</pre>
-                <p>"Payload"</p>
-                <pre>{if payload_is_json { pretty(&payload) } else { payload.as_str().unwrap_or_default().to_string() }}</pre>
-                <p class="muted mono sig">{format!("Signature: {}", signature_b64url)}</p>
-                {certificates.into_iter().map(|c| view! { <Certificate cert=c/> }).collect_view()}
-            </div>
+        "jws" => {
+            let payload = &d["payload"];
+            let payload = if d["payload_is_json"].as_bool() == Some(true) {
+                pretty(payload)
+            } else {
+                text(payload).to_string()
+            };
+            view! {
+                <div data-decoded="jws">
+                    {checks(&d["checks"])}
+                    <p>"Header"</p><pre>{pretty(&d["header"])}</pre>
+                    <p>"Payload"</p><pre>{payload}</pre>
+                    <p class="muted mono sig">{format!("Signature: {}", text(&d["signature_b64url"]))}</p>
+                    {certificates(&d["certificates"])}
+                </div>
+            }
+            .into_any()
+        }
+        "certificate" => certificate(d).into_any(),
+        "cert_request" => cert_request(d).into_any(),
+        "public_key" => view! {
+            <dl class="facts" data-decoded="public-key">{row("Public key", key_text(d))}</dl>
         }
         .into_any(),
-        Decoded::Certificate(c) => view! { <Certificate cert=c/> }.into_any(),
-        Decoded::CertRequest(c) => view! { <CertRequest csr=c/> }.into_any(),
-        Decoded::PublicKey(k) => view! {
-            <dl class="facts" data-decoded="public-key">{row("Public key", key_text(&k))}</dl>
+        "pkcs7" => pkcs7(d).into_any(),
+        _ => view! {
+            <p class="error" data-decoded="unparsed">
+                {format!("Could not decode this {}: {}. The raw form is below.", text(&d["what"]), text(&d["reason"]))}
+            </p>
         }
         .into_any(),
-        Decoded::Pkcs7(p) => view! { <Pkcs7 p=p/> }.into_any(),
-        Decoded::Unparsed { what, reason } => view! {
-            <p class="error" data-decoded="unparsed">{format!("Could not decode this {what}: {reason}. The raw form is below.")}</p>
-        }
-        .into_any(),
-    };
+    }
+}
+
+fn one(item: &Value, raw: Option<String>) -> impl IntoView + use<> {
+    let label = text(&item["label"]);
+    let body = item["decoded"]
+        .as_object()
+        .and_then(|o| o.iter().next())
+        .map(|(kind, d)| shown(kind, d, label));
     view! {
         <details class="decoded" open>
-            <summary>{item.label}" "<span class="muted mono">{item.pointer}</span></summary>
+            <summary>{label.to_string()}" "<span class="muted mono">{text(&item["pointer"]).to_string()}</span></summary>
             {body}
             {raw.map(|raw| view! {
                 <details class="raw" data-raw="">
@@ -173,15 +211,18 @@ fn One(item: DecodedItem, raw: Option<String>) -> impl IntoView {
 
 /// Every decoded item of one body (`body`: that body's text, for each item's raw form).
 #[component]
-pub fn DecodedList(items: Vec<DecodedItem>, body: Option<String>) -> impl IntoView {
+pub fn DecodedList(items: Vec<Value>, body: Option<String>) -> impl IntoView {
     let body: Value = body
         .and_then(|b| serde_json::from_str(&b).ok())
         .unwrap_or(Value::Null);
     items
-        .into_iter()
+        .iter()
         .map(|item| {
-            let raw = item.raw.clone().or_else(|| raw_at(&body, &item.pointer));
-            view! { <One item=item raw=raw/> }
+            let raw = item["raw"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| raw_at(&body, text(&item["pointer"])));
+            one(item, raw)
         })
         .collect_view()
 }

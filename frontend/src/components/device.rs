@@ -3,14 +3,11 @@
 //! the admin pages are: a typed reader of its own would cost the bundle more than this view.
 
 use crate::api;
+use crate::components::json::{array, text};
 use crate::components::time::parse_ms;
 use crate::nav::{Route, encode};
 use leptos::prelude::*;
 use serde_json::Value;
-
-fn text(v: &Value) -> &str {
-    v.as_str().unwrap_or_default()
-}
 
 /// One certificate the device was seen with: whom it names, until when, where it was seen last.
 fn held(h: &Value) -> impl IntoView + use<> {
@@ -47,7 +44,7 @@ pub fn DevicePanel(key: String) -> impl IntoView {
                         "{} commands, seen {} to {}; its certificates:",
                         v["commands"], text(&v["first_seen"]), text(&v["last_seen"])
                     );
-                    let certs = d["certificates"].as_array().cloned().unwrap_or_default();
+                    let certs = array(&d["certificates"]);
                     view! {
                         <p class="muted">{summary}</p>
                         <ul class="held">{certs.iter().map(held).collect_view()}</ul>

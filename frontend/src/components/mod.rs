@@ -4,6 +4,7 @@ pub mod compare;
 pub mod copy;
 pub mod decoded;
 pub mod device;
+pub mod json;
 pub mod json_block;
 pub mod paged;
 pub mod qr;

@@ -1,7 +1,7 @@
 //! One command's whole life: its state, where it was delivered, and the timeline of the request,
 //! Hermod's answer, every callback and every poll.
 
-use crate::api::{self, ApiFail};
+use crate::api::{self, ApiFail, Detail, Step};
 use crate::components::compare::CompareButton;
 use crate::components::copy::CopyButton;
 use crate::components::decoded::DecodedList;
@@ -12,16 +12,14 @@ use crate::components::time::{Countdown, RelTime, parse_ms};
 use crate::live::use_live;
 use crate::nav::{Route, encode, set_title};
 use crate::session::{allows, use_session};
-use hermod_shared::console::{
-    CommandDetail, CommandState, FeedEvent, HermodReply, Role, TimelineEntry,
-};
+use hermod_shared::console::{CommandState, FeedEvent, HermodReply, Role, TimelineEntry};
 use leptos::prelude::*;
 
 #[component]
 pub fn CommandPage(id: Option<i64>) -> impl IntoView {
     let live = use_live();
     let id = Memo::new(move |_| id);
-    let detail = RwSignal::new(None::<CommandDetail>);
+    let detail = RwSignal::new(None::<Detail>);
     let failure = RwSignal::new(None::<ApiFail>);
     let polling = RwSignal::new(false);
     // What the last poll found, next to its button.
@@ -132,7 +130,7 @@ fn mobile_link(location: &str) -> Option<String> {
 
 #[component]
 fn CommandView(
-    detail: CommandDetail,
+    detail: Detail,
     polling: RwSignal<bool>,
     found: RwSignal<Option<String>>,
     poll: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
@@ -283,12 +281,7 @@ fn reply_summary(r: &HermodReply) -> String {
 /// One step of the timeline, with its offset from the send, what was decoded from it, and the raw
 /// body.
 #[component]
-fn Step(
-    entry: TimelineEntry,
-    sent_at: Option<f64>,
-    command: i64,
-    request: String,
-) -> impl IntoView {
+fn Step(entry: Step, sent_at: Option<f64>, command: i64, request: String) -> impl IntoView {
     let at = entry.at().to_string();
     let offset = match (sent_at, parse_ms(&at)) {
         // Tenths by integer arithmetic: formatting a float would pull float printing into the bundle.
