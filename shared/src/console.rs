@@ -310,7 +310,11 @@ pub struct PollRecord {
 /// reads it as a [`Value`] by the fields it shows, since typed readers of every kind of material
 /// cost its wasm more than that view does (docs/ARCHITECTURE.md, "The page's size").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "TimelineEntry"))]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "TimelineEntry")
+)]
 #[serde(rename_all = "snake_case", bound(deserialize = "I: Deserialize<'de>"))]
 pub enum TimelineEntry<I = DecodedItem> {
     Sent {
@@ -357,7 +361,11 @@ impl<I> TimelineEntry<I> {
 
 /// `GET /api/commands/{id}`; `I` as in [`TimelineEntry`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "CommandDetail"))]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "CommandDetail")
+)]
 #[serde(bound(deserialize = "I: Deserialize<'de>"))]
 pub struct CommandDetail<I = DecodedItem> {
     pub command: CommandRecord,

@@ -1,5 +1,6 @@
 //! The admin's pages, Users and Audit: a role change confirmed, a refused new user, an API token made
-//! and revoked, the audit log's hash chain, and a viewer told what is for admins.
+//! and revoked, a password set in a masked dialog, the audit log's hash chain, and a viewer told what
+//! is for admins.
 
 use crate::pages::open;
 use hermod_console_tests::browser::{
@@ -97,6 +98,61 @@ async fn a_role_change_is_confirmed_and_a_refused_new_user_keeps_what_was_typed(
         click(&c, "#tokens button.danger").await;
         c.accept_alert().await.unwrap();
         wait_text(&c, "#tokens", "revoked").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_is_set_in_a_masked_dialog_that_keeps_what_was_typed_through_a_refusal() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let (viewer, old) = console.create_user(Role::Viewer).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        open(&c, &url, &password, "/users").await;
+        click(
+            &c,
+            &format!("tr[data-user='{}'] button:not(.danger)", viewer.username),
+        )
+        .await;
+        wait_text(&c, "#password-dialog h2", &viewer.username).await;
+        let types = eval(
+            &c,
+            "return [...document.querySelectorAll('#password-dialog input')].map(i => i.type)",
+        )
+        .await;
+        assert_eq!(types, json!(["password", "password"]), "masked, twice");
+        let fields = "#password-dialog input";
+        let typed = "a new long password";
+        wait_css(&c, &format!("{fields}:nth-of-type(1)")).await;
+        let inputs = c.find_all(fantoccini::Locator::Css(fields)).await.unwrap();
+        inputs[0].send_keys(typed).await.unwrap();
+        inputs[1].send_keys("a different password").await.unwrap();
+        click(&c, "#password-dialog button[type=submit]").await;
+        wait_text(&c, "#password-dialog [role=alert]", "differ").await;
+        assert_eq!(
+            eval(
+                &c,
+                "return document.querySelector('#password-dialog input').value"
+            )
+            .await,
+            json!(typed),
+            "a refusal keeps what was typed"
+        );
+        assert_eq!(api.try_login(&viewer.username, &old).await.status, 200);
+
+        inputs[1].clear().await.unwrap();
+        inputs[1].send_keys(typed).await.unwrap();
+        click(&c, "#password-dialog button[type=submit]").await;
+        wait_text(&c, "#password-done", "Password set for").await;
+        wait_until("the dialog to close", WAIT, || async {
+            let open = eval(&c, "return !!document.getElementById('password-dialog')").await;
+            (open == json!(false)).then_some(())
+        })
+        .await;
+        assert_eq!(api.try_login(&viewer.username, typed).await.status, 200);
+        assert_eq!(api.try_login(&viewer.username, &old).await.status, 401);
     })
     .await;
 }

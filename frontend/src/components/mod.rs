@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+pub mod ask;
 pub mod compare;
 pub mod copy;
 pub mod decoded;

@@ -5,18 +5,13 @@
 use super::Body;
 use super::dom::{self, by_id, value_of};
 use crate::api;
+use crate::components::ask::confirm;
 use hermod_shared::console::TemplateInput;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
-
-fn confirm(question: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.confirm_with_message(question).ok())
-        .unwrap_or(false)
-}
 
 /// What the last action did, or (`ok` false) why it failed.
 fn say(ok: bool, text: &str) {

@@ -1,6 +1,7 @@
 //! Accounts and API tokens (admin). A new token is shown once, here, and never again.
 
 use crate::api::{self, ApiFail};
+use crate::components::ask::{PasswordDialog, confirm};
 use crate::components::copy::CopyButton;
 use crate::components::time::RelTime;
 use hermod_shared::console::{NewToken, NewUser, Role, UserUpdate};
@@ -80,12 +81,6 @@ fn role_options(selected: Role) -> impl IntoView {
         .collect_view()
 }
 
-fn confirm(question: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.confirm_with_message(question).ok())
-        .unwrap_or(false)
-}
-
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let users = RwSignal::new(Vec::<User>::new());
@@ -117,6 +112,14 @@ pub fn UsersPage() -> impl IntoView {
                 reload();
             });
         };
+
+    // Whose password is being set (the dialog is open), and what the last one came to.
+    let setting = RwSignal::new(None::<(i64, String)>);
+    let done = RwSignal::new(None::<String>);
+    let closed = Callback::new(move |said: Option<String>| {
+        setting.set(None);
+        done.set(said);
+    });
 
     let (name, password, role) = (
         RwSignal::new(String::new()),
@@ -170,9 +173,15 @@ pub fn UsersPage() -> impl IntoView {
         <section class="page">
             <header class="page-head"><h1>"Users"</h1></header>
             {move || failure.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+            {move || done.get().map(|d| view! { <p class="hint" role="status" id="password-done">{d}</p> })}
             <Show when=move || loading.get()>
                 <p class="loading">"Loading users and tokens…"</p>
             </Show>
+            {move || setting.get().map(|(id, who)| view! {
+                <PasswordDialog who=who done=closed set=move |p: String| async move {
+                    api::update_user(id, &UserUpdate { role: None, password: Some(p) }).await.map(|_| ())
+                }/>
+            })}
             <table class="grid" id="users" aria-busy=move || loading.get().to_string()>
                 <thead><tr><th scope="col">"User"</th><th scope="col">"Role"</th><th scope="col">"Since"</th><th scope="col">""</th></tr></thead>
                 <tbody>
@@ -203,10 +212,8 @@ pub fn UsersPage() -> impl IntoView {
                                 <button type="button" on:click={
                                     let who = u.username.clone();
                                     move |_| {
-                                        let Some(p) = web_sys::window().and_then(|w| w.prompt_with_message(&format!("New password for {who} (at least 12 characters)")).ok().flatten()) else { return };
-                                        act(Box::pin(async move {
-                                            api::update_user(u.id, &UserUpdate { role: None, password: Some(p) }).await.map(|_| ())
-                                        }));
+                                        done.set(None);
+                                        setting.set(Some((u.id, who.clone())));
                                     }
                                 }>"Set password"</button>
                                 <button type="button" class="danger" on:click={
