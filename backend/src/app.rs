@@ -157,6 +157,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(M::GET, "/api/diff", Some(Viewer), diff::compare),
         route(M::GET, "/api/devices", Some(Viewer), devices::list),
         route(M::GET, "/api/devices/{key}", Some(Viewer), devices::one),
+        route(M::GET, "/api/overview", Some(Viewer), overview::get),
         route(M::GET, "/api/callbacks", Some(Viewer), callbacks::list),
         route(
             M::GET,

@@ -14,4 +14,5 @@ pub mod decoded;
 pub mod devices;
 pub mod examples;
 pub mod hermod;
+pub mod overview;
 pub mod validate;

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod export;
 pub mod health;
 pub mod next;
+pub mod overview;
 pub mod receiver;
 pub mod session;
 pub mod templates;
@@ -106,7 +107,8 @@ fn non_empty(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-fn time(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+/// A time parameter (RFC 3339) as milliseconds, checked.
+pub fn time(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
     non_empty(v)
         .map(|s| {
             parse_rfc3339(&s).ok_or_else(|| {

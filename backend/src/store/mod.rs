@@ -21,6 +21,7 @@ use hermod_shared::console::{
 };
 use hermod_shared::devices::{DeviceDetail, DeviceRecord};
 use hermod_shared::hermod::Destination;
+use hermod_shared::overview::Overview;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use serde::Serialize;
@@ -403,6 +404,8 @@ pub trait Store: Send + Sync {
     fn list_devices(&self, f: DeviceFilter) -> Fut<'_, ListPage<DeviceRecord>>;
     /// Device `key` and the certificates it was seen with; None when no document names it.
     fn device(&self, key: String) -> Fut<'_, Option<DeviceDetail>>;
+    /// The commands created in `[since, until)` (ms), per type and client (README, "Overview").
+    fn overview(&self, since: i64, until: i64) -> Fut<'_, Overview>;
 
     // The feed's history.
     /// Stored events after `after`, oldest first: at most `max_events`, and no more than about

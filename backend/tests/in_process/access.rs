@@ -90,6 +90,7 @@ fn matrix() -> Vec<Case> {
             Some(Operator),
         ),
         case(M::GET, "/api/devices", "/api/devices", None, Some(Viewer)),
+        case(M::GET, "/api/overview", "/api/overview", None, Some(Viewer)),
         case(
             M::GET,
             "/api/devices/{key}",

@@ -19,6 +19,7 @@ mod login;
 mod metrics;
 mod next;
 mod openapi;
+mod overview;
 mod reasons;
 mod receiver;
 mod replicas;

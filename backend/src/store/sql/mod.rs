@@ -14,6 +14,7 @@ mod feed;
 mod find;
 mod indexer;
 mod listener;
+mod overview;
 mod readers;
 pub mod retention;
 mod select;
@@ -41,6 +42,7 @@ use hermod_shared::console::{
     TemplateInput, TemplateRecord, TokenRecord, UserRecord,
 };
 use hermod_shared::devices::{DeviceDetail, DeviceRecord};
+use hermod_shared::overview::Overview;
 use readers::{Readers, Source};
 use std::path::Path;
 use std::sync::Arc;
@@ -302,6 +304,13 @@ impl Store for SqlStore {
 
     fn device(&self, key: String) -> Fut<'_, Option<DeviceDetail>> {
         Box::pin(self.readers.scan(move |c| devices::detail(c, &key)))
+    }
+
+    fn overview(&self, since: i64, until: i64) -> Fut<'_, Overview> {
+        Box::pin(
+            self.readers
+                .scan(move |c| overview::overview(c, since, until)),
+        )
     }
 
     fn list_callbacks(&self, f: CallbackFilter) -> Fut<'_, ListPage<CallbackRecord>> {
