@@ -278,6 +278,11 @@ pub async fn diff(a: &str, b: &str) -> Result<serde_json::Value, ApiFail> {
     get(&format!("/api/diff?a={a}&b={b}")).await
 }
 
+/// The Overview of a window (`since=…&until=…`, encoded), read as JSON (routes/overview.rs).
+pub async fn overview(window: &str) -> Result<Value, ApiFail> {
+    get(&format!("/api/overview?{window}")).await
+}
+
 /// A device and the certificates it was seen with, read as JSON (components/device.rs).
 pub async fn device(key: &str) -> Result<serde_json::Value, ApiFail> {
     get(&format!("/api/devices/{}", crate::nav::encode(key))).await

@@ -8,7 +8,7 @@ use crate::live::{Conn, Live, use_live};
 use crate::nav::{NavLink, Route, provide_router, set_title, use_location};
 use crate::routes::{
     audit::AuditPage, callbacks::CallbacksPage, command::CommandPage, commands::CommandsPage,
-    feed::FeedPage, login::LoginPage, send::SendPage, users::UsersPage,
+    feed::FeedPage, login::LoginPage, overview::OverviewPage, send::SendPage, users::UsersPage,
 };
 use crate::session::{Session, SessionState, allows, use_session};
 use crate::shortcuts::{self, ShortcutHelp};
@@ -95,6 +95,7 @@ fn Console() -> impl IntoView {
                 </Show>
                 <NavLink href="/commands">"Commands"</NavLink>
                 <NavLink href="/callbacks">"Callbacks"</NavLink>
+                <NavLink href="/overview">"Overview"</NavLink>
                 <Show when=move || allows(session, Role::Admin)>
                     <NavLink href="/audit">"Audit"</NavLink>
                     <NavLink href="/users">"Users"</NavLink>
@@ -129,6 +130,7 @@ fn Page() -> impl IntoView {
             Route::Command(id) => view! { <CommandPage id=Some(id)/> }.into_any(),
             Route::NotACommand => view! { <CommandPage id=None/> }.into_any(),
             Route::Callbacks => view! { <CallbacksPage/> }.into_any(),
+            Route::Overview => view! { <OverviewPage/> }.into_any(),
             // The server refuses them anyway; the page says so instead of showing forms that fail.
             Route::Audit | Route::Users if !allows(session, Role::Admin) => {
                 view! { <AdminsOnly/> }.into_any()

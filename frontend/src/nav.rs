@@ -17,6 +17,7 @@ pub enum Route {
     /// `/commands/<not a number>`: the command page says so.
     NotACommand,
     Callbacks,
+    Overview,
     Audit,
     Users,
     NotFound,
@@ -31,6 +32,7 @@ impl Route {
             ["commands"] => Route::Commands,
             ["commands", id] => id.parse().map_or(Route::NotACommand, Route::Command),
             ["callbacks"] => Route::Callbacks,
+            ["overview"] => Route::Overview,
             ["audit"] => Route::Audit,
             ["users"] => Route::Users,
             _ => Route::NotFound,
@@ -45,6 +47,7 @@ impl Route {
             Route::Commands => "/commands".into(),
             Route::Command(id) => format!("/commands/{id}"),
             Route::Callbacks => "/callbacks".into(),
+            Route::Overview => "/overview".into(),
             Route::Audit => "/audit".into(),
             Route::Users => "/users".into(),
             Route::Feed | Route::NotACommand | Route::NotFound => "/".into(),
@@ -60,6 +63,7 @@ impl Route {
             // The command page names itself once it knows the command.
             Route::Command(_) | Route::NotACommand => "Command",
             Route::Callbacks => "Callbacks",
+            Route::Overview => "Overview",
             Route::Audit => "Audit",
             Route::Users => "Users",
             Route::NotFound => "Not found",

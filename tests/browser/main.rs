@@ -8,6 +8,7 @@ mod command_detail;
 mod commands_list;
 mod feed;
 mod login;
+mod overview;
 mod pages;
 mod send_form;
 mod shell;

@@ -55,6 +55,7 @@ fn every_page(command: i64) -> [(&'static str, String, &'static str); 7] {
             ".step[data-kind=callback] [data-decoded=pkcs7] [data-decoded=certificate]",
         ),
         ("callbacks", "/callbacks".into(), "li.callback"),
+        ("overview", "/overview".into(), "#overview tbody tr"),
         ("audit", "/audit".into(), "#audit tr[data-action=login]"),
         ("users", "/users".into(), "#users tr"),
     ]

@@ -4,10 +4,10 @@
 //! moved). Each field's wrapper carries `data-field="<json pointer>"`, each input a `<label>` and its
 //! pointer as `data-ptr`; the editor's listeners handle every field through that pointer.
 
-use super::dom::{self, el, flag, set, text};
 use super::file::read_chosen;
 use super::value::{Change, has, len_at, text_of};
 use super::{Body, input_id};
+use crate::dom::{self, el, flag, set, text};
 use hermod_shared::hermod::FieldError;
 use hermod_shared::validate::{Field, Kind, Need, base64_decode, base64_encode};
 use leptos::prelude::WithUntracked;

@@ -10,12 +10,12 @@
 //! three listeners on the editor serve every field through its `data-ptr`, and one effect brings the
 //! DOM up to date after every change, drawing the fields again only when the body's shape changes.
 
-mod dom;
 mod fields;
 mod file;
 pub mod templates;
 mod value;
 
+use crate::dom;
 use fields::Drawn;
 use hermod_shared::hermod::{CommandType, FieldError};
 use hermod_shared::validate::fields as table;

@@ -3,9 +3,9 @@
 //! markup, and the list put into the select when it arrives.
 
 use super::Body;
-use super::dom::{self, by_id, value_of};
 use crate::api;
 use crate::components::ask::confirm;
+use crate::dom::{self, by_id, value_of};
 use hermod_shared::console::TemplateInput;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

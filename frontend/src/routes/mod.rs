@@ -6,5 +6,6 @@ pub mod command;
 pub mod commands;
 pub mod feed;
 pub mod login;
+pub mod overview;
 pub mod send;
 pub mod users;

@@ -1,5 +1,6 @@
-//! The few DOM calls the send form is made of (see `form/mod.rs` for why it draws its own DOM). Text
-//! always goes in as text — `textContent`, attribute values, `value` — never as markup.
+//! The few DOM calls the views drawn by hand are made of: the send form (see `form/mod.rs` for why it
+//! draws its own DOM) and the Overview's table. Text always goes in as text — `textContent`,
+//! attribute values, `value` — never as markup.
 
 use leptos::prelude::document;
 use wasm_bindgen::JsCast;
