@@ -4,6 +4,7 @@
 use crate::api;
 use crate::components::compare::{CompareBar, provide_picks};
 use crate::components::time::heard_ago;
+use crate::components::time::{ClockToggle, start_clock};
 use crate::live::{Conn, Live, use_live};
 use crate::nav::{NavLink, Route, provide_router, set_title, use_location};
 use crate::routes::{
@@ -23,6 +24,7 @@ pub fn App() -> impl IntoView {
     provide_router();
     reload_when_restored();
     provide_context(theme::start());
+    provide_context(start_clock());
     let help = RwSignal::new(false);
     shortcuts::install(help);
     api::on_logged_out(move || {
@@ -104,6 +106,7 @@ fn Console() -> impl IntoView {
             <header class="topbar">
                 <ConnectionState/>
                 <UserBox/>
+                <ClockToggle/>
                 <ThemeToggle theme=theme/>
             </header>
             <main class="content">

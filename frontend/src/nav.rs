@@ -150,6 +150,13 @@ fn go(nav: Nav, href: &str) {
     let Some(window) = web_sys::window() else {
         return;
     };
+    // Where the page already is (a filter applied twice, a link to this page): no second entry
+    // for Back to step through.
+    let here = Location::current();
+    let (path, query) = href.split_once('?').unwrap_or((href, ""));
+    if here.path == path && here.query == query {
+        return;
+    }
     if let Ok(history) = window.history() {
         let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
     }

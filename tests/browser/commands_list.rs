@@ -3,7 +3,7 @@
 
 use crate::pages::{open, sent, wait_listed};
 use hermod_console_tests::browser::{
-    click, eval, here, value_of, wait_css, wait_js, wait_text, with_browser,
+    click, eval, here, text_of, value_of, wait_css, wait_js, wait_text, with_browser,
 };
 use hermod_console_tests::{Console, ping_body, sign_body, unique};
 use std::sync::Arc;
@@ -47,7 +47,8 @@ async fn filters_and_search_live_in_the_url_and_survive_reload_back_and_forward(
         open(&c, &url, &password, "/commands").await;
         wait_listed(&c, &[d.id, c3.id, b.id, a.id]).await;
 
-        // A search, then type and state on top of it: each applied view is in the URL.
+        // A search, then type and state on top of it, each applied as it is picked: each view
+        // is in the URL, and Apply on a view already applied adds no step to Back.
         let search = wait_css(&c, "#command-search").await;
         search.send_keys(&needle).await.unwrap();
         click(&c, "#command-filter-apply").await;
@@ -58,13 +59,15 @@ async fn filters_and_search_live_in_the_url_and_survive_reload_back_and_forward(
             .select_by_value("sign")
             .await
             .unwrap();
+        wait_listed(&c, &[b.id, a.id]).await;
+        assert_eq!(here(&c).await, format!("/commands?q={needle}&type=sign"));
         wait_css(&c, "select[name=state]")
             .await
             .select_by_value("COMPLETED")
             .await
             .unwrap();
-        click(&c, "#command-filter-apply").await;
         wait_listed(&c, &[a.id]).await;
+        click(&c, "#command-filter-apply").await;
         let filtered = format!("/commands?q={needle}&type=sign&state=COMPLETED");
         assert_eq!(here(&c).await, filtered);
 
@@ -90,6 +93,9 @@ async fn filters_and_search_live_in_the_url_and_survive_reload_back_and_forward(
 
         // Back and forward restore the earlier views, their inputs included.
         c.back().await.unwrap();
+        wait_listed(&c, &[b.id, a.id]).await;
+        assert_eq!(value_of(&c, "select[name=state]").await, "");
+        c.back().await.unwrap();
         wait_listed(&c, &[c3.id, b.id, a.id]).await;
         assert_eq!(here(&c).await, format!("/commands?q={needle}"));
         assert_eq!(value_of(&c, "#command-search").await, needle);
@@ -99,6 +105,8 @@ async fn filters_and_search_live_in_the_url_and_survive_reload_back_and_forward(
         assert_eq!(value_of(&c, "#command-search").await, "");
         c.forward().await.unwrap();
         wait_listed(&c, &[c3.id, b.id, a.id]).await;
+        c.forward().await.unwrap();
+        wait_listed(&c, &[b.id, a.id]).await;
         c.forward().await.unwrap();
         wait_listed(&c, &[a.id]).await;
         assert_eq!(here(&c).await, filtered);
@@ -259,6 +267,95 @@ async fn only_the_latest_filters_answer_is_shown_and_the_cursor_goes_out_encoded
             &c,
             "window.__asked.some(u => new URL(u, location.href).searchParams.get('cursor') === 'a b&c=d/+é')",
             "the cursor encoded",
+        )
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_apply_on_change_a_window_stays_relative_and_a_whole_row_opens_its_command() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let done = sent(
+        &console,
+        "ping",
+        ping_body(&unique("row-"), 60),
+        "COMPLETED",
+    )
+    .await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        open(&c, &url, &password, "/commands").await;
+        wait_listed(&c, &[done.id]).await;
+
+        // A window picked applies at once (no Apply), and the exports follow it.
+        wait_css(&c, "select[name=window]")
+            .await
+            .select_by_value("1h")
+            .await
+            .unwrap();
+        wait_js(
+            &c,
+            "location.search == '?window=1h'",
+            "the window in the URL",
+        )
+        .await;
+        wait_listed(&c, &[done.id]).await;
+        let export = eval(&c, "return document.getElementById('export-csv').href").await;
+        assert!(
+            export.as_str().unwrap().ends_with("format=csv&window=1h"),
+            "{export}"
+        );
+        wait_css(&c, "select[name=state]")
+            .await
+            .select_by_value("REJECTED")
+            .await
+            .unwrap();
+        wait_js(
+            &c,
+            "location.search == '?state=REJECTED&window=1h'",
+            "the state applied at once",
+        )
+        .await;
+        wait_css(&c, "#commands-empty").await;
+        c.back().await.unwrap();
+        wait_listed(&c, &[done.id]).await;
+
+        // Times: relative, then local, then UTC, remembered across a reload, then relative again.
+        let age = format!("tr[data-id='{}'] time", done.id);
+        let shown = || {
+            let (c, age) = (&c, &age);
+            async move { text_of(c, age).await }
+        };
+        assert!(shown().await.ends_with(" ago"), "{}", shown().await);
+        click(&c, "#clock-toggle").await;
+        wait_text(&c, "#clock-toggle", "Times: local").await;
+        let local = shown().await;
+        assert!(
+            local.len() == 19 && local.as_bytes()[4] == b'-' && local.as_bytes()[10] == b' ',
+            "{local}"
+        );
+        click(&c, "#clock-toggle").await;
+        wait_text(&c, "#clock-toggle", "Times: UTC").await;
+        c.refresh().await.unwrap();
+        wait_listed(&c, &[done.id]).await;
+        wait_text(&c, "#clock-toggle", "Times: UTC").await;
+        let utc = shown().await;
+        assert_eq!(
+            utc,
+            format!("{} UTC", &done.created_at[..19].replace('T', " "))
+        );
+        click(&c, "#clock-toggle").await;
+        wait_text(&c, "#clock-toggle", "Times: relative").await;
+
+        // A click anywhere on a row opens its command.
+        click(&c, &format!("tr[data-id='{}'] td:nth-child(2)", done.id)).await;
+        wait_js(
+            &c,
+            &format!("location.pathname == '/commands/{}'", done.id),
+            "the command's page",
         )
         .await;
     })

@@ -40,7 +40,7 @@ async fn assert_fits_width(c: &Client, page: &str) {
 
 /// Every page behind the login: its name, its path (the command page shows command `command`, a
 /// completed sign), and what shows it is drawn.
-fn every_page(command: i64) -> [(&'static str, String, &'static str); 7] {
+fn every_page(command: i64) -> [(&'static str, String, &'static str); 8] {
     [
         ("feed", "/".into(), ".feed-row"),
         (

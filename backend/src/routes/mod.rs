@@ -18,7 +18,7 @@ pub mod templates;
 pub mod tokens;
 pub mod users;
 
-use crate::clock::parse_rfc3339;
+use crate::clock::{now_ms, parse_rfc3339};
 use crate::error::ApiError;
 use crate::store::Page;
 use crate::store::Query;
@@ -46,6 +46,9 @@ pub struct ListQuery {
     pub since: Option<String>,
     /// Up to this time (RFC 3339).
     pub until: Option<String>,
+    /// The last `N` minutes, hours or days up to now (`15m`, `1h`, `24h`, `7d`), in place of
+    /// `since`: a view that stays "the last hour" when it is bookmarked, reloaded or exported.
+    pub window: Option<String>,
     /// Text anywhere in the bodies, ids and what was decoded from them (at most 256 characters).
     pub q: Option<String>,
     /// Items per page, 1 to 500 (default 50).
@@ -149,7 +152,7 @@ impl ListQuery {
             state: text("state", &self.state, MAX_FILTER)?.map(|s| s.to_ascii_uppercase()),
             client: text("client", &self.client, MAX_FILTER)?,
             query: Query {
-                since: time("since", &self.since)?,
+                since: self.since()?,
                 until: time("until", &self.until)?,
                 q: text("q", &self.q, MAX_SEARCH)?,
                 page: Page {
@@ -158,6 +161,23 @@ impl ListQuery {
                 },
             },
         })
+    }
+
+    /// `since`, or now less `window`; not both.
+    fn since(&self) -> Result<Option<i64>, ApiError> {
+        let Some(window) = non_empty(&self.window) else {
+            return time("since", &self.since);
+        };
+        if non_empty(&self.since).is_some() {
+            return Err(invalid("window", "give `since` or `window`, not both"));
+        }
+        let ms = window_ms(&window).ok_or_else(|| {
+            invalid(
+                "window",
+                format!("`{window}` is not a window like 15m, 1h, 24h or 7d (at most 366d)"),
+            )
+        })?;
+        Ok(Some(now_ms() - ms))
     }
 
     /// Commands' and callbacks' `device`, checked.
@@ -173,6 +193,18 @@ impl ListQuery {
     pub fn unmatched(&self) -> Result<Option<bool>, ApiError> {
         flag("unmatched", &self.unmatched)
     }
+}
+
+/// `N` minutes (`m`), hours (`h`) or days (`d`) in milliseconds; none past 366 days.
+fn window_ms(window: &str) -> Option<i64> {
+    let unit = match window.chars().last()? {
+        'm' => 60_000,
+        'h' => 3_600_000,
+        'd' => 86_400_000,
+        _ => return None,
+    };
+    let n: i64 = window[..window.len() - 1].parse().ok().filter(|n| *n > 0)?;
+    n.checked_mul(unit).filter(|ms| *ms <= 366 * 86_400_000)
 }
 
 /// A yes-or-no query parameter: `true`/`1` or `false`/`0`, or left out.
@@ -257,5 +289,31 @@ impl IntoResponse for OpenMetrics {
     fn into_response(self) -> Response {
         let kind = "application/openmetrics-text; version=1.0.0; charset=utf-8";
         ([(header::CONTENT_TYPE, kind)], self.0).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_ms;
+
+    #[test]
+    fn windows_are_minutes_hours_or_days_up_to_a_year() {
+        assert_eq!(window_ms("15m"), Some(900_000));
+        assert_eq!(window_ms("1h"), Some(3_600_000));
+        assert_eq!(window_ms("7d"), Some(604_800_000));
+        assert_eq!(window_ms("366d"), Some(366 * 86_400_000));
+        for bad in [
+            "",
+            "h",
+            "0h",
+            "-1h",
+            "1.5h",
+            "1w",
+            "367d",
+            "99999999999999999d",
+            "1hé",
+        ] {
+            assert_eq!(window_ms(bad), None, "{bad}");
+        }
     }
 }

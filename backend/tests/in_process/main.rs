@@ -25,3 +25,4 @@ mod receiver;
 mod replicas;
 mod request_id;
 mod verification;
+mod windows;

@@ -1,5 +1,5 @@
 //! The list pages' one paged list: the paging state and its requests (`use_paged`), the filter
-//! form's submit (`apply_filters`), the failure line (`load_failure`) and the footer (`paged_footer`).
+//! form's submit (`apply_filters`, `apply_on_change`) and its window (`window_select`), the failure line (`load_failure`) and the footer (`paged_footer`).
 //! Only the rows depend on the row type; the rest is compiled once for all the lists, which keeps
 //! the bundle small.
 
@@ -128,6 +128,39 @@ where
         load.run(None);
     });
     Paged { rows, paging, load }
+}
+
+/// The relative windows a list can show (`window=`, up to now) and the Overview offers: the URL
+/// value, its label, its length in minutes.
+pub const WINDOWS: [(&str, &str, u32); 4] = [
+    ("15m", "last 15 min", 15),
+    ("1h", "last hour", 60),
+    ("24h", "last 24 h", 1440),
+    ("7d", "last 7 days", 10080),
+];
+
+/// A filter form's `window` field: any time, or one of [`WINDOWS`].
+pub fn window_select(current: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <label>
+            "Window"
+            <select name="window" prop:value=current>
+                <option value="">"any time"</option>
+                {WINDOWS.map(|(key, label, _)| view! { <option value=key>{label}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// A filter form applies itself when a field changes (a select picked, a text field left), as the
+/// feed's filters do: Apply stays for the keyboard.
+pub fn apply_on_change(ev: leptos::ev::Event) {
+    if let Some(form) = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+    {
+        let _ = form.request_submit();
+    }
 }
 
 /// The filter form's submit: its fields named `keys` (inputs or selects) become the query of

@@ -2,13 +2,15 @@
 //! untouched. Filters live in the URL; the same view exports as CSV.
 
 use crate::api;
-use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
+use crate::components::paged::{
+    Paged, apply_filters, apply_on_change, load_failure, paged_footer, use_paged, window_select,
+};
 use crate::nav::{Route, query_string, use_location};
 use leptos::prelude::*;
 use std::sync::Arc;
 
-/// The URL parameters this page understands, and the labels of their fields.
-const FILTERS: [&str; 5] = ["actor", "type", "q", "since", "until"];
+/// The URL parameters this page understands, and the labels of their text fields.
+const FILTERS: [&str; 6] = ["actor", "type", "q", "since", "until", "window"];
 const LABELS: [&str; 5] = ["Actor", "Action", "Text", "Since (RFC 3339)", "Until"];
 
 #[component]
@@ -52,13 +54,14 @@ pub fn AuditPage() -> impl IntoView {
                 <a class="button" id="audit-export" href=move || format!("/api/audit/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
                 {move || chain.get().map(|(class, text)| view! { <span id="audit-chain" class=class>{text}</span> })}
             </header>
-            <form class="filters" on:submit=|ev| apply_filters(ev, Route::Audit, &FILTERS) aria-label="Filter the audit log">
+            <form class="filters" on:submit=|ev| apply_filters(ev, Route::Audit, &FILTERS) on:change=apply_on_change aria-label="Filter the audit log">
                 {FILTERS.iter().zip(LABELS).map(|(key, label)| view! {
                     <label>
                         {label}
                         <input name=*key prop:value=move || nav.with(|l| l.param(key).unwrap_or_default())/>
                     </label>
                 }).collect_view()}
+                {window_select(move || nav.with(|l| l.param("window").unwrap_or_default()))}
                 <button type="submit">"Filter"</button>
             </form>
             {load_failure(paging, "the audit log")}

@@ -3,7 +3,9 @@
 
 use crate::api;
 use crate::components::json_block::JsonBlock;
-use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
+use crate::components::paged::{
+    Paged, apply_filters, apply_on_change, load_failure, paged_footer, use_paged, window_select,
+};
 use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
 use crate::live::use_live;
@@ -12,7 +14,15 @@ use hermod_shared::console::{CommandState, FeedEvent, MISROUTED};
 use leptos::prelude::*;
 use std::sync::Arc;
 
-const FILTERS: [&str; 6] = ["q", "type", "client", "state", "unmatched", "device"];
+const FILTERS: [&str; 7] = [
+    "q",
+    "type",
+    "client",
+    "state",
+    "unmatched",
+    "device",
+    "window",
+];
 
 #[component]
 pub fn CallbacksPage() -> impl IntoView {
@@ -48,7 +58,7 @@ pub fn CallbacksPage() -> impl IntoView {
                 <a class="button" href=move || format!("/api/callbacks/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
                 <a class="button" href=move || format!("/api/callbacks/export?format=json&{}", filter_qs.get())>"Export JSON"</a>
             </header>
-            <form class="filters" on:submit=|ev| apply_filters(ev, Route::Callbacks, &FILTERS) aria-label="Filter the callbacks">
+            <form class="filters" on:submit=|ev| apply_filters(ev, Route::Callbacks, &FILTERS) on:change=apply_on_change aria-label="Filter the callbacks">
                 <label>"Search"<input name="q" type="search" maxlength="256" data-search="" prop:value=move || param("q")/></label>
                 <label>"Type"<input name="type" prop:value=move || param("type")/></label>
                 <label>"Client"<input name="client" prop:value=move || param("client")/></label>
@@ -62,6 +72,7 @@ pub fn CallbacksPage() -> impl IntoView {
                         <option value="false">"matched only"</option>
                     </select>
                 </label>
+                {window_select(move || param("window"))}
                 <button type="submit">"Apply"</button>
                 <a class="button" href="/callbacks">"Clear"</a>
             </form>

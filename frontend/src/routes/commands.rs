@@ -3,19 +3,22 @@
 
 use crate::api;
 use crate::components::device::DevicePanel;
-use crate::components::paged::{Paged, apply_filters, load_failure, paged_footer, use_paged};
+use crate::components::paged::{
+    Paged, apply_filters, apply_on_change, load_failure, paged_footer, use_paged, window_select,
+};
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime};
 use crate::live::use_live;
-use crate::nav::{Route, query_string, use_location};
+use crate::nav::{Route, navigate, query_string, use_location};
 use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
 use std::sync::Arc;
+use wasm_bindgen::JsCast;
 
 /// The URL parameters this page understands, in the order they are shown.
-const FILTERS: [&str; 8] = [
-    "q", "type", "state", "client", "reason", "device", "since", "until",
+const FILTERS: [&str; 9] = [
+    "q", "type", "state", "client", "reason", "device", "window", "since", "until",
 ];
 
 /// Puts `record` in its place, unless the list already holds a newer version of it.
@@ -52,6 +55,28 @@ fn fits(params: &[(&str, String)], c: &CommandRecord) -> Option<bool> {
         }
     }
     known.then_some(true)
+}
+
+/// A click anywhere on a row opens its command, as its `#` link does (links and buttons in the row
+/// keep their own).
+fn open_row(ev: leptos::ev::MouseEvent) {
+    let Some(at) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    if at.closest("a, button").ok().flatten().is_some() {
+        return;
+    }
+    let id = at
+        .closest("tr[data-id]")
+        .ok()
+        .flatten()
+        .and_then(|tr| tr.get_attribute("data-id"));
+    if let Some(id) = id.and_then(|id| id.parse().ok()) {
+        navigate(&Route::Command(id).href());
+    }
 }
 
 #[component]
@@ -120,7 +145,7 @@ pub fn CommandsPage() -> impl IntoView {
                 <a class="button" id="export-csv" href=move || format!("/api/commands/export?format=csv&{}", filter_qs.get())>"Export CSV"</a>
                 <a class="button" id="export-json" href=move || format!("/api/commands/export?format=json&{}", filter_qs.get())>"Export JSON"</a>
             </header>
-            <form class="filters" id="command-filters" on:submit=|ev| apply_filters(ev, Route::Commands, &FILTERS) aria-label="Filter and search the commands">
+            <form class="filters" id="command-filters" on:submit=|ev| apply_filters(ev, Route::Commands, &FILTERS) on:change=apply_on_change aria-label="Filter and search the commands">
                 <label>
                     "Search"
                     <input name="q" type="search" maxlength="256" id="command-search" data-search="" placeholder="text, commandId, certificate subject…" prop:value=move || param("q")/>
@@ -130,6 +155,7 @@ pub fn CommandsPage() -> impl IntoView {
                 {move || select("client", "Client", clients.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| c.id).collect())}
                 <label>"Reason"<input name="reason" maxlength="256" id="command-reason" placeholder="USER_REJECTED…" prop:value=move || param("reason")/></label>
                 <label>"Device"<input name="device" maxlength="256" id="command-device" placeholder="profile:…" prop:value=move || param("device")/></label>
+                {window_select(move || param("window"))}
                 <label>"Since (RFC 3339)"<input name="since" placeholder="2026-01-31T00:00:00Z" prop:value=move || param("since")/></label>
                 <label>"Until"<input name="until" prop:value=move || param("until")/></label>
                 <button type="submit" id="command-filter-apply">"Apply"</button>
@@ -149,7 +175,7 @@ pub fn CommandsPage() -> impl IntoView {
                         <th scope="col">"Age"</th>
                     </tr>
                 </thead>
-                <tbody>
+                <tbody on:click=open_row>
                     <For each=move || rows.get() key=|c| (c.id, c.updated_at.clone()) let:c>
                         <tr data-id=c.id>
                             <td><a class="mono" data-row="" href=Route::Command(c.id).href()>{c.id}</a></td>

@@ -4,19 +4,12 @@
 
 use crate::api;
 use crate::components::json::{array, text};
+use crate::components::paged::WINDOWS;
 use crate::dom;
 use crate::nav::{Route, encode, query_string, use_location};
 use leptos::prelude::*;
 use serde_json::Value;
 use web_sys::Element;
-
-/// The windows offered, by their URL value, with their length in minutes.
-const WINDOWS: [(&str, &str, u32); 4] = [
-    ("15m", "last 15 min", 15),
-    ("1h", "last hour", 60),
-    ("24h", "last 24 h", 1440),
-    ("7d", "last 7 days", 10080),
-];
 
 /// The outcomes with a column of their own (as the table's head names them); the rest are "other".
 const OUTCOMES: [&str; 4] = ["COMPLETED", "REJECTED", "FAILED", "EXPIRED"];
