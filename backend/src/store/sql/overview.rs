@@ -10,6 +10,10 @@ use crate::store::conn::Conn;
 use hermod_shared::overview::{Overview, OverviewRow};
 use std::collections::BTreeMap;
 
+/// One type and client's commands: how many are in each state, and each one's wait for its first
+/// callback (ms).
+type Group = (BTreeMap<String, u64>, Vec<u64>);
+
 pub fn overview(conn: Conn<'_>, since: i64, until: i64) -> Result<Overview, StoreError> {
     let commands = conn.query(
         "SELECT c.type, c.client, c.state, \
@@ -25,7 +29,7 @@ pub fn overview(conn: Conn<'_>, since: i64, until: i64) -> Result<Overview, Stor
             ))
         },
     )?;
-    let mut groups: BTreeMap<(String, String), (BTreeMap<String, u64>, Vec<u64>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     for (kind, client, state, waited) in commands {
         let (states, waits) = groups.entry((kind, client)).or_default();
         *states.entry(state).or_default() += 1;
