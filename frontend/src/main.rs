@@ -5,6 +5,7 @@ mod app;
 mod components;
 mod dom;
 mod form;
+mod kept;
 mod live;
 mod nav;
 mod routes;

@@ -1,5 +1,6 @@
 //! Light or dark: the system's choice until the operator picks one, which is remembered.
 
+use crate::kept::{self, Kept};
 use leptos::prelude::*;
 
 const KEY: &str = "hermod-console-theme";
@@ -8,10 +9,6 @@ const KEY: &str = "hermod-console-theme";
 pub enum Theme {
     Light,
     Dark,
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
 }
 
 fn system_query() -> Option<web_sys::MediaQueryList> {
@@ -30,7 +27,7 @@ fn system_theme() -> Theme {
 }
 
 fn remembered() -> Option<Theme> {
-    match storage()?.get_item(KEY).ok()??.as_str() {
+    match kept::get(Kept::Always, KEY)?.as_str() {
         "light" => Some(Theme::Light),
         "dark" => Some(Theme::Dark),
         _ => None,
@@ -77,9 +74,11 @@ pub fn ThemeToggle(theme: RwSignal<Theme>) -> impl IntoView {
         } else {
             Theme::Dark
         };
-        if let Some(s) = storage() {
-            let _ = s.set_item(KEY, if next == Theme::Dark { "dark" } else { "light" });
-        }
+        kept::set(
+            Kept::Always,
+            KEY,
+            if next == Theme::Dark { "dark" } else { "light" },
+        );
         theme.set(next);
     };
     let label = move || {

@@ -161,6 +161,21 @@ async fn fields_are_checked_next_to_them_and_lists_files_templates_and_reissue_w
         open(&c, &url, &password, "/send").await;
         wait_text(&c, "#send-client", "Identity Manager").await;
 
+        // The form is taller than the window, and Send stays in it, at the top and halfway down.
+        for at in ["0", "document.body.scrollHeight / 2"] {
+            let fits = eval(
+                &c,
+                &format!(
+                    "window.scrollTo(0, {at}); \
+                     const b = document.getElementById('send-submit').getBoundingClientRect(); \
+                     return [document.querySelector('.send-form').offsetHeight > innerHeight, \
+                             b.top >= 0 && b.bottom <= innerHeight]"
+                ),
+            )
+            .await;
+            assert_eq!(fits, json!([true, true]), "scrolled to {at}");
+        }
+
         // A number, base64 and a required list, each refused next to its field; nothing is sent.
         type_into(&c, "/commandHeader/lifespan", "soon").await;
         wait_text(&c, &message("/commandHeader/lifespan"), "whole number").await;
@@ -589,4 +604,57 @@ async fn a_custom_command_type_is_written_in_the_json_tab_and_sent() {
     let sent = console.commands("").await.items.remove(0);
     assert_eq!(sent.command_type, "rotate");
     assert_eq!(sent.request, body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drafts_survive_a_type_switch_back_and_a_reload() {
+    let console = Console::demo().start().await;
+    let url = console.url.clone();
+    let password = console.secrets.admin_password.clone();
+    with_browser(move |c| async move {
+        open(&c, &url, &password, "/send").await;
+        wait_text(&c, "#send-client", "Identity Manager").await;
+        let external = "/commandHeader/externalId";
+        let pick = |ty: &'static str| {
+            let c = &c;
+            async move {
+                wait_css(c, "#send-type")
+                    .await
+                    .select_by_value(ty)
+                    .await
+                    .unwrap();
+            }
+        };
+        type_into(&c, external, "draft-of-a-sign").await;
+        pick("ping").await;
+        wait_css(&c, &control("/pingCommand/deviceinfo")).await;
+        type_into(&c, external, "draft-of-a-ping").await;
+        pick("sign").await;
+        wait_value(&c, external, "draft-of-a-sign").await;
+        assert_eq!(
+            json_of(&c).await["commandHeader"]["externalId"],
+            "draft-of-a-sign"
+        );
+
+        // Away and Back, then a reload: the sign, as it was left.
+        click(&c, ".rail a[href='/commands']").await;
+        wait_css(&c, "table.commands").await;
+        c.back().await.unwrap();
+        wait_value(&c, external, "draft-of-a-sign").await;
+        assert_eq!(value_of(&c, "#send-type").await, "sign");
+        c.refresh().await.unwrap();
+        wait_value(&c, external, "draft-of-a-sign").await;
+        pick("ping").await;
+        wait_value(&c, external, "draft-of-a-ping").await;
+
+        // Reset to the example is the way back to a fresh body.
+        click(&c, ".send-form .actions button[type=button]").await;
+        wait_js(
+            &c,
+            "!document.getElementById('send-body').value.includes('draft-of-a-ping')",
+            "the example back",
+        )
+        .await;
+    })
+    .await;
 }

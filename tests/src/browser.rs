@@ -174,7 +174,15 @@ pub async fn login(c: &Client, url: &str, username: &str, password: &str) {
 pub async fn click(c: &Client, css: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match wait_css(c, css).await.click().await {
+        let el = wait_css(c, css).await;
+        // Into the middle of the window, as a person brings what they click: WebDriver scrolls it
+        // only to the edge, where a bar that sticks there (the Send page's) would take the click.
+        if let Ok(arg) = serde_json::to_value(&el) {
+            let _ = c
+                .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+                .await;
+        }
+        match el.click().await {
             Ok(()) => return,
             Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1,6 +1,7 @@
 //! Times as the operator reads them: relative ("12 s ago", the default), or absolute in local time
 //! or UTC, picked with the top bar's toggle and remembered.
 
+use crate::kept::{self, Kept};
 use crate::live::use_live;
 use leptos::prelude::*;
 
@@ -29,13 +30,9 @@ impl Clock {
     }
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
 /// The remembered choice, as the context every time on the page reads.
 pub fn start_clock() -> RwSignal<Clock> {
-    let saved = storage().and_then(|s| s.get_item(KEY).ok().flatten());
+    let saved = kept::get(Kept::Always, KEY);
     let clock = Clock::ALL
         .iter()
         .find(|(_, name)| Some(*name) == saved.as_deref())
@@ -53,9 +50,7 @@ pub fn ClockToggle() -> impl IntoView {
             .position(|(c, _)| *c == clock.get_untracked())
             .unwrap_or(0);
         let (next, name) = Clock::ALL[(i + 1) % Clock::ALL.len()];
-        if let Some(s) = storage() {
-            let _ = s.set_item(KEY, name);
-        }
+        kept::set(Kept::Always, KEY, name);
         clock.set(next);
     };
     view! {

@@ -9,6 +9,7 @@
 
 use crate::api::{self, ApiFail};
 use crate::form::{self, Body, Editor, templates::Templates};
+use crate::kept::{self, Kept};
 use crate::nav::{Route, navigate, use_location};
 use crate::session::{allows, use_session};
 use hermod_shared::console::{ClientInfo, Role, SendCommand};
@@ -16,6 +17,7 @@ use hermod_shared::examples::default_body;
 use hermod_shared::hermod::{CommandType, FieldError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use serde_json::Value;
 
 #[component]
 pub fn SendPage() -> impl IntoView {
@@ -35,12 +37,29 @@ pub fn SendPage() -> impl IntoView {
     }
 }
 
+/// Where the tab keeps its drafts (`kept.rs`): the type last edited, and a body per type.
+const DRAFT_TYPE: &str = "hermod-console-draft-type";
+
+fn draft_key(t: CommandType) -> String {
+    format!("hermod-console-draft-{}", t.as_str())
+}
+
+/// The draft kept for `t`, if the tab left one.
+fn draft(t: CommandType) -> Option<Value> {
+    kept::get(Kept::InTab, &draft_key(t)).and_then(|d| serde_json::from_str(&d).ok())
+}
+
 #[component]
 fn SendForm() -> impl IntoView {
     let clients = LocalResource::new(api::clients);
     let client = RwSignal::new(String::new());
-    let ty = RwSignal::new(CommandType::Sign);
-    let body = Body::new(ty, default_body(CommandType::Sign));
+    // The draft the tab left here last (its type and body), or a sign's example.
+    let last = kept::get(Kept::InTab, DRAFT_TYPE).and_then(|t| CommandType::parse(&t));
+    let ty = RwSignal::new(last.unwrap_or(CommandType::Sign));
+    let body = Body::new(
+        ty,
+        draft(ty.get_untracked()).unwrap_or_else(|| default_body(ty.get_untracked())),
+    );
     let reissue_of = RwSignal::new(None::<i64>);
     // The re-issued command's externalId, to warn when the new one keeps it.
     let origin_external_id = RwSignal::new(None::<String>);
@@ -130,17 +149,33 @@ fn SendForm() -> impl IntoView {
             return;
         };
         body.custom.set(None);
-        // The new type's example, under the header the operator already set up.
-        let mut next = default_body(t);
-        if let Some(header) = body
-            .value
-            .with_untracked(|v| v.get("commandHeader").cloned())
-        {
-            next["commandHeader"] = header;
-        }
+        // The draft left for that type; else its example, under the header the operator already
+        // set up.
+        let next = draft(t).unwrap_or_else(|| {
+            let mut example = default_body(t);
+            if let Some(header) = body
+                .value
+                .with_untracked(|v| v.get("commandHeader").cloned())
+            {
+                example["commandHeader"] = header;
+            }
+            example
+        });
         ty.set(t);
         body.replace(next);
     };
+    // Every change is kept for the tab, by type: a switch of type, Back or a reload loses nothing.
+    Effect::new(move |_| {
+        if body.custom.with(Option::is_none) {
+            let t = ty.get();
+            kept::set(Kept::InTab, DRAFT_TYPE, t.as_str());
+            kept::set(
+                Kept::InTab,
+                &draft_key(t),
+                &body.value.with(Value::to_string),
+            );
+        }
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
