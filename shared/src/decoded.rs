@@ -94,6 +94,21 @@ pub struct CertSummary {
     pub signature_algorithm: String,
     /// SHA-256 of the DER, hex.
     pub fingerprint_sha256: String,
+    /// Its subject key identifier and its issuer's (the authority key identifier), in hex pairs
+    /// joined by colons as `openssl x509 -text` prints them: what ties it to its issuer's
+    /// certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ski: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aki: Option<String>,
+    /// Where its revocation is published: its CRL distribution points, its OCSP responders, and
+    /// where its issuer's certificate is (`caIssuers`), as general names ("URI:http://…").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crl: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ocsp: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_issuers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

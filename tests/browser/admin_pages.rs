@@ -77,13 +77,22 @@ async fn a_role_change_is_confirmed_and_a_refused_new_user_keeps_what_was_typed(
             viewer.username
         );
 
-        // An API token: shown once, listed with its role, revoked after a confirmation.
+        // An API token: a refused name stays to be fixed; then shown once, listed with its role,
+        // revoked after a confirmation.
         let token_form = "form[aria-label='Make an API token']";
-        wait_css(&c, &format!("{token_form} input[aria-label='Token name']"))
+        let token_name = format!("{token_form} input[aria-label='Token name']");
+        let too_long = "n".repeat(65);
+        wait_css(&c, &token_name)
             .await
-            .send_keys("nightly-export")
+            .send_keys(&too_long)
             .await
             .unwrap();
+        click(&c, &format!("{token_form} button[type=submit]")).await;
+        wait_text(&c, "p.error", "64 characters").await;
+        assert_eq!(value_of(&c, &token_name).await, too_long);
+        let field = wait_css(&c, &token_name).await;
+        field.clear().await.unwrap();
+        field.send_keys("nightly-export").await.unwrap();
         wait_css(&c, &format!("{token_form} select"))
             .await
             .select_by_value("operator")

@@ -78,15 +78,46 @@ async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_k
             "the simulator's certificates carry key usages"
         );
         for cert in &summary.certificates {
-            for (what, value) in [
-                ("subject", format!("Subject\n{}", cert.subject)),
+            // Names as openssl prints them, the most general part first (the API's RFC 4514
+            // string, most specific first, is on hover).
+            let openssl = |dn: &str| {
+                let mut rdns: Vec<&str> = dn.split(", ").collect();
+                rdns.reverse();
+                rdns.join(", ")
+            };
+            let mut rows = vec![
+                ("subject", format!("Subject\n{}", openssl(&cert.subject))),
+                ("issuer", format!("Issuer\n{}", openssl(&cert.issuer))),
                 ("serial", format!("Serial\n{}", cert.serial)),
                 (
                     "validity",
                     format!("Valid\n{} → {}", cert.not_before, cert.not_after),
                 ),
                 ("usage", format!("Usage\n{}", cert.usage.join(", "))),
-            ] {
+                (
+                    "key id",
+                    format!("Key ID\n{}", cert.ski.clone().unwrap_or_default()),
+                ),
+            ];
+            if !cert.is_ca {
+                rows.push(("CRL", format!("CRL\n{}", cert.crl.join(", "))));
+                rows.push(("OCSP", format!("OCSP\n{}", cert.ocsp.join(", "))));
+            }
+            let hover = eval(
+                &c,
+                &format!(
+                    "return [...document.querySelectorAll('{pkcs7} dd[title]')].map(d => d.title)"
+                ),
+            )
+            .await;
+            assert!(
+                hover
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(format!("RFC 4514: {}", cert.subject))),
+                "{hover}"
+            );
+            for (what, value) in rows {
                 assert!(
                     shown.contains(&value),
                     "the certificate's {what} {value} is not in {shown}"

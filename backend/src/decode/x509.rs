@@ -10,9 +10,10 @@ use rsa::pkcs1::RsaPublicKeyRef;
 use sha2::{Digest, Sha256};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::certificate::Certificate;
-use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints,
+    ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::request::{CertReq, ExtensionReq};
@@ -36,6 +37,39 @@ pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
     if let Ok(Some((_, eku))) = tbs.get_extension::<ExtendedKeyUsage>() {
         usage.extend(eku.0.iter().map(purpose));
     }
+    let key_id = |id: &OctetString| hex_pairs(id.as_bytes());
+    let ski = match tbs.get_extension::<SubjectKeyIdentifier>() {
+        Ok(Some((_, id))) => Some(key_id(&id.0)),
+        _ => None,
+    };
+    let aki = match tbs.get_extension::<AuthorityKeyIdentifier>() {
+        Ok(Some((_, id))) => id.key_identifier.as_ref().map(key_id),
+        _ => None,
+    };
+    let crl = match tbs.get_extension::<CrlDistributionPoints>() {
+        Ok(Some((_, points))) => points
+            .0
+            .iter()
+            .filter_map(|p| match &p.distribution_point {
+                Some(DistributionPointName::FullName(names)) => Some(general_names(names)),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let access = match tbs.get_extension::<AuthorityInfoAccessSyntax>() {
+        Ok(Some((_, aia))) => aia.0,
+        _ => Vec::new(),
+    };
+    let accessed = |method: ObjectIdentifier| {
+        let at: Vec<GeneralName> = access
+            .iter()
+            .filter(|a| a.access_method == method)
+            .map(|a| a.access_location.clone())
+            .collect();
+        general_names(&at)
+    };
     CertSummary {
         subject: name(tbs.subject()),
         issuer: name(tbs.issuer()),
@@ -48,7 +82,21 @@ pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
         is_ca,
         signature_algorithm: oid_name(&cert.signature_algorithm().oid),
         fingerprint_sha256: hex(&Sha256::digest(der), false),
+        ski,
+        aki,
+        crl,
+        ocsp: accessed(rfc5912::ID_AD_OCSP),
+        ca_issuers: accessed(rfc5912::ID_AD_CA_ISSUERS),
     }
+}
+
+/// `AB:CD:…`, as OpenSSL prints key identifiers.
+fn hex_pairs(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// The key usage bits, in the order and with the names `openssl x509 -text` prints.

@@ -52,14 +52,33 @@ fn joined(label: &'static str, list: &Value) -> Option<impl IntoView + use<>> {
     (!list.is_empty()).then(|| row(label, list.join(", ")))
 }
 
+/// A distinguished name as `openssl x509 -subject` prints it, the most general part first; the
+/// API's RFC 4514 string (the most specific first) shows on hover. RDNs split at a ", " whose comma
+/// is not escaped.
+fn dn_row(label: &'static str, dn: &Value) -> impl IntoView + use<> {
+    let rfc4514 = text(dn).to_string();
+    let mut rdns = Vec::new();
+    let mut start = 0;
+    for (at, _) in rfc4514.match_indices(", ") {
+        if !rfc4514[..at].ends_with('\\') {
+            rdns.push(&rfc4514[start..at]);
+            start = at + 2;
+        }
+    }
+    rdns.push(&rfc4514[start..]);
+    rdns.reverse();
+    let shown = rdns.join(", ");
+    view! { <dt>{label}</dt><dd class="mono" title=format!("RFC 4514: {rfc4514}")>{shown}</dd> }
+}
+
 fn certificate(c: &Value) -> impl IntoView + use<> {
     let not_after = text(&c["not_after"]);
     let expired =
         crate::components::time::parse_ms(not_after).is_some_and(|t| t < js_sys::Date::now());
     view! {
         <dl class="facts cert" data-decoded="certificate">
-            {row("Subject", text(&c["subject"]).to_string())}
-            {row("Issuer", text(&c["issuer"]).to_string())}
+            {dn_row("Subject", &c["subject"])}
+            {dn_row("Issuer", &c["issuer"])}
             {row("Serial", text(&c["serial"]).to_string())}
             <dt>"Valid"</dt>
             <dd class="mono">
@@ -71,6 +90,11 @@ fn certificate(c: &Value) -> impl IntoView + use<> {
             {joined("Usage", &c["usage"])}
             {row("Signature", text(&c["signature_algorithm"]).to_string())}
             {row("SHA-256", text(&c["fingerprint_sha256"]).to_string())}
+            {c["ski"].as_str().map(|id| row("Key ID", id.to_string()))}
+            {c["aki"].as_str().map(|id| row("Issuer's key ID", id.to_string()))}
+            {joined("CRL", &c["crl"])}
+            {joined("OCSP", &c["ocsp"])}
+            {joined("CA issuers", &c["ca_issuers"])}
         </dl>
     }
 }
@@ -88,7 +112,7 @@ fn cert_request(c: &Value) -> impl IntoView + use<> {
     };
     view! {
         <dl class="facts" data-decoded="cert-request">
-            {row("Subject", text(&c["subject"]).to_string())}
+            {dn_row("Subject", &c["subject"])}
             {row("Key", key_text(&c["key"]))}
             {joined("SANs", &c["sans"])}
             {row("Signature", text(&c["signature_algorithm"]).to_string())}

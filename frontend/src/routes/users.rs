@@ -158,11 +158,14 @@ pub fn UsersPage() -> impl IntoView {
             role: token_role.get_untracked(),
             expires_in_days: token_days.get_untracked(),
         };
-        token_name.set(String::new());
         failure.set(None);
+        // As the user form: a refused name stays to be fixed.
         leptos::task::spawn_local(async move {
             match api::create_token(&new).await {
-                Ok(t) => minted.set(Some(t)),
+                Ok(t) => {
+                    token_name.set(String::new());
+                    minted.set(Some(t));
+                }
                 Err(e) => failure.set(Some(e)),
             }
             reload();

@@ -17,10 +17,12 @@ use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
 use x509_cert::certificate::{Certificate, TbsCertificate};
-use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectAltName, SubjectKeyIdentifier,
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
+    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 use x509_cert::ext::{Extension, ToExtension};
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -168,6 +170,32 @@ impl BuilderProfile for Profile {
             ski.to_extension(subject, &[])?,
             aki.to_extension(subject, &[])?,
         ];
+        // An issued certificate names where its revocation would be published, as a real CA's do;
+        // `.invalid` (RFC 2606) says plainly that nothing answers there.
+        if !ca {
+            let uri = |path: &str| -> x509_cert::builder::Result<GeneralName> {
+                Ok(GeneralName::UniformResourceIdentifier(
+                    format!("http://pki.hermod-simulator.invalid/{path}").try_into()?,
+                ))
+            };
+            let point = DistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(vec![uri("ca.crl")?])),
+                reasons: None,
+                crl_issuer: None,
+            };
+            extensions.push(CrlDistributionPoints(vec![point]).to_extension(subject, &[])?);
+            let access = |method, path| -> x509_cert::builder::Result<AccessDescription> {
+                Ok(AccessDescription {
+                    access_method: method,
+                    access_location: uri(path)?,
+                })
+            };
+            let aia = AuthorityInfoAccessSyntax(vec![
+                access(rfc5280::ID_AD_OCSP, "ocsp")?,
+                access(rfc5280::ID_AD_CA_ISSUERS, "ca.crt")?,
+            ]);
+            extensions.push(aia.to_extension(subject, &[])?);
+        }
         let purpose = match &self.usage {
             Usage::TlsServer(names) => {
                 extensions.push(SubjectAltName(names.clone()).to_extension(subject, &[])?);

@@ -384,3 +384,41 @@ fn a_certificates_usage_says_ca_then_its_key_usage_and_extended_key_usage_as_ope
     );
     assert_eq!(crate::decode::x509::purpose(&oid("1.2.3.4.5")), "1.2.3.4.5");
 }
+
+#[test]
+fn a_certificate_names_its_key_identifiers_and_where_its_revocation_is_published() {
+    let pki = hermod_simulator::material::dev_pki(&["console.example.com".to_string()]).unwrap();
+    let summary = |pem: &str| match only(&decode_text(pem)).decoded.clone() {
+        Decoded::Certificate(c) => c,
+        other => panic!("{other:#?}"),
+    };
+    let (ca, client) = (summary(&pki.ca_cert), summary(&pki.client_cert));
+    // As openssl prints them: upper-case hex pairs and colons.
+    let ski = ca.ski.clone().expect("the CA's key identifier");
+    assert_eq!(ski.len(), 20 * 3 - 1, "{ski}");
+    assert!(
+        ski.split(':')
+            .all(|pair| pair.len() == 2 && pair == pair.to_uppercase()),
+        "{ski}"
+    );
+    // The client's authority key identifier is its issuer's subject key identifier.
+    assert_eq!(client.aki.as_deref(), Some(ski.as_str()));
+    assert_ne!(client.ski, ca.ski);
+    assert_eq!(
+        client.crl,
+        ["URI:http://pki.hermod-simulator.invalid/ca.crl"]
+    );
+    assert_eq!(
+        client.ocsp,
+        ["URI:http://pki.hermod-simulator.invalid/ocsp"]
+    );
+    assert_eq!(
+        client.ca_issuers,
+        ["URI:http://pki.hermod-simulator.invalid/ca.crt"]
+    );
+    // A CA's certificate publishes none.
+    assert!(
+        ca.crl.is_empty() && ca.ocsp.is_empty() && ca.ca_issuers.is_empty(),
+        "{ca:#?}"
+    );
+}
