@@ -49,7 +49,7 @@ pub enum Decoded {
         checks: Vec<Check>,
         certificates: Vec<CertSummary>,
     },
-    Certificate(CertSummary),
+    Certificate(Box<CertSummary>),
     CertRequest(CsrSummary),
     /// A bare public key (SubjectPublicKeyInfo), such as the PIN reset's `transportedkey`.
     PublicKey(KeyInfo),

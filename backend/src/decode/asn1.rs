@@ -99,7 +99,7 @@ pub(super) fn decode_der(bytes: &[u8], trust: Option<&TrustBundle>) -> Decoded {
 /// it is none, since which one was meant cannot be known.
 fn parse_der(der: &[u8], trust: Option<&TrustBundle>) -> Decoded {
     let cert_error = match Certificate::from_der(der) {
-        Ok(cert) => return Decoded::Certificate(x509::certificate(&cert, der)),
+        Ok(cert) => return Decoded::Certificate(Box::new(x509::certificate(&cert, der))),
         Err(e) => e,
     };
     let csr_error = match CertReq::from_der(der) {
