@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod notify;
 pub mod openapi;
 pub mod overdue;
+pub mod pem;
 pub mod rate;
 pub mod request_id;
 pub mod retention;

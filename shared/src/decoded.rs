@@ -75,8 +75,15 @@ pub struct KeyInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CertSummary {
+    /// RFC 4514 strings, the most specific part first ("CN=…, O=…"), as keys and searches use.
     pub subject: String,
     pub issuer: String,
+    /// The same names as `openssl x509 -subject` prints them, the most general part first
+    /// ("O=…, CN=…"): how the page shows them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject_openssl: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub issuer_openssl: String,
     /// Hex, colon-free, upper case.
     pub serial: String,
     /// RFC 3339.
@@ -115,6 +122,9 @@ pub struct CertSummary {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CsrSummary {
     pub subject: String,
+    /// As in [`CertSummary`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject_openssl: String,
     pub key: KeyInfo,
     pub sans: Vec<String>,
     pub signature_algorithm: String,

@@ -658,3 +658,49 @@ async fn drafts_survive_a_type_switch_back_and_a_reload() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pasted_pem_certificate_is_taken_by_the_form_and_sent_as_base64_der() {
+    let console = Arc::new(Console::demo().start().await);
+    let url = console.url.clone();
+    let password = console.secrets.admin_password.clone();
+    // demo's simulator CA, as an operator has a certificate at hand: a PEM file.
+    let pem = std::fs::read_to_string(console.data_dir().join("simulator-ca.pem")).unwrap();
+    let first = pem
+        .split_inclusive("-----END CERTIFICATE-----")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let base64: String = first.lines().filter(|l| !l.starts_with("-----")).collect();
+    let api = console.clone();
+    with_browser(move |c| async move {
+        open(&c, &url, &password, "/send").await;
+        wait_text(&c, "#send-client", "Identity Manager").await;
+        wait_css(&c, "#send-type")
+            .await
+            .select_by_value("certificate")
+            .await
+            .unwrap();
+        let field = "/certCommand/certificates/0/certificate";
+        type_into(&c, field, &first).await;
+        // The form takes PEM without a word; a request's PEM where a certificate goes, it refuses.
+        wait_value(&c, field, &first).await;
+        let said = eval(
+            &c,
+            &format!(
+                "return document.querySelector('{}')?.textContent ?? ''",
+                message(field)
+            ),
+        )
+        .await;
+        assert_eq!(said, json!(""), "no complaint about PEM");
+        let id = send(&c).await;
+        let record = api.detail(id).await.command;
+        assert_eq!(
+            record.request["certCommand"]["certificates"][0]["certificate"],
+            json!(base64)
+        );
+    })
+    .await;
+}

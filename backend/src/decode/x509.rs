@@ -73,6 +73,8 @@ pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
     CertSummary {
         subject: name(tbs.subject()),
         issuer: name(tbs.issuer()),
+        subject_openssl: openssl_name(tbs.subject()),
+        issuer_openssl: openssl_name(tbs.issuer()),
         serial: serial(tbs.serial_number().as_bytes()),
         not_before: time(&tbs.validity().not_before),
         not_after: time(&tbs.validity().not_after),
@@ -164,6 +166,7 @@ pub(super) fn cert_request(req: &CertReq, info_der: &[u8]) -> CsrSummary {
         });
     CsrSummary {
         subject: name(&info.subject),
+        subject_openssl: openssl_name(&info.subject),
         key: key_info(&info.public_key),
         sans,
         signature_algorithm: oid_name(&req.algorithm.oid),
@@ -174,8 +177,16 @@ pub(super) fn cert_request(req: &CertReq, info_der: &[u8]) -> CsrSummary {
 /// RFC 4514 order (most specific first) with ", " between RDNs, which reads better than the
 /// bare "," of the RFC: "CN=Hermod Simulator Device, O=Hermod Console".
 pub(super) fn name(name: &Name) -> String {
+    let mut rdns: Vec<String> = name.iter_rdn().map(ToString::to_string).collect();
+    rdns.reverse();
+    rdns.join(", ")
+}
+
+/// The RDNs in the order they are encoded, the most general first, as `openssl x509 -subject`
+/// prints them (with ", " between them, as [`name`]).
+fn openssl_name(name: &Name) -> String {
     let rdns: Vec<String> = name.iter_rdn().map(ToString::to_string).collect();
-    rdns.into_iter().rev().collect::<Vec<_>>().join(", ")
+    rdns.join(", ")
 }
 
 /// Upper-case hex without the sign-padding zero byte DER adds to "positive" high-bit serials.

@@ -9,6 +9,7 @@ use crate::decode::{self, TrustBundle};
 use crate::error::{ApiError, ApiJson, ApiQuery, Code};
 use crate::hermod::{Exchange, Failure, Sending, pollable};
 use crate::metrics::Metrics;
+use crate::pem;
 use crate::state::Clients;
 use crate::store::{
     CommandFilter, Exported, Link, LinkError, NewCommand, NewPoll, SendResult, Store, StoredDetail,
@@ -297,8 +298,10 @@ pub async fn send(
             ),
         ));
     }
-    // Recorded as sent: with the object under the key Hermod is configured to take it under.
+    // Recorded as sent: certificates and requests as base64 DER (PEM converted, each parsed), the
+    // object under the key Hermod is configured to take it under.
     if let Some(ty) = ty {
+        pem::to_der(ty, &mut req.body).map_err(|e| ApiError::invalid(&e.under("/body")))?;
         clients.body_keys.to_hermod(ty, &mut req.body);
     }
     // Only what the console itself reads is checked; Hermod decides the rest (hermod.rs, Sending).

@@ -20,6 +20,7 @@ mod metrics;
 mod next;
 mod openapi;
 mod overview;
+mod pem;
 mod reasons;
 mod receiver;
 mod replicas;

@@ -53,21 +53,13 @@ fn joined(label: &'static str, list: &Value) -> Option<impl IntoView + use<>> {
 }
 
 /// A distinguished name as `openssl x509 -subject` prints it, the most general part first; the
-/// API's RFC 4514 string (the most specific first) shows on hover. RDNs split at a ", " whose comma
-/// is not escaped.
-fn dn_row(label: &'static str, dn: &Value) -> impl IntoView + use<> {
-    let rfc4514 = text(dn).to_string();
-    let mut rdns = Vec::new();
-    let mut start = 0;
-    for (at, _) in rfc4514.match_indices(", ") {
-        if !rfc4514[..at].ends_with('\\') {
-            rdns.push(&rfc4514[start..at]);
-            start = at + 2;
-        }
-    }
-    rdns.push(&rfc4514[start..]);
-    rdns.reverse();
-    let shown = rdns.join(", ");
+/// RFC 4514 string (the most specific first) shows on hover.
+fn dn_row(label: &'static str, c: &Value, key: &str) -> impl IntoView + use<> {
+    let rfc4514 = text(&c[key]);
+    let shown = c[format!("{key}_openssl")]
+        .as_str()
+        .unwrap_or(rfc4514)
+        .to_string();
     view! { <dt>{label}</dt><dd class="mono" title=format!("RFC 4514: {rfc4514}")>{shown}</dd> }
 }
 
@@ -77,8 +69,8 @@ fn certificate(c: &Value) -> impl IntoView + use<> {
         crate::components::time::parse_ms(not_after).is_some_and(|t| t < js_sys::Date::now());
     view! {
         <dl class="facts cert" data-decoded="certificate">
-            {dn_row("Subject", &c["subject"])}
-            {dn_row("Issuer", &c["issuer"])}
+            {dn_row("Subject", c, "subject")}
+            {dn_row("Issuer", c, "issuer")}
             {row("Serial", text(&c["serial"]).to_string())}
             <dt>"Valid"</dt>
             <dd class="mono">
@@ -112,7 +104,7 @@ fn cert_request(c: &Value) -> impl IntoView + use<> {
     };
     view! {
         <dl class="facts" data-decoded="cert-request">
-            {dn_row("Subject", &c["subject"])}
+            {dn_row("Subject", c, "subject")}
             {row("Key", key_text(&c["key"]))}
             {joined("SANs", &c["sans"])}
             {row("Signature", text(&c["signature_algorithm"]).to_string())}

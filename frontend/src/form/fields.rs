@@ -170,7 +170,9 @@ impl Draw {
         let control = match f.kind {
             Kind::Choice(options) => select(&wrap, options),
             Kind::Flag => select(&wrap, &["true", "false"]),
-            Kind::Data | Kind::Base64 => el(&wrap, "textarea", &[("class", "mono"), ("rows", "2")]),
+            Kind::Data | Kind::Base64 | Kind::Der(_) => {
+                el(&wrap, "textarea", &[("class", "mono"), ("rows", "2")])
+            }
             _ => el(&wrap, "input", &[("autocomplete", "off")]),
         };
         for (name, value) in [
@@ -198,7 +200,7 @@ impl Draw {
             set(&control, "aria-required", "true");
         }
         self.bind(ptr, &control, Shows::Value);
-        if matches!(f.kind, Kind::Data | Kind::Base64) {
+        if matches!(f.kind, Kind::Data | Kind::Base64 | Kind::Der(_)) {
             self.payload_tools(&wrap, ptr, f.kind == Kind::Data);
         }
         self.notes(&wrap, ptr, f.hint);

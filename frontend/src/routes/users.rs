@@ -1,7 +1,7 @@
 //! Accounts and API tokens (admin). A new token is shown once, here, and never again.
 
 use crate::api::{self, ApiFail};
-use crate::components::ask::{PasswordDialog, confirm};
+use crate::components::ask::confirm;
 use crate::components::copy::CopyButton;
 use crate::components::time::RelTime;
 use hermod_shared::console::{NewToken, NewUser, Role, UserUpdate};
@@ -180,11 +180,7 @@ pub fn UsersPage() -> impl IntoView {
             <Show when=move || loading.get()>
                 <p class="loading">"Loading users and tokens…"</p>
             </Show>
-            {move || setting.get().map(|(id, who)| view! {
-                <PasswordDialog who=who done=closed set=move |p: String| async move {
-                    api::update_user(id, &UserUpdate { role: None, password: Some(p) }).await.map(|_| ())
-                }/>
-            })}
+            {move || setting.get().map(|(id, who)| view! { <PasswordDialog id=id who=who done=closed/> })}
             <table class="grid" id="users" aria-busy=move || loading.get().to_string()>
                 <thead><tr><th scope="col">"User"</th><th scope="col">"Role"</th><th scope="col">"Since"</th><th scope="col">""</th></tr></thead>
                 <tbody>
@@ -282,5 +278,55 @@ pub fn UsersPage() -> impl IntoView {
                 <button type="submit" class="primary">"Make token"</button>
             </form>
         </section>
+    }
+}
+
+/// A new password for user `id` (`who`), typed twice, masked (never `window.prompt`, which shows it
+/// as typed). A refusal (too short, say) keeps the dialog open with the reason and what was typed;
+/// `done` closes it, with what to say when the password was set.
+#[component]
+fn PasswordDialog(id: i64, who: String, done: Callback<Option<String>>) -> impl IntoView {
+    let (first, again) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let problem = RwSignal::new(None::<String>);
+    let said = format!("Password set for {who}.");
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let password = first.get_untracked();
+        if password != again.get_untracked() {
+            problem.set(Some("The two passwords differ.".into()));
+            return;
+        }
+        let said = said.clone();
+        leptos::task::spawn_local(async move {
+            let change = UserUpdate {
+                role: None,
+                password: Some(password),
+            };
+            match api::update_user(id, &change).await {
+                Ok(_) => done.run(Some(said)),
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    let input = move |label: &'static str, value: RwSignal<String>| {
+        view! {
+            <label>
+                {label}
+                <input type="password" autocomplete="new-password" minlength="12" required
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+            </label>
+        }
+    };
+    view! {
+        <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="password-title" id="password-dialog">
+            <form on:submit=submit>
+                <h2 id="password-title">{format!("New password for {who}")}</h2>
+                {input("Password (12+ characters)", first)}
+                {input("Again", again)}
+                {move || problem.get().map(|p| view! { <p class="field-error" role="alert">{p}</p> })}
+                <button type="submit" class="primary">"Set password"</button>
+                <button type="button" on:click=move |_| done.run(None)>"Cancel"</button>
+            </form>
+        </div>
     }
 }

@@ -16,6 +16,9 @@ pub enum Kind {
     Digits,
     /// Base64 (standard alphabet, padded) in a string.
     Base64,
+    /// Base64 of the DER of what PEM blocks with this label hold (`CERTIFICATE`, `CERTIFICATE
+    /// REQUEST`); PEM is taken too, and the console sends it as base64 DER once it has parsed it.
+    Der(&'static str),
     /// Exactly this many hex digits in a string.
     Hex(usize),
     /// A JSON boolean.

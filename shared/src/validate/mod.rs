@@ -12,6 +12,7 @@ mod body;
 mod check;
 mod device;
 mod field;
+mod pem;
 mod profile;
 mod sign;
 
@@ -19,6 +20,7 @@ pub use base64::{base64_decode, base64_encode};
 pub use body::fields;
 pub use check::check;
 pub use field::{Field, Kind, Need};
+pub use pem::pem_blocks;
 
 #[cfg(test)]
 mod tests;

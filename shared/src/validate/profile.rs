@@ -41,8 +41,8 @@ static KEYGEN: [Field; 6] = [
     ),
     opt(
         "certreq",
-        Kind::Base64,
-        "Template PKCS#10 (base64 DER): the subject to keep; the device puts in its own key.",
+        Kind::Der("CERTIFICATE REQUEST"),
+        "Template PKCS#10 (base64 DER or PEM): the subject to keep; the device puts in its own key.",
     ),
 ];
 
@@ -155,8 +155,8 @@ static CERT_ITEM: [Field; 2] = [
     guess("keyid", Kind::Text, "The key the certificate belongs to."),
     guess(
         "certificate",
-        Kind::Base64,
-        "The certificate, base64 DER: paste it or load the file.",
+        Kind::Der("CERTIFICATE"),
+        "The certificate, base64 DER or PEM: paste it or load the file.",
     ),
 ];
 

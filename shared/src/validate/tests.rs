@@ -34,7 +34,7 @@ fn sample(f: &Field) -> Value {
         Kind::Strings(known) => json!(known),
         Kind::Seconds => json!(30),
         Kind::Digits => json!("2048"),
-        Kind::Base64 => json!(base64_encode(b"DER")),
+        Kind::Base64 | Kind::Der(_) => json!(base64_encode(b"DER")),
         Kind::Hex(n) => json!("a".repeat(n)),
         Kind::Flag => json!(true),
         Kind::Object(fields) => filled(fields),
@@ -269,5 +269,60 @@ fn base64_round_trips_and_refuses_what_the_standard_engine_refuses() {
         "Zg", "Zg=", "Z===", "Zh==", "Zm9=", "Zg==Zg==", "Zm 9v", "Zm9v-_==", "@@@@",
     ] {
         assert_eq!(base64_decode(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn der_fields_take_base64_or_pem_and_pem_blocks_are_read_in_order() {
+    use super::pem_blocks;
+    let pem = |label: &str, der: &[u8]| {
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            base64_encode(der)
+        )
+    };
+    // openssl's `subject=` lines around and between blocks are passed over.
+    let chain = format!(
+        "subject=CN=a\n{}subject=CN=b\n{}",
+        pem("CERTIFICATE", b"one"),
+        pem("CERTIFICATE", b"two")
+    );
+    assert_eq!(
+        pem_blocks(&chain, "CERTIFICATE"),
+        Some(vec![b"one".to_vec(), b"two".to_vec()])
+    );
+    assert_eq!(pem_blocks(&chain, "CERTIFICATE REQUEST"), None);
+    assert_eq!(
+        pem_blocks(
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----",
+            "CERTIFICATE"
+        ),
+        None
+    );
+    assert_eq!(
+        pem_blocks("-----BEGIN CERTIFICATE-----\nb25l\n", "CERTIFICATE"),
+        None,
+        "no end"
+    );
+
+    let mut body = json!({
+        "commandHeader": {"externalId": "x", "lifespan": 60, "timeout": 60},
+        "certCommand": {"certificates": [{"keyid": "k", "certificate": ""}]}
+    });
+    let ptr = "/certCommand/certificates/0/certificate";
+    // The check only recognises PEM; what its blocks hold is the console's to parse.
+    for (value, ok) in [
+        (base64_encode(b"DER"), true),
+        (pem("CERTIFICATE", b"DER"), true),
+        ("not base64!".to_string(), false),
+        ("BEGIN CERTIFICATE".to_string(), false),
+    ] {
+        *body.pointer_mut(ptr).unwrap() = json!(value);
+        let errors = check(CommandType::Certificate, &body);
+        assert_eq!(
+            errors.iter().any(|e| e.pointer == ptr),
+            !ok,
+            "{value}: {errors:?}"
+        );
     }
 }
