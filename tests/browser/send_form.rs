@@ -67,6 +67,12 @@ async fn type_into_id(c: &Client, id: &str, text: &str) {
     el.send_keys(text).await.expect("type");
 }
 
+/// Logs in and opens the send page, its clients loaded.
+async fn open_send(c: &Client, url: &str, password: &str) {
+    open(c, url, password, "/send").await;
+    wait_text(c, "#send-client", "Identity Manager").await;
+}
+
 /// Sends, and waits for the page of the command sent.
 async fn send(c: &Client) -> i64 {
     click(c, "#send-submit").await;
@@ -83,8 +89,7 @@ async fn the_json_tab_and_the_form_round_trip_keeping_an_unknown_field() {
     let url = console.url.clone();
     let password = console.secrets.admin_password.clone();
     with_browser(move |c| async move {
-        open(&c, &url, &password, "/send").await;
-        wait_text(&c, "#send-client", "Identity Manager").await;
+        open_send(&c, &url, &password).await;
         // The form shows the default sign body: the format suggested, a data item as text.
         assert_eq!(
             value_of(&c, &control("/signCommand/params/format")).await,
@@ -158,8 +163,7 @@ async fn fields_are_checked_next_to_them_and_lists_files_templates_and_reissue_w
     std::fs::write(&file, "from a file").unwrap();
     let path = file.to_string_lossy().to_string();
     with_browser(move |c| async move {
-        open(&c, &url, &password, "/send").await;
-        wait_text(&c, "#send-client", "Identity Manager").await;
+        open_send(&c, &url, &password).await;
 
         // The form is taller than the window, and Send stays in it, at the top and halfway down.
         for at in ["0", "document.body.scrollHeight / 2"] {
@@ -417,8 +421,7 @@ async fn provision_from_the_typed_form_shows_a_qr_code_and_the_decoded_requests(
     let api = console.clone();
     with_browser(move |c| async move {
         let url = api.url.clone();
-        open(&c, &url, &password, "/send").await;
-        wait_text(&c, "#send-client", "Identity Manager").await;
+        open_send(&c, &url, &password).await;
         // The second API client; the page says where Hermod must send its callbacks.
         wait_css(&c, "#send-client")
             .await
@@ -612,8 +615,7 @@ async fn drafts_survive_a_type_switch_back_and_a_reload() {
     let url = console.url.clone();
     let password = console.secrets.admin_password.clone();
     with_browser(move |c| async move {
-        open(&c, &url, &password, "/send").await;
-        wait_text(&c, "#send-client", "Identity Manager").await;
+        open_send(&c, &url, &password).await;
         let external = "/commandHeader/externalId";
         let pick = |ty: &'static str| {
             let c = &c;
@@ -675,8 +677,7 @@ async fn a_pasted_pem_certificate_is_taken_by_the_form_and_sent_as_base64_der() 
     let base64: String = first.lines().filter(|l| !l.starts_with("-----")).collect();
     let api = console.clone();
     with_browser(move |c| async move {
-        open(&c, &url, &password, "/send").await;
-        wait_text(&c, "#send-client", "Identity Manager").await;
+        open_send(&c, &url, &password).await;
         wait_css(&c, "#send-type")
             .await
             .select_by_value("certificate")
