@@ -11,4 +11,5 @@ mod login;
 mod overview;
 mod pages;
 mod send_form;
+mod send_page;
 mod shell;

@@ -1,10 +1,14 @@
 //! The send page: the typed form and the JSON tab over one body (an unknown field survives both ways
 //! and is sent), validation next to the field, lists, a file as a data item, templates, re-issue, the
-//! client's callback set-up, a custom type written in the JSON tab; and a command sent from it
-//! followed to its outcome.
+//! client's callback set-up, a custom type written in the JSON tab, drafts kept for the tab, PEM
+//! pasted where DER goes; and a command sent from it followed to its outcome. The page's helpers
+//! are in send_page.rs.
 
 use crate::pages::{callback_decoded, open};
-use fantoccini::{Client, Locator};
+use crate::send_page::{
+    control, json_of, message, open_send, send, type_into, type_into_id, wait_value, write_json,
+};
+use fantoccini::Locator;
 use hermod_console_tests::browser::{
     click, eval, here, login, screenshot, text_of, value_of, wait_css, wait_js, wait_text,
     with_browser,
@@ -13,75 +17,6 @@ use hermod_console_tests::{Console, unique};
 use hermod_shared::decoded::{Check, Decoded};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// The control of the field at JSON pointer `ptr` (its input, select or text area).
-fn control(ptr: &str) -> String {
-    format!("[data-field=\"{ptr}\"] > :is(input, select, textarea)")
-}
-
-/// The message shown next to the field at `ptr`.
-fn message(ptr: &str) -> String {
-    format!("[data-field=\"{ptr}\"] > .field-error")
-}
-
-/// Clears the control of `ptr` and types `text` into it, as a person would.
-async fn type_into(c: &Client, ptr: &str, text: &str) {
-    let el = wait_css(c, &control(ptr)).await;
-    el.clear().await.expect("clear");
-    el.send_keys(text).await.expect("type");
-}
-
-/// The JSON tab's body.
-async fn json_of(c: &Client) -> Value {
-    let text = eval(c, "return document.getElementById('send-body').value").await;
-    serde_json::from_str(text.as_str().unwrap_or_default()).expect("the JSON tab holds JSON")
-}
-
-/// Writes `body` into the JSON tab as if typed.
-async fn write_json(c: &Client, body: &Value) {
-    let text = serde_json::to_string_pretty(body).unwrap();
-    let script = format!(
-        "const t = document.getElementById('send-body'); t.value = {}; \
-         t.dispatchEvent(new Event('input', {{bubbles: true}}));",
-        serde_json::to_string(&text).unwrap()
-    );
-    eval(c, &script).await;
-}
-
-/// Waits until the control of the field at `ptr` holds `expected`.
-async fn wait_value(c: &Client, ptr: &str, expected: &str) {
-    for _ in 0..100 {
-        if value_of(c, &control(ptr)).await == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{ptr} never held {expected:?}");
-}
-
-/// Clears the element with `id` and types `text` into it.
-async fn type_into_id(c: &Client, id: &str, text: &str) {
-    let el = wait_css(c, &format!("[id=\"{id}\"]")).await;
-    el.clear().await.expect("clear");
-    el.send_keys(text).await.expect("type");
-}
-
-/// Logs in and opens the send page, its clients loaded.
-async fn open_send(c: &Client, url: &str, password: &str) {
-    open(c, url, password, "/send").await;
-    wait_text(c, "#send-client", "Identity Manager").await;
-}
-
-/// Sends, and waits for the page of the command sent.
-async fn send(c: &Client) -> i64 {
-    click(c, "#send-submit").await;
-    wait_css(c, ".command-state").await;
-    let path = c.current_url().await.unwrap().path().to_string();
-    path.trim_start_matches("/commands/")
-        .parse()
-        .unwrap_or_else(|_| panic!("went to {path}"))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_json_tab_and_the_form_round_trip_keeping_an_unknown_field() {
