@@ -126,8 +126,16 @@ pub fn certificate_body(external_id: &str, timeout_secs: u64) -> Value {
         "commandHeader": header(external_id, timeout_secs),
         "certCommand": { "profileid": "profile-1", "smartcardid": "token-1",
                          "desktopKeyProtectionLevel": "CONSENT",
-                         "certificates": [ { "keyid": "signer", "certificate": b64("not really DER") } ] }
+                         "certificates": [ { "keyid": "signer", "certificate": example_certificate() } ] }
     })
+}
+
+/// The send form's example certificate: one the console parses, as it parses every certificate
+/// before sending.
+fn example_certificate() -> Value {
+    let example =
+        hermod_shared::examples::default_body(hermod_shared::hermod::CommandType::Certificate);
+    example["certCommand"]["certificates"][0]["certificate"].clone()
 }
 
 /// §7.5.
