@@ -1,4 +1,4 @@
-//! The Overview (README.md, "Overview"): how the commands sent in a window ended, per type and
+//! The Overview (README.md, "The console": Overview): how the commands sent in a window ended, per type and
 //! client, and how long Hermod took to call back.
 
 use serde::{Deserialize, Serialize};

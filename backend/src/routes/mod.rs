@@ -46,8 +46,9 @@ pub struct ListQuery {
     pub since: Option<String>,
     /// Up to this time (RFC 3339).
     pub until: Option<String>,
-    /// The last `N` minutes, hours or days up to now (`15m`, `1h`, `24h`, `7d`), in place of
-    /// `since`: a view that stays "the last hour" when it is bookmarked, reloaded or exported.
+    /// The last `N` minutes, hours or days (`15m`, `1h`, `24h`, `7d`), counted back from when the
+    /// list is read: a view that stays "the last hour" when it is bookmarked, reloaded or exported.
+    /// With `since` too, the later of the two bounds; `until` still applies.
     pub window: Option<String>,
     /// Text anywhere in the bodies, ids and what was decoded from them (at most 256 characters).
     pub q: Option<String>,
@@ -163,21 +164,20 @@ impl ListQuery {
         })
     }
 
-    /// `since`, or now less `window`; not both.
+    /// The later of `since` and now less `window`: a window picked on a view that came with
+    /// `since` (an Overview link) narrows it rather than being refused.
     fn since(&self) -> Result<Option<i64>, ApiError> {
+        let since = time("since", &self.since)?;
         let Some(window) = non_empty(&self.window) else {
-            return time("since", &self.since);
+            return Ok(since);
         };
-        if non_empty(&self.since).is_some() {
-            return Err(invalid("window", "give `since` or `window`, not both"));
-        }
         let ms = window_ms(&window).ok_or_else(|| {
             invalid(
                 "window",
                 format!("`{window}` is not a window like 15m, 1h, 24h or 7d (at most 366d)"),
             )
         })?;
-        Ok(Some(now_ms() - ms))
+        Ok(Some(since.map_or(now_ms() - ms, |s| s.max(now_ms() - ms))))
     }
 
     /// Commands' and callbacks' `device`, checked.

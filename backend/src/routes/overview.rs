@@ -1,5 +1,5 @@
 //! `/api/overview`: how the commands sent in a window ended, per type and client, with the time to
-//! their first callback (README.md, "Overview"). The page links each number to the list it counts.
+//! their first callback (README.md, "The console": Overview). The page links each number to the list it counts.
 
 use super::{invalid, time};
 use crate::clock::now_ms;

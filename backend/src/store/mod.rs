@@ -404,7 +404,7 @@ pub trait Store: Send + Sync {
     fn list_devices(&self, f: DeviceFilter) -> Fut<'_, ListPage<DeviceRecord>>;
     /// Device `key` and the certificates it was seen with; None when no document names it.
     fn device(&self, key: String) -> Fut<'_, Option<DeviceDetail>>;
-    /// The commands created in `[since, until)` (ms), per type and client (README, "Overview").
+    /// The commands created in `[since, until)` (ms), per type and client (README, "The console": Overview).
     fn overview(&self, since: i64, until: i64) -> Fut<'_, Overview>;
 
     // The feed's history.

@@ -1,4 +1,4 @@
-//! The Overview (README.md, "Overview"): the commands of a window per type and client, how they
+//! The Overview (README.md, "The console": Overview): the commands of a window per type and client, how they
 //! ended, and how long their first callback took.
 
 use crate::harness::{TestApp, sign_body, unique};
@@ -28,14 +28,14 @@ async fn the_overview_counts_each_outcome_per_type_and_client_with_the_time_to_c
         let callback = json!({"commandId": command_id, "state": state});
         async move { app.sign_callback(callback.to_string()).await.expect(200) }
     };
-    let (quick, slow, rejected, waiting) = (held().await, held().await, held().await, held().await);
+    let (quick, slow, rejected, _waiting) =
+        (held().await, held().await, held().await, held().await);
     call_back(quick.clone(), "COMPLETED").await;
     call_back(rejected, "REJECTED").await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     call_back(slow, "COMPLETED").await;
     // A second callback for a command does not make it count twice, nor move its first one.
     call_back(quick, "COMPLETED").await;
-    drop(waiting);
 
     let overview = |query: String| {
         let (app, viewer) = (&app, &viewer);

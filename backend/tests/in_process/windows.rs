@@ -38,10 +38,17 @@ async fn a_window_selects_the_last_minutes_hours_or_days_on_every_list_and_expor
             .text();
         assert_eq!(csv.lines().count(), 2, "a header and the command: {csv}");
     }
-    // The window ends now: with `until` before the command, it holds nothing.
-    let before: ListPage<CommandRecord> =
-        get("/api/commands?window=1h&until=2020-01-01T00:00:00Z".into())
+    // `until` still applies beside a window, and `since` with it: the later bound wins.
+    for narrower in [
+        "window=1h&until=2020-01-01T00:00:00Z",
+        "window=7d&since=2999-01-01T00:00:00Z",
+    ] {
+        let page: ListPage<CommandRecord> = get(format!("/api/commands?{narrower}")).await.parse();
+        assert!(page.items.is_empty(), "{narrower}");
+    }
+    let wider: ListPage<CommandRecord> =
+        get("/api/commands?window=1h&since=2020-01-01T00:00:00Z".into())
             .await
             .parse();
-    assert!(before.items.is_empty());
+    assert_eq!(wider.items.len(), 1, "the window is the later bound");
 }

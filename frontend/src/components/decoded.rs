@@ -1,8 +1,8 @@
 //! What the backend decoded from a body: texts, images, JWS, certificates, requests, PKCS#7. The raw
 //! body stays one click away beside it; what did not parse is shown with the reason.
 //!
-//! Items are read as JSON by the fields shown (`hermod_shared::decoded::Item`): the backend's types
-//! (`hermod_shared::decoded`) say what each holds.
+//! Items are read as JSON by the fields shown (`TimelineEntry<Value>`, docs/ARCHITECTURE.md "The
+//! page's size"): the backend's types (`hermod_shared::decoded::DecodedItem`) say what each holds.
 
 use crate::components::json::{array, text, texts};
 use leptos::prelude::*;

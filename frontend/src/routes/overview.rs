@@ -55,7 +55,7 @@ fn fill(body: &Element, rows: &[Value], window: &str) {
         };
         linked("", total);
         OUTCOMES.iter().for_each(|s| linked(s, count(s)));
-        let other = total - OUTCOMES.iter().map(|s| count(s)).sum::<u64>();
+        let other = total.saturating_sub(OUTCOMES.iter().map(|s| count(s)).sum());
         for cell in [
             other.to_string(),
             wait(&r["callback_p50_ms"]),
@@ -70,8 +70,14 @@ fn fill(body: &Element, rows: &[Value], window: &str) {
 pub fn OverviewPage() -> impl IntoView {
     let nav = use_location();
     let chosen = Memo::new(move |_| nav.with(|l| l.param("window")).unwrap_or_default());
+    // The number of the latest request: a late answer for an earlier one is dropped. A plain cell,
+    // not a signal: it is read after the page may have been left, when a signal would be gone.
+    let latest = std::rc::Rc::new(std::cell::Cell::new(0u32));
     Effect::new(move |_| {
         let key = chosen.get();
+        let asked = latest.get() + 1;
+        latest.set(asked);
+        let latest = latest.clone();
         let minutes = WINDOWS.iter().find(|w| w.0 == key).map_or(1440, |w| w.2);
         let now = js_sys::Date::now();
         // One fixed window for the counts and the lists they link to.
@@ -82,13 +88,13 @@ pub fn OverviewPage() -> impl IntoView {
         );
         leptos::task::spawn_local(async move {
             let found = api::overview(&window).await;
-            // A late answer for a window no longer chosen is dropped, as is one for a page left.
+            // A page left has no elements to fill (a later visit's get its own answer after).
             let (Some(said), Some(body)) =
                 (dom::by_id("overview-said"), dom::by_id("overview-rows"))
             else {
                 return;
             };
-            if chosen.get_untracked() != key {
+            if latest.get() != asked {
                 return;
             }
             let (class, line, rows) = match found {

@@ -208,7 +208,12 @@ fn SendForm() -> impl IntoView {
         sending.set(true);
         spawn_local(async move {
             match api::send(&command).await {
-                Ok(record) => navigate(&Route::Command(record.id).href()),
+                Ok(record) => {
+                    // Sent: the next visit starts from the example, not from what went (with its
+                    // externalId).
+                    kept::set(Kept::InTab, &draft_key(ty.get_untracked()), "");
+                    navigate(&Route::Command(record.id).href());
+                }
                 Err(e) => {
                     // A refused field of the body is shown next to it too (the detail names it).
                     let refused = e.problem().and_then(|p| {

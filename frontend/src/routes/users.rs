@@ -116,10 +116,6 @@ pub fn UsersPage() -> impl IntoView {
     // Whose password is being set (the dialog is open), and what the last one came to.
     let setting = RwSignal::new(None::<(i64, String)>);
     let done = RwSignal::new(None::<String>);
-    let closed = Callback::new(move |said: Option<String>| {
-        setting.set(None);
-        done.set(said);
-    });
 
     let (name, password, role) = (
         RwSignal::new(String::new()),
@@ -180,7 +176,7 @@ pub fn UsersPage() -> impl IntoView {
             <Show when=move || loading.get()>
                 <p class="loading">"Loading users and tokens…"</p>
             </Show>
-            {move || setting.get().map(|(id, who)| view! { <PasswordDialog id=id who=who done=closed/> })}
+            {move || setting.get().map(|(id, who)| view! { <PasswordDialog id=id who=who open=setting done=done/> })}
             <table class="grid" id="users" aria-busy=move || loading.get().to_string()>
                 <thead><tr><th scope="col">"User"</th><th scope="col">"Role"</th><th scope="col">"Since"</th><th scope="col">""</th></tr></thead>
                 <tbody>
@@ -283,9 +279,15 @@ pub fn UsersPage() -> impl IntoView {
 
 /// A new password for user `id` (`who`), typed twice, masked (never `window.prompt`, which shows it
 /// as typed). A refusal (too short, say) keeps the dialog open with the reason and what was typed;
-/// `done` closes it, with what to say when the password was set.
+/// `open` closes it, and `done` says so once the password is set. Signals, not a callback: set after
+/// the page was left, a signal is a no-op where a callback would panic.
 #[component]
-fn PasswordDialog(id: i64, who: String, done: Callback<Option<String>>) -> impl IntoView {
+fn PasswordDialog(
+    id: i64,
+    who: String,
+    open: RwSignal<Option<(i64, String)>>,
+    done: RwSignal<Option<String>>,
+) -> impl IntoView {
     let (first, again) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let problem = RwSignal::new(None::<String>);
     let said = format!("Password set for {who}.");
@@ -303,7 +305,10 @@ fn PasswordDialog(id: i64, who: String, done: Callback<Option<String>>) -> impl 
                 password: Some(password),
             };
             match api::update_user(id, &change).await {
-                Ok(_) => done.run(Some(said)),
+                Ok(_) => {
+                    open.set(None);
+                    done.set(Some(said));
+                }
                 Err(e) => problem.set(Some(e.to_string())),
             }
         });
@@ -325,7 +330,7 @@ fn PasswordDialog(id: i64, who: String, done: Callback<Option<String>>) -> impl 
                 {input("Again", again)}
                 {move || problem.get().map(|p| view! { <p class="field-error" role="alert">{p}</p> })}
                 <button type="submit" class="primary">"Set password"</button>
-                <button type="button" on:click=move |_| done.run(None)>"Cancel"</button>
+                <button type="button" on:click=move |_| open.set(None)>"Cancel"</button>
             </form>
         </div>
     }

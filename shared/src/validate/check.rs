@@ -87,7 +87,7 @@ fn value(
         // PEM is only recognised here: the console reads its blocks and parses what they hold
         // before sending (backend/src/pem.rs), which the bundle is spared.
         Kind::Der(_) => match text {
-            Some(s) if base64_decode(s).is_some() || s.contains("-----BEGIN ") => None,
+            Some(s) if base64_decode(s).is_some() || s.contains("-----BEGIN") => None,
             _ => Some("must be base64 DER or PEM".into()),
         },
         Kind::Hex(n) => match text {

@@ -1,4 +1,4 @@
-//! The Overview (README.md, "Overview"): the commands created in a window, counted per type, client
+//! The Overview (README.md, "The console": Overview): the commands created in a window, counted per type, client
 //! and state, with the time each took to its first callback. One pass over the window's commands
 //! (`commands_by_created`), each first callback found through `callbacks_by_command`; the
 //! percentiles are taken here, since the two engines have no percentile function in common.
