@@ -114,9 +114,10 @@ fn signer(
             x509::serial(ias.serial_number.as_bytes())
         ),
         (None, SignerIdentifier::SubjectKeyIdentifier(ski)) => {
+            // As the certificate's own Key ID row shows it, so the two can be matched by eye.
             format!(
                 "subject key identifier {}",
-                x509::hex(ski.0.as_bytes(), true)
+                x509::hex_pairs(ski.0.as_bytes())
             )
         }
     };

@@ -93,7 +93,7 @@ pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
 }
 
 /// `AB:CD:…`, as OpenSSL prints key identifiers.
-fn hex_pairs(bytes: &[u8]) -> String {
+pub(super) fn hex_pairs(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02X}"))
