@@ -166,6 +166,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
             callbacks::export,
         ),
         route(M::GET, "/api/callbacks/{id}", Some(Viewer), callbacks::one),
+        route(
+            M::GET,
+            "/api/callbacks/{id}/decoded",
+            Some(Viewer),
+            callbacks::decoded,
+        ),
         route(M::GET, "/api/templates", Some(Viewer), templates::list),
         route(M::POST, "/api/templates", Some(Operator), templates::create),
         route(

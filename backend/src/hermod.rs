@@ -118,6 +118,8 @@ pub struct HermodClient {
     command_url: String,
     http: reqwest::Client,
     max_answer: usize,
+    /// How long an exchange may take (`request_timeout_secs`), named when one ran out.
+    request_timeout_secs: u64,
     /// Where each exchange's duration goes (`/metrics`), by client, call and outcome.
     calls: Option<HermodCalls>,
 }
@@ -163,6 +165,7 @@ impl HermodClient {
             command_url: config.command_url.trim_end_matches('/').to_string(),
             http,
             max_answer: config.max_answer_bytes,
+            request_timeout_secs: config.request_timeout_secs,
             calls: None,
         })
     }
@@ -209,6 +212,26 @@ impl HermodClient {
         }
     }
 
+    /// What an exchange of `call` that got no answer in time leaves the operator to know. The one
+    /// that matters is a create's: Hermod may have made the command all the same, and the console
+    /// cannot tell, so the message says how it finds out (README.md, "Console API", errors).
+    fn timed_out(&self, call: &str) -> String {
+        let waited = format!(
+            "within {} s (clients.{}.request_timeout_secs)",
+            self.request_timeout_secs, self.id
+        );
+        if call == "create" {
+            format!(
+                "Hermod did not answer {waited} and may still have created the command. It is \
+                 recorded as SEND_UNKNOWN: its callback, if Hermod made it, is matched by \
+                 externalId; else Link on its page (the commandId from Hermod's log) and a poll \
+                 settle it"
+            )
+        } else {
+            format!("Hermod did not answer the {call} {waited}; the command keeps its state")
+        }
+    }
+
     async fn exchange(&self, call: &'static str, request: reqwest::RequestBuilder) -> Exchange {
         let at = now_ms();
         let started = Instant::now();
@@ -245,7 +268,7 @@ impl HermodClient {
                 })
             }
             Err(e) => {
-                let (failure, message) = classify(&e);
+                let (failure, message) = classify(&e, || self.timed_out(call));
                 reply.error = Some(message);
                 Some(failure)
             }
@@ -292,9 +315,9 @@ fn read(path: &std::path::Path, key: &str) -> Result<Vec<u8>, ConfigError> {
         .map_err(|e| ConfigError(format!("{key}: cannot read {}: {e}", path.display())))
 }
 
-/// Names the failure for the operator. The URL is left out of the message on purpose: it is shown
-/// elsewhere, and a URL may carry credentials.
-fn classify(e: &reqwest::Error) -> (Failure, String) {
+/// Names the failure for the operator (`timed_out`: what a timeout means for this exchange). The URL
+/// is left out of the message on purpose: it is shown elsewhere, and a URL may carry credentials.
+fn classify(e: &reqwest::Error, timed_out: impl FnOnce() -> String) -> (Failure, String) {
     let chain = error_chain(e);
     if let Some(tls) = find_rustls_error(e) {
         return (
@@ -309,10 +332,7 @@ fn classify(e: &reqwest::Error) -> (Failure, String) {
         );
     }
     if e.is_timeout() {
-        return (
-            Failure::Timeout,
-            "Hermod did not answer in time; it may still have created the command".into(),
-        );
+        return (Failure::Timeout, timed_out());
     }
     if e.is_body() || e.is_decode() {
         return (
@@ -435,7 +455,7 @@ mod tests {
             .send()
             .await
             .expect_err("an untrusted certificate");
-        let (failure, message) = classify(&e);
+        let (failure, message) = classify(&e, String::new);
         assert_eq!(failure, Failure::Certificate, "{message}");
         assert!(message.contains("UnknownIssuer"), "{message}");
     }

@@ -293,6 +293,12 @@ pub async fn callback(id: i64) -> Result<CallbackRecord, ApiFail> {
     get(&format!("/api/callbacks/{id}")).await
 }
 
+/// What the backend decodes from callback `id`'s body: `DecodedItem`s, read as JSON as a command's
+/// are (`Detail`).
+pub async fn callback_decoded(id: i64) -> Result<Vec<Value>, ApiFail> {
+    get(&format!("/api/callbacks/{id}/decoded")).await
+}
+
 pub async fn callbacks(query: &str) -> Result<ListPage<CallbackRecord>, ApiFail> {
     get(&format!("/api/callbacks?{query}")).await
 }

@@ -132,6 +132,11 @@ pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> S
 
 pub type Nav = RwSignal<Location>;
 
+/// The page URL's parameter `key`, "" when it has none; read reactively.
+pub fn url_param(key: &'static str) -> String {
+    use_location().with(|l| l.param(key).unwrap_or_default())
+}
+
 thread_local! {
     /// The one location signal, also reachable from async tasks, where there is no reactive context.
     static NAV: std::cell::OnceCell<Nav> = const { std::cell::OnceCell::new() };

@@ -9,10 +9,15 @@ use serde_json::Value;
 use std::fmt;
 
 mod accounts;
+mod by_hand;
+mod feed;
 pub use accounts::*;
+pub use by_hand::FromJson;
+pub use feed::*;
 
 /// A configured Hermod API user, as the browser may see it: never its key or callback password.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientInfo {
     /// The same as Hermod's `client-id`.
@@ -186,7 +191,8 @@ impl<'de> Deserialize<'de> for CommandState {
 }
 
 /// One HTTP exchange with Hermod, kept as it happened. The body is the raw text Hermod sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HermodReply {
     pub at: String,
@@ -198,7 +204,8 @@ pub struct HermodReply {
 }
 
 /// A command the console sent (or tried to send).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommandRecord {
     pub id: i64,
@@ -228,10 +235,14 @@ pub struct CommandRecord {
     /// (`CODE: message`), or what became of its send. Only on a failed outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// In a list searched with `q`: where the text was found (see [`MOST_MATCHED`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matched: Vec<String>,
 }
 
 /// A callback Hermod posted, kept whole.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CallbackRecord {
     pub id: i64,
@@ -258,7 +269,16 @@ pub struct CallbackRecord {
     /// [`SUMMARY_BODY_BYTES`]); the whole one is at `GET /api/callbacks/{id}`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub body_truncated: bool,
+    /// In a list searched with `q`: where the text was found (see [`MOST_MATCHED`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matched: Vec<String>,
 }
+
+/// A record of a list searched with `q` names at most this many places where the text was found,
+/// the record's own fields first: "commandId", "externalId", "request /signCommand/params/tbs/0/data"
+/// (a JSON pointer into a body), "answer", "decoded: <item label>", then "callback #12", "poll #3"
+/// for a command found through them. Places are names, never values: no secret can be among them.
+pub const MOST_MATCHED: usize = 5;
 
 /// How much of a callback's body a list or a feed event carries, unless configured otherwise.
 pub const SUMMARY_BODY_BYTES: usize = 16 << 10;
@@ -295,7 +315,8 @@ impl CallbackRecord {
 }
 
 /// A poll of Hermod's `…/command/poll/{commandId}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PollRecord {
     pub id: i64,
@@ -309,7 +330,8 @@ pub struct PollRecord {
 /// `I` is how a decoded item is read: typed ([`DecodedItem`]) where it is made and checked; the page
 /// reads it as a [`Value`] by the fields it shows, since typed readers of every kind of material
 /// cost its wasm more than that view does (docs/ARCHITECTURE.md, "The page's size").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(
     feature = "schema",
     derive(schemars::JsonSchema),
@@ -360,7 +382,8 @@ impl<I> TimelineEntry<I> {
 }
 
 /// `GET /api/commands/{id}`; `I` as in [`TimelineEntry`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(
     feature = "schema",
     derive(schemars::JsonSchema),
@@ -458,7 +481,8 @@ pub struct PollResult {
 
 /// Every list answers in this envelope. `feed_seq` is the feed's sequence at the time of the read:
 /// subscribe with `?after=feed_seq` to miss nothing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "{T}Page"))]
 pub struct ListPage<T> {
@@ -469,7 +493,18 @@ pub struct ListPage<T> {
     /// Indexing runs beside the writes and catches up within moments.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unindexed: u64,
+    /// How many records the filters select, on every page together (the same on each page), counted
+    /// up to [`TOTAL_CAP`]: past it, `total` is the cap and `total_capped` is true. A count goes
+    /// through every record it counts, so an uncapped one over a filter that holds most of a big
+    /// table would cost each page a scan of all of it; the cap keeps it to a bounded read.
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
 }
+
+/// The most a list counts of its records ([`ListPage::total`]).
+pub const TOTAL_CAP: u64 = 10_000;
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
@@ -592,7 +627,8 @@ impl ErrorCode {
 }
 
 /// An error answer of the console API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Problem {
     /// An [`ErrorCode`]'s `as_str`: `invalid_json`, `invalid_field`, `hermod_unreachable`, …
@@ -610,59 +646,6 @@ pub struct Problem {
     /// The command as recorded, when the failure happened after recording it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<CommandRecord>,
-}
-
-/// A stored event of the live feed (`/api/events`); `seq` is its SSE `id:`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum FeedEvent {
-    /// A command was created or changed.
-    Command { seq: i64, command: CommandRecord },
-    /// A callback arrived, or an earlier one was matched to its command.
-    Callback { seq: i64, callback: CallbackRecord },
-    /// A command's callback is overdue: the command as it then was, `overdue_at` set.
-    Overdue { seq: i64, command: CommandRecord },
-}
-
-impl FeedEvent {
-    pub fn seq(&self) -> i64 {
-        match self {
-            FeedEvent::Command { seq, .. }
-            | FeedEvent::Callback { seq, .. }
-            | FeedEvent::Overdue { seq, .. } => *seq,
-        }
-    }
-
-    /// The command the event is about, when it carries one.
-    pub fn command(&self) -> Option<&CommandRecord> {
-        match self {
-            FeedEvent::Command { command, .. } | FeedEvent::Overdue { command, .. } => {
-                Some(command)
-            }
-            FeedEvent::Callback { .. } => None,
-        }
-    }
-
-    /// The SSE event name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FeedEvent::Command { .. } => "command",
-            FeedEvent::Callback { .. } => "callback",
-            FeedEvent::Overdue { .. } => "overdue",
-        }
-    }
-}
-
-/// The `heartbeat` event: no `id:`, so it never moves `Last-Event-ID`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Heartbeat {
-    pub server_time: String,
-    /// The last sequence sent on this stream.
-    pub seq: i64,
-    /// Seconds between heartbeats: two missed ones mean the stream is dead.
-    pub every_secs: u64,
 }
 
 /// A named command template, shared by everyone (`/api/templates`).

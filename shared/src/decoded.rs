@@ -116,6 +116,11 @@ pub struct CertSummary {
     pub ocsp: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ca_issuers: Vec<String>,
+    /// What it is to the signature that carries it, in a short phrase: "signer", "issuer of
+    /// <subject CN>", either with " (self-signed root)" after it, or "self-signed root" alone. None
+    /// for a certificate decoded on its own, and for one the signature's others do not explain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -196,3 +196,46 @@ async fn markup_in_callback_bodies_stays_text_on_every_page() {
     })
     .await;
 }
+
+/// The callbacks page filters as the commands page does (types, states and clients to pick, a
+/// count) and shows what a callback's body decodes to, matched or not.
+#[tokio::test(flavor = "multi_thread")]
+async fn callbacks_filter_as_commands_do_and_open_their_decoded_material() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let sign =
+        crate::pages::sent(&console, "sign", sign_body(&unique("cb-"), 60), "COMPLETED").await;
+    console.wait_for_callbacks(sign.id, 1).await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        login(&c, &url, "admin", &password).await;
+        c.goto(&format!("{url}/callbacks")).await.unwrap();
+        hermod_console_tests::browser::wait_css(&c, "select[name=type]")
+            .await
+            .select_by_value("sign")
+            .await
+            .unwrap();
+        wait_js(&c, "location.search == '?type=sign'", "the type applied").await;
+        wait_text(&c, "#list-count", "1 found").await;
+        let row = format!("li.callback:has(a[href='/commands/{}'])", sign.id);
+        click(&c, &format!("{row} [data-decoded-view] > summary")).await;
+        wait_js(
+            &c,
+            &format!(
+                "!!document.querySelector(\"{row} [data-decoded-view] [data-decoded=pkcs7]\")"
+            ),
+            "the signature decoded",
+        )
+        .await;
+        // A state no callback reported: nothing, said so.
+        hermod_console_tests::browser::wait_css(&c, "select[name=state]")
+            .await
+            .select_by_value("REJECTED")
+            .await
+            .unwrap();
+        wait_text(&c, ".empty", "No callback matches").await;
+        wait_text(&c, "#list-count", "0 found").await;
+    })
+    .await;
+}

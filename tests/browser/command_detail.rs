@@ -77,6 +77,17 @@ async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_k
             summary.certificates.iter().all(|c| !c.usage.is_empty()),
             "the simulator's certificates carry key usages"
         );
+        // Which one signed, and which one issued it.
+        let roles: Vec<_> = summary
+            .certificates
+            .iter()
+            .filter_map(|c| c.role.as_deref())
+            .collect();
+        assert!(roles.contains(&"signer"), "{roles:?}");
+        assert!(
+            roles.iter().any(|r| r.starts_with("issuer of ")),
+            "{roles:?}"
+        );
         for cert in &summary.certificates {
             // Names as openssl prints them, the most general part first (the API's RFC 4514
             // string, most specific first, is on hover).
@@ -99,6 +110,9 @@ async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_k
                     format!("Key ID\n{}", cert.ski.clone().unwrap_or_default()),
                 ),
             ];
+            if let Some(role) = &cert.role {
+                rows.push(("role", format!("Role\n{role}")));
+            }
             if !cert.is_ca {
                 rows.push(("CRL", format!("CRL\n{}", cert.crl.join(", "))));
                 rows.push(("OCSP", format!("OCSP\n{}", cert.ocsp.join(", "))));
@@ -124,6 +138,23 @@ async fn a_sign_result_shows_the_decoded_signature_and_certificate_and_never_a_k
                 );
             }
         }
+        // The signature downloads as a .p7s: the DER it was decoded from.
+        let item = ".step[data-kind=callback] details.decoded:has(> [data-decoded=pkcs7])";
+        let file = eval(
+            &c,
+            &format!(
+                "const a = document.querySelector('{item} a.download'); \
+                 return [a.getAttribute('download'), a.href, \
+                 document.querySelector('{item} [data-raw] pre').textContent]"
+            ),
+        )
+        .await;
+        assert!(file[0].as_str().unwrap().ends_with(".p7s"), "{file}");
+        let raw: String = file[2].as_str().unwrap().split_whitespace().collect();
+        assert_eq!(
+            file[1],
+            json!(format!("data:application/pkcs7-signature;base64,{raw}")),
+        );
         assert_eq!(text_of(&c, "#copy-curl").await, "Copy as curl");
 
         // No form of any key or password anywhere in the page, shown or not.

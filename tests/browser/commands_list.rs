@@ -361,3 +361,82 @@ async fn filters_apply_on_change_a_window_stays_relative_and_a_whole_row_opens_i
     })
     .await;
 }
+
+/// A search says how many it found, marks the text in the rows and says where each matched; since
+/// and until are picked as local times and go to the API as instants.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_counts_marks_and_says_where_and_dates_are_picked() {
+    let console = Arc::new(Console::demo().start().await);
+    let password = console.secrets.admin_password.clone();
+    let ext = unique("Marked-");
+    let found = sent(&console, "ping", ping_body(&ext, 60), "COMPLETED").await;
+    let other = sent(
+        &console,
+        "ping",
+        ping_body(&unique("other-"), 60),
+        "COMPLETED",
+    )
+    .await;
+    let api = console.clone();
+    with_browser(move |c| async move {
+        let url = api.url.clone();
+        // Searched in another case than it was written: found, marked as written.
+        let q = ext.to_lowercase();
+        open(&c, &url, &password, &format!("/commands?q={q}")).await;
+        wait_listed(&c, &[found.id]).await;
+        wait_text(&c, "#list-count", "1 found").await;
+        let row = format!("tr[data-id='{}']", found.id);
+        assert_eq!(text_of(&c, &format!("{row} mark")).await, ext);
+        assert!(
+            text_of(&c, &format!("{row} [data-found]"))
+                .await
+                .contains("externalId")
+        );
+
+        // Unsearched: no marks, no "found in", and the count is the whole list's.
+        c.goto(&format!("{url}/commands")).await.unwrap();
+        wait_listed(&c, &[other.id, found.id]).await;
+        wait_text(&c, "#list-count", "2 found").await;
+        let marks = eval(
+            &c,
+            "return document.querySelectorAll('table.commands mark, [data-found]').length",
+        )
+        .await;
+        assert_eq!(marks, serde_json::json!(0));
+
+        // Dates from the picker: local times, sent as the instants they are.
+        let pick = |name: &'static str, local: &'static str| {
+            let c = &c;
+            async move {
+                eval(
+                    c,
+                    &format!(
+                        "const i = document.querySelector('input[name={name}]'); i.value = '{local}'; \
+                         i.dispatchEvent(new Event('change', {{bubbles: true}}));"
+                    ),
+                )
+                .await;
+            }
+        };
+        pick("since", "2020-01-01T00:00:30").await;
+        let since = eval(&c, "return new Date('2020-01-01T00:00:30').toISOString()").await;
+        let since = since.as_str().unwrap().to_string();
+        wait_js(
+            &c,
+            &format!(
+                "decodeURIComponent(location.search) == '?since={since}'"
+            ),
+            "since in the URL as an instant",
+        )
+        .await;
+        wait_listed(&c, &[other.id, found.id]).await;
+        assert_eq!(
+            value_of(&c, "input[name=since]").await,
+            "2020-01-01T00:00:30"
+        );
+        pick("until", "2020-01-02T00:00:00").await;
+        wait_css(&c, "#commands-empty").await;
+        wait_text(&c, "#list-count", "0 found").await;
+    })
+    .await;
+}

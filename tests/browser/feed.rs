@@ -1,5 +1,5 @@
-//! The live feed page: its filters, pausing, a callback matched late, and the time from navigation
-//! to the first row.
+//! The live feed page: its filters, pausing and holding while scrolled, a callback matched late, and
+//! the time from navigation to the first row.
 
 use crate::pages::{open, sent};
 use fantoccini::Client;
@@ -95,7 +95,28 @@ async fn the_feed_filters_by_kind_type_client_and_state_and_rows_open_their_comm
         assert_eq!(value_of(&c, "#feed-state").await, "COMPLETED");
         assert_eq!(value_of(&c, "#feed-client").await, "da");
 
+        // By text: the sign's externalId, shown on its rows, finds its events and no other.
+        c.goto(&format!("{url}/")).await.unwrap();
+        let ext = sign.external_id.clone().unwrap();
+        let q = wait_css(&c, "#feed-q").await;
+        q.send_keys(&ext).await.unwrap();
+        q.send_keys("\u{E007}").await.unwrap();
+        wait_js(
+            &c,
+            &format!(
+                "{rows}.length > 0 && {rows}.every(r => r.getAttribute('href') == '/commands/{}')",
+                sign.id
+            ),
+            "only the sign's events",
+        )
+        .await;
+        assert_eq!(here(&c).await, format!("/?q={ext}"));
+        assert_eq!(text_of(&c, ".feed-row .ext").await, ext);
+
         // A row opens its command.
+        c.goto(&format!("{url}/?kind=command&client=da"))
+            .await
+            .unwrap();
         click(&c, &format!(".feed-row[href='/commands/{}']", sign.id)).await;
         wait_text(&c, ".page-head h1", &format!("sign #{}", sign.id)).await;
         assert_eq!(here(&c).await, format!("/commands/{}", sign.id));
@@ -104,7 +125,7 @@ async fn the_feed_filters_by_kind_type_client_and_state_and_rows_open_their_comm
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_paused_feed_stands_still_and_counts_then_resumes() {
+async fn the_paused_or_scrolled_feed_stands_still_and_counts_then_resumes() {
     let console = Arc::new(Console::demo().start().await);
     let password = console.secrets.admin_password.clone();
     sent(
@@ -165,6 +186,27 @@ async fn the_paused_feed_stands_still_and_counts_then_resumes() {
                 .is_err()
         );
         wait_css(&c, &format!(".feed-row[href='/commands/{}']", record.id)).await;
+
+        // Scrolled down to read a long day's feed, it holds still the same way, and a pill counts
+        // what came; the pill goes back to the top, where it follows again.
+        eval(
+            &c,
+            "document.body.style.minHeight = '5000px'; window.scrollTo(0, 600)",
+        )
+        .await;
+        wait_text(&c, ".page-head .hint", "Held while you read below").await;
+        let record = sent(&api, "ping", ping_body(&unique("below-"), 60), "COMPLETED").await;
+        api.wait_for_callbacks(record.id, 1).await;
+        let latest = api.feed_seq().await;
+        wait_text(&c, "#feed-new", &format!("↑ {} new", latest - newest)).await;
+        assert_eq!(
+            eval(&c, &format!("return Number({top})")).await,
+            json!(newest)
+        );
+        click(&c, "#feed-new").await;
+        wait_js(&c, &format!("{top} == {latest}"), "the new events on top").await;
+        wait_text(&c, ".page-head .hint", "Following the newest").await;
+        assert!(c.find(fantoccini::Locator::Css("#feed-new")).await.is_err());
     })
     .await;
 }
@@ -227,6 +269,14 @@ async fn a_callback_matched_late_shows_once_in_the_feed_and_matched() {
             "the command's title",
         )
         .await;
+        // Hermod's answer is placed when it came, 1.5 s after the send, not when it was asked for.
+        let offset = text_of(&c, ".step[data-kind=answer] .step-head .muted").await;
+        let tenths: f64 = offset
+            .trim_start_matches('+')
+            .trim_end_matches(" s")
+            .parse()
+            .unwrap_or_else(|_| panic!("{offset}"));
+        assert!((1.5..3.0).contains(&tenths), "{offset}");
     })
     .await;
 }

@@ -10,6 +10,7 @@ mod feed;
 mod login;
 mod overview;
 mod pages;
+mod send_answer;
 mod send_form;
 mod send_page;
 mod shell;

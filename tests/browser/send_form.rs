@@ -637,6 +637,27 @@ async fn a_pasted_pem_certificate_is_taken_by_the_form_and_sent_as_base64_der() 
             record.request["certCommand"]["certificates"][0]["certificate"],
             json!(base64)
         );
+        // Its page gives it back as a PEM file, as openssl writes one.
+        let link = ".step details.decoded:has(> [data-decoded=certificate]) a.download";
+        wait_css(&c, link).await;
+        let file = eval(
+            &c,
+            &format!(
+                "const a = document.querySelector('{link}'); \
+                 return [a.getAttribute('download'), decodeURIComponent(a.href.split(',')[1])]"
+            ),
+        )
+        .await;
+        let lines: Vec<&str> = base64
+            .as_bytes()
+            .chunks(64)
+            .map(|l| std::str::from_utf8(l).unwrap())
+            .collect();
+        let pem_file = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        );
+        assert_eq!(file, json!(["certificate.pem", pem_file]));
     })
     .await;
 }

@@ -98,8 +98,13 @@ pub(super) fn decode(token: &str, trust: Option<&TrustBundle>) -> Result<Jws, St
         ),
     };
 
+    // The signer's certificate is x5c[0], when that is a certificate: then the first read.
+    let leaf = match chain.first() {
+        Some((0, (leaf, _))) => Some(leaf),
+        _ => None,
+    };
     let mut checks = vec![signed.check(&by)];
-    if let Some((0, (leaf, _))) = chain.first() {
+    if let Some(leaf) = leaf {
         let carried: Vec<&Certificate> = chain[1..].iter().map(|(_, (c, _))| c).collect();
         // A JWS has no signing time of its own; tokens that say carry it as `iat`.
         let iat = payload.get("iat").and_then(Value::as_u64);
@@ -107,6 +112,11 @@ pub(super) fn decode(token: &str, trust: Option<&TrustBundle>) -> Result<Jws, St
         checks.push(trust::chain(leaf, &carried, trust));
     }
 
+    let read: Vec<(&Certificate, &[u8])> = chain
+        .iter()
+        .map(|(_, (cert, der))| (cert, der.as_slice()))
+        .collect();
+    let signers: &[usize] = if leaf.is_some() { &[0] } else { &[] };
     Ok(Jws {
         payload_json: payload_is_json.then(|| payload.clone()),
         decoded: Decoded::Jws {
@@ -115,10 +125,7 @@ pub(super) fn decode(token: &str, trust: Option<&TrustBundle>) -> Result<Jws, St
             payload_is_json,
             signature_b64url: signature_b64.to_string(),
             checks,
-            certificates: chain
-                .iter()
-                .map(|(_, (cert, der))| x509::certificate(cert, der))
-                .collect(),
+            certificates: x509::carried(&read, signers),
         },
         bad_certificates,
     })

@@ -43,15 +43,39 @@ pub(super) fn signed_data(
         })
         .collect();
     let all_signers = signed.signer_infos.0.len();
-    let signers = signed
+    let (signers, signed_by): (Vec<SignerSummary>, Vec<Option<&Certificate>>) = signed
         .signer_infos
         .0
         .iter()
         .take(MAX_SHOWN)
         .map(|si| {
+            let cert = certificates
+                .iter()
+                .copied()
+                .find(|cert| identifies(&si.sid, cert));
             let content = content.as_deref();
-            signer(si, &certificates, content, &encap.econtent_type, trust)
+            let summary = signer(
+                si,
+                cert,
+                &certificates,
+                content,
+                &encap.econtent_type,
+                trust,
+            );
+            (summary, cert)
         })
+        .unzip();
+    let ders: Vec<(&Certificate, Vec<u8>)> = certificates
+        .iter()
+        .take(MAX_SHOWN)
+        .filter_map(|cert| Some((*cert, cert.to_der().ok()?)))
+        .collect();
+    let shown: Vec<(&Certificate, &[u8])> = ders
+        .iter()
+        .map(|(cert, der)| (*cert, der.as_slice()))
+        .collect();
+    let signers_shown: Vec<usize> = (0..shown.len())
+        .filter(|&i| signed_by.contains(&Some(shown[i].0)))
         .collect();
     let more =
         |n: usize, what: &str| (n > MAX_SHOWN).then(|| format!("{} more {what}", n - MAX_SHOWN));
@@ -73,11 +97,7 @@ pub(super) fn signed_data(
             .map(|alg| oid_name(&alg.oid))
             .collect(),
         signers,
-        certificates: certificates
-            .iter()
-            .take(MAX_SHOWN)
-            .filter_map(|cert| Some(x509::certificate(cert, &cert.to_der().ok()?)))
-            .collect(),
+        certificates: x509::carried(&shown, &signers_shown),
         left_out: (!left_out.is_empty()).then(|| {
             format!(
                 "{}, not decoded: a message shows its first {MAX_SHOWN} of each",
@@ -95,17 +115,15 @@ fn content_bytes(econtent: &Any) -> Vec<u8> {
         .unwrap_or_else(|_| econtent.value().to_vec())
 }
 
+/// `cert` is the signer's own certificate, when the message carries it ([`identifies`]).
 fn signer(
     si: &SignerInfo,
+    cert: Option<&Certificate>,
     certificates: &[&Certificate],
     content: Option<&[u8]>,
     content_type: &ObjectIdentifier,
     trust: Option<&TrustBundle>,
 ) -> SignerSummary {
-    let cert = certificates
-        .iter()
-        .copied()
-        .find(|cert| identifies(&si.sid, cert));
     let signer = match (cert, &si.sid) {
         (Some(cert), _) => x509::name(cert.tbs_certificate().subject()),
         (None, SignerIdentifier::IssuerAndSerialNumber(ias)) => format!(

@@ -89,6 +89,72 @@ pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
         crl,
         ocsp: accessed(rfc5912::ID_AD_OCSP),
         ca_issuers: accessed(rfc5912::ID_AD_CA_ISSUERS),
+        role: None,
+    }
+}
+
+/// The summaries of the certificates a signature carries (each with its DER), each with its
+/// [`CertSummary::role`] in the signature: `signers` are where the signers' own are among them.
+/// Who issued whom is read from the names and key identifiers alone, as a reader of the page would
+/// tie them: the issuers' signatures are the `chain` check's to verify (trust.rs), within its budget.
+pub(super) fn carried(certs: &[(&Certificate, &[u8])], signers: &[usize]) -> Vec<CertSummary> {
+    let summaries: Vec<CertSummary> = certs
+        .iter()
+        .map(|(cert, der)| certificate(cert, der))
+        .collect();
+    let names: Vec<String> = certs
+        .iter()
+        .map(|(cert, _)| short_name(cert.tbs_certificate().subject()))
+        .collect();
+    let roles: Vec<Option<String>> = summaries
+        .iter()
+        .enumerate()
+        .map(|(i, me)| {
+            let mut issued: Vec<&str> = Vec::new();
+            for (other, name) in summaries.iter().zip(&names) {
+                // The same certificate twice issues nothing to itself.
+                let another = other.fingerprint_sha256 != me.fingerprint_sha256;
+                if another && issued_by(other, me) && !issued.contains(&name.as_str()) {
+                    issued.push(name);
+                }
+            }
+            let mut roles = Vec::new();
+            if signers.contains(&i) {
+                roles.push("signer".to_string());
+            }
+            if !issued.is_empty() {
+                roles.push(format!("issuer of {}", issued.join(" and ")));
+            }
+            let role = roles.join(", ");
+            match (issued_by(me, me), role.is_empty()) {
+                (true, true) => Some("self-signed root".to_string()),
+                (true, false) => Some(format!("{role} (self-signed root)")),
+                (false, true) => None,
+                (false, false) => Some(role),
+            }
+        })
+        .collect();
+    summaries
+        .into_iter()
+        .zip(roles)
+        .map(|(summary, role)| CertSummary { role, ..summary })
+        .collect()
+}
+
+/// Whether `cert` names `issuer` as its issuer: by subject, and by key identifier where both say one.
+fn issued_by(cert: &CertSummary, issuer: &CertSummary) -> bool {
+    cert.issuer == issuer.subject
+        && match (&cert.aki, &issuer.ski) {
+            (Some(aki), Some(ski)) => aki == ski,
+            _ => true,
+        }
+}
+
+/// A name's common name, or the whole name when it has none.
+fn short_name(n: &Name) -> String {
+    match n.common_name() {
+        Ok(Some(cn)) => cn.value().into_owned(),
+        _ => name(n),
     }
 }
 

@@ -1,11 +1,15 @@
 //! `GET /api/callbacks`: every callback received, those matching no command included.
 
+use super::commands::decoding;
 use super::{Export, ListQuery, export, int, record_id};
+use crate::decode;
 use crate::error::{ApiError, ApiQuery};
+use crate::state::Clients;
 use crate::store::{CallbackFilter, Exported, Store};
 use axum::Json;
 use axum::extract::{Path, State};
 use hermod_shared::console::{CallbackRecord, ListPage};
+use hermod_shared::decoded::DecodedItem;
 use std::sync::Arc;
 
 fn filter(q: &ListQuery) -> Result<CallbackFilter, ApiError> {
@@ -40,6 +44,23 @@ pub async fn one(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("callback"))
+}
+
+/// `GET /api/callbacks/{id}/decoded`: what its body holds, decoded as a command's timeline decodes
+/// it (chained to its client's `trust_bundle`), for a callback that may match no command.
+pub async fn decoded(
+    State(store): State<Arc<dyn Store>>,
+    State(clients): State<Arc<Clients>>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<DecodedItem>>, ApiError> {
+    let callback = store
+        .callback(record_id(&id, "callback")?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("callback"))?;
+    let trust = callback.client.as_deref().and_then(|c| clients.trust(c));
+    decoding(move || decode::decode_text(&callback.body, trust.as_deref()))
+        .await
+        .map(Json)
 }
 
 const EXPORT_COLUMNS: &[&str] = &[

@@ -134,5 +134,7 @@ pub fn page<T>(
         next_cursor,
         feed_seq,
         unindexed: 0,
+        total: 0,
+        total_capped: false,
     }
 }

@@ -148,6 +148,13 @@ fn matrix() -> Vec<Case> {
             Some(Viewer),
         ),
         case(
+            M::GET,
+            "/api/callbacks/{id}/decoded",
+            "/api/callbacks/999999/decoded",
+            None,
+            Some(Viewer),
+        ),
+        case(
             M::POST,
             "/api/clients/{id}/check",
             "/api/clients/idm/check",

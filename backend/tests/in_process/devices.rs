@@ -166,6 +166,7 @@ async fn devices_page_like_every_list_newest_first_with_a_cursor_and_a_window() 
         )
         .await;
         assert!(page.items.len() <= 2);
+        assert_eq!(page.total, 5, "every page counts the whole list");
         keys.extend(page.items.into_iter().map(|d| d.key));
         match page.next_cursor {
             Some(next) => cursor = format!("&cursor={next}"),
@@ -183,6 +184,7 @@ async fn devices_page_like_every_list_newest_first_with_a_cursor_and_a_window() 
     )
     .await;
     assert!(before.items.is_empty(), "{before:?}");
+    assert_eq!(before.total, 0);
     app.call(Method::GET, "/api/devices?limit=0", &viewer, None)
         .await
         .expect_problem(422, None, Some("limit"));

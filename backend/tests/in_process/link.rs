@@ -94,3 +94,35 @@ async fn a_send_unknown_command_linked_to_its_command_id_adopts_its_callbacks() 
     assert_eq!(lines[0]["target"], record.id.to_string());
     assert_eq!(lines[0]["detail"]["command_id"], command_id);
 }
+
+#[tokio::test]
+async fn a_send_hermod_does_not_answer_in_time_says_how_long_was_waited_and_how_it_is_settled() {
+    let app = TestApp::with_hermod_like(
+        |hermod| hermod.slow_answer_ms = 3_000,
+        |c| {
+            let idm = c.clients.get_mut("idm").expect("the idm client");
+            idm.request_timeout_secs = 1;
+        },
+    )
+    .await;
+    let operator = app.session(Role::Operator).await;
+    let request = json!({"client": "idm", "type": "sign",
+                         "body": sign_body(&unique("slow-link-"), 600)});
+    let answer = app
+        .call(Method::POST, "/api/commands", &operator, Some(request))
+        .await;
+    let problem = answer.expect_problem(504, Some("hermod_timeout"), None);
+    for said in [
+        "Hermod did not answer within 1 s (clients.idm.request_timeout_secs)",
+        "SEND_UNKNOWN",
+        "matched by externalId",
+        "Link on its page",
+    ] {
+        assert!(problem.detail.contains(said), "{said}: {}", problem.detail);
+    }
+    let record = problem.record.expect("the kept record");
+    assert_eq!(record.state, CommandState::SendUnknown);
+    // Its page says the same: the kept answer is that error.
+    let answer = record.answer.expect("the kept answer");
+    assert_eq!(answer.error, Some(problem.detail));
+}

@@ -4,6 +4,7 @@
 mod access;
 mod bad_input;
 mod body_keys;
+mod callback_decoded;
 mod csrf;
 mod custom;
 mod detail;
@@ -14,6 +15,7 @@ mod harness;
 mod headers;
 mod health;
 mod link;
+mod lists;
 mod logging;
 mod login;
 mod metrics;

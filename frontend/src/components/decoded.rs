@@ -69,6 +69,7 @@ fn certificate(c: &Value) -> impl IntoView + use<> {
         crate::components::time::parse_ms(not_after).is_some_and(|t| t < js_sys::Date::now());
     view! {
         <dl class="facts cert" data-decoded="certificate">
+            {c["role"].as_str().map(|r| row("Role", r.to_string()))}
             {dn_row("Subject", c, "subject")}
             {dn_row("Issuer", c, "issuer")}
             {row("Serial", text(&c["serial"]).to_string())}
@@ -205,16 +206,74 @@ fn shown(kind: &str, d: &Value, label: &str) -> AnyView {
     }
 }
 
+/// A file of the material, for a CA or openssl: (file name, `data:` URL). Certificates, requests
+/// and keys as PEM, PKCS#7 as DER (`.p7s`), a JWS as its compact text.
+fn download(kind: &str, pointer: &str, raw: &str) -> Option<(String, String)> {
+    let (ext, pem) = match kind {
+        "certificate" => ("pem", "CERTIFICATE"),
+        "cert_request" => ("csr", "CERTIFICATE REQUEST"),
+        "public_key" => ("pem", "PUBLIC KEY"),
+        "pkcs7" => ("p7s", ""),
+        "jws" => ("jws", ""),
+        _ => return None,
+    };
+    let name = pointer
+        .rsplit(['/', '#'])
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(kind);
+    let b64: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    let url = match ext {
+        "p7s" => format!("data:application/pkcs7-signature;base64,{b64}"),
+        "jws" => format!(
+            "data:application/jose,{}",
+            js_sys::encode_uri_component(raw)
+        ),
+        _ if raw.contains("-----BEGIN") => format!(
+            "data:application/x-pem-file,{}",
+            js_sys::encode_uri_component(raw)
+        ),
+        _ => {
+            let lines: Vec<&str> = b64
+                .as_bytes()
+                .chunks(64)
+                .filter_map(|l| std::str::from_utf8(l).ok())
+                .collect();
+            let text = format!(
+                "-----BEGIN {pem}-----\n{}\n-----END {pem}-----\n",
+                lines.join("\n")
+            );
+            format!(
+                "data:application/x-pem-file,{}",
+                js_sys::encode_uri_component(&text)
+            )
+        }
+    };
+    Some((format!("{name}.{ext}"), url))
+}
+
 fn one(item: &Value, raw: Option<String>) -> impl IntoView + use<> {
     let label = text(&item["label"]);
-    let body = item["decoded"]
-        .as_object()
-        .and_then(|o| o.iter().next())
-        .map(|(kind, d)| shown(kind, d, label));
+    let decoded = item["decoded"].as_object().and_then(|o| o.iter().next());
+    let file = decoded
+        .zip(raw.as_deref())
+        .and_then(|((kind, _), raw)| download(kind, text(&item["pointer"]), raw));
+    let body = decoded.map(|(kind, d)| shown(kind, d, label));
     view! {
         <details class="decoded" open>
             <summary>{label.to_string()}" "<span class="muted mono">{text(&item["pointer"]).to_string()}</span></summary>
             {body}
+            {file.map(|(name, href)| view! {
+                <p><a class="download" href=href download=name.clone()>{format!("Download {name}")}</a></p>
+            })}
             {raw.map(|raw| view! {
                 <details class="raw" data-raw="">
                     <summary>"Raw"</summary>

@@ -7,6 +7,7 @@ pub mod decoded;
 pub mod device;
 pub mod json;
 pub mod json_block;
+pub mod mark;
 pub mod paged;
 pub mod qr;
 pub mod state_badge;

@@ -1,10 +1,11 @@
 //! The list pages' one paged list: the paging state and its requests (`use_paged`), the filter
-//! form's submit (`apply_filters`, `apply_on_change`) and its window (`window_select`), the failure line (`load_failure`) and the footer (`paged_footer`).
+//! form's submit (`apply_filters`, `apply_on_change`), its fields (`filter_select`, `window_select`,
+//! `range_inputs`), the count or failure line (`list_status`) and the footer (`paged_footer`).
 //! Only the rows depend on the row type; the rest is compiled once for all the lists, which keeps
 //! the bundle small.
 
 use crate::api::ApiFail;
-use crate::nav::{Route, encode, navigate, query_string};
+use crate::nav::{Route, encode, navigate, query_string, url_param};
 use hermod_shared::console::ListPage;
 use leptos::prelude::*;
 use std::future::Future;
@@ -18,12 +19,18 @@ pub struct Paging {
     pub failure: RwSignal<Option<ApiFail>>,
     pub loading: RwSignal<bool>,
     pub unindexed: RwSignal<u64>,
+    /// How many records the filters select (all pages), and whether that is only the count's cap.
+    total: RwSignal<Option<(u64, bool)>>,
     /// The number of the latest request. Answers can arrive out of order (a slow search, then
     /// other filters); only the latest request's is shown.
     latest: StoredValue<i64>,
     /// Loaded, and nothing to show: no rows, no failure.
     nothing: Memo<bool>,
 }
+
+/// What an answered page says of the list: the next page's cursor, how many of the newest records
+/// were not searched yet, and the count (`ListPage`).
+type Settled = (Option<String>, u64, (u64, bool));
 
 impl Paging {
     /// Numbers a new request, and gives its query: the filters, then the cursor (opaque to the
@@ -43,20 +50,16 @@ impl Paging {
     /// Takes in an answer's paging; whether the rows change with it. An overtaken answer changes
     /// nothing, nor does it end the loading: the latest request's answer does. A refused first
     /// page clears the rows: they were selected by other filters.
-    fn settle(
-        self,
-        ticket: i64,
-        more: bool,
-        answer: Result<(Option<String>, u64), ApiFail>,
-    ) -> bool {
+    fn settle(self, ticket: i64, more: bool, answer: Result<Settled, ApiFail>) -> bool {
         // `try_`: the page may have been left while the request was out.
         if self.latest.try_get_value() != Some(ticket) {
             return false;
         }
         self.loading.set(false);
         match answer {
-            Ok((next, unindexed)) => {
+            Ok((next, unindexed, total)) => {
                 self.failure.set(None);
+                self.total.set(Some(total));
                 self.unindexed.set(unindexed);
                 self.next.set(next);
                 true
@@ -65,6 +68,7 @@ impl Paging {
                 self.failure.set(Some(e));
                 if !more {
                     self.next.set(None);
+                    self.total.set(None);
                 }
                 !more
             }
@@ -100,6 +104,7 @@ where
         failure,
         loading,
         unindexed: RwSignal::new(0),
+        total: RwSignal::new(None),
         latest: StoredValue::new(0),
         nothing: Memo::new(move |_| {
             !loading.get() && rows.with(Vec::is_empty) && failure.with(Option::is_none)
@@ -110,7 +115,14 @@ where
         let (ticket, query) = filter_qs.with_untracked(|qs| paging.start(qs, cursor.as_deref()));
         leptos::task::spawn_local(async move {
             let (answer, items) = match fetch(query).await {
-                Ok(page) => (Ok((page.next_cursor, page.unindexed)), page.items),
+                Ok(page) => (
+                    Ok((
+                        page.next_cursor,
+                        page.unindexed,
+                        (page.total, page.total_capped),
+                    )),
+                    page.items,
+                ),
                 Err(e) => (Err(e), Vec::new()),
             };
             if paging.settle(ticket, more, answer) {
@@ -140,16 +152,54 @@ pub const WINDOWS: [(&str, &str, u32); 4] = [
 ];
 
 /// A filter form's `window` field: any time, or one of [`WINDOWS`].
-pub fn window_select(current: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+pub fn window_select() -> impl IntoView {
     view! {
         <label>
             "Window"
-            <select name="window" prop:value=current>
+            <select name="window" prop:value=move || url_param("window")>
                 <option value="">"any time"</option>
                 {WINDOWS.map(|(key, label, _)| view! { <option value=key>{label}</option> }).collect_view()}
             </select>
         </label>
     }
+}
+
+/// A filter form's select of the URL parameter `key`: "all", then `options`.
+pub fn filter_select(
+    key: &'static str,
+    label: &'static str,
+    options: Vec<String>,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <select name=key prop:value=move || url_param(key)>
+                <option value="">"all"</option>
+                {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// A time as a `datetime-local` field holds it (local, to the second); what the browser cannot
+/// read stays as it is.
+fn local_input(rfc3339: &str) -> String {
+    let d = js_sys::Date::new(&rfc3339.into());
+    if rfc3339.is_empty() || d.get_time().is_nan() {
+        return rfc3339.to_string();
+    }
+    crate::components::time::local(&d, 'T')
+}
+
+/// Since and until, picked with the browser's date and time picker in local time; the URL (and the
+/// API) hold them as RFC 3339 (`apply_filters`).
+pub fn range_inputs() -> impl IntoView {
+    let field = |key: &'static str, label: &'static str| {
+        view! {
+            <label>{label}<input name=key type="datetime-local" step="1" prop:value=move || local_input(&url_param(key))/></label>
+        }
+    };
+    (field("since", "Since"), field("until", "Until"))
 }
 
 /// A filter form applies itself when a field changes (a select picked, a text field left), as the
@@ -179,7 +229,13 @@ pub fn apply_filters(ev: leptos::ev::SubmitEvent, route: Route, keys: &[&str]) {
             .named_item(key)
             .and_then(|e| {
                 e.dyn_ref::<web_sys::HtmlInputElement>()
-                    .map(|i| i.value())
+                    .map(|i| match i.type_().as_str() {
+                        // Local time as picked; the API takes an instant.
+                        "datetime-local" if !i.value().is_empty() => {
+                            String::from(js_sys::Date::new(&i.value().into()).to_iso_string())
+                        }
+                        _ => i.value(),
+                    })
                     .or_else(|| e.dyn_ref::<web_sys::HtmlSelectElement>().map(|s| s.value()))
             })
             .unwrap_or_default()
@@ -188,13 +244,18 @@ pub fn apply_filters(ev: leptos::ev::SubmitEvent, route: Route, keys: &[&str]) {
     navigate(&format!("{}?{qs}", route.href()));
 }
 
-/// Why the list could not be loaded; `what` names the list ("the commands"). Plain functions, not
-/// components, these two: a component's wrapping costs the bundle more than it gives here.
-pub fn load_failure(paging: Paging, what: &'static str) -> impl IntoView {
+/// Above the rows: how many the filters select, or why the list could not be loaded; `what` names
+/// the list ("the commands"). Plain functions, not components, these two: a component's wrapping
+/// costs the bundle more than it gives here.
+pub fn list_status(paging: Paging, what: &'static str) -> impl IntoView {
     move || {
-        paging.failure.get().map(|e| {
-            view! { <p class="error" role="alert">{format!("Cannot load {what}: {e}")}</p> }
-        })
+        match (paging.failure.get(), paging.total.get()) {
+        (Some(e), _) => Some(view! { <p class="error" role="alert">{format!("Cannot load {what}: {e}")}</p> }.into_any()),
+        (None, Some((n, capped))) => Some(view! {
+            <p class="muted" id="list-count" role="status">{format!("{n}{} found", if capped { "+" } else { "" })}</p>
+        }.into_any()),
+        (None, None) => None,
+    }
     }
 }
 

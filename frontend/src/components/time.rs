@@ -70,8 +70,13 @@ fn absolute(ms: f64, clock: Clock) -> String {
             iso.get(..19).unwrap_or_default().replace('T', " ")
         );
     }
+    local(&d, ' ')
+}
+
+/// `d` in local time to the second, its date and time apart by `between` (`T` for a form field).
+pub fn local(d: &js_sys::Date, between: char) -> String {
     format!(
-        "{}-{:02}-{:02} {:02}:{:02}:{:02}",
+        "{}-{:02}-{:02}{between}{:02}:{:02}:{:02}",
         d.get_full_year(),
         d.get_month() + 1,
         d.get_date(),

@@ -2,16 +2,18 @@
 //! untouched. Filters live in the URL; the same view exports as CSV.
 
 use crate::api;
+use crate::components::mark::found_in;
 use crate::components::paged::{
-    Paged, apply_filters, apply_on_change, load_failure, paged_footer, use_paged, window_select,
+    Paged, apply_filters, apply_on_change, list_status, paged_footer, range_inputs, use_paged,
+    window_select,
 };
-use crate::nav::{Route, query_string, use_location};
+use crate::nav::{Route, query_string, url_param, use_location};
 use leptos::prelude::*;
 use std::sync::Arc;
 
 /// The URL parameters this page understands, and the labels of their text fields.
 const FILTERS: [&str; 6] = ["actor", "type", "q", "since", "until", "window"];
-const LABELS: [&str; 5] = ["Actor", "Action", "Text", "Since (RFC 3339)", "Until"];
+const LABELS: [&str; 3] = ["Actor", "Action", "Text"];
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -58,13 +60,14 @@ pub fn AuditPage() -> impl IntoView {
                 {FILTERS.iter().zip(LABELS).map(|(key, label)| view! {
                     <label>
                         {label}
-                        <input name=*key prop:value=move || nav.with(|l| l.param(key).unwrap_or_default())/>
+                        <input name=*key prop:value=move || url_param(key)/>
                     </label>
                 }).collect_view()}
-                {window_select(move || nav.with(|l| l.param("window").unwrap_or_default()))}
+                {range_inputs()}
+                {window_select()}
                 <button type="submit">"Filter"</button>
             </form>
-            {load_failure(paging, "the audit log")}
+            {list_status(paging, "the audit log")}
             <table class="grid" id="audit" aria-busy=move || paging.loading.get().to_string()>
                 <thead><tr>
                     <th scope="col">"When"</th><th scope="col">"Actor"</th><th scope="col">"From"</th>
@@ -80,7 +83,7 @@ pub fn AuditPage() -> impl IntoView {
                             <td>{a.action.clone()}</td>
                             <td class="mono">{a.target.clone().unwrap_or_default()}</td>
                             <td><span class=format!("tag outcome-{}", a.outcome)>{a.outcome.clone()}</span></td>
-                            <td class="mono detail">{a.detail.to_string()}</td>
+                            <td class="mono detail">{a.detail.to_string()} {found_in(&a.matched)}</td>
                         </tr>
                     </For>
                 </tbody>

@@ -12,7 +12,9 @@ use crate::components::time::{Countdown, RelTime, parse_ms};
 use crate::live::use_live;
 use crate::nav::{Route, encode, set_title};
 use crate::session::{allows, use_session};
-use hermod_shared::console::{CommandState, FeedEvent, HermodReply, Role, TimelineEntry};
+use hermod_shared::console::{
+    CommandState, FeedEvent, HermodReply, PollRecord, Role, TimelineEntry,
+};
 use leptos::prelude::*;
 
 #[component]
@@ -283,10 +285,19 @@ fn reply_summary(r: &HermodReply) -> String {
 #[component]
 fn Step(entry: Step, sent_at: Option<f64>, command: i64, request: String) -> impl IntoView {
     let at = entry.at().to_string();
+    // An answer is placed when it came, not when it was asked for: a 30 s answer at +30.0 s.
+    let took = match &entry {
+        TimelineEntry::Answer { reply, .. }
+        | TimelineEntry::Poll {
+            poll: PollRecord { reply, .. },
+            ..
+        } => reply.duration_ms as f64,
+        _ => 0.0,
+    };
     let offset = match (sent_at, parse_ms(&at)) {
         // Tenths by integer arithmetic: formatting a float would pull float printing into the bundle.
         (Some(s), Some(t)) => {
-            let tenths = ((t - s) / 100.0).round() as i64;
+            let tenths = ((t + took - s) / 100.0).round() as i64;
             format!("+{}.{} s", tenths / 10, tenths.rem_euclid(10))
         }
         _ => String::new(),

@@ -3,13 +3,15 @@
 
 use crate::api;
 use crate::components::device::DevicePanel;
+use crate::components::mark::{found_in, marked};
 use crate::components::paged::{
-    Paged, apply_filters, apply_on_change, load_failure, paged_footer, use_paged, window_select,
+    Paged, apply_filters, apply_on_change, filter_select, list_status, paged_footer, range_inputs,
+    use_paged, window_select,
 };
 use crate::components::state_badge::StateBadge;
 use crate::components::time::{Countdown, RelTime};
 use crate::live::use_live;
-use crate::nav::{Route, navigate, query_string, use_location};
+use crate::nav::{Route, navigate, query_string, url_param, use_location};
 use hermod_shared::console::{CommandRecord, CommandState, FeedEvent};
 use hermod_shared::hermod::CommandType;
 use leptos::prelude::*;
@@ -75,7 +77,13 @@ fn open_row(ev: leptos::ev::MouseEvent) {
         .flatten()
         .and_then(|tr| tr.get_attribute("data-id"));
     if let Some(id) = id.and_then(|id| id.parse().ok()) {
-        navigate(&Route::Command(id).href());
+        let href = Route::Command(id).href();
+        // Ctrl- or ⌘-click opens a new tab, as it would on the row's link.
+        if ev.ctrl_key() || ev.meta_key() {
+            let _ = window().open_with_url_and_target(&href, "_blank");
+        } else {
+            navigate(&href);
+        }
     }
 }
 
@@ -118,26 +126,10 @@ pub fn CommandsPage() -> impl IntoView {
             }
         }
     });
-    let param = move |key: &'static str| {
-        params.with(|p| {
-            p.iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        })
-    };
-    let select = move |key: &'static str, label: &'static str, options: Vec<String>| {
-        view! {
-            <label>
-                {label}
-                <select name=key prop:value=move || param(key)>
-                    <option value="">"all"</option>
-                    {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-        }
-    };
     let clients = LocalResource::new(api::clients);
+    // Rows are drawn for the search they were found by: it is part of their key.
+    let q = Signal::derive(move || url_param("q"));
+    let searched = move || q.with(|q| !q.is_empty());
     view! {
         <section class="page">
             <header class="page-head">
@@ -148,21 +140,20 @@ pub fn CommandsPage() -> impl IntoView {
             <form class="filters" id="command-filters" on:submit=|ev| apply_filters(ev, Route::Commands, &FILTERS) on:change=apply_on_change aria-label="Filter and search the commands">
                 <label>
                     "Search"
-                    <input name="q" type="search" maxlength="256" id="command-search" data-search="" placeholder="text, commandId, certificate subject…" prop:value=move || param("q")/>
+                    <input name="q" type="search" maxlength="256" id="command-search" data-search="" placeholder="text, commandId, certificate subject…" prop:value=move || url_param("q")/>
                 </label>
-                {select("type", "Type", CommandType::ALL.iter().map(|t| t.as_str().to_string()).collect())}
-                {select("state", "State", CommandState::KNOWN.iter().map(|s| s.as_str().to_string()).collect())}
-                {move || select("client", "Client", clients.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| c.id).collect())}
-                <label>"Reason"<input name="reason" maxlength="256" id="command-reason" placeholder="USER_REJECTED…" prop:value=move || param("reason")/></label>
-                <label>"Device"<input name="device" maxlength="256" id="command-device" placeholder="profile:…" prop:value=move || param("device")/></label>
-                {window_select(move || param("window"))}
-                <label>"Since (RFC 3339)"<input name="since" placeholder="2026-01-31T00:00:00Z" prop:value=move || param("since")/></label>
-                <label>"Until"<input name="until" prop:value=move || param("until")/></label>
+                {filter_select("type", "Type", CommandType::ALL.iter().map(|t| t.as_str().to_string()).collect())}
+                {filter_select("state", "State", CommandState::KNOWN.iter().map(|s| s.as_str().to_string()).collect())}
+                {move || filter_select("client", "Client", clients.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| c.id).collect())}
+                <label>"Reason"<input name="reason" maxlength="256" id="command-reason" placeholder="USER_REJECTED…" prop:value=move || url_param("reason")/></label>
+                <label>"Device"<input name="device" maxlength="256" id="command-device" placeholder="profile:…" prop:value=move || url_param("device")/></label>
+                {window_select()}
+                {range_inputs()}
                 <button type="submit" id="command-filter-apply">"Apply"</button>
                 <a class="button" href="/commands">"Clear"</a>
             </form>
-            {move || Some(param("device")).filter(|d| !d.is_empty()).map(|key| view! { <DevicePanel key=key/> })}
-            {load_failure(paging, "the commands")}
+            {move || Some(url_param("device")).filter(|d| !d.is_empty()).map(|key| view! { <DevicePanel key=key/> })}
+            {list_status(paging, "the commands")}
             <table class="commands" aria-busy=move || paging.loading.get().to_string()>
                 <thead>
                     <tr>
@@ -173,10 +164,11 @@ pub fn CommandsPage() -> impl IntoView {
                         <th scope="col">"externalId"</th>
                         <th scope="col">"commandId"</th>
                         <th scope="col">"Age"</th>
+                        {move || searched().then(|| view! { <th scope="col">"Found in"</th> })}
                     </tr>
                 </thead>
                 <tbody on:click=open_row>
-                    <For each=move || rows.get() key=|c| (c.id, c.updated_at.clone()) let:c>
+                    <For each=move || rows.get() key=move |c| (c.id, c.updated_at.clone(), q.get_untracked()) let:c>
                         <tr data-id=c.id>
                             <td><a class="mono" data-row="" href=Route::Command(c.id).href()>{c.id}</a></td>
                             <td>{c.command_type.clone()}</td>
@@ -186,9 +178,10 @@ pub fn CommandsPage() -> impl IntoView {
                                 {(c.state == CommandState::InProgress).then(|| c.expires_at.clone()).flatten()
                                     .map(|until| view! { " " <Countdown until=until/> })}
                             </td>
-                            <td class="mono">{c.external_id.clone().unwrap_or_default()}</td>
-                            <td class="mono">{c.command_id.clone().unwrap_or_default()}</td>
+                            <td class="mono" inner_html=marked(c.external_id.as_deref().unwrap_or_default(), &q.get_untracked())></td>
+                            <td class="mono" inner_html=marked(c.command_id.as_deref().unwrap_or_default(), &q.get_untracked())></td>
                             <td><RelTime at=c.created_at.clone()/></td>
+                            {searched().then(|| view! { <td>{found_in(&c.matched)}</td> })}
                         </tr>
                     </For>
                 </tbody>

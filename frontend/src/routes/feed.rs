@@ -1,5 +1,5 @@
-//! The live feed: every command change and every callback, as it happens. Paused, it stands still and
-//! counts what arrives instead; filters live in the URL.
+//! The live feed: every command change and every callback, as it happens. Paused, or scrolled down
+//! to read, it stands still and counts what arrives instead; filters live in the URL.
 
 use crate::components::state_badge::StateBadge;
 use crate::components::time::RelTime;
@@ -16,20 +16,36 @@ struct Filters {
     ty: String,
     client: String,
     state: String,
+    /// Text in an event's ids, type, client, reason or callback body, in any case.
+    q: String,
 }
 
 impl Filters {
     fn matches(&self, e: &FeedEvent) -> bool {
-        let (ty, client, state) = match e {
-            FeedEvent::Callback { callback, .. } => (
-                callback.callback_type.as_str(),
-                callback.client.as_deref().unwrap_or(""),
-                callback.state.clone().unwrap_or_default(),
+        let (ty, client, state, text) = match e {
+            FeedEvent::Callback { callback: c, .. } => (
+                c.callback_type.as_str(),
+                c.client.as_deref().unwrap_or(""),
+                c.state.clone().unwrap_or_default(),
+                [
+                    &c.body,
+                    &c.external_id.clone().unwrap_or_default(),
+                    &c.command_id.clone().unwrap_or_default(),
+                ]
+                .map(|t| t.as_str())
+                .join(" "),
             ),
-            FeedEvent::Command { command, .. } | FeedEvent::Overdue { command, .. } => (
-                command.command_type.as_str(),
-                command.client.as_str(),
-                command.state.as_str().to_string(),
+            FeedEvent::Command { command: c, .. } | FeedEvent::Overdue { command: c, .. } => (
+                c.command_type.as_str(),
+                c.client.as_str(),
+                c.state.as_str().to_string(),
+                format!(
+                    "#{} {} {} {}",
+                    c.id,
+                    c.external_id.as_deref().unwrap_or_default(),
+                    c.command_id.as_deref().unwrap_or_default(),
+                    c.reason.as_deref().unwrap_or_default()
+                ),
             ),
         };
         let kind = e.name();
@@ -38,6 +54,9 @@ impl Filters {
             && ok(&self.ty, ty)
             && ok(&self.client, client)
             && ok(&self.state, &state)
+            && format!("{text} {ty} {client}")
+                .to_ascii_lowercase()
+                .contains(&self.q.to_ascii_lowercase())
     }
 
     fn query(&self) -> String {
@@ -46,6 +65,7 @@ impl Filters {
             ("type", self.ty.clone()),
             ("client", self.client.clone()),
             ("state", self.state.clone()),
+            ("q", self.q.clone()),
         ])
     }
 }
@@ -60,14 +80,28 @@ pub fn FeedPage() -> impl IntoView {
             ty: l.param("type").unwrap_or_default(),
             client: l.param("client").unwrap_or_default(),
             state: l.param("state").unwrap_or_default(),
+            q: l.param("q").unwrap_or_default(),
         })
     });
     // Paused: the newest sequence shown; what is newer waits, counted.
     let paused_at = RwSignal::new(None::<i64>);
-    // Shown: what the filters let through, up to the pause.
-    let visible = move |e: &FeedEvent| {
-        paused_at.with(|until| until.is_none_or(|u| e.seq() <= u)) && filters.with(|f| f.matches(e))
+    let newest = move || {
+        live.events
+            .with_untracked(|e| e.first().map(FeedEvent::seq).unwrap_or(0))
     };
+    // Scrolled down to read: the same, until back at the top, so rows do not move under the reader.
+    let held_at = RwSignal::new(None::<i64>);
+    let scrolled = window_event_listener(leptos::ev::scroll, move |_| {
+        let down = window().scroll_y().unwrap_or_default() > 120.0;
+        if down != held_at.with_untracked(Option::is_some) {
+            held_at.set(down.then(newest));
+        }
+    });
+    on_cleanup(move || scrolled.remove());
+    let until = move || paused_at.get().or(held_at.get());
+    // Shown: what the filters let through, up to the pause.
+    let visible =
+        move |e: &FeedEvent| until().is_none_or(|u| e.seq() <= u) && filters.with(|f| f.matches(e));
     // A callback matched late comes again as a newer event: only its newest version is shown (the
     // events are newest first), so it is neither listed twice nor left marked unmatched.
     let shown = move || {
@@ -89,7 +123,7 @@ pub fn FeedPage() -> impl IntoView {
         })
     };
     let none_shown = move || live.events.with(|events| !events.iter().any(visible));
-    let waiting = move || match paused_at.get() {
+    let waiting = move || match until() {
         Some(u) => {
             let f = filters.get();
             live.events.with(|events| {
@@ -105,10 +139,7 @@ pub fn FeedPage() -> impl IntoView {
         if paused_at.get_untracked().is_some() {
             paused_at.set(None);
         } else {
-            let newest = live
-                .events
-                .with_untracked(|e| e.first().map(FeedEvent::seq).unwrap_or(0));
-            paused_at.set(Some(newest));
+            paused_at.set(Some(newest()));
         }
     };
     let set = move |field: fn(&mut Filters) -> &mut String, value: String| {
@@ -143,6 +174,8 @@ pub fn FeedPage() -> impl IntoView {
         .iter()
         .map(|s| s.as_str().to_string())
         .collect();
+    // Every configured client, and any other the feed brought (a callback's client as posted).
+    let configured = LocalResource::new(crate::api::clients);
     let clients = move || {
         let mut c: Vec<String> = live.events.with(|events| {
             events
@@ -151,6 +184,14 @@ pub fn FeedPage() -> impl IntoView {
                     FeedEvent::Callback { callback, .. } => callback.client.clone(),
                     e => e.command().map(|c| c.client.clone()),
                 })
+                .chain(
+                    configured
+                        .get()
+                        .and_then(Result::ok)
+                        .into_iter()
+                        .flatten()
+                        .map(|c| c.id),
+                )
                 .collect()
         });
         c.sort();
@@ -167,13 +208,27 @@ pub fn FeedPage() -> impl IntoView {
                         " " <span class="count" id="feed-waiting" aria-label="new events waiting">{waiting}</span>
                     </Show>
                 </button>
-                <span class="hint">{move || if paused_at.get().is_some() { "Paused: new events are counted, not shown." } else { "Following the newest." }}</span>
+                <span class="hint">{move || match (paused_at.get(), held_at.get()) {
+                    (Some(_), _) => "Paused: new events are counted, not shown.",
+                    (None, Some(_)) => "Held while you read below: back at the top, it follows again.",
+                    (None, None) => "Following the newest.",
+                }}</span>
             </header>
+            <Show when=move || { held_at.get().is_some() && paused_at.get().is_none() && waiting() > 0 }>
+                <button type="button" class="pill" id="feed-new" on:click=|_| window().scroll_to_with_x_and_y(0.0, 0.0)>
+                    {move || format!("↑ {} new", waiting())}
+                </button>
+            </Show>
             <form class="filters" aria-label="Filter the feed" on:submit=|ev| ev.prevent_default()>
                 {select("feed-kind", "Kind", |f| &mut f.kind, vec!["command".into(), "callback".into(), "overdue".into()])}
                 {select("feed-type", "Type", |f| &mut f.ty, types)}
                 {move || select("feed-client", "Client", |f| &mut f.client, clients())}
                 {select("feed-state", "State", |f| &mut f.state, states)}
+                <label>
+                    "Text"
+                    <input id="feed-q" type="search" maxlength="256" placeholder="externalId, commandId, body…"
+                        prop:value=move || filters.get().q on:change=move |ev| set(|f| &mut f.q, event_target_value(&ev))/>
+                </label>
             </form>
             <Show when=move || live.events.with(Vec::is_empty)>
                 {move || match live.conn.get() {
@@ -203,7 +258,7 @@ pub fn FeedPage() -> impl IntoView {
 #[component]
 fn FeedRow(event: FeedEvent) -> impl IntoView {
     let kind = event.name();
-    let (seq, at, client, ty, state, reason, command, command_id) = match event {
+    let (seq, at, client, ty, state, reason, command, command_id, external_id) = match event {
         FeedEvent::Command { seq, command } | FeedEvent::Overdue { seq, command } => (
             seq,
             command.updated_at,
@@ -213,16 +268,18 @@ fn FeedRow(event: FeedEvent) -> impl IntoView {
             command.reason,
             Some(command.id),
             command.command_id,
+            command.external_id,
         ),
         FeedEvent::Callback { seq, callback } => (
             seq,
-            callback.received_at.clone(),
-            callback.client.clone().unwrap_or_default(),
-            callback.callback_type.clone(),
+            callback.received_at,
+            callback.client.unwrap_or_default(),
+            callback.callback_type,
             callback.state.as_deref().map(CommandState::parse),
             None,
             callback.command,
-            callback.command_id.clone(),
+            callback.command_id,
+            callback.external_id,
         ),
     };
     let type_class = if ty == MISROUTED {
@@ -241,6 +298,7 @@ fn FeedRow(event: FeedEvent) -> impl IntoView {
             None => view! { <span class="tag warn">"unmatched"</span> }.into_any(),
         }}
         <span class="mono muted">{command_id.unwrap_or_default()}</span>
+        <span class="mono muted ext" title="externalId">{external_id.unwrap_or_default()}</span>
     };
     match command {
         Some(id) => view! {

@@ -10,9 +10,10 @@
 use crate::api::{self, ApiFail};
 use crate::form::{self, Body, Editor, templates::Templates};
 use crate::kept::{self, Kept};
+use crate::live::use_live;
 use crate::nav::{Route, navigate, use_location};
 use crate::session::{allows, use_session};
-use hermod_shared::console::{ClientInfo, Role, SendCommand};
+use hermod_shared::console::{ClientInfo, CommandState, FeedEvent, Role, SendCommand};
 use hermod_shared::examples::default_body;
 use hermod_shared::hermod::{CommandType, FieldError};
 use leptos::prelude::*;
@@ -64,6 +65,27 @@ fn SendForm() -> impl IntoView {
     // The re-issued command's externalId, to warn when the new one keeps it.
     let origin_external_id = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
+    // The command this send was recorded as, from the feed, before Hermod answers: (client, type,
+    // externalId) of what is being sent, then its id.
+    let pending = StoredValue::new(None::<(String, String, Option<String>)>);
+    let recorded = RwSignal::new(None::<i64>);
+    let live = use_live();
+    Effect::new(move |_| {
+        if let Some(FeedEvent::Command { command: c, .. }) = live.latest.get()
+            && c.state == CommandState::Sending
+            && pending.with_value(|p| {
+                p.as_ref()
+                    == Some(&(
+                        c.client.clone(),
+                        c.command_type.clone(),
+                        c.external_id.clone(),
+                    ))
+            })
+        {
+            pending.set_value(None);
+            recorded.set(Some(c.id));
+        }
+    });
     let failure = RwSignal::new(None::<ApiFail>);
     // Why the page did not send, or could not do what was asked, in words.
     let notice = RwSignal::new(None::<String>);
@@ -205,6 +227,16 @@ fn SendForm() -> impl IntoView {
             body: body.value.get_untracked(),
             reissue_of: reissue_of.get_untracked(),
         };
+        let external_id = command
+            .body
+            .pointer("/commandHeader/externalId")
+            .and_then(Value::as_str);
+        pending.set_value(Some((
+            command.client.clone(),
+            command.command_type.clone(),
+            external_id.map(str::to_string),
+        )));
+        recorded.set(None);
         sending.set(true);
         spawn_local(async move {
             match api::send(&command).await {
@@ -230,8 +262,15 @@ fn SendForm() -> impl IntoView {
                     }
                     body.refused.set(refused);
                     failure.set(Some(e));
+                    // The answer sits below the form: brought into view, not left below the fold.
+                    request_animation_frame(|| {
+                        if let Some(el) = crate::dom::by_id("send-error") {
+                            el.scroll_into_view();
+                        }
+                    });
                 }
             }
+            pending.set_value(None);
             sending.set(false);
         });
     };
@@ -299,6 +338,11 @@ fn SendForm() -> impl IntoView {
                 <button id="send-submit" type="submit" class="primary" disabled=move || sending.get()>
                     {move || if sending.get() { "Sending…" } else { "Send" }}
                 </button>
+                {move || recorded.get().filter(|_| sending.get()).map(|id| view! {
+                    <span id="send-recorded" role="status">
+                        "Recorded as " <a href=Route::Command(id).href()>{format!("#{id}")}</a> "; waiting for Hermod's answer…"
+                    </span>
+                })}
                 <button type="button" on:click=move |_| { body.custom.set(None); body.replace(default_body(ty.get_untracked())) }>
                     "Reset to the example"
                 </button>

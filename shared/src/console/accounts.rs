@@ -120,7 +120,8 @@ pub struct MintedToken {
 }
 
 /// One line of the audit log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditRecord {
     pub id: i64,
@@ -136,6 +137,10 @@ pub struct AuditRecord {
     pub outcome: String,
     pub request_id: Option<String>,
     pub detail: Value,
+    /// In a list searched with `q`: where the text was found ("actor", "detail /user", …; see
+    /// [`super::MOST_MATCHED`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matched: Vec<String>,
 }
 
 /// `GET /api/routes`: every API route and the least role it needs (`None`: public).

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use der::Decode;
-use hermod_shared::decoded::{Check, Decoded, KeyInfo};
+use hermod_shared::decoded::{CertSummary, Check, Decoded, KeyInfo};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use x509_cert::certificate::Certificate;
@@ -150,6 +150,52 @@ fn authenticate_callback_jws_verifies_with_its_x5c() {
     );
     assert_eq!(device.signature_algorithm, "sha256WithRSAEncryption");
     assert!(ca.is_ca && !device.is_ca);
+}
+
+#[test]
+fn certificates_a_signature_carries_say_what_they_are_to_it_and_a_lone_one_says_nothing() {
+    // The simulator's signatures carry its device's certificate and the test CA's, which issued it.
+    let roles = |certificates: &[CertSummary]| -> Vec<(String, Option<String>)> {
+        let mut roles: Vec<_> = certificates
+            .iter()
+            .map(|c| (c.subject.clone(), c.role.clone()))
+            .collect();
+        roles.sort();
+        roles
+    };
+    let expected = vec![
+        (DEVICE.to_string(), Some("signer".to_string())),
+        (
+            CA.to_string(),
+            Some("issuer of Hermod Simulator Device (self-signed root)".to_string()),
+        ),
+    ];
+    let p7 = identity().pkcs7(b"Pay 100 EUR to ACME").unwrap();
+    let items = decode_body(&json!({"response": b64(p7)}));
+    let Decoded::Pkcs7(p7) = &only(&items).decoded else {
+        panic!("{items:#?}")
+    };
+    assert_eq!(roles(&p7.certificates), expected);
+    let jws = identity().jws_rs256(b"challenge").unwrap();
+    let items = decode_body(&json!({"response": jws}));
+    let Decoded::Jws { certificates, .. } = &only(&items).decoded else {
+        panic!("{items:#?}")
+    };
+    assert_eq!(roles(certificates), expected);
+
+    // On their own, the same certificates are nothing to anything: one item each, no role.
+    let chain = pem("CERTIFICATE", identity().device_cert_der())
+        + &pem("CERTIFICATE", identity().ca_cert_der());
+    let items = decode_text(&chain);
+    assert_eq!(items.len(), 2);
+    for item in &items {
+        let Decoded::Certificate(cert) = &item.decoded else {
+            panic!("{item:#?}")
+        };
+        assert_eq!(cert.role, None, "{cert:#?}");
+    }
+    // Nor does the role reach the JSON of one.
+    assert!(!serde_json::to_string(&items).unwrap().contains("role"));
 }
 
 #[test]

@@ -11,6 +11,7 @@ const STEPS: &[(i64, &str)] = &[
     (2, include_str!("schema/2_shared_limits.sql")),
     (3, include_str!("schema/3_checks_and_reasons.sql")),
     (4, include_str!("schema/4_devices.sql")),
+    (5, include_str!("schema/5_certificate_roles.sql")),
 ];
 
 /// The advisory lock key upgrades take (any number no other program on the database uses).

@@ -1,6 +1,7 @@
 //! The audit log: appended to, never changed (triggers refuse updates and deletes).
 
 use super::chain::{self, Entry};
+use super::matched;
 use super::select::Sql;
 use super::time;
 use super::writer::Batch;
@@ -58,33 +59,48 @@ fn record(r: &Row<'_>) -> Result<AuditRecord, StoreError> {
         outcome: r.get(7)?,
         request_id: r.get(8)?,
         detail: r.json(9)?,
+        matched: Vec::new(),
     })
 }
 
-const SELECT: &str = "SELECT id, at, actor, actor_kind, source, action, target, outcome, \
-                      request_id, detail FROM audit";
+const COLUMNS: &str = "id, at, actor, actor_kind, source, action, target, outcome, request_id, \
+                       detail";
 
 /// The entries about command `id`: its send, its polls, its link; oldest first.
 pub fn about_command(conn: Conn<'_>, id: i64) -> Result<Vec<AuditRecord>, StoreError> {
     conn.query(
         &format!(
-            "{SELECT} WHERE target = ? AND action IN ('command_sent', 'poll', 'command_linked') \
-             ORDER BY id"
+            "SELECT {COLUMNS} FROM audit \
+             WHERE target = ? AND action IN ('command_sent', 'poll', 'command_linked') ORDER BY id"
         ),
         &params![id.to_string()],
         record,
     )
 }
 
-pub fn list(conn: Conn<'_>, f: &AuditFilter) -> Result<ListPage<AuditRecord>, StoreError> {
-    let mut sql = Sql::new(format!("{SELECT} WHERE 1 = 1"));
+/// `SELECT <select> FROM audit WHERE <filters>`: the whole list, before its page is taken.
+fn query(f: &AuditFilter, select: &str) -> Sql {
+    let mut sql = Sql::new(format!("SELECT {select} FROM audit WHERE 1 = 1"));
     sql.and_eq("actor", &f.actor).and_eq("action", &f.action);
     if let Some(q) = f.query.search() {
         // The log is small next to the bodies, and searched rarely: a scan.
         sql.push(" AND ")
             .any_holds(&q, &["actor", "action", "target", "source", "detail"]);
     }
-    sql.and_window("at", "id", &f.query)
-        .newest_first("id", &f.query);
-    sql.page(conn, f.query.page, record, |a| a.id)
+    sql.and_window("at", &f.query);
+    sql
+}
+
+pub fn list(conn: Conn<'_>, f: &AuditFilter) -> Result<ListPage<AuditRecord>, StoreError> {
+    let mut page = query(f, COLUMNS).newest_first("id", &f.query).page(
+        conn,
+        f.query.page,
+        Some(&query(f, "1")),
+        record,
+        |a| a.id,
+    )?;
+    if let Some(q) = f.query.search() {
+        matched::audit(&q, &mut page.items);
+    }
+    Ok(page)
 }

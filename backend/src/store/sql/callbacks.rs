@@ -6,7 +6,7 @@ use super::select::Sql;
 use super::states::{self, By, advance_state, reported};
 use super::time;
 use super::writer::{Batch, FeedKind};
-use super::{devices, find};
+use super::{devices, find, matched};
 use crate::params;
 use crate::store::conn::{Conn, Row, Value};
 use crate::store::{CallbackFilter, CallbackSaved, Exported, NewCallback, StoreError};
@@ -32,6 +32,7 @@ fn record(r: &Row<'_>) -> Result<CallbackRecord, StoreError> {
         auth: r.get(10)?,
         path: r.get(11)?,
         body_truncated: false,
+        matched: Vec::new(),
     })
 }
 
@@ -252,7 +253,7 @@ pub fn of_command(
     Ok(rows)
 }
 
-/// `SELECT <select> FROM callbacks WHERE <filters> ORDER BY id DESC LIMIT <limit + 1>`.
+/// `SELECT <select> FROM callbacks WHERE <filters>`: the whole list, before its page is taken.
 fn query(conn: Conn<'_>, f: &CallbackFilter, select: &str) -> Sql {
     let mut sql = Sql::new(format!("SELECT {select} FROM callbacks WHERE 1 = 1"));
     if let Some(q) = f.query.search() {
@@ -266,13 +267,23 @@ fn query(conn: Conn<'_>, f: &CallbackFilter, select: &str) -> Sql {
         sql.push(" AND command = ").bind(c);
     }
     devices::and_callbacks_of(&mut sql, "id", "command", &f.device);
-    sql.and_window("received_at", "id", &f.query)
-        .newest_first("id", &f.query);
+    sql.and_window("received_at", &f.query);
     sql
 }
 
 pub fn list(conn: Conn<'_>, f: &CallbackFilter) -> Result<ListPage<CallbackRecord>, StoreError> {
-    query(conn, f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
+    let counted = query(conn, f, "1");
+    let mut page = query(conn, f, COLUMNS).newest_first("id", &f.query).page(
+        conn,
+        f.query.page,
+        Some(&counted),
+        record,
+        |c| c.id,
+    )?;
+    if let Some(q) = f.query.search() {
+        matched::callbacks(conn, &q, &mut page.items)?;
+    }
+    Ok(page)
 }
 
 /// A page of the export: each callback with what was decoded from it.
@@ -288,7 +299,9 @@ pub fn export(
             decoded: r.get(12)?,
         })
     };
-    query(conn, f, &select).page(conn, f.query.page, row, |e| e.record.id)
+    query(conn, f, &select)
+        .newest_first("id", &f.query)
+        .page(conn, f.query.page, None, row, |e| e.record.id)
 }
 
 #[cfg(test)]
@@ -324,6 +337,7 @@ mod tests {
             auth: c.auth.clone(),
             path: Some(c.path.clone()),
             body_truncated: false,
+            matched: Vec::new(),
         };
         let p = Prepared::new(c.clone(), hermod_shared::console::SUMMARY_BODY_BYTES).unwrap();
         for command in [None, Some(7)] {

@@ -8,7 +8,7 @@ use super::states::{
 };
 use super::writer::Batch;
 use super::{audit, callbacks, time};
-use super::{devices, find};
+use super::{devices, find, matched};
 use crate::params;
 use crate::store::conn::{Conn, Row, Value};
 use crate::store::{
@@ -56,6 +56,7 @@ pub fn insert(b: &mut Batch<'_>, c: &NewCommand) -> Result<CommandRecord, StoreE
         created_by: c.created_by.clone(),
         overdue_at: None,
         reason: None,
+        matched: Vec::new(),
     };
     publish(b, &command)?;
     Ok(command)
@@ -340,7 +341,7 @@ fn detail_now(
     }
 }
 
-/// `SELECT <select> FROM commands c WHERE <filters> ORDER BY c.id DESC LIMIT <limit + 1>`.
+/// `SELECT <select> FROM commands c WHERE <filters>`: the whole list, before its page is taken.
 fn query(conn: Conn<'_>, f: &CommandFilter, select: &str) -> Sql {
     let mut sql = Sql::new(format!("SELECT {select} FROM commands c WHERE 1 = 1"));
     if let Some(q) = f.query.search() {
@@ -352,13 +353,19 @@ fn query(conn: Conn<'_>, f: &CommandFilter, select: &str) -> Sql {
         .and_set("c.overdue_at", f.overdue)
         .and_holding("c.reason", &f.reason);
     devices::and_commands_of(&mut sql, "c.id", &f.device);
-    sql.and_window("c.created_at", "c.id", &f.query)
-        .newest_first("c.id", &f.query);
+    sql.and_window("c.created_at", &f.query);
     sql
 }
 
 pub fn list(conn: Conn<'_>, f: &CommandFilter) -> Result<ListPage<CommandRecord>, StoreError> {
-    query(conn, f, COLUMNS).page(conn, f.query.page, record, |c| c.id)
+    let counted = query(conn, f, "1");
+    let mut page = query(conn, f, COLUMNS)
+        .newest_first("c.id", &f.query)
+        .page(conn, f.query.page, Some(&counted), record, |c| c.id)?;
+    if let Some(q) = f.query.search() {
+        matched::commands(conn, &q, &mut page.items)?;
+    }
+    Ok(page)
 }
 
 /// A page of the export: each command with everything decoded from it and its callbacks.
@@ -378,7 +385,13 @@ pub fn export(
             decoded: r.get(16)?,
         })
     };
-    query(conn, f, &select).page(conn, f.query.page, row, |e| e.record.id)
+    query(conn, f, &select).newest_first("c.id", &f.query).page(
+        conn,
+        f.query.page,
+        None,
+        row,
+        |e| e.record.id,
+    )
 }
 
 /// When a follow-up poll is due (see [`crate::store::Store::due_follow_ups`]).

@@ -102,11 +102,19 @@ fn counted(conn: Conn<'_>, mut device: DeviceRecord) -> Result<DeviceRecord, Sto
 /// Devices, the newest first (by when they were first seen), those whose key holds `q` when set,
 /// seen in the time window when one is set.
 pub fn list(conn: Conn<'_>, f: &DeviceFilter) -> Result<ListPage<DeviceRecord>, StoreError> {
-    let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM devices v WHERE 1 = 1"));
-    sql.and_holding("v.key", &f.query.search())
-        .and_window("v.last_seen", "v.id", &f.query)
-        .newest_first("v.id", &f.query);
-    let mut page = sql.page(conn, f.query.page, record, |d| d.id)?;
+    let query = |select: &str| {
+        let mut sql = Sql::new(format!("SELECT {select} FROM devices v WHERE 1 = 1"));
+        sql.and_holding("v.key", &f.query.search())
+            .and_window("v.last_seen", &f.query);
+        sql
+    };
+    let mut page = query(COLUMNS).newest_first("v.id", &f.query).page(
+        conn,
+        f.query.page,
+        Some(&query("1")),
+        record,
+        |d| d.id,
+    )?;
     // Counted after the page's snapshot: a count may be a moment newer than its row.
     page.items = page
         .items

@@ -6,6 +6,7 @@
 //! finds the text itself; its finds are confirmed all the same, so both engines find the same records.
 
 use super::select::{Sql, holding};
+use crate::store::StoreError;
 use crate::store::conn::Conn;
 
 /// The index query for the documents holding every three-character piece of `q`.
@@ -110,6 +111,22 @@ pub fn commands(sql: &mut Sql, conn: Conn<'_>, column: &str, q: &str) {
     sql.push(" UNION ");
     rows(sql, conn, q, "p.command", &POLL);
     sql.push(")");
+}
+
+/// The callbacks and polls of `commands` (not empty) that hold `q`, found as [`commands`] finds
+/// them: `(command, kind, id)`, kind 1 a callback and 2 a poll, each command's callbacks first,
+/// oldest first.
+pub fn around(
+    conn: Conn<'_>,
+    q: &str,
+    commands: &[i64],
+) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    let mut sql = Sql::new("");
+    rows(&mut sql, conn, q, "b.command, 1, b.id", &CALLBACK);
+    sql.and_in("b.command", commands).push(" UNION ALL ");
+    rows(&mut sql, conn, q, "p.command, 2, p.id", &POLL);
+    sql.and_in("p.command", commands).push(" ORDER BY 1, 2, 3");
+    sql.rows(conn, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
 }
 
 #[cfg(test)]

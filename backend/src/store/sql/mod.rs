@@ -14,6 +14,7 @@ mod feed;
 mod find;
 mod indexer;
 mod listener;
+mod matched;
 mod overview;
 mod readers;
 pub mod retention;

@@ -4,7 +4,7 @@
 use crate::store::conn::{Conn, Row, Value};
 use crate::store::filter::page;
 use crate::store::{Page, Query, StoreError};
-use hermod_shared::console::ListPage;
+use hermod_shared::console::{ListPage, TOTAL_CAP};
 
 pub struct Sql {
     text: String,
@@ -57,22 +57,35 @@ impl Sql {
         self
     }
 
-    /// The time window of `q` on `column`, and its page's cursor on `id`.
-    pub fn and_window(&mut self, column: &str, id: &str, q: &Query) -> &mut Sql {
+    /// The time window of `q` on `column`.
+    pub fn and_window(&mut self, column: &str, q: &Query) -> &mut Sql {
         if let Some(s) = q.since {
             self.push(" AND ").push(column).push(" >= ").bind(s);
         }
         if let Some(u) = q.until {
             self.push(" AND ").push(column).push(" < ").bind(u);
         }
-        if let Some(b) = q.page.before_id {
-            self.push(" AND ").push(id).push(" < ").bind(b);
-        }
         self
     }
 
-    /// `ORDER BY <id> DESC LIMIT <limit + 1>`: one row more than the page shows whether there is a next.
+    /// `AND <column> IN (<values>)`; `values` must not be empty (`IN ()` is PostgreSQL's syntax error).
+    pub fn and_in(&mut self, column: &str, values: &[i64]) -> &mut Sql {
+        self.push(" AND ").push(column).push(" IN (");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(*v);
+        }
+        self.push(")")
+    }
+
+    /// The page's cursor on `id`, then `ORDER BY <id> DESC LIMIT <limit + 1>`: one row more than
+    /// the page shows whether there is a next. Only the page has a cursor: the list's count has none.
     pub fn newest_first(&mut self, id: &str, q: &Query) -> &mut Sql {
+        if let Some(b) = q.page.before_id {
+            self.push(" AND ").push(id).push(" < ").bind(b);
+        }
         self.push(" ORDER BY ")
             .push(id)
             .push(" DESC LIMIT ")
@@ -96,19 +109,36 @@ impl Sql {
     }
 
     /// A list page of the rows (read one more than `page.limit`, see [`Sql::newest_first`]), with
-    /// the feed sequence they are current to: both read in one snapshot.
+    /// the feed sequence they are current to and, with `counted` (the list's query without the
+    /// page: its filters alone), how many rows the whole list holds: all read in one snapshot.
     pub fn page<T>(
         &self,
         conn: Conn<'_>,
         page_of: Page,
+        counted: Option<&Sql>,
         row: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
         id: impl Fn(&T) -> i64,
     ) -> Result<ListPage<T>, StoreError> {
         conn.snapshot(|conn| {
             let feed_seq = feed_seq(conn)?;
             let rows = self.rows(conn, row)?;
-            Ok(page(rows, page_of, id, feed_seq))
+            let mut listed = page(rows, page_of, id, feed_seq);
+            if let Some(counted) = counted {
+                (listed.total, listed.total_capped) = counted.count(conn, TOTAL_CAP)?;
+            }
+            Ok(listed)
         })
+    }
+
+    /// How many rows this query selects, counted up to `cap`: `(cap, true)` when there are more. The
+    /// count reads at most `cap + 1` of them, however many the filters hold (shared/src/console.rs,
+    /// `ListPage::total`).
+    pub fn count(&self, conn: Conn<'_>, cap: u64) -> Result<(u64, bool), StoreError> {
+        let text = format!("SELECT COUNT(*) FROM ({} LIMIT ?) AS counted", self.text);
+        let mut params = self.params.clone();
+        params.push(Value::from(cap as i64 + 1));
+        let n = conn.one::<i64>(&text, &params)? as u64;
+        Ok((n.min(cap), n > cap))
     }
 
     pub fn rows<T>(

@@ -30,6 +30,7 @@ pub fn record(r: &Row<'_>) -> Result<CommandRecord, StoreError> {
         created_by: r.get(13)?,
         overdue_at: r.get::<Option<i64>>(14)?.map(time),
         reason: r.get(15)?,
+        matched: Vec::new(),
     })
 }
 

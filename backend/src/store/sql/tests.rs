@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::store::{
-    AuditEntry, CallbackSaved, NewCallback, NewCommand, Query, SendResult, StoredDetail,
+    AuditEntry, CallbackSaved, NewCallback, NewCommand, Page, Query, SendResult, StoredDetail,
 };
 use hermod_shared::console::{
     CommandDetail, CommandState, FeedEvent, HermodReply, SUMMARY_BODY_BYTES, TimelineEntry,
@@ -134,6 +134,57 @@ async fn a_search_waits_for_the_indexer_and_says_what_it_could_not_search_yet() 
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_counts_its_whole_view_on_every_page_up_to_a_cap() {
+    let f = Fixture::new("count");
+    for i in 0..5 {
+        let body = format!(r#"{{"commandId":"{i}","note":"count-{i}"}}"#);
+        f.store
+            .insert_callback(callback(&i.to_string(), body))
+            .await
+            .unwrap();
+    }
+    // Up to the cap, exactly; past it, the cap and that there are more.
+    let all = select::Sql::new("SELECT 1 FROM callbacks WHERE 1 = 1");
+    let counted = |cap| f.store.readers.blocking(|c| all.count(c, cap)).unwrap();
+    assert_eq!(counted(3), (3, true));
+    assert_eq!(counted(4), (4, true));
+    assert_eq!(counted(5), (5, false));
+    assert_eq!(counted(hermod_shared::console::TOTAL_CAP), (5, false));
+    // A page counts the whole view, not what is left below its cursor; a search what it finds.
+    let paged = |q: Option<&str>, before_id| CallbackFilter {
+        query: Query {
+            q: q.map(Into::into),
+            page: Page {
+                limit: 2,
+                before_id,
+            },
+            ..Query::default()
+        },
+        ..CallbackFilter::default()
+    };
+    let first = f.store.list_callbacks(paged(None, None)).await.unwrap();
+    let cursor = first.next_cursor.as_deref().map(|c| c.parse().unwrap());
+    let second = f.store.list_callbacks(paged(None, cursor)).await.unwrap();
+    assert_eq!(
+        [
+            (first.items.len(), first.total),
+            (second.items.len(), second.total)
+        ],
+        [(2, 5), (2, 5)]
+    );
+    assert!(!first.total_capped);
+    let found = f
+        .store
+        .list_callbacks(paged(Some("count-3"), None))
+        .await
+        .unwrap();
+    assert_eq!((found.items.len(), found.total), (1, 1));
+    // An export walks its pages without counting them.
+    let export = f.store.export_callbacks(paged(None, None)).await.unwrap();
+    assert_eq!((export.items.len(), export.total), (2, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

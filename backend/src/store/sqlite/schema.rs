@@ -19,6 +19,7 @@ const STEPS: &[(i64, &str)] = &[
     (7, include_str!("schema/7_overdue.sql")),
     (8, include_str!("schema/8_checks_and_reasons.sql")),
     (9, include_str!("schema/9_devices.sql")),
+    (10, include_str!("schema/10_certificate_roles.sql")),
 ];
 
 /// What a step does beyond its SQL, in the same transaction: layout 6 links the audit entries

@@ -98,6 +98,43 @@ fn callbacks_are_listed_by_state_client_time_page_and_text_on_postgres() {
 }
 
 #[test]
+fn a_list_counts_its_whole_view_on_every_page_up_to_a_cap_on_postgres() {
+    let pg = database();
+    for i in 0..5 {
+        stored(
+            &pg,
+            callback(&format!("h{i}"), format!(r#"{{"n":"count-{i}"}}"#)),
+        );
+    }
+    index(&pg);
+    let all = select::Sql::new("SELECT 1 FROM callbacks WHERE 1 = 1");
+    let counted = |cap| all.count(Conn::from(&pg), cap).unwrap();
+    assert_eq!(counted(3), (3, true));
+    assert_eq!(counted(4), (4, true));
+    assert_eq!(counted(5), (5, false));
+    assert_eq!(counted(hermod_shared::console::TOTAL_CAP), (5, false));
+    let listed = |query| {
+        let f = CallbackFilter {
+            query,
+            ..CallbackFilter::default()
+        };
+        callbacks::list(Conn::from(&pg), &f).unwrap()
+    };
+    let first = listed(page(2, None));
+    let cursor = first.next_cursor.as_deref().map(|c| c.parse().unwrap());
+    let second = listed(page(2, cursor));
+    assert_eq!(
+        [
+            (first.items.len(), first.total),
+            (second.items.len(), second.total)
+        ],
+        [(2, 5), (2, 5)]
+    );
+    let found = listed(text("count-3"));
+    assert_eq!((found.items.len(), found.total), (1, 1));
+}
+
+#[test]
 fn a_search_text_is_found_as_it_is_not_as_a_pattern_on_postgres() {
     let pg = database();
     let literal = stored(&pg, callback("h1", r#"{"n":"zebra_1%"}"#.into()));
