@@ -1,8 +1,10 @@
 //! PEM in, DER out (README.md, "The console"): a certificate or certificate request field given as
 //! PEM, pasted or loaded from a file (which the form sends as base64 of the file's text), goes to
 //! Hermod as the base64 DER Hermod takes, and is parsed first: what is not one certificate (or
-//! request) is refused at its field, before anything is recorded or sent.
+//! request), or a chain holding one device certificate beside its CAs, is refused at its field,
+//! before anything is recorded or sent.
 
+use crate::decode::is_ca;
 use der::Decode;
 use hermod_shared::hermod::{CommandType, FieldError};
 use hermod_shared::validate::{Field, Kind, base64_decode, base64_encode, fields, pem_blocks};
@@ -38,6 +40,18 @@ fn each(fields: &[Field], v: &mut Value, at: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// The one block to send of a PEM's `blocks`: the only one, or, of a chain (a `fullchain.pem`, a
+/// device certificate and its CAs, in any order), the only certificate that is not a CA's.
+fn one_of(label: &str, mut blocks: Vec<Vec<u8>>) -> Option<Vec<u8>> {
+    if blocks.len() > 1 && label == "CERTIFICATE" {
+        blocks.retain(|der| Certificate::from_der(der).is_ok_and(|c| !is_ca(&c)));
+    }
+    match <[Vec<u8>; 1]>::try_from(blocks) {
+        Ok([one]) => Some(one),
+        Err(_) => None,
+    }
+}
+
 fn convert(label: &str, ptr: &str, v: &mut Value) -> Result<(), FieldError> {
     let refuse = |why: String| FieldError::new(ptr, why);
     let Some(text) = v.as_str() else {
@@ -58,16 +72,13 @@ fn convert(label: &str, ptr: &str, v: &mut Value) -> Result<(), FieldError> {
         (Some(pem), _) => {
             let blocks = pem_blocks(&pem, label)
                 .ok_or_else(|| refuse(format!("holds PEM, but no {label} block that decodes")))?;
-            match <[Vec<u8>; 1]>::try_from(blocks) {
-                Ok([one]) => one,
-                Err(blocks) => {
-                    return Err(refuse(format!(
-                        "holds {} {label} blocks: give one here (in a chain, the device's own \
-                         comes first)",
-                        blocks.len()
-                    )));
-                }
-            }
+            let n = blocks.len();
+            one_of(label, blocks).ok_or_else(|| {
+                refuse(format!(
+                    "holds {n} {label} blocks and no one of them is the device's: give its own \
+                     here (a chain may come with it, its CAs are left out)"
+                ))
+            })?
         }
         (None, Some(der)) => der,
         (None, None) => return Err(refuse("must be base64 DER or PEM".into())),

@@ -30,6 +30,7 @@ pub use devices::{device_keys, held};
 pub use search::search_text;
 pub use trust::TrustBundle;
 use walk::{Place, Walker};
+pub use x509::is_ca;
 
 /// Nesting deeper than this is not looked into; a JWS payload counts as one more level.
 const MAX_DEPTH: usize = 32;

@@ -22,6 +22,11 @@ use x509_cert::time::Time;
 use super::oid::oid_name;
 use super::verify::{self, Outcome, Scheme};
 
+/// Whether `cert` is a CA's (its basic constraints say so).
+pub fn is_ca(cert: &Certificate) -> bool {
+    matches!(cert.tbs_certificate().get_extension::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca)
+}
+
 pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
     let tbs = cert.tbs_certificate();
     // A malformed extension hides only itself: the rest of the summary still shows.
@@ -29,7 +34,7 @@ pub(super) fn certificate(cert: &Certificate, der: &[u8]) -> CertSummary {
         Ok(Some((_, san))) => general_names(&san.0),
         _ => Vec::new(),
     };
-    let is_ca = matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
+    let is_ca = is_ca(cert);
     let mut usage: Vec<String> = is_ca.then(|| "CA".to_string()).into_iter().collect();
     if let Ok(Some((_, bits))) = tbs.get_extension::<KeyUsage>() {
         usage.extend(key_usages(bits));

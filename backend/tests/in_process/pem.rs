@@ -36,10 +36,13 @@ async fn a_pem_certificate_goes_to_hermod_as_base64_der_and_anything_else_is_ref
         }
     };
     // Pasted PEM (with openssl's `subject=` line above it), a PEM file's text as the form loads a
-    // file (base64 of its bytes), and DER as it was: all go as the same base64 DER.
+    // file (base64 of its bytes), a chain in either order (its CA left out), and DER as it was:
+    // all go as the same base64 DER.
     for given in [
         format!("subject=CN=console client\n{}", pki.client_cert),
         base64_encode(pki.client_cert.as_bytes()),
+        format!("{}{}", pki.client_cert, pki.ca_cert),
+        base64_encode(format!("{}{}", pki.ca_cert, pki.client_cert).as_bytes()),
         der.clone(),
     ] {
         let record: CommandRecord = sent(given.clone()).await.expect(201).parse();
@@ -50,12 +53,15 @@ async fn a_pem_certificate_goes_to_hermod_as_base64_der_and_anything_else_is_ref
         );
     }
 
-    // A chain, a placeholder, a request where a certificate goes, text: refused, naming the field
-    // and why; nothing recorded.
-    let chain = format!("{}{}", pki.client_cert, pki.ca_cert);
+    // CAs alone, a placeholder, a request where a certificate goes, text: refused, naming the
+    // field and why; nothing recorded.
+    let cas = format!("{}{}", pki.ca_cert, pki.ca_cert);
     let request = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----";
     for (given, why) in [
-        (chain, "holds 2 CERTIFICATE blocks"),
+        (
+            cas,
+            "holds 2 CERTIFICATE blocks and no one of them is the device's",
+        ),
         (
             base64_encode(b"replace with a DER certificate"),
             "is not an X.509 certificate",
@@ -75,7 +81,7 @@ async fn a_pem_certificate_goes_to_hermod_as_base64_der_and_anything_else_is_ref
         .parse();
     assert_eq!(
         listed.items.len(),
-        3,
-        "only the three good ones were recorded"
+        5,
+        "only the five good ones were recorded"
     );
 }
