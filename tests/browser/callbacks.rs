@@ -170,6 +170,17 @@ async fn markup_in_callback_bodies_stays_text_on_every_page() {
         assert_inert(&c, "the callbacks page").await;
         screenshot(&c, "issue4-callbacks-markup").await;
 
+        // Searched, the markup in the externalId and commandId is marked, still as text.
+        c.goto(&format!("{url}/callbacks?q=src%3Dx")).await.unwrap();
+        wait_text(&c, "li.callback mark", "src=x").await;
+        wait_js(
+            &c,
+            &format!("{text}.includes('<img src=x onerror=')"),
+            "the marked externalId shows the img",
+        )
+        .await;
+        assert_inert(&c, "the searched callbacks page").await;
+
         // The command's page: the callback step's body.
         c.goto(&format!("{url}/commands/{}", record.id))
             .await

@@ -20,32 +20,36 @@ struct Filters {
     q: String,
 }
 
+/// What the text filter looks in: a command's id, externalId, commandId and reason; a callback's
+/// body, externalId and commandId.
+fn searched(e: &FeedEvent) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    match e {
+        FeedEvent::Callback { callback: c, .. } => {
+            format!("{} {} {}", c.body, o(&c.external_id), o(&c.command_id))
+        }
+        FeedEvent::Command { command: c, .. } | FeedEvent::Overdue { command: c, .. } => format!(
+            "#{} {} {} {}",
+            c.id,
+            o(&c.external_id),
+            o(&c.command_id),
+            o(&c.reason)
+        ),
+    }
+}
+
 impl Filters {
     fn matches(&self, e: &FeedEvent) -> bool {
-        let (ty, client, state, text) = match e {
+        let (ty, client, state) = match e {
             FeedEvent::Callback { callback: c, .. } => (
                 c.callback_type.as_str(),
                 c.client.as_deref().unwrap_or(""),
                 c.state.clone().unwrap_or_default(),
-                [
-                    &c.body,
-                    &c.external_id.clone().unwrap_or_default(),
-                    &c.command_id.clone().unwrap_or_default(),
-                ]
-                .map(|t| t.as_str())
-                .join(" "),
             ),
             FeedEvent::Command { command: c, .. } | FeedEvent::Overdue { command: c, .. } => (
                 c.command_type.as_str(),
                 c.client.as_str(),
                 c.state.as_str().to_string(),
-                format!(
-                    "#{} {} {} {}",
-                    c.id,
-                    c.external_id.as_deref().unwrap_or_default(),
-                    c.command_id.as_deref().unwrap_or_default(),
-                    c.reason.as_deref().unwrap_or_default()
-                ),
             ),
         };
         let kind = e.name();
@@ -54,9 +58,12 @@ impl Filters {
             && ok(&self.ty, ty)
             && ok(&self.client, client)
             && ok(&self.state, &state)
-            && format!("{text} {ty} {client}")
-                .to_ascii_lowercase()
-                .contains(&self.q.to_ascii_lowercase())
+            // The text only when asked for: a callback's body is up to 16 KiB, and every event
+            // is looked at again as each new one comes.
+            && (self.q.is_empty()
+                || format!("{} {ty} {client}", searched(e))
+                    .to_ascii_lowercase()
+                    .contains(&self.q.to_ascii_lowercase()))
     }
 
     fn query(&self) -> String {

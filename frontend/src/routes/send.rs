@@ -270,7 +270,8 @@ fn SendForm() -> impl IntoView {
                     });
                 }
             }
-            pending.set_value(None);
+            // `try_`: the page may have been left while the send was out.
+            pending.try_set_value(None);
             sending.set(false);
         });
     };
