@@ -450,7 +450,7 @@ mod tests {
             next_cursor: Some("c1".into()),
             feed_seq: 42,
             unindexed: 2,
-            total: 10_000,
+            total: 1_000,
             total_capped: true,
         });
     }
