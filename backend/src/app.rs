@@ -5,10 +5,15 @@
 use crate::auth::{self, CalledBy, Gate, RouteRoles};
 use crate::config::host_name;
 use crate::error::{ApiError, Code, Failure};
+use crate::metrics::Metrics;
 use crate::openapi::{self, Described, Entry, HandlerDoc};
 use crate::request_id::{self, NewRequestId};
 use crate::routes;
-use crate::state::AppState;
+use crate::state::{
+    AllowedHosts, AppState, CallbacksElsewhere, Clients, LogRequests, RequestTimeout,
+    SecurityHeaders,
+};
+use crate::web::Web;
 use axum::extract::{MatchedPath, Request, State};
 use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, header};
@@ -27,16 +32,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// page on a name an attacker points at this address (DNS rebinding) would otherwise be same-origin
 /// with the console's API. Health checks are exempt: probes name whatever address they dial, and
 /// the answers hold nothing.
-async fn check_host(State(app): State<AppState>, req: Request, next: Next) -> Response {
+async fn check_host(
+    State(AllowedHosts(hosts)): State<AllowedHosts>,
+    req: Request,
+    next: Next,
+) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .map(host_name);
-    let allowed = host
-        .as_ref()
-        .is_some_and(|h| app.allowed_hosts.iter().any(|a| a == h));
+    let allowed = host.as_ref().is_some_and(|h| hosts.iter().any(|a| a == h));
     if allowed || matches!(req.uri().path(), "/healthz" | "/readyz") {
         return next.run(req).await;
     }
@@ -46,16 +53,20 @@ async fn check_host(State(app): State<AppState>, req: Request, next: Next) -> Re
         format!(
             "this console does not answer to the host `{named}`; it answers to {} (allowed_hosts, \
              public_url)",
-            app.allowed_hosts.join(", ")
+            hosts.join(", ")
         ),
     )
     .into_response()
 }
 
-async fn add_security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
+async fn add_security_headers(
+    State(SecurityHeaders(sent)): State<SecurityHeaders>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    for (name, value) in &app.security_headers {
+    for (name, value) in sent.iter() {
         headers.insert(name.clone(), value.clone());
     }
     response
@@ -222,16 +233,16 @@ async fn list_routes(Extension(table): Extension<Arc<Vec<RouteInfo>>>) -> Json<V
 
 fn gate(state: &AppState, roles: RouteRoles) -> Gate {
     Gate {
-        store: state.store.clone(),
-        auth: state.auth.clone(),
-        audit: state.audit.clone(),
+        store: state.part(),
+        auth: state.part(),
+        audit: state.part(),
         roles,
     }
 }
 
 /// The routes Hermod posts callbacks to.
 fn callback_routes(state: &AppState) -> Router<AppState> {
-    let timeout = Duration::from_secs(state.limits.request_timeout_secs);
+    let RequestTimeout(timeout) = state.part();
     Router::new()
         // Anything under a client's URL or `/rest/`: where exactly Hermod posts is a guess, and a
         // callback posted elsewhere must not be lost (routes/receiver.rs).
@@ -261,7 +272,7 @@ fn outer_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(NewRequestId))
         .layer({
-            let auth = state.auth.clone();
+            let auth: Arc<auth::Auth> = state.part();
             MapRequestLayer::new(move |req| request_id::drop_foreign(&auth, req))
         })
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
@@ -291,7 +302,7 @@ async fn metrics_only() -> ApiError {
 }
 
 pub fn app(state: AppState) -> Router {
-    let timeout = Duration::from_secs(state.limits.request_timeout_secs);
+    let RequestTimeout(timeout) = state.part();
     let table = api_routes();
     let roles: RouteRoles = Arc::new(
         table
@@ -334,7 +345,8 @@ pub fn app(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-    let callbacks = if state.callbacks_elsewhere {
+    let CallbacksElsewhere(elsewhere) = state.part();
+    let callbacks = if elsewhere {
         // A callback sent here would be lost on a network Hermod should not reach: say where.
         Router::new()
             .route("/rest/{*rest}", post(callbacks_elsewhere))
@@ -346,7 +358,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(callbacks)
         .route("/readyz", get(routes::health::ready))
-        .fallback_service(state.web.service())
+        .fallback_service(state.part::<Arc<Web>>().service())
         .layer(middleware::from_fn_with_state(state.clone(), check_host));
     outer_layers(routes, state)
 }
@@ -364,17 +376,22 @@ const UNMATCHED: &str = "(fallback)";
 /// (`/api/commands/{id}`: no ids, no query string with a secret in it), borrowed from the request;
 /// the caller is the name the guard put on the answer (`CalledBy`); the duration is until the
 /// answer's head (a stream's length is its reader's business).
-async fn log_requests(State(app): State<AppState>, req: Request, next: Next) -> Response {
+async fn log_requests(
+    State(metrics): State<Arc<Metrics>>,
+    State(LogRequests(every)): State<LogRequests>,
+    req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
     let took = started.elapsed();
     let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    app.metrics.request(&method, route, took);
+    metrics.request(&method, route, took);
     let failure = response.extensions().get::<Failure>();
     // Most answers are neither logged nor failed: nothing more to read from them.
-    if !app.log_requests && failure.is_none() {
+    if !every && failure.is_none() {
         return response;
     }
     let status = response.status().as_u16();
@@ -384,7 +401,7 @@ async fn log_requests(State(app): State<AppState>, req: Request, next: Next) -> 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     let method = method.as_str();
-    if app.log_requests {
+    if every {
         let caller = response
             .extensions()
             .get::<CalledBy>()
@@ -439,12 +456,12 @@ async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> 
     }
 }
 
-async fn callbacks_elsewhere(State(app): State<AppState>) -> ApiError {
+async fn callbacks_elsewhere(State(clients): State<Arc<Clients>>) -> ApiError {
     ApiError::new(
         Code::NotFound,
         format!(
             "callbacks are taken on the callback listener (callback_listen), at {}",
-            app.clients.callback_base
+            clients.callback_base
         ),
     )
 }

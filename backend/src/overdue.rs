@@ -9,61 +9,76 @@
 //! same, because its callback did not come, and that is what the operator must hear about.
 
 use crate::config::{ConfigError, OverdueConfig};
+use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::state::AppState;
+use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Commands marked per write: a backlog after an outage is marked in several short transactions.
 const PER_WRITE: usize = 100;
 
+/// What a round works with.
+struct Overdue {
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    after_ms: i64,
+    notifier: Option<Notifier>,
+    /// Where a notice's link to the command starts.
+    public_url: String,
+}
+
 /// Starts looking for overdue commands, unless `after_expiry_secs` is 0. Ends with the server.
-pub fn start(app: AppState, config: &OverdueConfig) -> Result<(), ConfigError> {
+pub fn start(app: &AppState, config: &OverdueConfig) -> Result<(), ConfigError> {
     if config.after_expiry_secs == 0 {
         return Ok(());
     }
     let notifier = match config.notify_url()? {
-        Some(url) => Some(Arc::new(Notifier::start(
-            url,
-            config,
-            app.metrics.clone(),
-            app.shutdown.clone(),
-        )?)),
+        Some(url) => Some(Notifier::start(url, config, app.part(), app.shutdown())?),
         None => None,
     };
-    let after_ms = (config.after_expiry_secs as i64).saturating_mul(1000);
+    let job = Arc::new(Overdue {
+        store: app.part(),
+        metrics: app.part(),
+        after_ms: (config.after_expiry_secs as i64).saturating_mul(1000),
+        notifier,
+        public_url: app.public_url().to_string(),
+    });
     let period = Duration::from_secs(config.every_secs);
-    app.every("overdue", period, move |app| {
-        let notifier = notifier.clone();
-        async move { round(&app, after_ms, notifier.as_deref()).await }
+    app.every("overdue", period, move || {
+        let job = job.clone();
+        async move { job.round().await }
     });
     Ok(())
 }
 
-async fn round(app: &AppState, after_ms: i64, notifier: Option<&Notifier>) {
-    loop {
-        let marked = match app.store.mark_overdue(after_ms, PER_WRITE).await {
-            Ok(marked) => marked,
-            Err(e) => {
-                tracing::error!(error = %e, "overdue: cannot mark commands; the next round tries again");
+impl Overdue {
+    async fn round(&self) {
+        loop {
+            let marked = match self.store.mark_overdue(self.after_ms, PER_WRITE).await {
+                Ok(marked) => marked,
+                Err(e) => {
+                    tracing::error!(error = %e, "overdue: cannot mark commands; the next round tries again");
+                    return;
+                }
+            };
+            for command in &marked {
+                self.metrics.commands_overdue.inc();
+                tracing::warn!(
+                    command = command.id,
+                    client = %command.client,
+                    r#type = %command.command_type,
+                    command_id = command.command_id.as_deref().unwrap_or_default(),
+                    "no callback came for the command: overdue"
+                );
+                if let Some(n) = &self.notifier {
+                    n.overdue(command, &self.public_url);
+                }
+            }
+            if marked.len() < PER_WRITE {
                 return;
             }
-        };
-        for command in &marked {
-            app.metrics.commands_overdue.inc();
-            tracing::warn!(
-                command = command.id,
-                client = %command.client,
-                r#type = %command.command_type,
-                command_id = command.command_id.as_deref().unwrap_or_default(),
-                "no callback came for the command: overdue"
-            );
-            if let Some(n) = notifier {
-                n.overdue(command, &app.public_url);
-            }
-        }
-        if marked.len() < PER_WRITE {
-            return;
         }
     }
 }

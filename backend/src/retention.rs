@@ -4,35 +4,49 @@
 //! nothing below reads the time, so tests choose it.
 
 use crate::clock::{now_ms, rfc3339};
+use crate::config::RetentionConfig;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::{Cutoffs, Pruned, Store, StoreError};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Starts pruning, unless the settings keep everything. Ends with the server.
-pub fn start(app: AppState) {
-    if app.retention.cutoffs(now_ms()) == Cutoffs::default() {
-        return;
-    }
-    let period = Duration::from_secs(app.retention.every_secs);
-    app.every("retention", period, |app| async move { round(&app).await });
+/// What a round works with.
+struct Retention {
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    config: RetentionConfig,
 }
 
-async fn round(app: &AppState) {
-    let cutoffs = app.retention.cutoffs(now_ms());
-    let mut pruned = Pruned::default();
-    let result = prune(
-        app.store.as_ref(),
-        cutoffs,
-        app.retention.batch,
-        &mut pruned,
-    )
-    .await;
-    app.metrics.pruned(pruned);
-    if !pruned.is_empty() {
-        tracing::info!(?pruned, "retention: pruned");
+/// Starts pruning, unless the settings keep everything. Ends with the server.
+pub fn start(app: &AppState, config: &RetentionConfig) {
+    if config.cutoffs(now_ms()) == Cutoffs::default() {
+        return;
     }
-    if let Err(e) = result {
-        tracing::error!(error = %e, "retention: a batch failed; the next round tries again");
+    let job = Arc::new(Retention {
+        store: app.part(),
+        metrics: app.part(),
+        config: config.clone(),
+    });
+    let period = Duration::from_secs(config.every_secs);
+    app.every("retention", period, move || {
+        let job = job.clone();
+        async move { job.round().await }
+    });
+}
+
+impl Retention {
+    async fn round(&self) {
+        let cutoffs = self.config.cutoffs(now_ms());
+        let mut pruned = Pruned::default();
+        let result = prune(self.store.as_ref(), cutoffs, self.config.batch, &mut pruned).await;
+        self.metrics.pruned(pruned);
+        if !pruned.is_empty() {
+            tracing::info!(?pruned, "retention: pruned");
+        }
+        if let Err(e) = result {
+            tracing::error!(error = %e, "retention: a batch failed; the next round tries again");
+        }
     }
 }
 

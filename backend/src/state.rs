@@ -1,12 +1,11 @@
 //! What the console holds while it runs: the store, the feed, the configured Hermod clients, the
-//! settings requests need. It sits below the router and the routes (which take it as their state) and
-//! imports none of them, so the modules that use it form no circle.
+//! settings requests need. Nothing reaches into it: the router, the routes and the jobs take the
+//! parts they use (`FromRef`, at the end of this file), so what each depends on is in its signature.
+//! It sits below them and imports none of them, so the modules that use it form no circle.
 
 use crate::audit::AuditLog;
 use crate::auth::{Auth, StreamCounter, limiter::LoginLimiter, password::Cost};
-use crate::config::{
-    Config, ConfigError, FeedConfig, FollowUpConfig, Limits, RetentionConfig, Secret,
-};
+use crate::config::{Config, ConfigError, Limits, Secret};
 use crate::decode::TrustBundle;
 use crate::error::ApiBodyLimit;
 use crate::feed::Feed;
@@ -21,7 +20,7 @@ use axum::http::{HeaderName, HeaderValue};
 use hermod_shared::console::ClientInfo;
 use hermod_shared::hermod::{BodyKeys, EnvelopeKeys};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -55,46 +54,29 @@ pub struct Clients {
     pub custom_commands: Vec<String>,
 }
 
-pub struct Inner {
-    pub store: Arc<dyn Store>,
+/// Private: handlers and jobs take the parts they use ([`FromRef`], [`AppState::part`]), never the
+/// whole.
+struct Inner {
+    store: Arc<dyn Store>,
     /// This process among the replicas sharing a database: the holder of the leases it takes.
-    pub replica: String,
-    pub feed: Feed,
-    pub clients: Arc<Clients>,
-    pub public_url: String,
-    /// Callbacks have a listener of their own (`callback_listen`): the main one refuses them.
-    pub callbacks_elsewhere: bool,
-    /// The host names requests may name (`allowed_hosts`).
-    pub allowed_hosts: Vec<String>,
-    pub feed_config: FeedConfig,
-    pub follow_up: FollowUpConfig,
-    pub retention: RetentionConfig,
-    pub limits: Limits,
-    /// An access line per request (`log_requests`), or only the failures.
-    pub log_requests: bool,
-    /// Where the store's files are: readiness watches its free space.
-    pub data_dir: PathBuf,
-    pub web: Web,
-    pub auth: Arc<Auth>,
-    pub metrics: Arc<Metrics>,
-    pub audit: Arc<AuditLog>,
-    /// Sent on every response: CSP, HSTS under HTTPS, and the rest.
-    pub security_headers: Vec<(HeaderName, HeaderValue)>,
-    /// Flips to `true` when the server starts shutting down; open streams end on it.
-    pub shutdown: watch::Receiver<bool>,
-    /// Ticks every `feed.heartbeat_secs`: one clock for every open feed stream.
-    pub heartbeat: watch::Sender<u64>,
+    replica: String,
+    clients: Arc<Clients>,
+    audit: Arc<AuditLog>,
+    auth: Arc<Auth>,
+    metrics: Arc<Metrics>,
+    live: Live,
+    disk: Disk,
+    public_url: String,
+    callbacks_elsewhere: CallbacksElsewhere,
+    allowed_hosts: AllowedHosts,
+    security_headers: SecurityHeaders,
+    log_requests: LogRequests,
+    limits: Limits,
+    web: Arc<Web>,
 }
 
 #[derive(Clone)]
-pub struct AppState(pub Arc<Inner>);
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+pub struct AppState(Arc<Inner>);
 
 impl AppState {
     pub async fn new(
@@ -166,7 +148,6 @@ impl AppState {
         Ok(AppState(Arc::new(Inner {
             store: store.clone(),
             replica: uuid::Uuid::new_v4().to_string(),
-            feed,
             clients: Arc::new(Clients {
                 by_id: clients,
                 callback_base: base(config.callback_public_url.as_ref().unwrap_or(&public_url)),
@@ -174,22 +155,26 @@ impl AppState {
                 body_keys: config.body_keys.clone(),
                 custom_commands: config.custom_commands.clone(),
             }),
-            public_url: base(&public_url),
-            callbacks_elsewhere: config.callback_listen.is_some(),
-            allowed_hosts: config.answered_hosts(),
-            feed_config: config.feed.clone(),
-            follow_up: config.follow_up.clone(),
-            retention: config.retention.clone(),
-            limits: config.limits.clone(),
-            log_requests: config.log_requests,
-            data_dir: data_dir.to_path_buf(),
-            web,
+            audit: Arc::new(AuditLog::new(store.clone())),
             auth: Arc::new(auth),
             metrics,
-            audit: Arc::new(AuditLog::new(store.clone())),
-            security_headers,
-            shutdown,
-            heartbeat,
+            live: Live {
+                feed,
+                heartbeat,
+                heartbeat_secs: config.feed.heartbeat_secs,
+                shutdown,
+            },
+            disk: Disk {
+                dir: data_dir.into(),
+                min_free_mb: config.limits.min_free_disk_mb,
+            },
+            public_url: base(&public_url),
+            callbacks_elsewhere: CallbacksElsewhere(config.callback_listen.is_some()),
+            allowed_hosts: AllowedHosts(config.answered_hosts().into()),
+            security_headers: SecurityHeaders(security_headers.into()),
+            log_requests: LogRequests(config.log_requests),
+            limits: config.limits.clone(),
+            web: Arc::new(web),
         })))
     }
 }
@@ -240,27 +225,43 @@ impl Clients {
 }
 
 impl AppState {
-    /// Runs `round` on the console every `period` until it stops ([`timer::repeat`]): of replicas
-    /// sharing a database, only on the one holding `job`'s lease ([`Store::lease`]), which it keeps
-    /// by running; another takes the job when it has not for three periods.
+    /// Runs `round` every `period` until the console stops ([`timer::repeat`]): of replicas sharing
+    /// a database, only on the one holding `job`'s lease ([`Store::lease`]), which it keeps by
+    /// running; another takes the job when it has not for three periods. `round` holds the parts
+    /// it works with.
     pub fn every<F, R>(&self, job: &'static str, period: Duration, round: F)
     where
-        F: Fn(AppState) -> R + Send + Sync + 'static,
+        F: Fn() -> R + Send + Sync + 'static,
         R: std::future::Future<Output = ()> + Send,
     {
-        let app = self.clone();
+        let (store, replica) = (self.0.store.clone(), self.0.replica.clone());
         let ttl_ms = i64::try_from(period.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
         let round = Arc::new(round);
-        timer::repeat(period, self.shutdown.clone(), move || {
-            let (app, round) = (app.clone(), round.clone());
+        timer::repeat(period, self.shutdown(), move || {
+            let (store, replica, round) = (store.clone(), replica.clone(), round.clone());
             async move {
-                match app.store.lease(job, &app.replica, ttl_ms).await {
-                    Ok(true) => round(app).await,
+                match store.lease(job, &replica, ttl_ms).await {
+                    Ok(true) => round().await,
                     Ok(false) => {}
                     Err(e) => tracing::warn!(job, error = %e, "could not take the job's lease"),
                 }
             }
         });
+    }
+
+    /// One of the parts handlers take, for work outside a request: the jobs, the subcommands, tests.
+    pub fn part<P: FromRef<AppState>>(&self) -> P {
+        P::from_ref(self)
+    }
+
+    /// Flips to `true` when the server starts shutting down: what runs beside the requests ends on it.
+    pub fn shutdown(&self) -> watch::Receiver<bool> {
+        self.0.live.shutdown.clone()
+    }
+
+    /// The console's address as its links start (`public_url`, without the trailing slash).
+    pub fn public_url(&self) -> &str {
+        &self.0.public_url
     }
 }
 
@@ -269,27 +270,78 @@ fn base(url: &Url) -> String {
     url.as_str().trim_end_matches('/').to_string()
 }
 
-// Handlers take the parts of the state they use (docs/ARCHITECTURE.md, "The console API").
+// The parts (docs/ARCHITECTURE.md, the layering at its start). Each is an `Arc` or a few words:
+// they are taken per request, and the receiver takes its own on every callback.
+
+/// What a live-feed stream follows besides the store (routes/events.rs).
+#[derive(Clone)]
+pub struct Live {
+    /// The committed events, as they are published.
+    pub feed: Feed,
+    /// Ticks every `heartbeat_secs`: one clock that every open stream subscribes to.
+    pub heartbeat: watch::Sender<u64>,
+    /// `feed.heartbeat_secs`.
+    pub heartbeat_secs: u64,
+    /// Flips to `true` when the server starts shutting down; open streams end on it.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Where the store's files are, and the free space readiness asks of it there
+/// (`limits.min_free_disk_mb`; 0: not watched).
+#[derive(Clone)]
+pub struct Disk {
+    pub dir: Arc<Path>,
+    pub min_free_mb: u64,
+}
+
+/// The host names requests may name (`allowed_hosts`, and `public_url`'s).
+#[derive(Clone)]
+pub struct AllowedHosts(pub Arc<[String]>);
+
+/// Sent on every response: CSP, HSTS under HTTPS, and the rest.
+#[derive(Clone)]
+pub struct SecurityHeaders(pub Arc<[(HeaderName, HeaderValue)]>);
+
+/// An access line per request (`log_requests`), or only the failures.
+#[derive(Clone, Copy)]
+pub struct LogRequests(pub bool);
+
+/// The whole-request limit of the console's own API (`limits.request_timeout_secs`).
+#[derive(Clone, Copy)]
+pub struct RequestTimeout(pub Duration);
+
+/// Callbacks have a listener of their own (`callback_listen`): the main one refuses them.
+#[derive(Clone, Copy)]
+pub struct CallbacksElsewhere(pub bool);
+
+/// The largest callback body taken (`limits.callback_body_bytes`); a larger one gets 413.
+#[derive(Clone, Copy)]
+pub struct CallbackBodyLimit(pub usize);
 
 macro_rules! parts {
-    ($($field:ident: $part:ty),*) => {$(
+    ($($part:ty: |$app:ident| $make:expr),* $(,)?) => {$(
         impl FromRef<AppState> for $part {
             fn from_ref(app: &AppState) -> $part {
-                app.$field.clone()
+                let $app = &app.0;
+                $make
             }
         }
     )*};
 }
 parts!(
-    store: Arc<dyn Store>,
-    clients: Arc<Clients>,
-    audit: Arc<AuditLog>,
-    auth: Arc<Auth>,
-    metrics: Arc<Metrics>
+    Arc<dyn Store>: |app| app.store.clone(),
+    Arc<Clients>: |app| app.clients.clone(),
+    Arc<AuditLog>: |app| app.audit.clone(),
+    Arc<Auth>: |app| app.auth.clone(),
+    Arc<Metrics>: |app| app.metrics.clone(),
+    Arc<Web>: |app| app.web.clone(),
+    Live: |app| app.live.clone(),
+    Disk: |app| app.disk.clone(),
+    AllowedHosts: |app| app.allowed_hosts.clone(),
+    SecurityHeaders: |app| app.security_headers.clone(),
+    LogRequests: |app| app.log_requests,
+    RequestTimeout: |app| RequestTimeout(Duration::from_secs(app.limits.request_timeout_secs)),
+    CallbacksElsewhere: |app| app.callbacks_elsewhere,
+    ApiBodyLimit: |app| ApiBodyLimit(app.limits.api_body_bytes),
+    CallbackBodyLimit: |app| CallbackBodyLimit(app.limits.callback_body_bytes),
 );
-
-impl FromRef<AppState> for ApiBodyLimit {
-    fn from_ref(app: &AppState) -> ApiBodyLimit {
-        ApiBodyLimit(app.limits.api_body_bytes)
-    }
-}

@@ -12,7 +12,7 @@ use crate::overdue;
 use crate::retention;
 use crate::server::tls::{TlsFiles, reload_on_hangup};
 use crate::server::{ConnectionLimits, bind, serve as serve_router, shutdown_on_signal};
-use crate::state::AppState;
+use crate::state::{AppState, Clients};
 use crate::store::{AccountError, Store};
 use crate::web::Web;
 use hermod_shared::console::Role;
@@ -20,6 +20,7 @@ use hermod_simulator::{self as simulator, SimConfig, Simulator};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing_subscriber::filter::Targets;
@@ -170,14 +171,15 @@ async fn run_console(
         None => None,
     };
     let state = AppState::new(&config, data_dir, shutdown.clone()).await?;
-    bootstrap_admin(state.store.as_ref(), cost(&config), admin_fallback).await?;
-    follow_up::start(state.clone());
-    overdue::start(state.clone(), &config.overdue)?;
-    retention::start(state.clone());
+    let store: Arc<dyn Store> = state.part();
+    bootstrap_admin(store.as_ref(), cost(&config), admin_fallback).await?;
+    follow_up::start(&state, &config.follow_up);
+    overdue::start(&state, &config.overdue)?;
+    retention::start(&state, &config.retention);
     tracing::info!(
-        public_url = %state.public_url,
+        public_url = %state.public_url(),
         data = %data_dir.display(),
-        clients = state.clients.all().count(),
+        clients = state.part::<Arc<Clients>>().all().count(),
         "console ready"
     );
     let side_listeners = [
@@ -197,7 +199,6 @@ async fn run_console(
             ))
         })
         .collect();
-    let store = state.store.clone();
     serve_router(
         listener,
         tls,

@@ -10,13 +10,15 @@
 //! out as the bytes the writer framed once for everyone; heartbeats come from one shared clock.
 
 use super::EventStream;
-use crate::auth::{Caller, Principal, StreamSlot};
+use crate::auth::{Auth, Caller, Principal, StreamSlot};
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiQuery, Code};
 use crate::feed::Published;
-use crate::metrics::Closed;
-use crate::state::AppState;
+use crate::metrics::{Closed, Metrics};
+use crate::state::Live;
+use crate::store::Store;
 use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::IntoResponse;
 use futures_util::stream;
@@ -41,22 +43,24 @@ pub struct EventsQuery {
 }
 
 pub async fn stream(
-    axum::extract::State(app): axum::extract::State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(auth): State<Arc<Auth>>,
+    State(metrics): State<Arc<Metrics>>,
+    State(live): State<Live>,
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<EventStream, ApiError> {
-    let Some(slot) = app
-        .auth
+    let Some(slot) = auth
         .streams
-        .acquire(caller.stream_key(), app.auth.max_streams)
+        .acquire(caller.stream_key(), auth.max_streams)
         .await?
     else {
         return Err(ApiError::new(
             Code::TooManyStreams,
             format!(
                 "at most {} live-feed streams per session; close another tab",
-                app.auth.max_streams
+                auth.max_streams
             ),
         ));
     };
@@ -66,18 +70,24 @@ pub async fn stream(
         .map(|s| s.trim().to_string());
     let after = super::int("after", &last_event_id.or(q.after))?;
     // Subscribed before the replay is read, so nothing committed in between is missed.
-    let live = app.feed.subscribe();
-    let last = after.unwrap_or_else(|| app.store.current_seq());
-    app.metrics.streams_open.inc();
+    let events = live.feed.subscribe();
+    let last = after.unwrap_or_else(|| store.current_seq());
+    metrics.streams_open.inc();
     let feed = Feed {
-        shutdown: app.shutdown.clone(),
-        access: app.store.access_changes(),
-        beat: app.heartbeat.subscribe(),
+        shutdown: live.shutdown,
+        access: store.access_changes(),
+        beat: live.heartbeat.subscribe(),
+        every_secs: live.heartbeat_secs.max(1),
         principal: caller.principal,
-        live,
+        live: events,
         last,
         replay: Some(VecDeque::new()),
-        open: Open { app, _slot: slot },
+        store,
+        auth,
+        open: Open {
+            metrics,
+            _slot: slot,
+        },
     };
     let mut response = Body::from_stream(stream::unfold(feed, Feed::next)).into_response();
     let h = response.headers_mut();
@@ -92,13 +102,13 @@ pub async fn stream(
 
 /// Holds a stream's place (per session, and in the open-streams gauge) until it ends.
 struct Open {
-    app: AppState,
+    metrics: Arc<Metrics>,
     _slot: StreamSlot,
 }
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.app.metrics.streams_open.dec();
+        self.metrics.streams_open.dec();
     }
 }
 
@@ -107,29 +117,30 @@ struct Feed {
     shutdown: watch::Receiver<bool>,
     access: watch::Receiver<u64>,
     beat: watch::Receiver<u64>,
+    /// How often heartbeats come, as each says (`feed.heartbeat_secs`).
+    every_secs: u64,
     principal: Principal,
     live: broadcast::Receiver<Arc<Published>>,
     /// The sequence of the last event sent (or asked to start after).
     last: i64,
     /// While replaying: stored events read and not yet sent. `None` once live.
     replay: Option<VecDeque<Published>>,
+    store: Arc<dyn Store>,
+    /// Whether the session or token is still valid, at every heartbeat and access change.
+    auth: Arc<Auth>,
     open: Open,
 }
 
 type Item = Result<Bytes, Infallible>;
 
 impl Feed {
-    fn app(&self) -> &AppState {
-        &self.open.app
-    }
-
     /// The next bytes to send, or `None` to end the stream: the subscriber fell behind, its session
     /// or token ended, or the server is shutting down.
     async fn next(mut self) -> Option<(Item, Feed)> {
         match self.step().await {
             Ok(bytes) => Some((Ok(bytes), self)),
             Err(reason) => {
-                self.app().metrics.stream_closed(reason);
+                self.open.metrics.stream_closed(reason);
                 None
             }
         }
@@ -148,11 +159,10 @@ impl Feed {
             // Read only when there is something to read: a subscriber that starts at the newest
             // event (the usual case) never touches the store. Nothing newer can have been missed:
             // the sequence moves before its events are published, and the subscription came first.
-            let page = if self.last >= self.app().store.current_seq() {
+            let page = if self.last >= self.store.current_seq() {
                 Ok(Vec::new())
             } else {
-                self.app()
-                    .store
+                self.store
                     .feed_after(self.last, REPLAY_EVENTS, REPLAY_BYTES)
                     .await
             };
@@ -189,12 +199,12 @@ impl Feed {
                     Err(_) => return Err(Closed::Lagged),
                 },
                 Ok(()) = self.access.changed() => {
-                    if !crate::auth::still_valid(self.app().store.as_ref(), &self.app().auth, &self.principal).await {
+                    if !crate::auth::still_valid(self.store.as_ref(), &self.auth, &self.principal).await {
                         return Err(Closed::Access);
                     }
                 }
                 Ok(()) = self.beat.changed() => {
-                    if !crate::auth::still_valid(self.app().store.as_ref(), &self.app().auth, &self.principal).await {
+                    if !crate::auth::still_valid(self.store.as_ref(), &self.auth, &self.principal).await {
                         return Err(Closed::Access);
                     }
                     let beat = self.heartbeat();
@@ -210,7 +220,7 @@ impl Feed {
         let beat = Heartbeat {
             server_time: rfc3339(now_ms()),
             seq: self.last,
-            every_secs: self.app().feed_config.heartbeat_secs.max(1),
+            every_secs: self.every_secs,
         };
         let data = serde_json::to_string(&beat).unwrap_or_default();
         Bytes::from(format!("event: heartbeat\ndata: {data}\nretry: 2000\n\n"))

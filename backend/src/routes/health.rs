@@ -4,7 +4,8 @@
 use super::OpenMetrics;
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::state::Disk;
+use crate::store::Store;
 use axum::extract::State;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,9 +21,12 @@ pub async fn live() -> &'static str {
 
 /// Ready when the store answers a read and a write and the data directory has room to write in;
 /// otherwise 503 `not_ready` naming what is wrong, so whoever reads the probe's answer knows.
-pub async fn ready(State(app): State<AppState>) -> Result<&'static str, ApiError> {
+pub async fn ready(
+    State(store): State<Arc<dyn Store>>,
+    State(disk): State<Disk>,
+) -> Result<&'static str, ApiError> {
     let not_ready = |why: String| ApiError::new(Code::NotReady, format!("not ready: {why}"));
-    match tokio::time::timeout(PING_WAIT, app.store.ping()).await {
+    match tokio::time::timeout(PING_WAIT, store.ping()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(not_ready(format!("store: {e}"))),
         Err(_) => {
@@ -32,20 +36,20 @@ pub async fn ready(State(app): State<AppState>) -> Result<&'static str, ApiError
             )));
         }
     }
-    let least = app.limits.min_free_disk_mb;
+    let least = disk.min_free_mb;
     if least > 0 {
-        match free_disk_mb(&app.data_dir) {
+        match free_disk_mb(&disk.dir) {
             Ok(free) if free < least => {
                 return Err(not_ready(format!(
                     "disk: {free} MiB free in {}, under limits.min_free_disk_mb ({least} MiB)",
-                    app.data_dir.display()
+                    disk.dir.display()
                 )));
             }
             Ok(_) => {}
             Err(e) => {
                 return Err(not_ready(format!(
                     "disk: cannot read the free space of {}: {e}",
-                    app.data_dir.display()
+                    disk.dir.display()
                 )));
             }
         }

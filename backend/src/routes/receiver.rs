@@ -2,14 +2,15 @@
 //! the API client's Basic credential. A callback is answered 2xx only after it is committed; a
 //! repeat is acknowledged and not stored twice; an unknown type is stored like any other.
 
-use crate::audit::Event;
+use crate::audit::{AuditLog, Event};
 use crate::auth::RequestMeta;
 use crate::clock::now_ms;
 use crate::error::{ApiError, Code, discard_body, read_body};
-use crate::state::{AppState, Client};
-use crate::store::{CallbackSaved, NewCallback};
+use crate::metrics::Metrics;
+use crate::state::{AppState, CallbackBodyLimit, Client, Clients};
+use crate::store::{CallbackSaved, NewCallback, Store};
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRef, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -17,25 +18,48 @@ use hermod_shared::console::MISROUTED;
 use hermod_shared::hermod::Correlation;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use std::time::Instant;
 use subtle::ConstantTimeEq;
 
+/// What the receiver works with, taken on every callback: a few `Arc`s and a number.
+#[derive(Clone)]
+pub struct Receiver {
+    store: Arc<dyn Store>,
+    clients: Arc<Clients>,
+    audit: Arc<AuditLog>,
+    metrics: Arc<Metrics>,
+    body_limit: usize,
+}
+
+impl FromRef<AppState> for Receiver {
+    fn from_ref(app: &AppState) -> Receiver {
+        Receiver {
+            store: app.part(),
+            clients: app.part(),
+            audit: app.part(),
+            metrics: app.part(),
+            body_limit: app.part::<CallbackBodyLimit>().0,
+        }
+    }
+}
+
 /// `/rest/…`: the client is the one whose credential matches.
 pub async fn by_credential(
-    State(app): State<AppState>,
+    State(receiver): State<Receiver>,
     Path(rest): Path<String>,
     req: Request,
 ) -> Response {
-    receive(app, None, kind_of(&rest), req).await
+    receive(receiver, None, kind_of(&rest), req).await
 }
 
 /// `/clients/{client}/…`: the client is named by the path.
 pub async fn by_path(
-    State(app): State<AppState>,
+    State(receiver): State<Receiver>,
     Path((client, rest)): Path<(String, String)>,
     req: Request,
 ) -> Response {
-    receive(app, Some(client), kind_of(&rest), req).await
+    receive(receiver, Some(client), kind_of(&rest), req).await
 }
 
 /// The callback's type, from a path that ends in `callback/<type>` (in any case); `None` for any
@@ -60,17 +84,17 @@ enum Verdict<'a> {
 }
 
 async fn receive(
-    app: AppState,
+    receiver: Receiver,
     path_client: Option<String>,
     mut kind: Option<String>,
     req: Request,
 ) -> Response {
     let arrived = Instant::now();
     let verdict = match &path_client {
-        Some(id) => match app.clients.client(id) {
+        Some(id) => match receiver.clients.client(id) {
             Some(client) => check_client(client, req.headers()),
             // A client the path does not know, but a credential that names one: kept, misrouted.
-            None => match find_client(&app, req.headers()) {
+            None => match find_client(&receiver.clients, req.headers()) {
                 found @ Verdict::Basic(_) => {
                     kind = None;
                     found
@@ -78,7 +102,7 @@ async fn receive(
                 _ => return ApiError::not_found("API client").into_response(),
             },
         },
-        None => find_client(&app, req.headers()),
+        None => find_client(&receiver.clients, req.headers()),
     };
     let (client, auth) = match verdict {
         Verdict::Basic(c) => (
@@ -94,9 +118,10 @@ async fn receive(
             let path = req.uri().path().to_string();
             let source = meta.as_ref().map(|m| m.source.clone()).unwrap_or_default();
             tracing::warn!(security = true, %path, %source, reason, "callback rejected");
-            app.metrics.callbacks_rejected.inc();
+            receiver.metrics.callbacks_rejected.inc();
             if let Some(meta) = &meta {
-                app.audit
+                receiver
+                    .audit
                     .record(
                         meta,
                         None,
@@ -119,7 +144,7 @@ async fn receive(
         }
     };
     if let Some(Err(wait)) = client.callback_rate.as_ref().map(|b| b.take()) {
-        app.metrics.callbacks_limited.inc();
+        receiver.metrics.callbacks_limited.inc();
         discard_body(req).await;
         let secs = wait.as_secs_f64().ceil() as u64;
         return ApiError::new(
@@ -138,18 +163,18 @@ async fn receive(
     let path: String = req.uri().path().chars().take(MAX_PATH).collect();
     let kind = kind.unwrap_or_else(|| {
         tracing::warn!(%path, client = %client_id, "a callback came to a path not ending in /callback/<type>; kept as misrouted");
-        app.metrics.callbacks_misrouted.inc();
+        receiver.metrics.callbacks_misrouted.inc();
         MISROUTED.to_string()
     });
-    let body = match read_body(req, app.limits.callback_body_bytes).await {
+    let body = match read_body(req, receiver.body_limit).await {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
     let text = String::from_utf8_lossy(&body).into_owned();
     let found = serde_json::from_str(&text)
-        .map(|v| Correlation::of(&v, &app.clients.envelope))
+        .map(|v| Correlation::of(&v, &receiver.clients.envelope))
         .unwrap_or_default();
-    let saved = app
+    let saved = receiver
         .store
         .insert_callback(NewCallback {
             received_at: now_ms(),
@@ -166,17 +191,18 @@ async fn receive(
         })
         .await;
     if saved.is_ok() {
-        app.metrics
+        receiver
+            .metrics
             .callback_ingest
             .observe(arrived.elapsed().as_secs_f64());
     }
     match saved {
         Ok(CallbackSaved::Stored(id)) => {
-            app.metrics.callbacks_stored.inc();
+            receiver.metrics.callbacks_stored.inc();
             Json(json!({"status": "stored", "id": id})).into_response()
         }
         Ok(CallbackSaved::Duplicate(id)) => {
-            app.metrics.callbacks_duplicate.inc();
+            receiver.metrics.callbacks_duplicate.inc();
             Json(json!({"status": "duplicate", "id": id})).into_response()
         }
         Err(e) => ApiError::store(e).into_response(),
@@ -215,13 +241,13 @@ fn check_client<'a>(client: &'a Client, headers: &HeaderMap) -> Verdict<'a> {
     }
 }
 
-fn find_client<'a>(app: &'a AppState, headers: &HeaderMap) -> Verdict<'a> {
+fn find_client<'a>(clients: &'a Clients, headers: &HeaderMap) -> Verdict<'a> {
     let Some(given) = basic_credential(headers) else {
         return Verdict::Denied("no Basic credential");
     };
     // Every client is compared, so the time taken does not tell which one nearly matched.
     let mut found = None;
-    for client in app.clients.all() {
+    for client in clients.all() {
         if same_credential(&given, client) {
             found = Some(client);
         }

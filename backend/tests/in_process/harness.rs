@@ -12,11 +12,13 @@ use hermod_console::auth::password::{self, Cost};
 use hermod_console::config::{Config, Secret};
 use hermod_console::server::PeerAddr;
 use hermod_console::state::AppState;
+use hermod_console::store::Store;
 use hermod_shared::console::{MintedToken, Problem, Role, SessionInfo};
 use hermod_simulator::{SimConfig, Simulator};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -75,7 +77,7 @@ impl Drop for TempDir {
 }
 
 pub struct TestApp {
-    pub state: AppState,
+    store: Arc<dyn Store>,
     router: Router,
     users: AtomicU32,
     _shutdown: watch::Sender<bool>,
@@ -327,8 +329,8 @@ callback_password = "{CALLBACK_PASSWORD}"
             .await
             .expect("the app's state");
         TestApp {
-            router: app(state.clone()),
-            state,
+            store: state.part(),
+            router: app(state),
             users: AtomicU32::new(0),
             _shutdown: shutdown,
             _dir: dir,
@@ -362,6 +364,12 @@ callback_password = "{CALLBACK_PASSWORD}"
         .await
     }
 
+    /// The console's store, for what a test does beside the requests (making users, stopping
+    /// the writer).
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
     /// A new user of `role`, logged in.
     pub async fn session(&self, role: Role) -> Credential {
         let name = self.user(role).await;
@@ -376,8 +384,7 @@ callback_password = "{CALLBACK_PASSWORD}"
             passes: 1,
         };
         let hash = password::hash(PASSWORD.into(), cost).await.expect("a hash");
-        self.state
-            .store
+        self.store
             .create_user(name.clone(), hash, role)
             .await
             .expect("a user");

@@ -28,7 +28,7 @@ async fn ready_by_default_and_not_ready_when_the_disk_is_short_naming_why() {
 async fn not_ready_once_the_stores_writer_is_stopped() {
     let app = TestApp::start().await;
     readyz(&app).await.expect(200);
-    app.state.store.close().await.expect("the store closes");
+    app.store().close().await.expect("the store closes");
     let answer = readyz(&app).await;
     let p = answer.expect_problem(503, Some("not_ready"), None);
     assert!(p.detail.contains("writer is stopped"), "{}", p.detail);

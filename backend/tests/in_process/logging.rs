@@ -135,7 +135,7 @@ async fn with_log_requests_off_only_failures_are_logged() {
     app.send(bare(Method::GET, "/readyz").body(Body::empty()).unwrap())
         .await
         .expect(200);
-    app.state.store.close().await.expect("the store closes");
+    app.store().close().await.expect("the store closes");
     app.send(bare(Method::GET, "/readyz").body(Body::empty()).unwrap())
         .await
         .expect(503);
