@@ -8,11 +8,10 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn hermod_refusing_or_unreachable_is_502_with_the_kept_record() {
-    let closed = free_port();
     let c = Console::demo()
         .env(
             "HERMOD_CONSOLE__CLIENTS__DOWN__COMMAND_URL",
-            format!("http://127.0.0.1:{closed}/hermod/rest/command"),
+            CLOSED_COMMAND_URL,
         )
         .env(
             "HERMOD_CONSOLE__CLIENTS__DOWN__KEY",

@@ -280,12 +280,11 @@ async fn config_check_reads_everything_serve_would_and_shows_no_secret() {
 
 #[tokio::test]
 async fn a_client_check_tells_reachable_from_key_refused_from_unreachable() {
-    let closed = free_port();
     let c = Console::demo()
         .env("HERMOD_CONSOLE__CLIENTS__DA__KEY", "not the key Hermod has")
         .env(
             "HERMOD_CONSOLE__CLIENTS__DOWN__COMMAND_URL",
-            format!("http://127.0.0.1:{closed}/hermod/rest/command"),
+            CLOSED_COMMAND_URL,
         )
         .env("HERMOD_CONSOLE__CLIENTS__DOWN__KEY", "k")
         .start()

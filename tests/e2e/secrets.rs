@@ -26,13 +26,12 @@ fn find(haystack: &str, needle: &str) -> Option<String> {
 
 #[tokio::test]
 async fn no_secret_appears_in_answers_pages_the_feed_the_log_the_audit_log_or_the_store() {
-    let closed = free_port();
     let down_key = unique("SeCrEtDownKey");
     let c = Console::demo()
         .env("RUST_LOG", "debug")
         .env(
             "HERMOD_CONSOLE__CLIENTS__DOWN__COMMAND_URL",
-            format!("http://127.0.0.1:{closed}/hermod/rest/command"),
+            CLOSED_COMMAND_URL,
         )
         .env("HERMOD_CONSOLE__CLIENTS__DOWN__KEY", down_key.clone())
         .env("HERMOD_CONSOLE__CLIENTS__IDM__REQUEST_TIMEOUT_SECS", "1")

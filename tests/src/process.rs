@@ -55,6 +55,11 @@ impl Drop for TempDir {
     }
 }
 
+/// A command URL nothing answers. Port 1 is privileged, and the tests bind only ports the system
+/// hands out, so it stays closed; a port found free instead could be taken by a console or simulator
+/// of a test running beside this one (`make test` runs four at a time).
+pub const CLOSED_COMMAND_URL: &str = "http://127.0.0.1:1/hermod/rest/command";
+
 /// A free port on 127.0.0.1 right now (bound, read, released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
