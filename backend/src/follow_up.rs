@@ -7,7 +7,7 @@
 use crate::audit::AuditLog;
 use crate::config::FollowUpConfig;
 use crate::routes::commands::{Asker, poll_command};
-use crate::state::{AppState, Clients};
+use crate::state::{AppState, Clients, Round};
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,21 +30,18 @@ pub fn start(app: &AppState, config: &FollowUpConfig) {
     if config.after_expiry_secs == 0 {
         return;
     }
-    let job = Arc::new(FollowUp {
+    let job = FollowUp {
         store: app.part(),
         clients: app.part(),
         audit: app.part(),
         after_ms: (config.after_expiry_secs as i64).saturating_mul(1000),
         max_polls: config.max_polls,
-    });
+    };
     let period = Duration::from_secs(config.every_secs);
-    app.every("follow_up", period, move || {
-        let job = job.clone();
-        async move { job.round().await }
-    });
+    app.every("follow_up", period, job);
 }
 
-impl FollowUp {
+impl Round for FollowUp {
     async fn round(&self) {
         let clients: Vec<String> = self
             .clients

@@ -11,7 +11,7 @@
 use crate::config::{ConfigError, OverdueConfig};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
-use crate::state::AppState;
+use crate::state::{AppState, Round};
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,22 +38,19 @@ pub fn start(app: &AppState, config: &OverdueConfig) -> Result<(), ConfigError> 
         Some(url) => Some(Notifier::start(url, config, app.part(), app.shutdown())?),
         None => None,
     };
-    let job = Arc::new(Overdue {
+    let job = Overdue {
         store: app.part(),
         metrics: app.part(),
         after_ms: (config.after_expiry_secs as i64).saturating_mul(1000),
         notifier,
         public_url: app.public_url().to_string(),
-    });
+    };
     let period = Duration::from_secs(config.every_secs);
-    app.every("overdue", period, move || {
-        let job = job.clone();
-        async move { job.round().await }
-    });
+    app.every("overdue", period, job);
     Ok(())
 }
 
-impl Overdue {
+impl Round for Overdue {
     async fn round(&self) {
         loop {
             let marked = match self.store.mark_overdue(self.after_ms, PER_WRITE).await {

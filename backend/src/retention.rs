@@ -6,7 +6,7 @@
 use crate::clock::{now_ms, rfc3339};
 use crate::config::RetentionConfig;
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::state::{AppState, Round};
 use crate::store::{Cutoffs, Pruned, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,19 +23,16 @@ pub fn start(app: &AppState, config: &RetentionConfig) {
     if config.cutoffs(now_ms()) == Cutoffs::default() {
         return;
     }
-    let job = Arc::new(Retention {
+    let job = Retention {
         store: app.part(),
         metrics: app.part(),
         config: config.clone(),
-    });
+    };
     let period = Duration::from_secs(config.every_secs);
-    app.every("retention", period, move || {
-        let job = job.clone();
-        async move { job.round().await }
-    });
+    app.every("retention", period, job);
 }
 
-impl Retention {
+impl Round for Retention {
     async fn round(&self) {
         let cutoffs = self.config.cutoffs(now_ms());
         let mut pruned = Pruned::default();

@@ -229,11 +229,7 @@ impl AppState {
     /// a database, only on the one holding `job`'s lease ([`Store::lease`]), which it keeps by
     /// running; another takes the job when it has not for three periods. `round` holds the parts
     /// it works with.
-    pub fn every<F, R>(&self, job: &'static str, period: Duration, round: F)
-    where
-        F: Fn() -> R + Send + Sync + 'static,
-        R: std::future::Future<Output = ()> + Send,
-    {
+    pub fn every(&self, job: &'static str, period: Duration, round: impl Round) {
         let (store, replica) = (self.0.store.clone(), self.0.replica.clone());
         let ttl_ms = i64::try_from(period.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
         let round = Arc::new(round);
@@ -241,7 +237,7 @@ impl AppState {
             let (store, replica, round) = (store.clone(), replica.clone(), round.clone());
             async move {
                 match store.lease(job, &replica, ttl_ms).await {
-                    Ok(true) => round().await,
+                    Ok(true) => round.round().await,
                     Ok(false) => {}
                     Err(e) => tracing::warn!(job, error = %e, "could not take the job's lease"),
                 }
@@ -263,6 +259,11 @@ impl AppState {
     pub fn public_url(&self) -> &str {
         &self.0.public_url
     }
+}
+
+/// A background job's round ([`AppState::every`]): the job holds the parts it works with.
+pub trait Round: Send + Sync + 'static {
+    fn round(&self) -> impl std::future::Future<Output = ()> + Send;
 }
 
 /// A URL as the start of others: without its trailing slash.
