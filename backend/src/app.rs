@@ -249,11 +249,8 @@ fn callback_routes(state: &AppState) -> Router<AppState> {
         .route("/rest/{*rest}", post(routes::receiver::by_credential))
         .route("/clients/{client}/{*rest}", post(routes::receiver::by_path))
         .route("/healthz", get(routes::health::live))
+        // No guard: a callback's credential is Hermod's, checked by the receiver itself.
         .layer(middleware::from_fn_with_state(timeout, time_limit))
-        .layer(middleware::from_fn_with_state(
-            gate(state, RouteRoles::default()),
-            auth::guard,
-        ))
 }
 
 /// What a separate callback listener (`callback_listen`) serves: the receiver and nothing else, so the

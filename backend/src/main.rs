@@ -182,20 +182,16 @@ enum UserAction {
 /// mimalloc rather than glibc's allocator: measured with `make bench`, ingest takes 13–15 % more
 /// callbacks a second at about 15 % less CPU each; glibc's cost was mostly its locks and the frees
 /// of memory that another thread allocated, as every request hands its data to the writer's thread.
+/// Its purge delay stays at the default (freed memory goes back to the system 10 ms after it was
+/// freed, at the thread's next allocation): at 0, every page emptied during ingest was returned and
+/// faulted in again, a tenth of the console's CPU (`make bench`: 25,000 against 27,500 callbacks/s).
+/// What a burst of work leaves behind without later activity is given back where it was done
+/// (auth/password.rs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in the `mi_option_t` of the mimalloc that libmimalloc-sys 0.1.49 builds
-/// (its bindings leave this option out; the crate's version is pinned in Cargo.toml).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 #[tokio::main]
 async fn main() {
-    // Freed memory goes back to the system at once, not after 10 ms of later activity: the process's
-    // size follows what it holds, even when it then sits idle (as after hashing a password).
-    // SAFETY: mi_option_set stores one value in the allocator's option table; nothing else of ours
-    // reads or writes that option.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     hermod_console::install_crypto();
     let command = Cli::parse().command;
     // `serve` and `demo` start logging once their configuration says in which format (log_format).

@@ -235,6 +235,24 @@ pub struct Gate {
     pub roles: RouteRoles,
 }
 
+/// Where a request came from and its id, as the audit log records them.
+pub fn request_meta(req: &Request, auth: &Auth) -> RequestMeta {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<PeerAddr>>()
+        .map(|c| c.0.0);
+    RequestMeta {
+        source: source::source(peer, req.headers(), &auth.trusted),
+        // Set by the request-id layers (request_id.rs) outside the routes.
+        request_id: req
+            .extensions()
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or("-")
+            .to_string(),
+    }
+}
+
 /// The middleware every `/api` route runs behind.
 pub async fn guard(
     State(gate): State<Gate>,
@@ -247,20 +265,7 @@ pub async fn guard(
         audit,
         roles,
     } = &gate;
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<PeerAddr>>()
-        .map(|c| c.0.0);
-    let meta = RequestMeta {
-        source: source::source(peer, req.headers(), &auth.trusted),
-        // Set by the request-id layers (request_id.rs) outside this one.
-        request_id: req
-            .extensions()
-            .get::<RequestId>()
-            .and_then(|id| id.header_value().to_str().ok())
-            .unwrap_or("-")
-            .to_string(),
-    };
+    let meta = request_meta(&req, auth);
     req.extensions_mut().insert(meta);
     let matched = req
         .extensions()

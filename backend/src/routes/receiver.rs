@@ -3,7 +3,7 @@
 //! repeat is acknowledged and not stored twice; an unknown type is stored like any other.
 
 use crate::audit::{AuditLog, Event};
-use crate::auth::RequestMeta;
+use crate::auth::{self, Auth};
 use crate::clock::now_ms;
 use crate::error::{ApiError, Code, discard_body, read_body};
 use crate::metrics::Metrics;
@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use hermod_shared::console::MISROUTED;
 use hermod_shared::hermod::Correlation;
+use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct Receiver {
     store: Arc<dyn Store>,
     clients: Arc<Clients>,
     audit: Arc<AuditLog>,
+    /// Which proxies' forwarded addresses to believe, for a refusal's audit line.
+    auth: Arc<Auth>,
     metrics: Arc<Metrics>,
     body_limit: usize,
 }
@@ -38,6 +41,7 @@ impl FromRef<AppState> for Receiver {
             store: app.part(),
             clients: app.part(),
             audit: app.part(),
+            auth: app.part(),
             metrics: app.part(),
             body_limit: app.part::<CallbackBodyLimit>().0,
         }
@@ -114,24 +118,22 @@ async fn receive(
         ),
         Verdict::Unauthenticated(c) => (c, "none (client has no callback credential)".to_string()),
         Verdict::Denied(reason) => {
-            let meta = req.extensions().get::<RequestMeta>().cloned();
+            let meta = auth::request_meta(&req, &receiver.auth);
             let path = req.uri().path().to_string();
-            let source = meta.as_ref().map(|m| m.source.clone()).unwrap_or_default();
+            let source = &meta.source;
             tracing::warn!(security = true, %path, %source, reason, "callback rejected");
             receiver.metrics.callbacks_rejected.inc();
-            if let Some(meta) = &meta {
-                receiver
-                    .audit
-                    .record(
-                        meta,
-                        None,
-                        Event::ok("callback_rejected", path)
-                            .outcome("denied")
-                            .detail(json!({"reason": reason, "client": path_client}))
-                            .by("hermod"),
-                    )
-                    .await;
-            }
+            receiver
+                .audit
+                .record(
+                    &meta,
+                    None,
+                    Event::ok("callback_rejected", path)
+                        .outcome("denied")
+                        .detail(json!({"reason": reason, "client": path_client}))
+                        .by("hermod"),
+                )
+                .await;
             discard_body(req).await;
             return (
                 StatusCode::UNAUTHORIZED,
@@ -199,14 +201,29 @@ async fn receive(
     match saved {
         Ok(CallbackSaved::Stored(id)) => {
             receiver.metrics.callbacks_stored.inc();
-            Json(json!({"status": "stored", "id": id})).into_response()
+            Json(Ack {
+                status: "stored",
+                id,
+            })
+            .into_response()
         }
         Ok(CallbackSaved::Duplicate(id)) => {
             receiver.metrics.callbacks_duplicate.inc();
-            Json(json!({"status": "duplicate", "id": id})).into_response()
+            Json(Ack {
+                status: "duplicate",
+                id,
+            })
+            .into_response()
         }
         Err(e) => ApiError::store(e).into_response(),
     }
+}
+
+/// A callback's answer: `stored` or `duplicate`, and its record's id.
+#[derive(Serialize)]
+struct Ack {
+    status: &'static str,
+    id: i64,
 }
 
 fn basic_credential(headers: &HeaderMap) -> Option<Vec<u8>> {
