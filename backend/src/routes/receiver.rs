@@ -172,7 +172,12 @@ async fn receive(
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let text = String::from_utf8_lossy(&body).into_owned();
+    // Checked first as it nearly always is, valid: that check reads ASCII a word at a time, the
+    // lossy conversion a byte at a time.
+    let text = match std::str::from_utf8(&body) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(&body).into_owned(),
+    };
     let found = serde_json::from_str(&text)
         .map(|v| Correlation::of(&v, &receiver.clients.envelope))
         .unwrap_or_default();

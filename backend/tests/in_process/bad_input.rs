@@ -211,6 +211,32 @@ async fn bodies_over_the_limit_get_413() {
     app.assert_healthy().await;
 }
 
+/// A body that is not UTF-8 is kept, its bad bytes as U+FFFD: the receiver loses no callback over
+/// its encoding, whether it is JSON or not.
+#[tokio::test]
+async fn a_callback_body_that_is_not_utf8_is_stored_with_its_bad_bytes_replaced() {
+    let app = TestApp::start().await;
+    let admin = app.session(Role::Admin).await;
+    let body = b"{\"commandId\":\"99\",\"text\":\"caf\xe9 \xff\"}".to_vec();
+    let stored: Value = app.sign_callback(body).await.expect(200).parse();
+    assert_eq!(stored["status"], "stored", "{stored}");
+    let callback: CallbackRecord = app
+        .call(
+            Method::GET,
+            &format!("/api/callbacks/{}", stored["id"]),
+            &admin,
+            None,
+        )
+        .await
+        .expect(200)
+        .parse();
+    assert_eq!(
+        callback.body,
+        "{\"commandId\":\"99\",\"text\":\"caf\u{fffd} \u{fffd}\"}"
+    );
+    assert_eq!(callback.command_id.as_deref(), Some("99"));
+}
+
 #[tokio::test]
 async fn bad_query_parameters_unknown_ids_and_paths() {
     let app = TestApp::start().await;
