@@ -221,15 +221,8 @@ async fn a_callback_body_that_is_not_utf8_is_stored_with_its_bad_bytes_replaced(
     let stored: Value = app.sign_callback(body).await.expect(200).parse();
     assert_eq!(stored["status"], "stored", "{stored}");
     let callback: CallbackRecord = app
-        .call(
-            Method::GET,
-            &format!("/api/callbacks/{}", stored["id"]),
-            &admin,
-            None,
-        )
-        .await
-        .expect(200)
-        .parse();
+        .get(&admin, &format!("/api/callbacks/{}", stored["id"]))
+        .await;
     assert_eq!(
         callback.body,
         "{\"commandId\":\"99\",\"text\":\"caf\u{fffd} \u{fffd}\"}"

@@ -12,18 +12,11 @@ use std::time::{Duration, Instant};
 
 const DEVICE: &str = "CN=Hermod Simulator Device, O=Hermod Console";
 
-async fn get<T: serde::de::DeserializeOwned>(app: &TestApp, who: &Credential, path: &str) -> T {
-    app.call(Method::GET, path, who, None)
-        .await
-        .expect(200)
-        .parse()
-}
-
 /// The devices whose key holds `q`, once the indexer has counted `commands` commands for the first.
 async fn listed(app: &TestApp, who: &Credential, q: &str, commands: i64) -> Vec<DeviceRecord> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let page: ListPage<DeviceRecord> = get(app, who, &format!("/api/devices?q={q}")).await;
+        let page: ListPage<DeviceRecord> = app.get(who, &format!("/api/devices?q={q}")).await;
         if page.items.first().is_some_and(|d| d.commands == commands) {
             return page.items;
         }
@@ -68,7 +61,7 @@ async fn a_profile_gathers_its_commands_callbacks_and_the_certificates_it_was_se
         [key.as_str()]
     );
     let card_key = format!("card:{card}");
-    let on_card: DeviceDetail = get(&app, &viewer, &format!("/api/devices/{card_key}")).await;
+    let on_card: DeviceDetail = app.get(&viewer, &format!("/api/devices/{card_key}")).await;
     assert_eq!(
         on_card.device.commands, 1,
         "only the install names the card"
@@ -78,7 +71,7 @@ async fn a_profile_gathers_its_commands_callbacks_and_the_certificates_it_was_se
     // the result, once the indexer has reached the callback too.
     let deadline = Instant::now() + Duration::from_secs(20);
     let detail = loop {
-        let detail: DeviceDetail = get(&app, &viewer, &format!("/api/devices/{key}")).await;
+        let detail: DeviceDetail = app.get(&viewer, &format!("/api/devices/{key}")).await;
         if detail.certificates.iter().any(|h| h.command == signed) {
             break detail;
         }
@@ -98,12 +91,14 @@ async fn a_profile_gathers_its_commands_callbacks_and_the_certificates_it_was_se
     assert!(detail.certificates[0].certificate.not_after.ends_with('Z'));
 
     // Its commands and callbacks are the lists' `device` filter, newest first.
-    let commands: ListPage<CommandRecord> =
-        get(&app, &viewer, &format!("/api/commands?device={key}")).await;
+    let commands: ListPage<CommandRecord> = app
+        .get(&viewer, &format!("/api/commands?device={key}"))
+        .await;
     let ids: Vec<i64> = commands.items.iter().map(|c| c.id).collect();
     assert_eq!(ids, [signed, installed]);
-    let callbacks: ListPage<CallbackRecord> =
-        get(&app, &viewer, &format!("/api/callbacks?device={key}")).await;
+    let callbacks: ListPage<CallbackRecord> = app
+        .get(&viewer, &format!("/api/callbacks?device={key}"))
+        .await;
     assert_eq!(
         callbacks
             .items
@@ -114,18 +109,18 @@ async fn a_profile_gathers_its_commands_callbacks_and_the_certificates_it_was_se
     );
 
     // A command's page names its devices: the profile, and the subject its result was signed by.
-    let page: CommandDetail = get(&app, &viewer, &format!("/api/commands/{signed}")).await;
+    let page: CommandDetail = app.get(&viewer, &format!("/api/commands/{signed}")).await;
     assert_eq!(page.devices, [key.clone(), format!("subject:{DEVICE}")]);
-    let subject: DeviceDetail = get(
-        &app,
-        &viewer,
-        &format!("/api/devices/subject:{}", DEVICE.replace(' ', "%20")),
-    )
-    .await;
+    let subject: DeviceDetail = app
+        .get(
+            &viewer,
+            &format!("/api/devices/subject:{}", DEVICE.replace(' ', "%20")),
+        )
+        .await;
     assert!(subject.device.commands >= 1);
 
     // `@tmp` asks for a new mailbox: it names no device.
-    let all: ListPage<DeviceRecord> = get(&app, &viewer, "/api/devices?q=profile:@").await;
+    let all: ListPage<DeviceRecord> = app.get(&viewer, "/api/devices?q=profile:@").await;
     assert!(all.items.is_empty(), "{all:?}");
     app.call(Method::GET, "/api/devices/profile:nobody", &viewer, None)
         .await
@@ -159,12 +154,9 @@ async fn devices_page_like_every_list_newest_first_with_a_cursor_and_a_window() 
     let mut keys = Vec::new();
     let mut cursor = String::new();
     loop {
-        let page: ListPage<DeviceRecord> = get(
-            &app,
-            &viewer,
-            &format!("/api/devices?q={run}&limit=2{cursor}"),
-        )
-        .await;
+        let page: ListPage<DeviceRecord> = app
+            .get(&viewer, &format!("/api/devices?q={run}&limit=2{cursor}"))
+            .await;
         assert!(page.items.len() <= 2);
         assert_eq!(page.total, 5, "every page counts the whole list");
         keys.extend(page.items.into_iter().map(|d| d.key));
@@ -177,12 +169,12 @@ async fn devices_page_like_every_list_newest_first_with_a_cursor_and_a_window() 
     assert_eq!(keys, expected);
 
     // The window is on when a device was last seen: none of them before they were.
-    let before: ListPage<DeviceRecord> = get(
-        &app,
-        &viewer,
-        &format!("/api/devices?q={run}&until=2000-01-01T00:00:00Z"),
-    )
-    .await;
+    let before: ListPage<DeviceRecord> = app
+        .get(
+            &viewer,
+            &format!("/api/devices?q={run}&until=2000-01-01T00:00:00Z"),
+        )
+        .await;
     assert!(before.items.is_empty(), "{before:?}");
     assert_eq!(before.total, 0);
     app.call(Method::GET, "/api/devices?limit=0", &viewer, None)

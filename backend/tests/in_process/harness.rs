@@ -438,6 +438,14 @@ callback_password = "{CALLBACK_PASSWORD}"
         )
     }
 
+    /// `GET path` as `who`, which must answer 200, read as `T`.
+    pub async fn get<T: DeserializeOwned>(&self, who: &Credential, path: &str) -> T {
+        self.call(Method::GET, path, who, None)
+            .await
+            .expect(200)
+            .parse()
+    }
+
     /// `method path` as `who` would send it from the console's own page, with `body` as JSON.
     pub async fn call(
         &self,

@@ -60,15 +60,8 @@ async fn a_send_unknown_command_linked_to_its_command_id_adopts_its_callbacks() 
     );
     let admin = app.session(Role::Admin).await;
     let callbacks: ListPage<CallbackRecord> = app
-        .call(
-            Method::GET,
-            &format!("/api/callbacks?command={}", record.id),
-            &admin,
-            None,
-        )
-        .await
-        .expect(200)
-        .parse();
+        .get(&admin, &format!("/api/callbacks?command={}", record.id))
+        .await;
     assert_eq!(
         callbacks.items.len(),
         1,
