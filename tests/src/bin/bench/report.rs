@@ -71,7 +71,8 @@ pub const ROWS: &[(&str, &str)] = &[
 ];
 
 pub const METHODS: &str = "\
-How each figure is taken (one run; every measure on a fresh server with a fresh data directory):
+How each figure is taken (one run; every measure on a fresh server with a fresh data directory,
+after `sync` has written out what earlier measures and builds left unwritten):
 1. 32 keep-alive connections (a lean HTTP/1.1 client of this program), each posting its next callback
    as soon as the last is answered, to /clients/idm/rest/callback/sign with idm's Basic credential:
    sign callbacks of ~1.9 KB (unique commandId and externalId, a 1.5 KB base64 PKCS#7-like blob in a
