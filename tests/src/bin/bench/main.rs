@@ -97,8 +97,6 @@ impl Measure {
     }
 }
 
-/// Every chosen measure that applies to `kind`, each in its own task so a panic (the harness's way
-/// of failing) is reported in its row and the others still run.
 /// Writes out what the machine still holds unwritten (the build just before, the measure before
 /// this one: half a gigabyte of log and database after an ingest), so that writing it back does not
 /// land in this measure's syncs: one did, once, as a 116 ms fan-out maximum.
@@ -108,6 +106,8 @@ fn settle_disk() {
     }
 }
 
+/// Every chosen measure that applies to `kind`, each in its own task so a panic (the harness's way
+/// of failing) is reported in its row and the others still run.
 async fn column(kind: Kind, name: &str, only: &[String]) -> Outcome {
     let mut outcome = Outcome::default();
     let chosen = |m: &Measure| only.is_empty() || only.iter().any(|o| o == m.name());
