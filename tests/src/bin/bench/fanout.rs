@@ -1,9 +1,11 @@
 //! Measure 2: callbacks posted at a fixed rate (open loop) to a server with 100 open feed streams;
 //! for each event each stream receives, the time from the callback's send to its arrival.
 
+use crate::floor;
 use crate::http::{Conn, Head, SseSplitter};
 use crate::load::{Bodies, Kind, Target, ms, percentile};
 use crate::report::Outcome;
+use hermod_console_tests::TempDir;
 use memchr::memmem;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,8 @@ pub const SECONDS: u64 = 10;
 /// Connections opened before the first send (more are opened when all are busy).
 const WARM_CONNECTIONS: usize = 32;
 const MAX_IN_FLIGHT: usize = 4096;
+/// An idle connection is used again only this soon after its last answer.
+const REUSE_IDLE_FOR: Duration = Duration::from_secs(5);
 /// How long after the last send the streams may take to deliver everything.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -39,6 +43,20 @@ async fn open_stream(target: &Target, last_id: Option<u64>) -> std::io::Result<(
         )));
     }
     Ok((conn, head))
+}
+
+/// The most recently used idle connection, unless it has been idle so long that the server may be
+/// closing it (its idle timeout, `limits.header_read_timeout_secs`, is 10 s by default): a request
+/// written as the server closes gets no answer, and would count as a failed post. Older ones are
+/// dropped, as an HTTP client's pool does.
+fn take_idle(pool: &Mutex<Vec<(Conn, Instant)>>) -> Option<Conn> {
+    let mut pool = pool.lock().expect("pool lock");
+    while let Some((conn, since)) = pool.pop() {
+        if since.elapsed() < REUSE_IDLE_FOR {
+            return Some(conn);
+        }
+    }
+    None
 }
 
 /// The callback number an event carries in `externalId` (`bench-seq-N`), wherever the server puts it.
@@ -135,10 +153,10 @@ pub async fn fanout(kind: Kind, rate: u64) -> Outcome {
     // stalls for seconds) can hold one back, and that is counted as late.
     // Of replicas, the one the streams are not on: every event crosses over.
     let addr = target.post_addrs(false).remove(0);
-    let pool: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
+    let pool: Arc<Mutex<Vec<(Conn, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
     for _ in 0..WARM_CONNECTIONS {
         let conn = Conn::connect(&addr).await.expect("connect a sender");
-        pool.lock().expect("pool lock").push(conn);
+        pool.lock().expect("pool lock").push((conn, Instant::now()));
     }
     let gate = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let period = Duration::from_secs(1) / rate as u32;
@@ -166,7 +184,7 @@ pub async fn fanout(kind: Kind, rate: u64) -> Outcome {
         );
         sends.push(tokio::spawn(async move {
             let _permit = permit;
-            let idle = pool.lock().expect("pool lock").pop();
+            let idle = take_idle(&pool);
             let mut conn = match idle {
                 Some(c) => c,
                 None => Conn::connect(&addr).await.map_err(|e| e.to_string())?,
@@ -176,7 +194,7 @@ pub async fn fanout(kind: Kind, rate: u64) -> Outcome {
             let r = conn.send(&request).await.map_err(|e| e.to_string())?;
             let answered = sent.elapsed().as_micros() as u32;
             if r.head.header("connection") != Some("close") {
-                pool.lock().expect("pool lock").push(conn);
+                pool.lock().expect("pool lock").push((conn, Instant::now()));
             }
             if !r.head.is_success() {
                 return Err(format!("{}", r.head.status));
@@ -237,15 +255,7 @@ pub async fn fanout(kind: Kind, rate: u64) -> Outcome {
     let us = |v: u32| ms(Duration::from_micros(v as u64));
     let key = format!("fanout.{rate}");
     let mut out = Outcome::default();
-    out.cell(
-        &key,
-        format!(
-            "{} / {} / {}",
-            us(percentile(&latencies, 0.50)),
-            us(percentile(&latencies, 0.99)),
-            us(latencies.last().copied().unwrap_or(0))
-        ),
-    );
+    out.cell(&key, spread(&latencies));
     let mut check = if missing == 0 && duplicates == 0 && out_of_order == 0 {
         format!("yes: {ok} × {SUBSCRIBERS}")
     } else {
@@ -279,5 +289,34 @@ pub async fn fanout(kind: Kind, rate: u64) -> Outcome {
         out.problem(format!("fan-out at {rate}/s: {check}"));
     }
     out.cell(&format!("{key}.check"), check);
+    if kind == Kind::Console {
+        drop(target);
+        out.cell(&format!("{key}.floor"), floor(rate).await);
+    }
     out
+}
+
+/// The commits alone, at the same rate, on this disk (`floor.rs`): due moment to commit.
+async fn floor(rate: u64) -> String {
+    eprintln!("[bench]   one synced commit a callback, nothing else");
+    crate::settle_disk();
+    let dir = TempDir::new("bench-floor");
+    let path = dir.path().to_path_buf();
+    let row = Bodies::new().sign_callback(0).len();
+    let latencies =
+        tokio::task::spawn_blocking(move || floor::paced_commits(&path, rate, SECONDS, row))
+            .await
+            .expect("the floor's measure");
+    spread(&latencies)
+}
+
+/// p50 / p99 / max of sorted microseconds.
+fn spread(latencies: &[u32]) -> String {
+    let us = |v: u32| ms(Duration::from_micros(v as u64));
+    format!(
+        "{} / {} / {}",
+        us(percentile(latencies, 0.50)),
+        us(percentile(latencies, 0.99)),
+        us(latencies.last().copied().unwrap_or(0))
+    )
 }

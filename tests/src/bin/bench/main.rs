@@ -13,6 +13,7 @@
 
 mod bare;
 mod fanout;
+mod floor;
 mod http;
 mod idle;
 mod ingest;
@@ -100,7 +101,7 @@ impl Measure {
 /// Writes out what the machine still holds unwritten (the build just before, the measure before
 /// this one: half a gigabyte of log and database after an ingest), so that writing it back does not
 /// land in this measure's syncs: one did, once, as a 116 ms fan-out maximum.
-fn settle_disk() {
+pub fn settle_disk() {
     if let Err(e) = std::process::Command::new("sync").status() {
         eprintln!("[bench]   `sync` did not run ({e}); measuring anyway");
     }

@@ -1,7 +1,9 @@
 //! Measure 4: what the console adds to a send. A standalone simulator and a console serving a config
 //! that points at it, as two processes; the same ping commands sent through the console
-//! (`POST /api/commands`) and straight at the simulator.
+//! (`POST /api/commands`) and straight at the simulator; then, beside them, the two synced commits a
+//! send needs and nothing else (`floor.rs`).
 
+use crate::floor;
 use crate::http;
 use crate::load::{Load, Stop, closed_loop, host_port, ms, thousands};
 use crate::report::Outcome;
@@ -118,11 +120,19 @@ callback_password = "{password}"
         )
     })
     .await;
+    drop(console);
+    eprintln!("[bench]   two synced commits a send, nothing else");
+    let floor_dir = dir.path().to_path_buf();
+    let floor = tokio::task::spawn_blocking(move || {
+        floor::two_commits(&floor_dir, CONCURRENCY, WARMUP, WINDOW)
+    })
+    .await
+    .expect("the floor's measure");
     let mut out = Outcome::default();
     out.cell("proxy.console", cell(&through));
     out.cell("proxy.direct", cell(&direct));
     let overhead = through.p(0.50).as_secs_f64() - direct.p(0.50).as_secs_f64();
     out.cell("proxy.overhead", format!("+{:.2} ms", overhead * 1000.0));
-    drop(console);
+    out.cell("proxy.floor", cell(&floor));
     out
 }

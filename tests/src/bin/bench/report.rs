@@ -48,11 +48,16 @@ pub const ROWS: &[(&str, &str)] = &[
         "fanout.1000.check",
         "   every stream got every callback once, in order",
     ),
+    (
+        "fanout.1000.floor",
+        "   this disk's floor: one synced commit a callback, p50 / p99 / max",
+    ),
     ("fanout.500", "   the same at 500/s: p50 / p99 / max"),
     (
         "fanout.500.check",
         "   every stream got every callback once, in order",
     ),
+    ("fanout.500.floor", "   this disk's floor at 500/s"),
     ("idle.1000", "3. server memory per idle stream, 1,000 held"),
     ("idle.10000", "   10,000 held"),
     (
@@ -61,6 +66,10 @@ pub const ROWS: &[(&str, &str)] = &[
     ),
     ("proxy.direct", "   the same straight at the simulator"),
     ("proxy.overhead", "   overhead, p50"),
+    (
+        "proxy.floor",
+        "   this disk's floor: two synced commits a send, 8 concurrent",
+    ),
     ("disk", "5. disk per stored callback"),
     (
         "page.wire",
@@ -95,6 +104,11 @@ after `sync` has written out what earlier measures and builds left unwritten):
    commands (externalId hold-…: the simulator keeps them open, so no callbacks arrive meanwhile), 8
    keep-alive connections in closed loop, 1 s warm-up + 5 s each way: with an operator token through
    POST /api/commands, and with the X-Api-Key straight at the simulator. Overhead = difference of p50s.
+   The floor: in this program, in a SQLite file beside the console's (its settings: 8 KiB pages, WAL,
+   synchronous = FULL), 8 threads in closed loop each insert a row and then update it, every write
+   committed and synced by one writer thread that takes whatever waits in one transaction, as the
+   console's does; 1 s warm-up + 5 s; the time of each pair. No HTTP, no Hermod, no index, feed or
+   audit: what keeping a send's two writes durable costs before anything else.
 5. 20,000 callbacks of measure 1's shape posted to a fresh console, SIGTERM, then the size of every
    file in its data directory / callbacks stored, beside the average body.
 6. GET /, the .wasm named in index.html fetched with Accept-Encoding: br, gzip: body bytes as
