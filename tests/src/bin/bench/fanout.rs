@@ -299,7 +299,6 @@ pub async fn fanout(kind: Kind, rate: u64) -> Outcome {
 /// The commits alone, at the same rate, on this disk (`floor.rs`): due moment to commit.
 async fn floor(rate: u64) -> String {
     eprintln!("[bench]   one synced commit a callback, nothing else");
-    crate::settle_disk();
     let dir = TempDir::new("bench-floor");
     let path = dir.path().to_path_buf();
     let row = Bodies::new().sign_callback(0).len();

@@ -19,12 +19,14 @@ struct Job {
     done: mpsc::Sender<(i64, Instant)>,
 }
 
-/// The writer thread on a new file `name` in `dir`, inserting rows of `row_len` bytes.
+/// The writer thread on a new file `name` in `dir`, inserting rows of `row_len` bytes; started once
+/// what the measure before left unwritten is on disk (`settle_disk`), as every measure is.
 fn start_writer(
     dir: &Path,
     name: &str,
     row_len: usize,
 ) -> (mpsc::Sender<Job>, JoinHandle<rusqlite::Result<()>>) {
+    crate::settle_disk();
     // The console's settings (backend/src/store/sqlite/schema.rs, `connect`).
     let conn = Connection::open(dir.join(name)).expect("open the floor's database");
     conn.execute_batch(
@@ -126,16 +128,15 @@ pub fn paced_commits(dir: &Path, rate: u64, seconds: u64, row_len: usize) -> Vec
     let (jobs, writer) = start_writer(dir, "paced-commits.sqlite", row_len);
     let (done, answers) = mpsc::channel();
     let start = Instant::now();
-    let due: Vec<Instant> = (0..rate * seconds)
-        .map(|k| {
-            let at = start + Duration::from_secs_f64(k as f64 / rate as f64);
-            std::thread::sleep(at.saturating_duration_since(Instant::now()));
-            let done = done.clone();
-            jobs.send(Job { update: None, done })
-                .expect("the writer is running");
-            at
-        })
-        .collect();
+    let mut due = Vec::new();
+    for k in 0..rate * seconds {
+        let at = start + Duration::from_secs_f64(k as f64 / rate as f64);
+        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+        let done = done.clone();
+        jobs.send(Job { update: None, done })
+            .expect("the writer is running");
+        due.push(at);
+    }
     drop(jobs);
     drop(done);
     // One sender: the writer answers in the order the writes were queued.
